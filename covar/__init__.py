@@ -7,6 +7,9 @@
 """
 from __future__ import annotations
 
+from importlib import import_module
+from typing import Any
+
 from .errors import (
     CovarError,
     DerivationTimeout,
@@ -20,7 +23,24 @@ from .density import Density
 
 __version__ = "0.1.0"
 
+# Public names that live in heavier modules, imported on first use.
+_LAZY = {
+    "transform": "covar.transform",
+    "parse_density": "covar.textinput",
+    "JointDensity": "covar.joint",
+    "independent": "covar.multivariate",
+    "flows": "covar.flows",
+    "plot": "covar.plot",
+}
+
 __all__ = [
     "CovarError", "DerivationTimeout", "InvalidDensity", "NoClosedForm", "NoClosedFormInverse",
-    "ParseError", "UnsupportedTransform", "Density", "__version__",
+    "ParseError", "UnsupportedTransform", "Density", "__version__", *_LAZY,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = import_module(_LAZY[name])
+        return module if module.__name__.rsplit(".", 1)[-1] == name else getattr(module, name)
+    raise AttributeError(f"module 'covar' has no attribute {name!r}")
