@@ -25,13 +25,15 @@ __version__ = "0.1.0"
 
 # Public names that live in heavier modules, imported on first use.
 _LAZY = {
-    "transform": "covar.transform",
+    "transform": "covar.pushforward",
     "parse_density": "covar.textinput",
     "JointDensity": "covar.joint",
     "independent": "covar.multivariate",
     "flows": "covar.flows",
     "plot": "covar.plot",
 }
+
+_SUBMODULES = {"flows", "plot"}
 
 __all__ = [
     "CovarError", "DerivationTimeout", "InvalidDensity", "NoClosedForm", "NoClosedFormInverse",
@@ -42,5 +44,5 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module = import_module(_LAZY[name])
-        return module if module.__name__.rsplit(".", 1)[-1] == name else getattr(module, name)
+        return module if name in _SUBMODULES else getattr(module, name)
     raise AttributeError(f"module 'covar' has no attribute {name!r}")
