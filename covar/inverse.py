@@ -1,0 +1,134 @@
+"""Stage 3: on each monotone piece, the inverse h = g^{-1}, the image interval and |h'(y)|.
+
+Candidate roots of g(x) = y come from sympy's ``solve``, widened by the branch variants solve
+leaves out (real odd roots, the other LambertW branch, shifts by g's period). Each candidate is
+*checked* at several y inside the image and several parameter draws: it must be real, lie in
+the piece and satisfy g(h(y)) = y. Exactly one distinct survivor is required.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .errors import NoClosedFormInverse, UnsupportedTransform
+from .ordering import as_float, interior_samples, parameter_draws
+
+_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Inverse:
+    """The checked inverse on one piece, its signed derivative sign, and rejected candidates."""
+
+    h: sp.Expr
+    jacobian: sp.Expr  # |h'(y)|, written with the known sign instead of Abs
+    rejected: tuple[sp.Expr, ...]
+
+
+def _one_sided(g: sp.Expr, x: sp.Symbol, at: sp.Expr, side: str) -> sp.Expr:
+    if not at.is_infinite:
+        direct = g.subs(x, at)
+        if direct.is_finite and not direct.has(sp.nan, sp.zoo):
+            return sp.simplify(direct) if direct.free_symbols else direct
+    value = sp.limit(g, x, at, side if not at.is_infinite else None) if not at.is_infinite else sp.limit(g, x, at)
+    if value.has(sp.AccumBounds, sp.nan, sp.zoo, sp.Limit):
+        raise UnsupportedTransform(f"g = {g} has no limit as x -> {at}; the image cannot be found")
+    return value
+
+
+def image_interval(g: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr, kind: str) -> sp.Interval:
+    """g((lo, hi)) for g monotone there, from one-sided limits at the ends.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> image_interval(sp.exp(x), x, -sp.oo, sp.oo, "increasing")
+    Interval.open(0, oo)
+    """
+    at_lo = _one_sided(g, x, lo, "+")
+    at_hi = _one_sided(g, x, hi, "-")
+    a, b = (at_lo, at_hi) if kind == "increasing" else (at_hi, at_lo)
+    return sp.Interval.open(a, b)
+
+
+def _variants(candidate: sp.Expr, period: sp.Expr | None) -> list[sp.Expr]:
+    out = [candidate]
+    odd_roots = [
+        p for p in candidate.atoms(sp.Pow)
+        if p.exp.is_Rational and p.exp.q % 2 == 1 and p.exp.q > 1
+    ]
+    if odd_roots:
+        # solve returns principal odd roots, complex for negative bases; for base < 0 the
+        # real root is -(-base)**(1/q).
+        out.append(candidate.xreplace(
+            {p: (-1) ** p.exp.p * (-p.base) ** p.exp for p in odd_roots}
+        ))
+    for w in candidate.atoms(sp.LambertW):
+        if len(w.args) == 1:
+            out += [c.xreplace({w: sp.LambertW(w.args[0], -1)}) for c in list(out)]
+    if period is not None and period.is_finite and period != 0:
+        out += [c + k * period for c in list(out) for k in (-2, -1, 1, 2)]
+    return out
+
+
+def _check(candidate, g, x, y, lo, hi, image, draws) -> bool:
+    for values in draws:
+        try:
+            ylo, yhi = as_float(image.start.subs(values)), as_float(image.end.subs(values))
+            xlo, xhi = as_float(sp.sympify(lo).subs(values)), as_float(sp.sympify(hi).subs(values))
+        except (ValueError, TypeError):
+            return False
+        if not ylo < yhi:
+            return False
+        for yv in interior_samples(ylo, yhi):
+            point = {**values, y: sp.Float(yv, 30)}
+            try:
+                xv = as_float(candidate.subs(point))
+                back = as_float(g.subs({**values, x: sp.Float(xv, 30)}))
+            except (ValueError, TypeError):
+                return False
+            slack = _TOL * max(1.0, abs(xv))
+            if not (xlo - slack < xv < xhi + slack):
+                return False
+            if abs(back - yv) > 1e-7 * max(1.0, abs(yv)):
+                return False
+    return True
+
+
+def inverse_on(
+    g: sp.Expr, x: sp.Symbol, y: sp.Symbol, lo: sp.Expr, hi: sp.Expr, image: sp.Interval, kind: str
+) -> Inverse:
+    """The inverse of g on (lo, hi), checked, with |h'(y)| from the known direction.
+
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> inv = inverse_on(x**2, x, y, -sp.oo, 0, sp.Interval.open(0, sp.oo), "decreasing")
+    >>> inv.h, inv.jacobian
+    (-sqrt(y), 1/(2*sqrt(y)))
+    """
+    try:
+        candidates = sp.solve(sp.Eq(g, y), x)
+    except NotImplementedError:
+        candidates = []
+    if not candidates:
+        raise NoClosedFormInverse(
+            f"g(x) = {g} = y has no closed-form solution for x on ({lo}, {hi}); "
+            "covar can still evaluate the density numerically"
+        )
+    try:
+        period = sp.periodicity(g, x)
+    except (NotImplementedError, ValueError):
+        period = None
+    params = sorted((g.free_symbols | image.free_symbols | sp.sympify(lo).free_symbols
+                     | sp.sympify(hi).free_symbols) - {x, y}, key=lambda s: s.name)
+    draws = parameter_draws(params, n=3 if params else 1)
+    accepted, rejected = [], []
+    for cand in dict.fromkeys(v for c in candidates for v in _variants(c, period)):
+        (accepted if _check(cand, g, x, y, lo, hi, image, draws) else rejected).append(cand)
+    if not accepted:
+        raise NoClosedFormInverse(
+            f"none of the solutions {candidates} of {g} = y lies in ({lo}, {hi}) for every y in "
+            f"{image}; covar can still evaluate the density numerically"
+        )
+    h = min(accepted, key=sp.count_ops)
+    dh = sp.diff(h, y)
+    jacobian = dh if kind == "increasing" else -dh
+    return Inverse(h, jacobian, tuple(c for c in rejected if c in candidates))

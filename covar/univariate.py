@@ -1,0 +1,203 @@
+"""Stage 4: the density of Y = g(X) for a univariate X, cell by cell on the y-line.
+
+    f_Y(y) = sum over pieces k whose image covers y of f_X(h_k(y)) |h_k'(y)|
+
+The y-line is cut at every image endpoint; on each cell the covering pieces are summed and
+simplified (stage 5), constant pieces become atoms, and the result is one Derivation record.
+"""
+from __future__ import annotations
+
+import time
+
+import sympy as sp
+
+from .density import Density
+from .derivation import Cell, Derivation, Piece
+from .errors import NoClosedForm, NoClosedFormInverse
+from .inverse import image_interval, inverse_on
+from .ordering import as_float, interior_point, parameter_draws, sort_points
+from .pieces import RawPiece, monotone_pieces
+from .simplify import simplify_on
+
+
+def _mass(fx: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
+    mass = sp.integrate(fx, (x, lo, hi))
+    if mass.has(sp.Integral):
+        raise NoClosedForm(f"the probability of {lo} < X < {hi} (an atom of Y) has no closed form")
+    return sp.simplify(mass) if sp.count_ops(mass) < 80 else mass
+
+
+def _cell_condition(y: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Basic:
+    parts = []
+    if lo != -sp.oo:
+        parts.append(y > lo)
+    if hi != sp.oo:
+        parts.append(y < hi)
+    return sp.And(*parts) if parts else sp.true
+
+
+def _piecewise(cells: list[Cell], y: sp.Symbol) -> sp.Expr:
+    branches = [(c.simplified, _cell_condition(y, c.interval.start, c.interval.end)) for c in cells]
+    return sp.Piecewise(*branches, (0, True), evaluate=False)
+
+
+def _closed_union(cells: list[Cell]) -> sp.Set:
+    if not cells:
+        return sp.EmptySet
+    return sp.Union(*[sp.Interval(c.interval.start, c.interval.end) for c in cells])
+
+
+def _merge_equal_neighbours(cells: list[Cell]) -> list[Cell]:
+    merged: list[Cell] = []
+    for cell in cells:
+        prev = merged[-1] if merged else None
+        if prev is not None and prev.interval.end == cell.interval.start and prev.simplified == cell.simplified:
+            merged[-1] = Cell(sp.Interval.open(prev.interval.start, cell.interval.end),
+                              tuple(dict.fromkeys(prev.pieces + cell.pieces)), prev.raw, prev.simplified)
+        else:
+            merged.append(cell)
+    return merged
+
+
+def _off_image_note(h: sp.Expr, y: sp.Symbol, image: sp.Interval) -> str | None:
+    """A note when the inverse formula is real beyond the image (the chi-square trap)."""
+    params = sorted(h.free_symbols - {y}, key=lambda s: s.name)
+    values = parameter_draws(params, n=1)[0]
+    outside = []
+    for end, step in ((image.start, -1), (image.end, 1)):
+        if end.is_infinite:
+            continue
+        try:
+            probe = as_float((end + step).subs(values))
+            as_float(h.subs({**values, y: probe}))
+        except (ValueError, TypeError):
+            continue
+        outside.append("below " + str(end) if step < 0 else "above " + str(end))
+    if not outside:
+        return None
+    return (f"The formula x = {h} is also real for y {' and '.join(outside)}, but no x in this piece "
+            f"maps there (the image is {image}); applying it outside the image would invent a branch "
+            "that carries no probability.")
+
+
+def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
+    """Derive the law of Y = g(X) in the variable ``y`` (X continuous, with a pdf expression)."""
+    started = time.perf_counter()
+    x, fx = X.var, X.pdf
+    breakpoints, raw = monotone_pieces(g, fx, x, X.support)
+    t_pieces = time.perf_counter()
+    notes: list[str] = []
+    pieces: list[Piece] = []
+    atoms: dict[sp.Expr, sp.Expr] = {}
+    try:
+        for rp in raw:
+            pieces.append(_derive_piece(rp, x, y, atoms, notes))
+    except NoClosedFormInverse as exc:
+        return _numeric_only(X, g, y, breakpoints, raw, exc)
+    for point, mass in X.atoms.items():
+        target = sp.simplify(g.subs(x, point))
+        atoms[target] = atoms.get(target, 0) + mass
+        notes.append(f"The atom of X at {point} (mass {mass}) moves to y = {target}.")
+    t_inverse = time.perf_counter()
+
+    monotone = [(k, p) for k, p in enumerate(pieces) if p.kind != "constant"]
+    ends = sort_points([e for _, p in monotone for e in (p.image.start, p.image.end)], "image endpoints")
+    cells: list[Cell] = []
+    empty: list[sp.Interval] = []
+    for lo, hi in zip(ends, ends[1:]):
+        i, j = ends.index(lo), ends.index(hi)
+        covering = tuple(k for k, p in monotone
+                         if ends.index(p.image.start) <= i and j <= ends.index(p.image.end))
+        if not covering:
+            empty.append(sp.Interval.open(lo, hi))
+            continue
+        raw_sum = sp.Add(*[pieces[k].contribution for k in covering])
+        simple = simplify_on(raw_sum, y, lo, hi)
+        if simple == 0:
+            empty.append(sp.Interval.open(lo, hi))
+            continue
+        cells.append(Cell(sp.Interval.open(lo, hi), covering, raw_sum, simple))
+    cells = _merge_equal_neighbours(cells)
+    t_sum = time.perf_counter()
+
+    support = _closed_union(cells)
+    outside = sp.Interval(-sp.oo, sp.oo) - support
+    if cells and outside is not sp.EmptySet:
+        notes.append(f"No x in the support {X.support} of X maps into {outside}, so f_Y = 0 there.")
+    atoms = {k: v for k, v in atoms.items() if v != 0}
+    if atoms:
+        support = sp.Union(support, sp.FiniteSet(*atoms))
+    pdf = _piecewise(cells, y)
+    family = _recognise(cells, y, atoms)
+    t_done = time.perf_counter()
+    derivation = Derivation(
+        x=x, y=y, input_pdf=fx, input_support=X.support, input_atoms=dict(X.atoms), g=g,
+        breakpoints=breakpoints, pieces=tuple(pieces), cells=tuple(cells), pdf=pdf,
+        support=support, atoms=atoms, family=family, notes=tuple(notes),
+        previous=X.derivation,
+        timings={"pieces": t_pieces - started, "inverses": t_inverse - t_pieces,
+                 "sums": t_sum - t_inverse, "recognition": t_done - t_sum},
+    )
+    return Density(pdf, y, support, atoms, family=family, derivation=derivation, validate=False)
+
+
+def _derive_piece(rp: RawPiece, x, y, atoms: dict, notes: list[str]) -> Piece:
+    interval = sp.Interval.open(rp.lo, rp.hi)
+    if rp.kind == "constant":
+        mass = _mass(rp.fx, x, rp.lo, rp.hi)
+        atoms[rp.g] = atoms.get(rp.g, 0) + mass
+        notes.append(f"g is constant = {rp.g} on {interval}: its probability {mass} becomes an atom at y = {rp.g}.")
+        return Piece(interval, rp.g, "constant", value=rp.g, mass=mass)
+    image = image_interval(rp.g, x, rp.lo, rp.hi, rp.kind)
+    inv = inverse_on(rp.g, x, y, rp.lo, rp.hi, image, rp.kind)
+    for cand in inv.rejected:
+        notes.append(f"On {interval} the root x = {cand} of g(x) = y is rejected: it does not lie in the piece.")
+    note = _off_image_note(inv.h, y, image)
+    if note:
+        notes.append(note)
+    contribution = rp.fx.subs(x, inv.h) * inv.jacobian
+    return Piece(interval, rp.g, rp.kind, inverse=inv.h, jacobian=inv.jacobian, image=image,
+                 contribution=contribution, rejected=inv.rejected)
+
+
+def _numeric_only(X: Density, g, y, breakpoints, raw: list[RawPiece], why: Exception) -> Density:
+    """An honest result without a closed form: pdf None, numpy() by root-finding on each piece."""
+    from .numeric import numeric_pdf
+
+    x = X.var
+    atoms: dict = {}
+    notes = [f"No closed-form inverse: {why} The density is evaluated numerically by solving "
+             "g(x) = y on each monotone piece."]
+    pieces, monotone = [], []
+    for rp in raw:
+        if rp.kind == "constant":
+            pieces.append(_derive_piece(rp, x, y, atoms, notes))
+            continue
+        image = image_interval(rp.g, x, rp.lo, rp.hi, rp.kind)
+        pieces.append(Piece(sp.Interval.open(rp.lo, rp.hi), rp.g, rp.kind, image=image))
+        monotone.append(rp)
+    support = sp.Union(*[sp.Interval(p.image.start, p.image.end) for p in pieces if p.image is not None])
+    if atoms:
+        support = sp.Union(support, sp.FiniteSet(*atoms))
+    params = sorted((g.free_symbols | X.pdf.free_symbols) - {x}, key=lambda s: s.name)
+    evaluator = numeric_pdf(x, monotone, params)
+    derivation = Derivation(
+        x=x, y=y, input_pdf=X.pdf, input_support=X.support, input_atoms=dict(X.atoms), g=g,
+        breakpoints=breakpoints, pieces=tuple(pieces), cells=(), pdf=None, support=support,
+        atoms=atoms, closed_form=False, notes=tuple(notes), previous=X.derivation,
+    )
+    return Density(None, y, support, atoms, derivation=derivation, numeric=evaluator, validate=False)
+
+
+def _recognise(cells: list[Cell], y: sp.Symbol, atoms: dict) -> str | None:
+    if len(cells) != 1 or atoms:
+        return None
+    try:
+        from .recognize import recognize
+    except ImportError:  # pragma: no cover - recognition is optional
+        return None
+    cell = cells[0]
+    found = recognize(cell.simplified, y, sp.Interval(cell.interval.start, cell.interval.end))
+    return None if found is None else found.label
+
+
