@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 # Public names that live in heavier modules, imported on first use.
 _LAZY = {
     "transform": "covar.pushforward",
-    "parse_density": "covar.textinput",
+    "parse_density": "covar.inputs",
     "JointDensity": "covar.joint",
     "independent": "covar.multivariate",
     "flows": "covar.flows",

@@ -108,6 +108,18 @@ class Density:
         kind = "pmf" if self.discrete else "pdf"
         return f"Density({kind}={body}, var={self.var}, support={self.support}{extra}{fam})"
 
+    @classmethod
+    def from_stats(cls, rv: Any, var: str = "x") -> "Density":
+        """The Density of a univariate sympy.stats random variable.
+
+        >>> import sympy.stats as st
+        >>> Density.from_stats(st.Exponential("X", 2)).support
+        Interval(0, oo)
+        """
+        from .inputs import from_stats
+
+        return from_stats(rv, var)
+
     # -- numeric front ends ------------------------------------------------------------
     def numpy(self) -> Callable[..., np.ndarray]:
         """Vectorised pdf: ``f(y_array, **params) -> ndarray`` (0 off the support; atoms excluded)."""

@@ -46,16 +46,14 @@ class Cell:
 class Derivation:
     """How Y = g(X) was derived: input, map, breakpoints, pieces, cells, result.
 
-    ``previous`` holds the derivation of X itself when X was already a transformed variable,
+    ``input`` is the Density of X; when X was itself derived, ``previous`` is its derivation,
     so a composition keeps each step. ``notes`` are sentences for the reader (why a branch
     contributes nothing, which candidate inverse was rejected and why).
     """
 
+    input: Any  # the Density of X (its own derivation, if any, is the previous step)
     x: sp.Symbol
     y: sp.Symbol
-    input_pdf: sp.Expr | None
-    input_support: sp.Set
-    input_atoms: dict
     g: sp.Expr
     breakpoints: tuple[sp.Expr, ...]
     pieces: tuple[Piece, ...]
@@ -67,9 +65,20 @@ class Derivation:
     discrete: bool = False
     closed_form: bool = True
     notes: tuple[str, ...] = ()
-    previous: "Derivation | None" = None
     timings: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def previous(self) -> "Derivation | None":
+        return getattr(self.input, "derivation", None)
+
+    @property
+    def input_pdf(self) -> sp.Expr | None:
+        return self.input.pdf
+
+    @property
+    def input_support(self) -> sp.Set:
+        return self.input.support
 
     @property
     def steps(self) -> tuple["Derivation", ...]:

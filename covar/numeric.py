@@ -86,10 +86,39 @@ def _wrap(density, cells: list[CompiledCell], fill: float) -> Callable[..., np.n
     return evaluate
 
 
+def _pmf_function(density) -> Callable[..., np.ndarray]:
+    params = density.params
+    d = density.derivation
+    if d is not None and "law" in d.extra:
+        law_pmf = d.extra["law"].pmf(params)
+        return lambda ys, **values: law_pmf(ys, *_param_values(params, values))
+    support = density.support
+    f = _compile(density.pdf, (density.var, *params))
+    lo_fn = sp.lambdify(params, support.inf, "numpy")
+    hi_fn = sp.lambdify(params, support.sup, "numpy")
+    finite = sorted(float(v) for v in support) if isinstance(support, sp.FiniteSet) else None
+
+    def pmf(ys, **values):
+        p = _param_values(params, values)
+        ys = np.asarray(ys, dtype=float)
+        ks = np.round(ys)
+        ok = (np.abs(ys - ks) < 1e-9) & (ys >= lo_fn(*p) - 1e-9) & (ys <= hi_fn(*p) + 1e-9)
+        if finite is not None:
+            ok = np.isin(ks, finite)
+        out = np.zeros(ys.shape)
+        if ok.any():
+            out[ok] = f(ks[ok], *p)
+        return out
+
+    return pmf
+
+
 def pdf_function(density) -> Callable[..., np.ndarray]:
-    """Vectorised pdf of ``density`` (0 off its support; atoms are not included)."""
+    """Vectorised pdf (pmf for discrete laws) of ``density``: 0 off its support, atoms excluded."""
     if density.pdf is None:
         return density.numeric.pdf
+    if density.discrete:
+        return _pmf_function(density)
     return _wrap(density, _compiled(density, lambda e, lo, hi: e), 0.0)
 
 

@@ -14,7 +14,7 @@ def _as_density(X: Any) -> Any:
     if isinstance(X, Density):
         return X
     if isinstance(X, str):
-        from .textinput import parse_density
+        from .inputs import parse_density
 
         return parse_density(X)
     if isinstance(X, sp.Basic) and hasattr(X, "pspace"):
@@ -114,5 +114,4 @@ def _compose_numeric(X: Density, g: sp.Expr, y: sp.Symbol, timeout: float | None
     root = X.derivation
     if root is None:
         raise UnsupportedTransform("this numeric-only density has no derivation to compose with")
-    first = Density(root.input_pdf, root.x, root.input_support, root.input_atoms, validate=False)
-    return transform(first, g.xreplace({X.var: root.g}), y, timeout=timeout)
+    return transform(root.input, g.xreplace({X.var: root.g}), y, timeout=timeout)

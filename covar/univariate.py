@@ -131,10 +131,9 @@ def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     family = _recognise(cells, y, atoms)
     t_done = time.perf_counter()
     derivation = Derivation(
-        x=x, y=y, input_pdf=fx, input_support=X.support, input_atoms=dict(X.atoms), g=g,
+        input=X, x=x, y=y, g=g,
         breakpoints=breakpoints, pieces=tuple(pieces), cells=tuple(cells), pdf=pdf,
         support=support, atoms=atoms, family=family, notes=tuple(notes),
-        previous=X.derivation,
         timings={"pieces": t_pieces - started, "inverses": t_inverse - t_pieces,
                  "sums": t_sum - t_inverse, "recognition": t_done - t_sum},
     )
@@ -182,9 +181,9 @@ def _numeric_only(X: Density, g, y, breakpoints, raw: list[RawPiece], why: Excep
     params = sorted((g.free_symbols | X.pdf.free_symbols) - {x}, key=lambda s: s.name)
     evaluator = numeric_pdf(x, monotone, params)
     derivation = Derivation(
-        x=x, y=y, input_pdf=X.pdf, input_support=X.support, input_atoms=dict(X.atoms), g=g,
+        input=X, x=x, y=y, g=g,
         breakpoints=breakpoints, pieces=tuple(pieces), cells=(), pdf=None, support=support,
-        atoms=atoms, closed_form=False, notes=tuple(notes), previous=X.derivation,
+        atoms=atoms, closed_form=False, notes=tuple(notes),
     )
     return Density(None, y, support, atoms, derivation=derivation, numeric=evaluator, validate=False)
 
