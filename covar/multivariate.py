@@ -635,7 +635,7 @@ def independent(*densities: Any) -> JointDensity:
     >>> import sympy.stats as st
     >>> J = independent(st.Exponential("X1", 1), st.Exponential("X2", 1))
     >>> J.pdf, J.support
-    (exp(-x1)*exp(-x2), (x1 >= 0) & (x2 >= 0))
+    (exp(-x1)*exp(-x2), (0 <= x1) & (0 <= x2))
     """
     if len(densities) == 1 and isinstance(densities[0], (list, tuple)):
         densities = tuple(densities[0])
