@@ -65,6 +65,9 @@ class Density:
             pdf = pdf.xreplace({self.var: var})
         if support == sp.Reals:
             support = sp.Interval(-sp.oo, sp.oo)
+        # sympy's named integer sets behave unlike Range (no start, no size): normalise them
+        support = {sp.Naturals0: sp.Range(0, sp.oo), sp.Naturals: sp.Range(1, sp.oo),
+                   sp.Integers: sp.Range(-sp.oo, sp.oo)}.get(support, support)
         atoms = {sp.sympify(k): sp.sympify(v) for k, v in dict(self.atoms).items()}
         object.__setattr__(self, "pdf", pdf)
         object.__setattr__(self, "var", var)

@@ -90,7 +90,7 @@ def from_stats(rv: sp.Expr, var: str = "x") -> Density:
     except AttributeError as exc:
         raise InvalidDensity(f"{rv!r} is not a univariate sympy.stats random variable") from exc
     x = sp.Symbol(var, real=True)
-    label = _stats_label(dist)
+    label = _stats_label(rv)
     if hasattr(dist, "dict") and not hasattr(dist, "pdf"):
         table = dist.dict
         pdf = sp.Piecewise(*[(p, sp.Eq(x, k)) for k, p in table.items()], (0, True))
@@ -107,9 +107,12 @@ def from_stats(rv: sp.Expr, var: str = "x") -> Density:
     return Density(pdf, x, support, discrete=bool(discrete), family=label)
 
 
-def _stats_label(dist) -> str | None:
+def _stats_label(rv) -> str | None:
+    """The catalog label (covar's parametrisation) of a sympy.stats RV, when it has one."""
+    from .families import from_stats as family_of
+
     try:
-        from .families import label_from_stats
-    except ImportError:
+        family, args = family_of(rv)
+    except ParseError:
         return None
-    return label_from_stats(dist)
+    return f"{family.name}({', '.join(sp.sstr(a) for a in args)})"

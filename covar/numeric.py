@@ -23,8 +23,32 @@ class CompiledCell:
     whole_line: bool
 
 
+# Series of W about the branch point z = -1/e in p = ±sqrt(2(e z + 1)); scipy's lambertw
+# loses all accuracy in W + 1 there, and densities divide by W + 1.
+_BRANCH_SERIES = (-1.0, 1.0, -1 / 3, 11 / 72, -43 / 540, 769 / 17280, -221 / 8505)
+
+
+def lambertw_real(z, k: int = 0):
+    """Real Lambert W (branch 0 or -1), accurate next to the branch point -1/e."""
+    from scipy.special import lambertw
+
+    z = np.asarray(z, dtype=float)
+    with np.errstate(all="ignore"):
+        w = np.real(lambertw(z, k))
+        t = np.e * z + 1.0
+        near = (t >= 0) & (t < 1e-3)
+        if np.any(near):
+            p = np.sqrt(2 * t[near]) * (1.0 if k == 0 else -1.0)
+            w[near] = np.polyval(_BRANCH_SERIES[::-1], p)
+        w[t < 0] = np.nan
+    return w if w.ndim else float(w)
+
+
+_MODULES = [{"LambertW": lambertw_real}, "numpy", "scipy"]
+
+
 def _compile(expr: sp.Expr, args: Sequence[sp.Symbol]) -> Callable[..., np.ndarray]:
-    return sp.lambdify(args, expr, modules=["numpy", "scipy"], cse=True)
+    return sp.lambdify(args, expr, modules=_MODULES, cse=True)
 
 
 def _cells_of(density) -> list[tuple[sp.Expr, sp.Expr, sp.Expr]]:

@@ -1,0 +1,163 @@
+"""Numerical verification of a derived law against samples of g(X).
+
+Used by the test suite and by ``covar check``: the continuous part must integrate to
+1 minus the atoms' masses, its normalised CDF must pass a Kolmogorov–Smirnov test against the
+samples that are not at atoms, and each atom's frequency must match its mass.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import sympy as sp
+from scipy import stats
+
+from .validation import continuous_mass
+
+_KNOTS = 400
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Figures of one numerical check and the verdict (``passed``)."""
+
+    mass: float
+    expected_mass: float
+    ks_statistic: float | None
+    ks_pvalue: float | None
+    atom_frequencies: dict = field(default_factory=dict)
+    atom_masses: dict = field(default_factory=dict)
+    samples: int = 0
+    failures: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def _num(expr, values: dict) -> float:
+    if expr == sp.oo:
+        return np.inf
+    if expr == -sp.oo:
+        return -np.inf
+    subs = {s: values[s.name] for s in sp.sympify(expr).free_symbols if s.name in values}
+    return float(sp.N(sp.sympify(expr).xreplace(subs)))
+
+
+def _intervals(density, values: dict) -> list[tuple[float, float]]:
+    from .pieces import support_intervals
+
+    sup = density.support
+    if density.atoms:
+        sup = sup - sp.FiniteSet(*density.atoms)
+    parts = []
+    for iv in support_intervals(sup if not isinstance(sup, sp.Complement) else density.support):
+        parts.append((_num(iv.start, values), _num(iv.end, values)))
+    return parts
+
+
+def check_against_samples(density, ys: np.ndarray, values: dict | None = None, alpha: float = 1e-3,
+                          progress: Callable[[str], None] | None = None) -> CheckReport:
+    """Compare ``density`` (continuous or mixed) with samples ``ys`` of g(X)."""
+    values = dict(values or {})
+    say = progress or (lambda _msg: None)
+    ys = np.asarray(ys, dtype=float)
+    ys = ys[np.isfinite(ys)]
+    f = density.numpy()
+
+    def pdf(t: float) -> float:
+        # quad probes points next to integrable singularities, where round-off gives inf/nan
+        with np.errstate(all="ignore"):
+            v = float(np.real(f(np.array([t]), **values)[0]))
+        return v if np.isfinite(v) else 0.0
+
+    atoms = {_num(k, values): _num(m, values) for k, m in density.atoms.items()}
+    expected = 1.0 - sum(atoms.values())
+    say("integrating the density")
+    intervals = _intervals(density, values)
+    mass = continuous_mass(pdf, intervals) if intervals else 0.0
+    failures = []
+    if abs(mass - expected) > 1e-4:
+        failures.append(f"the continuous part integrates to {mass:.6f}, expected {expected:.6f}")
+    at_atom = np.zeros(ys.shape, dtype=bool)
+    freqs = {}
+    for point, m in atoms.items():
+        hit = np.isclose(ys, point, rtol=1e-9, atol=1e-12)
+        at_atom |= hit
+        freqs[point] = hit.mean()
+        se = np.sqrt(max(m * (1 - m), 1e-12) / len(ys))
+        if abs(freqs[point] - m) > 5 * se + 1e-9:
+            failures.append(f"atom at {point}: frequency {freqs[point]:.5f}, mass {m:.5f}")
+    rest = np.sort(ys[~at_atom])
+    ks_stat = ks_p = None
+    if expected > 1e-12 and len(rest) > 20:
+        say(f"KS test on {len(rest)} samples")
+        ks_stat, ks_p = _ks(pdf, rest, intervals, mass)
+        if ks_p < alpha:
+            failures.append(f"KS test rejects (D = {ks_stat:.5f}, p = {ks_p:.2e})")
+    return CheckReport(mass, expected, ks_stat, ks_p, freqs, atoms, len(ys), tuple(failures))
+
+
+def _ks(pdf, rest: np.ndarray, intervals, mass: float) -> tuple[float, float]:
+    """KS statistic at empirical quantile knots, with the CDF from quadrature between knots."""
+    from scipy import integrate
+
+    n = len(rest)
+    idx = np.unique(np.linspace(0, n - 1, _KNOTS).astype(int))
+    knots = rest[idx]
+    lo = min(a for a, _ in intervals)
+    cdf, acc, prev = [], 0.0, lo
+    for k in knots:
+        if k > prev:
+            for a, b in intervals:
+                left, right = max(a, prev), min(b, k)
+                if right > left:
+                    acc += integrate.quad(pdf, left, right, limit=200)[0]
+            prev = k
+        cdf.append(acc / mass)
+    cdf = np.array(cdf)
+    emp_hi = (idx + 1) / n
+    emp_lo = idx / n
+    d = float(max(np.max(np.abs(emp_hi - cdf)), np.max(np.abs(emp_lo - cdf))))
+    return d, float(stats.kstwo.sf(d, n))
+
+
+def check_discrete(density, ks: np.ndarray, values: dict | None = None, alpha: float = 1e-3) -> CheckReport:
+    """Chi-square test of a pmf against integer-valued samples."""
+    values = dict(values or {})
+    f = density.numpy()
+    points, counts = np.unique(ks, return_counts=True)
+    probs = f(points, **values)
+    failures = []
+    total = float(probs.sum())
+    if total > 1 + 1e-9:
+        failures.append(f"pmf sums to {total:.6f} > 1 on the observed points")
+    if np.any(probs == 0):
+        failures.append(f"samples fall where the pmf is 0: {points[probs == 0][:5]}")
+    n = counts.sum()
+    big = probs * n >= 5
+    obs = np.append(counts[big], counts[~big].sum() + 0.0)
+    exp = np.append(probs[big] * n, n - probs[big].sum() * n)
+    keep = exp > 0
+    stat, p = stats.chisquare(obs[keep], exp[keep] * obs[keep].sum() / exp[keep].sum())
+    if p < alpha:
+        failures.append(f"chi-square test rejects (p = {p:.2e})")
+    return CheckReport(total, 1.0, float(stat), float(p), samples=int(n), failures=tuple(failures))
+
+
+def check(density, samples: int = 100_000, seed: int = 0, progress: Callable[[str], None] | None = None,
+          **values: float) -> CheckReport:
+    """Draw g(X) with X's own sampler and check ``density`` against it.
+
+    >>> import covar
+    >>> check(covar.transform(covar.parse_density("Normal(0, 1)"), "exp(x)"), 20000).passed
+    True
+    """
+    rng = np.random.default_rng(seed)
+    say = progress or (lambda _msg: None)
+    say(f"drawing {samples} samples of g(X)")
+    ys = density.sample(samples, rng, **values)
+    if density.discrete:
+        return check_discrete(density, ys, values)
+    return check_against_samples(density, ys, values, progress=progress)

@@ -1,0 +1,45 @@
+"""Every univariate problem: derived, then checked against an independent simulation."""
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import covar
+from covar.checks import check_against_samples
+from problems import PROBLEMS, Problem
+
+N_SAMPLES = 100_000
+
+
+def _derive(p: Problem) -> covar.Density:
+    X = covar.Density(p.law.pdf, sp.Symbol("x", real=True), p.law.support, validate=False)
+    return covar.transform(X, p.g)
+
+
+@pytest.mark.parametrize("p", PROBLEMS, ids=[p.id for p in PROBLEMS])
+def test_problem_matches_simulation(p: Problem):
+    Y = _derive(p)
+    assert Y.closed_form is p.closed_form
+    if p.closed_form:
+        assert {s.name for s in Y.pdf.free_symbols} <= {Y.var.name, *p.values}
+    else:
+        assert Y.pdf is None
+    rng = np.random.default_rng(zlib.crc32(p.id.encode()))
+    ys = p.g_np(p.law.draw(rng, N_SAMPLES, **p.values), **p.values)
+    report = check_against_samples(Y, ys, p.values)
+    assert report.passed, report.failures
+    if p.support is not None:
+        assert Y.support == p.support
+    if p.atoms is not None:
+        assert {sp.nsimplify(k): sp.simplify(v) for k, v in Y.atoms.items()} == p.atoms
+    if p.family is not None:
+        assert Y.family is not None and sp.sympify(Y.family) == sp.sympify(p.family), Y.family
+
+
+def test_there_are_enough_distinct_problems():
+    kinds = {p.kind for p in PROBLEMS}
+    assert len({p.id for p in PROBLEMS}) == len(PROBLEMS) >= 55
+    assert {"affine", "monotone", "many-to-one", "mixed-atom", "no-closed-inverse"} <= kinds
