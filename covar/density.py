@@ -148,6 +148,24 @@ class Density:
 
         return derivation_latex(self, document=document)
 
+    def to_scipy(self) -> Any:
+        """A scipy.stats-style frozen distribution (pdf, logpdf, cdf, ppf, rvs) of this law."""
+        from .interop import to_scipy
+
+        return to_scipy(self)
+
+    def to_stats(self, name: str = "Y") -> Any:
+        """A sympy.stats random variable with this pdf and support."""
+        from .interop import to_stats
+
+        return to_stats(self, name)
+
+    def to_json(self) -> str:
+        """The derivation record as JSON (documented schema; expressions in sympy syntax)."""
+        from .serialize import to_json
+
+        return to_json(self)
+
     def _repr_latex_(self) -> str:
         from .latex import result_latex
 
