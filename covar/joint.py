@@ -62,12 +62,17 @@ class JointDensity:
         if len(set(v.name for v in vars_)) != len(vars_):
             raise InvalidDensity(f"the variables {vars_} must have distinct names")
         real = tuple(as_real_symbol(v) for v in vars_)
-        # Rules such as |det| and image conditions need real variables: rename by name.
-        swap = {v: r for v, r in zip(vars_, real) if v is not r}
-        pdf = sp.sympify(self.pdf).xreplace(swap)
-        cond = as_condition(self.support).xreplace(swap)
-        terms = tuple((sp.sympify(e).xreplace(swap), as_condition(c).xreplace(swap))
-                      for e, c in self.terms) or ((pdf, cond),)
+        # Rules such as |det| and image conditions need real variables: every symbol named like
+        # a variable (x1 with or without assumptions) is that variable.
+        names = {r.name: r for r in real}
+
+        def swap(e: sp.Basic) -> sp.Basic:
+            return e.xreplace({f: names[f.name] for f in e.free_symbols if f.name in names})
+
+        pdf = swap(sp.sympify(self.pdf))
+        cond = swap(as_condition(self.support))
+        terms = tuple((swap(sp.sympify(e)), swap(as_condition(c))) for e, c in self.terms) \
+            or ((pdf, cond),)
         object.__setattr__(self, "vars", real)
         object.__setattr__(self, "pdf", pdf)
         object.__setattr__(self, "support", cond)
@@ -86,8 +91,11 @@ class JointDensity:
     def __repr__(self) -> str:
         return f"JointDensity(pdf={sp.sstr(self.pdf)}, vars={self.vars}, support={self.support})"
 
-    def marginal(self, var: sp.Symbol | str | Sequence) -> "Density":
+    def marginal(self, var: sp.Symbol | str | Sequence, timeout: float = 60.0) -> "Density":
         """The univariate law of one variable, the others integrated out with exact limits.
+
+        A cell whose integral sympy cannot do within the budget makes the result numeric-only
+        (``closed_form`` False, ``pdf`` None, evaluated by quadrature through ``.numeric``).
 
         >>> from sympy import symbols
         >>> x1, x2 = symbols("x1 x2", real=True)
@@ -101,7 +109,7 @@ class JointDensity:
             if len(var) != 1:
                 raise CovarError("marginal() returns the law of one variable; pass a single symbol")
             var = var[0]
-        return marginal_density(self, self._resolve(var))
+        return marginal_density(self, self._resolve(var), timeout)
 
     def _resolve(self, var: sp.Symbol | str) -> sp.Symbol:
         name = var if isinstance(var, str) else getattr(var, "name", None)

@@ -52,9 +52,39 @@ class Cell:
     result: sp.Expr | None  # None when no closed form
 
 
+def _t_sign(parts: list[sp.Basic], t: sp.Symbol) -> int:
+    """+1 (-1) when a conjunct says t > c >= 0 (t < c <= 0) outright, else 0."""
+    for rel in parts:
+        if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)) and rel.lhs == t and rel.rhs.is_nonnegative:
+            return 1
+        if isinstance(rel, (sp.StrictLessThan, sp.LessThan)) and rel.rhs == t and rel.lhs.is_nonnegative:
+            return 1
+        if isinstance(rel, (sp.StrictLessThan, sp.LessThan)) and rel.lhs == t and rel.rhs.is_nonpositive:
+            return -1
+        if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)) and rel.rhs == t and rel.lhs.is_nonpositive:
+            return -1
+    return 0
+
+
+def _clear_denominator(e: sp.Expr, t: sp.Symbol, sign: int) -> sp.Expr:
+    """e with a denominator of known sign multiplied out (s/t < 1 with t > 0 -> s - t < 0)."""
+    num, den = sp.fraction(sp.together(e))
+    if sign:
+        d = sp.Dummy("t", positive=True)
+        known = (sign * den.xreplace({t: sign * d})).expand()
+        if known.is_positive:
+            return num * sign
+        if known.is_negative:
+            return -num * sign
+    if den.free_symbols.isdisjoint({t}) and den.is_positive:
+        return num
+    return e
+
+
 def _limits(expr: sp.Expr, cond: sp.Basic, s: sp.Symbol, t: sp.Symbol) -> TermLimits | None:
     parts = list(cond.args) if isinstance(cond, sp.And) else [cond]
     s_cons, bounds = [], []
+    sign = _t_sign(parts, t)
     for rel in parts:
         if rel is sp.true or isinstance(rel, sp.Ne):
             continue
@@ -72,6 +102,12 @@ def _limits(expr: sp.Expr, cond: sp.Basic, s: sp.Symbol, t: sp.Symbol) -> TermLi
             s_cons.append(e)
             continue
         a = sp.diff(e, t)
+        if t in a.free_symbols:
+            e = _clear_denominator(e, t, sign)
+            if t not in e.free_symbols:
+                s_cons.append(e)
+                continue
+            a = sp.diff(e, t)
         if t in a.free_symbols:
             raise NoClosedForm(
                 f"the support condition {rel} is not linear in {t}, so covar cannot find the "
@@ -214,7 +250,7 @@ def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) ->
     with time_budget(timeout, "marginal integration"):
         for lo, hi in zip(edges[:-1], edges[1:]):
             pieces = _cell_pieces(terms, s, _test_point(lo, hi))
-            result = _cell_result(pieces, s, t, lo, hi)
+            result = _cell_result(pieces, s, t, lo, hi, min(20.0, timeout))
             numeric |= result is None
             cells.append(Cell(lo, hi, tuple(pieces), result))
     support = sp.Union(*[sp.Interval(c.lo, c.hi) for c in cells if c.pieces and c.result != 0])
@@ -226,7 +262,8 @@ def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) ->
     return Density(_as_piecewise(cells, s), s, support, family=None, validate=False)
 
 
-def _cell_result(pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr | None:
+def _cell_result(pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo: sp.Expr, hi: sp.Expr,
+                 seconds: float) -> sp.Expr | None:
     if not pieces:
         return sp.Integer(0)
     # Sign knowledge about s on this cell helps sympy with sqrt(s^2), Abs(s), convergence.
@@ -237,7 +274,7 @@ def _cell_result(pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo: sp.Expr, h
     else:
         sd = s
     try:
-        with time_budget(20.0, "integrating one cell"):
+        with time_budget(seconds, "integrating one cell"):
             total = sp.Integer(0)
             for expr, lower, upper in pieces:
                 total += _integrate(expr.xreplace({s: sd}), t, lower.xreplace({s: sd}),
@@ -283,8 +320,19 @@ def _quad_value(pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, vals: dict, x: 
         f = sp.lambdify(t, expr.xreplace(vals).subs(s, x), "numpy")
         lo_v = float(lower.xreplace(vals).subs(s, x)) if lower != -sp.oo else -np.inf
         hi_v = float(upper.xreplace(vals).subs(s, x)) if upper != sp.oo else np.inf
+        g = lambda u: float(f(u))
         with np.errstate(all="ignore"):
-            total += sci.quad(lambda u: float(f(u)), lo_v, hi_v, limit=200, epsabs=1e-11, epsrel=1e-10)[0]
+            # quad can step over a narrow bump on an infinite range: split at the integrand's
+            # largest value on a probe grid, so each piece starts at the bump.
+            probe = np.concatenate([np.linspace(-60, 60, 2401) + x, np.linspace(-60, 60, 2401)])
+            probe = probe[(probe > lo_v) & (probe < hi_v)]
+            vals = np.abs(np.broadcast_to(np.asarray(f(probe), dtype=float), probe.shape)) if len(probe) else []
+            cuts = [lo_v, hi_v]
+            if len(probe) and np.any(np.isfinite(vals)):
+                peak = probe[int(np.nanargmax(vals))]
+                cuts = [lo_v, *[c for c in (peak - 3, peak, peak + 3) if lo_v < c < hi_v], hi_v]
+            for a, b in zip(cuts[:-1], cuts[1:]):
+                total += sci.quad(g, a, b, limit=200, epsabs=1e-12, epsrel=1e-10)[0]
     return total
 
 

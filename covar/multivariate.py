@@ -199,7 +199,7 @@ def _positive_bounds(cond: sp.Basic, ys: Sequence[sp.Symbol]) -> dict[sp.Symbol,
             lo, v = c.lhs, c.rhs
         else:
             continue
-        if lo.is_nonnegative and (lo.is_positive or isinstance(c, (sp.StrictGreaterThan, sp.StrictLessThan))):
+        if lo.is_nonnegative:  # y >= 0: the point y = 0 has no mass, so y > 0 may be assumed
             out[v] = sp.Symbol(v.name, positive=True)
     return out
 
