@@ -192,6 +192,12 @@ def _tidy(e: sp.Expr) -> sp.Expr:
     return sp.factor_terms(sp.cancel(e))
 
 
+def _sqrt(e: sp.Expr) -> sp.Expr:
+    """Square root of a solved variance, tidied (sympy uses the symbols' signs: sqrt(c**2) = -c
+    for a negative c)."""
+    return _tidy(sp.sqrt(_tidy(e)))
+
+
 def _eq(a: Any, b: Any) -> bool:
     """Symbolic equality by cancellation (cheap; False when undecided)."""
     return sp.cancel(sp.sympify(a) - sp.sympify(b)) == 0
@@ -207,7 +213,7 @@ def _line_candidates(feats: dict) -> Iterable[tuple[str, tuple]]:
         a = next((v for k, v in feats.items() if k[2] == 2), None)
         b = next((v for k, v in feats.items() if k[2] == 1), S.Zero)
         if a is not None and a.is_positive is not True:
-            yield "Normal", (_tidy(-b / (2 * a)), sp.sqrt(_tidy(-1 / (2 * a))))
+            yield "Normal", (_tidy(-b / (2 * a)), _sqrt(-1 / (2 * a)))
     if len(keys) == 1:
         (key, c), = feats.items()
         if key[0] == "abs" and c.is_positive is not True:
@@ -215,7 +221,7 @@ def _line_candidates(feats: dict) -> Iterable[tuple[str, tuple]]:
         if key[0] == "logq":
             x0, g2 = key[1], key[2]
             if _eq(c, -1):
-                yield "Cauchy", (x0, sp.sqrt(g2))
+                yield "Cauchy", (x0, _sqrt(g2))
             elif x0 == 0 and _eq(c, -(g2 + 1) / 2):
                 yield "StudentT", (g2,)
     lin = [v for k, v in feats.items() if k == ("pow", 0, 1)]
@@ -245,7 +251,7 @@ def _zero_candidates(feats: dict) -> Iterable[tuple[str, tuple]]:
     (key, d), = rest.items()
     if key[0] == "log2" and key[1] == 0:
         s2 = _tidy(-1 / (2 * d))
-        yield "LogNormal", (_tidy((r + 1) * s2), sp.sqrt(s2))
+        yield "LogNormal", (_tidy((r + 1) * s2), _sqrt(s2))
         return
     if key[0] != "pow" or key[1] != 0:
         return
@@ -261,9 +267,9 @@ def _zero_candidates(feats: dict) -> Iterable[tuple[str, tuple]]:
     elif q == 2:
         s2 = _tidy(-1 / (2 * d))
         if r == 0:
-            yield "HalfNormal", (sp.sqrt(s2),)
+            yield "HalfNormal", (_sqrt(s2),)
         elif r == 1:
-            yield "Rayleigh", (sp.sqrt(s2),)
+            yield "Rayleigh", (_sqrt(s2),)
         elif s2 == 1:
             yield "Chi", (_tidy(r + 1),)
     elif q == -1:
