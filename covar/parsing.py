@@ -80,7 +80,7 @@ def _root(x: sympy.Expr, n: sympy.Expr = S(3)) -> sympy.Expr:
 
 def _rational(p: sympy.Expr, q: sympy.Expr = S.One) -> sympy.Expr:
     if not (p.is_Integer and q.is_Integer):
-        raise ParseError(f"Rational needs integers, e.g. Rational(1, 3); got Rational({p}, {q})")
+        raise ParseError(f"Rational needs integers, e.g. Rational(1, 3); got Rational({_short(p)}, {_short(q)})")
     if q == 0:
         raise ParseError("division by zero in Rational(p, 0)")
     return sympy.Rational(p, q)
@@ -195,13 +195,14 @@ def _parse(text: str) -> ast.Expression:
         if ";" in text:
             message = "only one expression is allowed (found ';')"
         else:
-            message = _bracket_problem(text) or f"invalid syntax at column {exc.offset}: {exc.msg}"
+            where = f" at column {exc.offset}" if exc.offset else ""
+            message = _bracket_problem(text) or f"invalid syntax{where}: {exc.msg}"
         raise ParseError(message) from None
     except (RecursionError, MemoryError):
         # CPython's parser gives up on very deep nesting with these rather than SyntaxError
         raise ParseError("expression nested too deeply to parse") from None
     except ValueError as exc:  # e.g. null bytes
-        raise ParseError(f"cannot parse input: {exc}") from None
+        raise ParseError(f"cannot parse input: {_first_line(exc)}") from None
 
 
 def _offense(node: ast.AST, functions: Mapping[str, Any]) -> tuple[int, str] | None:
@@ -243,10 +244,14 @@ def _screen(tree: ast.Expression, functions: Mapping[str, Any]) -> None:
     is reported as the call of ``__import__`` rather than as whatever the builder meets first.
     """
     count = 0
-    worst: tuple[int, int, int, str] | None = None
-    stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
+    worst: tuple[int, int, int, int, str] | None = None
+    # position = nearest (line, column) on the way down: helper nodes such as a lambda's
+    # 'arguments' have none, and must not outrank the construct they belong to
+    stack: list[tuple[ast.AST, int, tuple[int, int]]] = [(tree.body, 1, (0, 0))]
     while stack:
-        node, depth = stack.pop()
+        node, depth, position = stack.pop()
+        if hasattr(node, "col_offset"):
+            position = (node.lineno, node.col_offset)
         count += 1
         if count > MAX_NODES:
             raise ParseError(f"expression too large (more than {MAX_NODES} nodes)")
@@ -254,18 +259,37 @@ def _screen(tree: ast.Expression, functions: Mapping[str, Any]) -> None:
             raise ParseError(f"expression nested too deeply (more than {MAX_DEPTH} levels)")
         found = _offense(node, functions)
         if found is not None:
-            key = (found[0], getattr(node, "lineno", 0), getattr(node, "col_offset", 0), found[1])
+            key = (found[0], *position, depth, found[1])
             worst = key if worst is None or key < worst else worst
         for child in ast.iter_child_nodes(node):
             if not isinstance(child, _NOT_COUNTED):
-                stack.append((child, depth if _same_chain(node, child) else depth + 1))
+                stack.append((child, depth if _same_chain(node, child) else depth + 1, position))
     if worst is not None:
-        raise ParseError(worst[3])
+        raise ParseError(worst[-1])
 
 
 # --- numeric guards -----------------------------------------------------------------------
 def _is_condition(value: object) -> bool:
     return isinstance(value, (Relational, BooleanFunction, BooleanAtom))
+
+
+def _approx(value: sympy.Expr) -> sympy.Expr:
+    """15-digit value of a number; ParseError if sympy cannot evaluate it."""
+    try:
+        return value.evalf(15)
+    except (ArithmeticError, ValueError, TypeError, RecursionError):  # e.g. PrecisionExhausted
+        raise ParseError(f"cannot evaluate the number {_short(value)}") from None
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= width else text[:width] + "..."
+
+
+def _first_line(exc: BaseException) -> str:
+    """Messages stay on one line even when sympy's own are multi-line."""
+    lines = str(exc).strip().splitlines()
+    return _short(lines[0] if lines else type(exc).__name__, 120)
 
 
 def _exceeds(value: sympy.Expr, limit: int) -> bool:
@@ -274,7 +298,7 @@ def _exceeds(value: sympy.Expr, limit: int) -> bool:
         return True
     if value.is_Rational:
         return bool(abs(value) > limit)
-    approx = value.evalf(15)
+    approx = _approx(value)
     return bool(approx.is_Number and abs(approx) > limit)
 
 
@@ -282,7 +306,7 @@ def _log10_abs(value: sympy.Expr) -> float | None:
     """log10 |value| of a nonzero number (cheap: values are already bounded), else None."""
     if value.is_Rational:
         return math.log10(abs(value.p)) - math.log10(value.q)
-    approx = value.evalf(15)
+    approx = _approx(value)
     if not approx.is_Float or approx == 0:
         return None
     sign, mantissa, exponent, bits = approx._mpf_  # |v| = mantissa * 2**exponent
@@ -302,9 +326,9 @@ def _check_value(value: Any) -> Any:
         if max(abs(value.p).bit_length(), value.q.bit_length()) * math.log10(2) > MAX_DIGITS:
             raise ParseError(f"number too large (more than {MAX_DIGITS} digits)")
         return value
-    approx = value.evalf(15)
+    approx = _approx(value)
     if approx.has(S.ImaginaryUnit):
-        raise ParseError(f"{value} is not real (covar works over the reals; "
+        raise ParseError(f"{_short(value)} is not real (covar works over the reals; "
                          "use cbrt(x) or root(x, n) for real roots)")
     if approx.is_Number and abs(approx) > _BIG:
         raise ParseError(f"number too large (more than {MAX_DIGITS} digits)")
@@ -408,7 +432,7 @@ class _Builder:
             try:
                 relations.append(_COMPARE[type(op)](left, right))
             except (TypeError, ValueError) as exc:
-                raise ParseError(f"cannot compare {left} with {right}: {exc}") from None
+                raise ParseError(f"cannot compare {_short(left)} with {_short(right)}: {_first_line(exc)}") from None
             left = right
         return relations[0] if len(relations) == 1 else sympy.And(*relations)
 
@@ -427,7 +451,7 @@ class _Builder:
             except CovarError:
                 raise
             except (TypeError, ValueError, ArithmeticError) as exc:
-                raise ParseError(f"bad arguments for {name}: {exc}") from None
+                raise ParseError(f"bad arguments for {name}: {_first_line(exc)}") from None
         if name not in _FUNCTIONS:
             if name.startswith("_") or name in _BUILTINS:
                 raise ParseError(f"calls of '{name}' are not allowed")
@@ -444,7 +468,7 @@ class _Builder:
         except CovarError:
             raise
         except (TypeError, ValueError, ArithmeticError) as exc:
-            raise ParseError(f"bad arguments for {name}: {exc}") from None
+            raise ParseError(f"bad arguments for {name}: {_first_line(exc)}") from None
 
     def _piecewise(self, node: ast.Call) -> Any:
         pairs = []
@@ -461,7 +485,7 @@ class _Builder:
         try:
             return sympy.Piecewise(*pairs)
         except (TypeError, ValueError) as exc:
-            raise ParseError(f"bad arguments for Piecewise: {exc}") from None
+            raise ParseError(f"bad arguments for Piecewise: {_first_line(exc)}") from None
 
 
 def _name_value(name: str) -> sympy.Expr:
@@ -502,12 +526,12 @@ def _check_arity(name: str, count: int, fewest: int, most: int | None) -> None:
 def _need_expr(value: Any, where: str) -> None:
     if not isinstance(value, sympy.Expr):
         what = "a condition" if _is_condition(value) else type(value).__name__
-        raise ParseError(f"'{where}' needs a number or expression, got {what} ({value})")
+        raise ParseError(f"'{where}' needs a number or expression, got {what} ({_short(value)})")
 
 
 def _need_condition(value: Any, where: str) -> None:
     if not _is_condition(value):
-        raise ParseError(f"'{where}' needs conditions such as (x > 0), got {value}; "
+        raise ParseError(f"'{where}' needs conditions such as (x > 0), got {_short(value)}; "
                          "note that & and | bind tighter than <, so write (x > 0) & (x < 1)")
 
 
@@ -537,7 +561,7 @@ def _binary(op: ast.operator, left: Any, right: Any) -> Any:
     except (TypeError, ValueError, ArithmeticError) as exc:
         if isinstance(exc, CovarError):
             raise
-        raise ParseError(f"cannot compute {left} {symbol} {right}: {exc}") from None
+        raise ParseError(f"cannot compute {_short(left)} {symbol} {_short(right)}: {_first_line(exc)}") from None
 
 
 def _finish(value: Any) -> Any:
@@ -667,6 +691,9 @@ def _read_assumption(item: str) -> tuple[str, sympy.Set, bool]:
                 raise ParseError(f"unknown property '{word}' in '{item}'; known: {known}")
         return name, region, integer
     condition = parse_expr(item)
+    if isinstance(condition, BooleanAtom):  # sympy already decided it: "x > -oo", "pi < 0"
+        verdict = "says nothing" if condition else "is false"
+        raise ParseError(f"assumption '{item}' {verdict}; write e.g. 'sigma > 0'")
     relations = list(condition.args) if isinstance(condition, sympy.And) else [condition]
     if not all(isinstance(rel, Relational) for rel in relations):
         raise ParseError(f"cannot read assumption '{item}'; "
@@ -884,7 +911,7 @@ def _set(text: str, symbols: Mapping[str, Any] | None, depth: int) -> sympy.Set:
             try:
                 return sympy.Range(*values)
             except (TypeError, ValueError) as exc:
-                raise ParseError(f"bad Range {text}: {exc}; Range ends must be integers "
+                raise ParseError(f"bad Range {text}: {_first_line(exc)}; Range ends must be integers "
                                  "(declare symbols integer, e.g. 'n integer')") from None
         _check_arity(name, len(args), 2, 2)
         return _interval(*args, *_OPEN_SIDES[name], symbols, text)
@@ -913,4 +940,6 @@ def parse_set(text: str, symbols: Mapping[str, sympy.Basic] | None = None) -> sy
     ...
     covar.errors.ParseError: empty interval [1, 0]: the left end must be below the right end
     """
-    return _set(_check_length(text), symbols, 0)
+    text = _check_length(text)
+    _split_top(text, "")  # bracket balance first, for a clear message; kinds may mix: "[0, 1)"
+    return _set(text, symbols, 0)
