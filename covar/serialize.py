@@ -1,0 +1,241 @@
+"""JSON of a Density and its Derivation record, and back (schema ``covar.density/1``).
+
+Every expression, set and condition is a string in sympy syntax (``sympy.sstr``); the
+assumptions of the symbols, which that syntax cannot carry, are listed once in ``symbols``.
+:func:`from_json` reads the strings back with a whitelist reader (never ``eval``), so a JSON
+file from elsewhere cannot run code. Schema (docs/json-schema.md has the full description):
+
+``{"schema": "covar.density/1", "symbols": {NAME: {ASSUMPTION: bool}}, ...DENSITY}`` where
+DENSITY is ``{"var": str, "pdf": str|null, "support": str, "atoms": [[point, mass], ...],
+"discrete": bool, "family": str|null, "closed_form": bool, "derivation": DERIVATION|null}``
+and DERIVATION is ``{"input": DENSITY, "x": str, "y": str, "g": str, "breakpoints": [str],
+"pieces": [PIECE], "cells": [CELL], "notes": [str], "timings": {stage: seconds}}``;
+PIECE is ``{"interval", "g", "kind", "inverse", "jacobian", "image", "contribution", "value",
+"mass": str|null, "rejected": [str]}`` (kind is increasing/decreasing/constant) and CELL is
+``{"interval": str, "pieces": [int], "raw": str, "simplified": str}`` (piece indices from 0).
+A numeric-only result has ``"pdf": null`` and ``"closed_form": false``.
+"""
+from __future__ import annotations
+
+import ast
+import json
+from typing import Any
+
+import sympy as sp
+
+from .errors import CovarError, ParseError
+
+SCHEMA = "covar.density/1"
+
+_ASSUMPTION_KEYS = ("integer", "positive", "negative", "nonnegative", "nonpositive", "nonzero", "real", "finite")
+
+
+def _assumptions(sym: sp.Symbol) -> dict[str, bool]:
+    """The fewest assumptions that recreate ``sym`` exactly (its full set as a fallback)."""
+    given = {k: v for k, v in sym.assumptions0.items() if k in _ASSUMPTION_KEYS and v}
+    for key in _ASSUMPTION_KEYS:  # drop what the other keys imply
+        trial = {k: v for k, v in given.items() if k != key}
+        if key in given and sp.Symbol(sym.name, **trial) == sym:
+            given = trial
+    if sp.Symbol(sym.name, **given) != sym:
+        given = {k: v for k, v in sym.assumptions0.items() if k != "commutative"}
+    return given
+
+
+class _Writer:
+    """Collects every symbol while turning the record into JSON-ready values."""
+
+    def __init__(self) -> None:
+        self.symbols: dict[str, sp.Symbol] = {}
+
+    def expr(self, e: Any) -> str | None:
+        if e is None:
+            return None
+        e = sp.sympify(e)
+        for s in e.atoms(sp.Symbol):
+            if self.symbols.setdefault(s.name, s) != s:
+                raise CovarError(f"cannot write JSON: two different symbols are named {s.name}")
+        return sp.sstr(e)
+
+    def density(self, d: Any) -> dict:
+        der = d.derivation
+        return {
+            "var": self.expr(d.var), "pdf": self.expr(d.pdf), "support": self.expr(d.support),
+            "atoms": [[self.expr(k), self.expr(v)] for k, v in d.atoms.items()],
+            "discrete": bool(d.discrete), "family": d.family, "closed_form": bool(d.closed_form),
+            "derivation": None if der is None else self.derivation(der),
+        }
+
+    def derivation(self, d: Any) -> dict:
+        return {
+            "input": self.density(d.input), "x": self.expr(d.x), "y": self.expr(d.y), "g": self.expr(d.g),
+            "breakpoints": [self.expr(b) for b in d.breakpoints],
+            "pieces": [{
+                "interval": self.expr(p.interval), "g": self.expr(p.g), "kind": p.kind,
+                "inverse": self.expr(p.inverse), "jacobian": self.expr(p.jacobian), "image": self.expr(p.image),
+                "contribution": self.expr(p.contribution), "value": self.expr(p.value), "mass": self.expr(p.mass),
+                "rejected": [self.expr(r) for r in p.rejected],
+            } for p in d.pieces],
+            "cells": [{"interval": self.expr(c.interval), "pieces": list(c.pieces), "raw": self.expr(c.raw),
+                       "simplified": self.expr(c.simplified)} for c in d.cells],
+            "notes": list(d.notes), "timings": {k: float(v) for k, v in d.timings.items()},
+        }
+
+
+def to_dict(density: Any) -> dict:
+    """The JSON-ready dict of ``density`` (see the module docstring for the schema)."""
+    w = _Writer()
+    body = w.density(density)
+    return {"schema": SCHEMA, "symbols": {n: _assumptions(s) for n, s in sorted(w.symbols.items())}, **body}
+
+
+def to_json(density: Any, indent: int | None = 2) -> str:
+    """The Density and its Derivation as JSON text.
+
+    >>> import covar
+    >>> text = to_json(covar.transform(covar.parse_density("Normal(0, 1)"), "Max(0, x)"))
+    >>> data = json.loads(text)
+    >>> data["schema"], data["atoms"], data["derivation"]["g"]
+    ('covar.density/1', [['0', '1/2']], 'Max(0, x)')
+    """
+    return json.dumps(to_dict(density), indent=indent, ensure_ascii=False)
+
+
+# ---- reading back ------------------------------------------------------------------------
+_INTERVAL_CTORS = {"open", "Lopen", "Ropen"}
+_HELPERS = {"sqrt": sp.sqrt, "root": sp.root, "cbrt": sp.cbrt}
+_BINOPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+           ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b,
+           ast.BitAnd: sp.And, ast.BitOr: sp.Or}
+_COMPARE = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.GtE: sp.Ge}
+
+
+def _sympy_callable(name: str) -> Any:
+    """A sympy class or function by name: only Basic subclasses and sympy function classes."""
+    if name in _HELPERS:
+        return _HELPERS[name]
+    obj = getattr(sp, name, None) if not name.startswith("_") else None
+    if isinstance(obj, type) and issubclass(obj, sp.Basic):
+        return obj
+    if isinstance(obj, sp.FunctionClass):
+        return obj
+    raise ParseError(f"JSON: {name!r} is not a sympy constructor covar writes")
+
+
+class _Reader:
+    def __init__(self, symbols: dict[str, sp.Symbol]) -> None:
+        self.symbols = symbols
+
+    def __call__(self, text: str | None) -> Any:
+        if text is None:
+            return None
+        try:
+            tree = ast.parse(text, mode="eval")
+        except SyntaxError as exc:
+            raise ParseError(f"JSON: cannot read {text!r}: {exc.msg}") from None
+        return self.node(tree.body)
+
+    def node(self, n: ast.AST) -> Any:
+        if isinstance(n, ast.Constant):
+            if isinstance(n.value, bool):
+                return sp.true if n.value else sp.false
+            if isinstance(n.value, int):
+                return sp.Integer(n.value)
+            if isinstance(n.value, float):
+                return sp.Float(n.value)
+        elif isinstance(n, ast.Name):
+            if n.id in self.symbols:
+                return self.symbols[n.id]
+            value = getattr(sp, n.id, None) if not n.id.startswith("_") else None
+            if isinstance(value, sp.Basic) and value.is_Atom:  # pi, E, oo, zoo, nan, I, ...
+                return value
+            if isinstance(value, sp.Basic) and value in (sp.Reals, sp.Integers, sp.Naturals, sp.Naturals0):
+                return value
+        elif isinstance(n, ast.BinOp) and type(n.op) in _BINOPS:
+            return _BINOPS[type(n.op)](self.node(n.left), self.node(n.right))
+        elif isinstance(n, ast.UnaryOp) and isinstance(n.op, (ast.USub, ast.UAdd, ast.Invert)):
+            v = self.node(n.operand)
+            return -v if isinstance(n.op, ast.USub) else (sp.Not(v) if isinstance(n.op, ast.Invert) else v)
+        elif isinstance(n, ast.Compare) and len(n.ops) == 1 and type(n.ops[0]) in _COMPARE:
+            return _COMPARE[type(n.ops[0])](self.node(n.left), self.node(n.comparators[0]))
+        elif isinstance(n, ast.Tuple):
+            return tuple(self.node(e) for e in n.elts)
+        elif isinstance(n, ast.Call) and not n.keywords:
+            args = [self.node(a) for a in n.args]
+            f = n.func
+            if isinstance(f, ast.Name):
+                return _sympy_callable(f.id)(*args)
+            if (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "Interval"
+                    and f.attr in _INTERVAL_CTORS):
+                return getattr(sp.Interval, f.attr)(*args)
+        raise ParseError(f"JSON: unsupported construct {ast.dump(n)[:60]}")
+
+
+def _read_density(data: dict, read: _Reader) -> Any:
+    from .density import Density
+    from .derivation import Cell, Derivation, Piece
+
+    var, pdf, support = read(data["var"]), read(data["pdf"]), read(data["support"])
+    atoms = {read(k): read(v) for k, v in data["atoms"]}
+    der = data.get("derivation")
+    derivation = numeric = None
+    if der is not None:
+        X = _read_density(der["input"], read)
+        pieces = tuple(Piece(
+            read(p["interval"]), read(p["g"]), p["kind"], inverse=read(p["inverse"]),
+            jacobian=read(p["jacobian"]), image=read(p["image"]), contribution=read(p["contribution"]),
+            value=read(p["value"]), mass=read(p["mass"]), rejected=tuple(read(r) for r in p["rejected"]),
+        ) for p in der["pieces"])
+        cells = tuple(Cell(read(c["interval"]), tuple(c["pieces"]), read(c["raw"]), read(c["simplified"]))
+                      for c in der["cells"])
+        derivation = Derivation(
+            input=X, x=read(der["x"]), y=read(der["y"]), g=read(der["g"]),
+            breakpoints=tuple(read(b) for b in der["breakpoints"]), pieces=pieces, cells=cells, pdf=pdf,
+            support=support, atoms=atoms, family=data["family"], discrete=data["discrete"],
+            closed_form=data["closed_form"], notes=tuple(der["notes"]), timings=dict(der["timings"]),
+        )
+        if pdf is None:
+            numeric = _numeric_evaluator(derivation)
+    return Density(pdf, var, support, atoms, discrete=data["discrete"], family=data["family"],
+                   derivation=derivation, numeric=numeric, validate=False)
+
+
+def _numeric_evaluator(d: Any) -> Any:
+    """Rebuild the root-finding evaluator of a numeric-only result from its recorded pieces."""
+    from .numeric import numeric_pdf
+    from .pieces import RawPiece
+
+    fx = d.input.pdf
+    raw = [RawPiece(p.interval.start, p.interval.end, p.g, fx, p.kind) for p in d.pieces if p.kind != "constant"]
+    params = sorted((d.g.free_symbols | fx.free_symbols) - {d.x}, key=lambda s: s.name)
+    return numeric_pdf(d.x, raw, params)
+
+
+def from_dict(data: dict) -> Any:
+    """The Density (with its Derivation) described by a ``covar.density/1`` dict."""
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise ParseError(f"not a covar JSON document (expected \"schema\": \"{SCHEMA}\")")
+    symbols = {name: sp.Symbol(name, **{k: bool(v) for k, v in facts.items()})
+               for name, facts in data.get("symbols", {}).items()}
+    try:
+        return _read_density(data, _Reader(symbols))
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, CovarError):
+            raise
+        raise ParseError(f"malformed covar JSON: {type(exc).__name__}: {exc}") from None
+
+
+def from_json(text: str) -> Any:
+    """The Density written by :func:`to_json`.
+
+    >>> import covar
+    >>> Y = covar.transform(covar.parse_density("ChiSquared(1)"), "sqrt(x)")
+    >>> Z = from_json(to_json(Y))
+    >>> Z.pdf == Y.pdf, Z.support == Y.support, len(Z.derivation.pieces)
+    (True, True, 1)
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"not JSON: {exc}") from None
+    return from_dict(data)
