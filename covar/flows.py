@@ -95,7 +95,7 @@ class _Layer:
         >>> Elementwise("exp", dim=2).density(base).support
         (y1 > 0) & (y2 > 0)
         """
-        return flow_density(Flow((self,)), base)
+        return flow_density(self, base)
 
     # -- numpy batches: (N, d) arrays --------------------------------------------------
     def numpy_forward(self) -> Callable[[np.ndarray], np.ndarray]:
@@ -463,6 +463,13 @@ class Flow(_Layer):
 
         return run
 
+    def output_condition_at(self, y: Sequence[sp.Expr]) -> sp.Basic:
+        conds = []
+        for layer in reversed(self.layers):  # each layer's image constrains its own output
+            conds.append(layer.output_condition_at(y))
+            y = layer.inverse_at(y)
+        return sp.And(*conds)
+
     def numpy_log_prob(self, base_logpdf: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
         """log p_Y(y) = log p_Z(f^{-1}(y)) - log|det J_f(f^{-1}(y))| for an (N, d) batch."""
         inv, logdet = self.numpy_inverse(), self.numpy_log_det()
@@ -474,20 +481,16 @@ class Flow(_Layer):
         return log_prob
 
 
-def flow_density(flow: Flow, base: JointDensity) -> JointDensity:
+def flow_density(flow: _Layer, base: JointDensity) -> JointDensity:
     """Density of y = flow(z), z ~ base, from the inverse and the structured log-det."""
     if base.dim != flow.dim:
         raise CovarError(f"the base density has {base.dim} variables, the flow {flow.dim}")
-    y = flow.outputs
-    z = flow.inverse_at(y)
-    cond = [base.support.xreplace(dict(zip(base.vars, z)))]
-    point: Sequence[sp.Expr] = y
-    for layer in reversed(flow.layers):  # each layer's image constrains its own output
-        cond.append(layer.output_condition_at(point))
-        point = layer.inverse_at(point)
     from .multivariate import simplify_condition
 
-    support = simplify_condition(sp.And(*cond))
+    y = flow.outputs
+    z = flow.inverse_at(y)
+    cond = sp.And(base.support.xreplace(dict(zip(base.vars, z))), flow.output_condition_at(y))
+    support = simplify_condition(cond)
     pdf = base.pdf.xreplace(dict(zip(base.vars, z))) * sp.exp(flow.inverse_log_det_at(y))
     pdf = sp.powsimp(pdf)
     sampler = None
