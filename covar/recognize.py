@@ -57,6 +57,8 @@ _RTOL = 1e-9              # agreement required between the two pdfs
 _MAX_OPS = 400            # bigger inputs are not a named family in practice; stay cheap
 _WANT_DRAWS = 3           # parameter draws to confirm symbolic inputs with
 _MAX_ATTEMPTS = 16        # draws tried (some are skipped: e.g. a > b for Uniform(a, b))
+_SYMBOLIC_FAILURES = (ValueError, TypeError, ArithmeticError, AttributeError,
+                      NotImplementedError, RecursionError, sp.PolynomialError)
 
 
 @dataclass(frozen=True)
@@ -295,6 +297,17 @@ def _shifted_candidates(feats: dict, lo: sp.Expr) -> Iterable[tuple[str, tuple]]
 
 
 def _finite_candidates(feats: dict, lo: sp.Expr, hi: sp.Expr) -> Iterable[tuple[str, tuple]]:
+    """Families on [lo, hi]: Uniform, Arcsin (any ends), Beta (on [0, 1])."""
+    # log(A (t - lo)(t - hi)) may arrive multiplied out, as a quadratic: split it on the
+    # support's ends (checked through Vieta's formulas, so no square roots are needed).
+    feats = dict(feats)
+    for key in [k for k in feats if k[0] == "logq"]:
+        x0, g2 = key[1], key[2]
+        if _eq(lo + hi, 2 * x0) and _eq(lo * hi, x0 ** 2 + g2):
+            c = feats.pop(key)
+            for m in (lo, hi):
+                found = next((k for k in feats if k[0] == "log" and _eq(k[1], m)), ("log", m))
+                feats[found] = feats.get(found, S.Zero) + c
     if not feats:
         yield "Uniform", (lo, hi)
         return
@@ -453,21 +466,25 @@ def recognize(pdf: sp.Expr, var: sp.Symbol, support: sp.Set) -> Recognized | Non
     lo, hi = support.inf, support.sup
     if lo == -oo and hi != oo:
         return None  # no catalog family lives on (-oo, b]
-    got = _features(pdf, var, positive=bool(lo.is_nonnegative))
-    if got is None:
+    try:
+        got = _features(pdf, var, positive=bool(lo.is_nonnegative))
+        if got is None:
+            return None
+        feats, _ = got
+        if lo == -oo:
+            cands = _line_candidates(feats)
+        elif hi != oo:
+            cands = _finite_candidates(feats, lo, hi)
+        elif lo == 0:
+            cands = _zero_candidates(feats)
+        else:
+            cands = _shifted_candidates(feats, lo)
+        for name, args in cands:
+            fam = get_family(name)
+            args = tuple(sp.sympify(a) for a in args)
+            if _confirm(pdf, var, support, fam, args):
+                return Recognized(fam.name, args, label_of(fam, args))
+    except _SYMBOLIC_FAILURES:
+        # Recognition is an optional label: an expression sympy cannot take apart has none.
         return None
-    feats, _ = got
-    if lo == -oo:
-        cands = _line_candidates(feats)
-    elif hi != oo:
-        cands = _finite_candidates(feats, lo, hi)
-    elif lo == 0:
-        cands = _zero_candidates(feats)
-    else:
-        cands = _shifted_candidates(feats, lo)
-    for name, args in cands:
-        fam = get_family(name)
-        args = tuple(sp.sympify(a) for a in args)
-        if _confirm(pdf, var, support, fam, args):
-            return Recognized(fam.name, args, label_of(fam, args))
     return None

@@ -167,6 +167,10 @@ def test_sympy_stats_densities(rv, expected):
         (2 * y, Interval(0, 1), "Beta(2, 1)"),
         (1 / (pi * sqrt(y * (1 - y))), Interval(0, 1), "Arcsin(0, 1)"),
         (3 * y ** (-4), Interval(1, oo), "Pareto(1, 3)"),
+        # products under a root or power, multiplied out into a quadratic
+        (1 / (pi * sqrt(y - y ** 2)), Interval(0, 1), "Arcsin(0, 1)"),
+        (1 / (pi * sqrt(-y ** 2 + y + 2)), Interval(-1, 2), "Arcsin(-1, 2)"),
+        (30 * (y - y ** 2) ** 2, Interval(0, 1), "Beta(3, 3)"),
         (2 * exp(-2 * y), Interval.open(0, oo), "Exponential(2)"),  # open ends: same law
         (exp(-1 / (2 * y)) / (sqrt(2 * pi) * y ** Rational(3, 2)), HALF, "Levy(0, 1)"),
         (3 * y ** 2 * exp(-y ** 3), HALF, "Weibull(1, 3)"),
@@ -241,6 +245,8 @@ def test_parameter_names_that_shadow_functions():
         (exp(-y ** 2 / 2) / sqrt(2 * pi), Interval(-1, 1)),
         # the symbolic Normal pdf on a half-line
         (exp(-(y - mu) ** 2 / (2 * sigma ** 2)) / (sqrt(2 * pi) * sigma), HALF),
+        # an Arcsine shape whose roots are not the support's ends
+        (1 / (pi * sqrt(y - y ** 2)), Interval(0, 2)),
         # a LogNormal missing its 1/y
         (exp(-log(y) ** 2 / 2) / sqrt(2 * pi), HALF),
     ],
@@ -254,6 +260,12 @@ def test_non_interval_supports_and_piecewise_are_rejected():
     assert recognize(normal, y, Union(Interval(-2, -1), Interval(1, 2))) is None
     assert recognize(normal, y, FiniteSet(1, 2)) is None
     assert recognize(Piecewise((1, y > 0), (0, True)), y, Interval(0, 1)) is None
+
+
+def test_symbolic_arcsine_multiplied_out():
+    a, b = symbols("a b", real=True)
+    got = recognize(1 / (pi * sqrt(-y ** 2 + (a + b) * y - a * b)), y, Interval(a, b))
+    assert got is not None and got.label == "Arcsin(a, b)"
 
 
 def test_reals_is_accepted_as_the_whole_line():
