@@ -519,7 +519,7 @@ def _check_arity(name: str, count: int, fewest: int, most: int | None) -> None:
         wanted = f"{fewest}"
     else:
         wanted = f"{fewest} or {most}" if most == fewest + 1 else f"{fewest} to {most}"
-    plural = "" if wanted == "1" else "s"
+    plural = "" if wanted.endswith(" 1") or wanted == "1" else "s"
     raise ParseError(f"{name} takes {wanted} argument{plural} (got {count})")
 
 
@@ -662,12 +662,12 @@ def _split_top(text: str, separators: str) -> list[str]:
         elif char in ")]}":
             depth -= 1
             if depth < 0:
-                raise ParseError(f"unbalanced brackets: unexpected '{char}' in '{text}'")
+                raise ParseError(f"unbalanced brackets: unexpected '{char}' in '{_short(text)}'")
         elif char in separators and depth == 0:
             parts.append(text[start:index])
             start = index + 1
     if depth:
-        raise ParseError(f"unbalanced brackets: a bracket is never closed in '{text}'")
+        raise ParseError(f"unbalanced brackets: a bracket is never closed in '{_short(text)}'")
     parts.append(text[start:])
     return parts
 
@@ -688,15 +688,15 @@ def _read_assumption(item: str) -> tuple[str, sympy.Set, bool]:
                 region = sympy.Intersection(region, _PROPERTIES[word])
             else:
                 known = ", ".join([*_PROPERTIES, "integer"])
-                raise ParseError(f"unknown property '{word}' in '{item}'; known: {known}")
+                raise ParseError(f"unknown property '{word}' in '{_short(item)}'; known: {known}")
         return name, region, integer
     condition = parse_expr(item)
     if isinstance(condition, BooleanAtom):  # sympy already decided it: "x > -oo", "pi < 0"
         verdict = "says nothing" if condition else "is false"
-        raise ParseError(f"assumption '{item}' {verdict}; write e.g. 'sigma > 0'")
+        raise ParseError(f"assumption '{_short(item)}' {verdict}; write e.g. 'sigma > 0'")
     relations = list(condition.args) if isinstance(condition, sympy.And) else [condition]
     if not all(isinstance(rel, Relational) for rel in relations):
-        raise ParseError(f"cannot read assumption '{item}'; "
+        raise ParseError(f"cannot read assumption '{_short(item)}'; "
                          "write e.g. 'sigma > 0', '0 < p < 1', 'n positive integer'")
     names, region = set(), S.Reals
     for rel in relations:
@@ -705,9 +705,9 @@ def _read_assumption(item: str) -> tuple[str, sympy.Set, bool]:
             kind, lhs, rhs = _FLIP[kind], rhs, lhs
         if not (isinstance(lhs, sympy.Symbol) and rhs.is_number
                 and (rhs.is_comparable or rhs in (S.Infinity, S.NegativeInfinity))):
-            raise ParseError(f"assumption '{item}' must compare one name with a real number")
+            raise ParseError(f"assumption '{_short(item)}' must compare one name with a real number")
         if kind is sympy.Equality:
-            raise ParseError(f"'{item}' fixes the value of {lhs}; substitute it instead")
+            raise ParseError(f"'{_short(item)}' fixes the value of {lhs}; substitute it instead")
         names.add(lhs.name)
         region = sympy.Intersection(region, {
             sympy.StrictGreaterThan: sympy.Interval.open(rhs, S.Infinity),
@@ -717,7 +717,7 @@ def _read_assumption(item: str) -> tuple[str, sympy.Set, bool]:
             sympy.Unequality: sympy.Complement(S.Reals, sympy.FiniteSet(rhs)),
         }[kind])
     if len(names) != 1:
-        raise ParseError(f"assumption '{item}' must be about exactly one name")
+        raise ParseError(f"assumption '{_short(item)}' must be about exactly one name")
     return names.pop(), region, False
 
 
@@ -862,12 +862,12 @@ def _interval(left: str, right: str, left_open: bool, right_open: bool,
     for end in (low, high):
         _need_expr(end, "interval endpoint")
     if sympy.Lt(high, low) is S.true or (low == high and (left_open or right_open)):
-        raise ParseError(f"empty interval {shown}: the left end must be below the right end")
+        raise ParseError(f"empty interval {_short(shown)}: the left end must be below the right end")
     result = sympy.Interval(low, high, left_open, right_open)
     if result == S.Reals:  # one spelling of the real line, whichever way it was written
         return S.Reals
     if result is S.EmptySet:
-        raise ParseError(f"empty interval {shown}")
+        raise ParseError(f"empty interval {_short(shown)}")
     return result
 
 
@@ -892,7 +892,7 @@ def _set(text: str, symbols: Mapping[str, Any] | None, depth: int) -> sympy.Set:
             return _interval(*ends, text[0] == "(", text[-1] == ")", symbols, text)
         if len(ends) == 1 and text[0] == "(" and text[-1] == ")":
             return _set(text[1:-1], symbols, depth + 1)  # grouping: "([0, 1] U [2, 3])"
-        raise ParseError(f"an interval needs two endpoints, like '[a, b)'; got '{text}'")
+        raise ParseError(f"an interval needs two endpoints, like '[a, b)'; got '{_short(text)}'")
     call = _SET_CALL.fullmatch(text)
     if call and _closes_at_end(text[text.index("("):]):
         name, inner = call.group(1), call.group(2)
@@ -911,11 +911,11 @@ def _set(text: str, symbols: Mapping[str, Any] | None, depth: int) -> sympy.Set:
             try:
                 return sympy.Range(*values)
             except (TypeError, ValueError) as exc:
-                raise ParseError(f"bad Range {text}: {_first_line(exc)}; Range ends must be integers "
+                raise ParseError(f"bad Range {_short(text)}: {_first_line(exc)}; Range ends must be integers "
                                  "(declare symbols integer, e.g. 'n integer')") from None
         _check_arity(name, len(args), 2, 2)
         return _interval(*args, *_OPEN_SIDES[name], symbols, text)
-    raise ParseError(f"cannot read set '{text}'; use e.g. '[0, oo)', '(0, 1)', "
+    raise ParseError(f"cannot read set '{_short(text)}'; use e.g. '[0, oo)', '(0, 1)', "
                      "'[0, 1] U [2, 3]', '{0, 1, 2}', 'Reals', 'Range(0, oo)'")
 
 
