@@ -49,7 +49,7 @@ MAX_NODES = 2_000        # AST nodes (operators and load contexts are not counte
 MAX_DEPTH = 100          # nesting of AST nodes; long flat sums/products do not count
 MAX_LITERAL_DIGITS = 100  # integer literals
 MAX_EXPONENT = 1_000     # |exponent| of any power whose exponent is a number
-MAX_DIGITS = 1_000       # decimal digits of any numeric sub-expression (value, numerator, denominator)
+MAX_DIGITS = 1_000       # digits of any numeric sub-expression (value, numerator, denominator)
 MAX_GROWTH_ARG = 1_000   # |numeric argument| of exp, gamma, factorial, ...: their values explode
 MAX_SET_PARTS = 100      # pieces of a union, arguments of Union(...)
 MAX_SET_ELEMENTS = 1_000  # elements of {a, b, ...}
@@ -80,7 +80,8 @@ def _root(x: sympy.Expr, n: sympy.Expr = S(3)) -> sympy.Expr:
 
 def _rational(p: sympy.Expr, q: sympy.Expr = S.One) -> sympy.Expr:
     if not (p.is_Integer and q.is_Integer):
-        raise ParseError(f"Rational needs integers, e.g. Rational(1, 3); got Rational({_short(p)}, {_short(q)})")
+        raise ParseError("Rational needs integers, e.g. Rational(1, 3); "
+                         f"got Rational({_short(p)}, {_short(q)})")
     if q == 0:
         raise ParseError("division by zero in Rational(p, 0)")
     return sympy.Rational(p, q)
@@ -119,9 +120,9 @@ _CONSTANTS: Mapping[str, sympy.Expr] = MappingProxyType(
 _BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 
 _BIN_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
-               ast.BitXor: "^", ast.BitAnd: "&", ast.BitOr: "|", ast.FloorDiv: "//",
+               ast.BitXor: "xor", ast.BitAnd: "&", ast.BitOr: "|", ast.FloorDiv: "//",
                ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>"}
-_BIN_HINT = {ast.FloorDiv: "; use floor(a/b)", ast.Mod: ""}
+_BIN_HINT = {ast.FloorDiv: "; use floor(a/b)"}
 # left-nested chains of these operators ("a+b-c+d") are flat in the user's eyes: they are
 # walked iteratively and do not count towards the nesting limit
 _CHAIN = {ast.Add: "add", ast.Sub: "add", ast.Mult: "mul", ast.Div: "mul",
@@ -188,7 +189,9 @@ def _parse(text: str) -> ast.Expression:
     # '^' is no other operator we allow, and any string it might sit in is rejected anyway.
     text = _check_length(text).replace("^", "**")
     try:
-        with warnings.catch_warnings():  # e.g. SyntaxWarning for odd escapes: noise, not news
+        # ast.parse prints SyntaxWarnings ("invalid decimal literal") for text we reject or
+        # accept anyway: noise, not news. (catch_warnings is scoped, though not thread-safe.)
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return ast.parse(text, mode="eval")
     except SyntaxError as exc:
@@ -387,7 +390,11 @@ class _Builder:
     def _Name(self, node: ast.Name) -> Any:
         name = node.id
         if name in self.symbols:
-            return self.symbols[name]
+            value = self.symbols[name]
+            # callers may declare plain numbers; arithmetic below needs sympy objects
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
+            return value
         return _name_value(name)
 
     def _Tuple(self, node: ast.Tuple) -> Any:
@@ -432,7 +439,8 @@ class _Builder:
             try:
                 relations.append(_COMPARE[type(op)](left, right))
             except (TypeError, ValueError) as exc:
-                raise ParseError(f"cannot compare {_short(left)} with {_short(right)}: {_first_line(exc)}") from None
+                raise ParseError(f"cannot compare {_short(left)} with {_short(right)}: "
+                                 f"{_first_line(exc)}") from None
             left = right
         return relations[0] if len(relations) == 1 else sympy.And(*relations)
 
@@ -542,7 +550,7 @@ def _binary(op: ast.operator, left: Any, right: Any) -> Any:
         _need_condition(left, symbol)
         _need_condition(right, symbol)
         return sympy.And(left, right) if kind is ast.BitAnd else sympy.Or(left, right)
-    if kind not in (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.BitXor):
+    if kind not in (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow):  # "^" arrives as "**"
         raise ParseError(f"operator '{symbol}' is not allowed{_BIN_HINT.get(kind, '')}")
     _need_expr(left, symbol)
     _need_expr(right, symbol)
@@ -557,11 +565,12 @@ def _binary(op: ast.operator, left: Any, right: Any) -> Any:
             if right.is_zero:
                 raise ParseError("division by zero")
             return left / right
-        return _power(left, right)  # ** and ^ alike
+        return _power(left, right)
     except (TypeError, ValueError, ArithmeticError) as exc:
         if isinstance(exc, CovarError):
             raise
-        raise ParseError(f"cannot compute {_short(left)} {symbol} {_short(right)}: {_first_line(exc)}") from None
+        raise ParseError(f"cannot compute {_short(left)} {symbol} {_short(right)}: "
+                         f"{_first_line(exc)}") from None
 
 
 def _finish(value: Any) -> Any:
@@ -648,7 +657,9 @@ _PROPERTIES: Mapping[str, sympy.Set] = MappingProxyType({
     "nonzero": sympy.Union(sympy.Interval.open(S.NegativeInfinity, 0),
                            sympy.Interval.open(0, S.Infinity)),
 })
-_FLIP = {sympy.StrictLessThan: sympy.StrictGreaterThan, sympy.StrictGreaterThan: sympy.StrictLessThan,
+# "0 < p" read as "p > 0": the relation with its sides swapped
+_FLIP = {sympy.StrictLessThan: sympy.StrictGreaterThan,
+         sympy.StrictGreaterThan: sympy.StrictLessThan,
          sympy.LessThan: sympy.GreaterThan, sympy.GreaterThan: sympy.LessThan,
          sympy.Unequality: sympy.Unequality, sympy.Equality: sympy.Equality}
 
@@ -705,7 +716,8 @@ def _read_assumption(item: str) -> tuple[str, sympy.Set, bool]:
             kind, lhs, rhs = _FLIP[kind], rhs, lhs
         if not (isinstance(lhs, sympy.Symbol) and rhs.is_number
                 and (rhs.is_comparable or rhs in (S.Infinity, S.NegativeInfinity))):
-            raise ParseError(f"assumption '{_short(item)}' must compare one name with a real number")
+            raise ParseError(f"assumption '{_short(item)}' must compare one name "
+                             "with a real number")
         if kind is sympy.Equality:
             raise ParseError(f"'{_short(item)}' fixes the value of {lhs}; substitute it instead")
         names.add(lhs.name)
@@ -750,7 +762,8 @@ def parse_assumptions(texts: Iterable[str] | str) -> dict[str, dict[str, bool]]:
     contradict each other raise :class:`ParseError`.
 
     >>> parse_assumptions(["0 < p < 1", "k >= 0; c != 0", "x > -1"])
-    {'p': {'positive': True}, 'k': {'nonnegative': True}, 'c': {'nonzero': True}, 'x': {'real': True}}
+    {'p': {'positive': True}, 'k': {'nonnegative': True},
+     'c': {'nonzero': True}, 'x': {'real': True}}
     >>> parse_assumptions("c > 0, c < 0")
     Traceback (most recent call last):
     ...
@@ -862,7 +875,8 @@ def _interval(left: str, right: str, left_open: bool, right_open: bool,
     for end in (low, high):
         _need_expr(end, "interval endpoint")
     if sympy.Lt(high, low) is S.true or (low == high and (left_open or right_open)):
-        raise ParseError(f"empty interval {_short(shown)}: the left end must be below the right end")
+        raise ParseError(f"empty interval {_short(shown)}: "
+                         "the left end must be below the right end")
     result = sympy.Interval(low, high, left_open, right_open)
     if result == S.Reals:  # one spelling of the real line, whichever way it was written
         return S.Reals
@@ -911,8 +925,8 @@ def _set(text: str, symbols: Mapping[str, Any] | None, depth: int) -> sympy.Set:
             try:
                 return sympy.Range(*values)
             except (TypeError, ValueError) as exc:
-                raise ParseError(f"bad Range {_short(text)}: {_first_line(exc)}; Range ends must be integers "
-                                 "(declare symbols integer, e.g. 'n integer')") from None
+                raise ParseError(f"bad Range {_short(text)}: {_first_line(exc)}; Range ends "
+                                 "must be integers (declare e.g. 'n integer')") from None
         _check_arity(name, len(args), 2, 2)
         return _interval(*args, *_OPEN_SIDES[name], symbols, text)
     raise ParseError(f"cannot read set '{_short(text)}'; use e.g. '[0, oo)', '(0, 1)', "
