@@ -46,7 +46,7 @@ from typing import Any, Iterable, Sequence
 import mpmath
 import numpy as np
 import sympy as sp
-from sympy import Abs, Add, Interval, Pow, S, exp, log, oo
+from sympy import Abs, Add, Interval, S, exp, log, oo
 
 from .families import Family, get_family
 
@@ -205,11 +205,8 @@ def _eq(a: Any, b: Any) -> bool:
     return sp.cancel(sp.sympify(a) - sp.sympify(b)) == 0
 
 
-def _pick(feats: dict, kind: str) -> list[tuple[tuple, sp.Expr]]:
-    return [(k, v) for k, v in feats.items() if k[0] == kind]
-
-
 def _line_candidates(feats: dict) -> Iterable[tuple[str, tuple]]:
+    """Families on the whole line: Normal, Laplace, Cauchy, StudentT, ExpGamma, Gumbel, Logistic."""
     keys = set(feats)
     if keys and all(k[0] == "pow" and k[1] == 0 and k[2] in (1, 2) for k in keys):
         a = next((v for k, v in feats.items() if k[2] == 2), None)
