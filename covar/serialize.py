@@ -2,7 +2,7 @@
 
 Every expression, set and condition is a string in sympy syntax (``sympy.sstr``); the
 assumptions of the symbols, which that syntax cannot carry, are listed once in ``symbols``.
-:func:`from_json` reads the strings back with a whitelist reader (never ``eval``), so a JSON
+:func:`from_json` reads the strings back with covar.parsing's whitelist reader (never ``eval``), so a JSON
 file from elsewhere cannot run code. Schema (docs/json-schema.md has the full description):
 
 ``{"schema": "covar.density/1", "symbols": {NAME: {ASSUMPTION: bool}}, ...DENSITY}`` where
@@ -17,7 +17,6 @@ A numeric-only result has ``"pdf": null`` and ``"closed_form": false``.
 """
 from __future__ import annotations
 
-import ast
 import json
 from typing import Any
 
@@ -102,91 +101,51 @@ def to_json(density: Any, indent: int | None = 2) -> str:
 
 
 # ---- reading back ------------------------------------------------------------------------
-_INTERVAL_CTORS = {"open", "Lopen", "Ropen"}
-_HELPERS = {"sqrt": sp.sqrt, "root": sp.root, "cbrt": sp.cbrt}
-_BINOPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
-           ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b,
-           ast.BitAnd: sp.And, ast.BitOr: sp.Or}
-_COMPARE = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.GtE: sp.Ge}
-
-
-def _sympy_callable(name: str) -> Any:
-    """A sympy class or function by name: only Basic subclasses and sympy function classes."""
-    if name in _HELPERS:
-        return _HELPERS[name]
-    obj = getattr(sp, name, None) if not name.startswith("_") else None
-    if isinstance(obj, type) and issubclass(obj, sp.Basic):
-        return obj
-    if isinstance(obj, sp.FunctionClass):
-        return obj
-    raise ParseError(f"JSON: {name!r} is not a sympy constructor covar writes")
+# covar's whitelist reader (covar.parsing) reads the strings; these are the extra sympy
+# constructors a record contains beyond user input (conditions of a pmf, discrete supports).
+_RECORD_FUNCTIONS = {f.__name__: f for f in (sp.Eq, sp.Ne, sp.Contains, sp.Range, sp.ImageSet, sp.Lambda,
+                                              sp.Interval, sp.Union, sp.FiniteSet, sp.Complement)}
 
 
 class _Reader:
+    """Reads the strings of one document with its own symbol table."""
+
     def __init__(self, symbols: dict[str, sp.Symbol]) -> None:
         self.symbols = symbols
 
     def __call__(self, text: str | None) -> Any:
+        from .parsing import parse_expr
+
+        return None if text is None else parse_expr(text, self.symbols, functions=_RECORD_FUNCTIONS)
+
+    def set(self, text: str | None) -> Any:
+        """A set: interval notation first (it alone knows Interval.open), then constructors."""
+        from .parsing import parse_set
+
         if text is None:
             return None
         try:
-            tree = ast.parse(text, mode="eval")
-        except SyntaxError as exc:
-            raise ParseError(f"JSON: cannot read {text!r}: {exc.msg}") from None
-        return self.node(tree.body)
-
-    def node(self, n: ast.AST) -> Any:
-        if isinstance(n, ast.Constant):
-            if isinstance(n.value, bool):
-                return sp.true if n.value else sp.false
-            if isinstance(n.value, int):
-                return sp.Integer(n.value)
-            if isinstance(n.value, float):
-                return sp.Float(n.value)
-        elif isinstance(n, ast.Name):
-            if n.id in self.symbols:
-                return self.symbols[n.id]
-            value = getattr(sp, n.id, None) if not n.id.startswith("_") else None
-            if isinstance(value, sp.Basic) and value.is_Atom:  # pi, E, oo, zoo, nan, I, ...
-                return value
-            if isinstance(value, sp.Basic) and value in (sp.Reals, sp.Integers, sp.Naturals, sp.Naturals0):
-                return value
-        elif isinstance(n, ast.BinOp) and type(n.op) in _BINOPS:
-            return _BINOPS[type(n.op)](self.node(n.left), self.node(n.right))
-        elif isinstance(n, ast.UnaryOp) and isinstance(n.op, (ast.USub, ast.UAdd, ast.Invert)):
-            v = self.node(n.operand)
-            return -v if isinstance(n.op, ast.USub) else (sp.Not(v) if isinstance(n.op, ast.Invert) else v)
-        elif isinstance(n, ast.Compare) and len(n.ops) == 1 and type(n.ops[0]) in _COMPARE:
-            return _COMPARE[type(n.ops[0])](self.node(n.left), self.node(n.comparators[0]))
-        elif isinstance(n, ast.Tuple):
-            return tuple(self.node(e) for e in n.elts)
-        elif isinstance(n, ast.Call) and not n.keywords:
-            args = [self.node(a) for a in n.args]
-            f = n.func
-            if isinstance(f, ast.Name):
-                return _sympy_callable(f.id)(*args)
-            if (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "Interval"
-                    and f.attr in _INTERVAL_CTORS):
-                return getattr(sp.Interval, f.attr)(*args)
-        raise ParseError(f"JSON: unsupported construct {ast.dump(n)[:60]}")
+            return parse_set(text, self.symbols)
+        except ParseError:
+            return self(text)
 
 
 def _read_density(data: dict, read: _Reader) -> Any:
     from .density import Density
     from .derivation import Cell, Derivation, Piece
 
-    var, pdf, support = read(data["var"]), read(data["pdf"]), read(data["support"])
+    var, pdf, support = read(data["var"]), read(data["pdf"]), read.set(data["support"])
     atoms = {read(k): read(v) for k, v in data["atoms"]}
     der = data.get("derivation")
     derivation = numeric = None
     if der is not None:
         X = _read_density(der["input"], read)
         pieces = tuple(Piece(
-            read(p["interval"]), read(p["g"]), p["kind"], inverse=read(p["inverse"]),
-            jacobian=read(p["jacobian"]), image=read(p["image"]), contribution=read(p["contribution"]),
+            read.set(p["interval"]), read(p["g"]), p["kind"], inverse=read(p["inverse"]),
+            jacobian=read(p["jacobian"]), image=read.set(p["image"]), contribution=read(p["contribution"]),
             value=read(p["value"]), mass=read(p["mass"]), rejected=tuple(read(r) for r in p["rejected"]),
         ) for p in der["pieces"])
-        cells = tuple(Cell(read(c["interval"]), tuple(c["pieces"]), read(c["raw"]), read(c["simplified"]))
+        cells = tuple(Cell(read.set(c["interval"]), tuple(c["pieces"]), read(c["raw"]), read(c["simplified"]))
                       for c in der["cells"])
         derivation = Derivation(
             input=X, x=read(der["x"]), y=read(der["y"]), g=read(der["g"]),
