@@ -32,7 +32,7 @@ _ASSUMPTION_KEYS = ("integer", "positive", "negative", "nonnegative", "nonpositi
 def _assumptions(sym: sp.Symbol) -> dict[str, bool]:
     """The fewest assumptions that recreate ``sym`` exactly (its full set as a fallback)."""
     given = {k: v for k, v in sym.assumptions0.items() if k in _ASSUMPTION_KEYS and v}
-    for key in _ASSUMPTION_KEYS:  # drop what the other keys imply
+    for key in reversed(_ASSUMPTION_KEYS):  # drop the weakest facts first: the strong ones imply them
         trial = {k: v for k, v in given.items() if k != key}
         if key in given and sp.Symbol(sym.name, **trial) == sym:
             given = trial
