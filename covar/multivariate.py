@@ -208,7 +208,15 @@ def _simplify_on(expr: sp.Expr, cond: sp.Basic, ys: Sequence[sp.Symbol]) -> sp.E
     """Simplify knowing the sign information in ``cond`` (so |r| -> r when r > 0)."""
     pos = _positive_bounds(cond, ys)
     back = {p: v for v, p in pos.items()}
-    return _try_simplify(expr.xreplace(pos)).xreplace(back)
+    out = _try_simplify(expr.xreplace(pos)).xreplace(back)
+    # |sin(v)| = sin(v) for a polar angle v confined to [0, pi] (spherical coordinates)
+    parts = set(_flatten_and(cond))
+    for a in out.atoms(sp.Abs):
+        if isinstance(a.args[0], sp.sin) and a.args[0].args[0] in ys:
+            v = a.args[0].args[0]
+            if ({v >= 0, sp.Ge(v, 0)} & parts) and ({v <= sp.pi, sp.Le(v, sp.pi)} & parts):
+                out = out.xreplace({a: a.args[0]})
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -155,6 +155,7 @@ def test_spherical_coordinates_3d():
     R = sp.sqrt(x1**2 + x2**2 + x3**2)
     g = (R, sp.acos(x3 / R), sp.atan2(x2, x1))
     K = transform_joint(J, g, (r, th, ph))
+    assert sp.simplify(K.terms[0][0] - r**2 * sp.exp(-r**2 / 2) * sp.sin(th) / (2 * sp.pi) ** sp.Rational(3, 2)) == 0
     f = K.numpy()
     rng = np.random.default_rng(5)
     rr, tt, pp = rng.uniform(0.1, 4, 40), rng.uniform(0, np.pi, 40), rng.uniform(-np.pi, np.pi, 40)
