@@ -91,7 +91,7 @@ def check_against_samples(density, ys: np.ndarray, values: dict | None = None, a
             failures.append(f"atom at {point}: frequency {freqs[point]:.5f}, mass {m:.5f}")
     rest = np.sort(ys[~at_atom])
     ks_stat = ks_p = None
-    if expected > 1e-12 and len(rest) > 20:
+    if expected > 1e-12 and len(rest) > 20 and mass > 0:
         say(f"KS test on {len(rest)} samples")
         ks_stat, ks_p = _ks(pdf, rest, intervals, mass)
         if ks_p < alpha:

@@ -86,15 +86,50 @@ def _masked(cells: list[CompiledCell], fill: float, params: tuple, ys) -> np.nda
     return out
 
 
+def _agrees(fn, expr, y, params, lo, hi, as_complex: bool) -> bool:
+    """Does the compiled ``fn`` match sympy's own evaluation of ``expr`` inside (lo, hi)?"""
+    from .ordering import as_float, interior_samples, parameter_draws
+
+    values = parameter_draws(params, n=1)[0]
+    try:
+        a, b = as_float(sp.sympify(lo).subs(values)), as_float(sp.sympify(hi).subs(values))
+    except (ValueError, TypeError):
+        return True  # cannot probe; keep the real evaluation
+    if not a < b:
+        return True
+    ys = np.array(interior_samples(a, b))
+    args = [float(values[p]) for p in params]
+    with np.errstate(all="ignore"):
+        got = np.asarray(fn(ys.astype(complex) if as_complex else ys, *args))
+        got = np.real(np.broadcast_to(got, ys.shape))
+    for yv, gv in zip(ys, got):
+        ref = complex(sp.N(expr.subs({**values, y: sp.Float(yv, 30)}), 20))
+        if not np.isfinite(gv) or abs(gv - ref.real) > 1e-7 * max(1.0, abs(ref.real)):
+            return False
+    return True
+
+
+def _real_part_of(fn):
+    """Evaluate in complex arithmetic (principal branches, as sympy does) and keep the real part:
+    Cardano-type inverses pass through complex intermediates on their way to real values."""
+    def evaluate(ys, *p):
+        with np.errstate(all="ignore"):
+            return np.real(fn(np.asarray(ys, dtype=complex), *p))
+    return evaluate
+
+
 def _compiled(density, transform_expr: Callable[[sp.Expr, sp.Expr, sp.Expr], sp.Expr]) -> list[CompiledCell]:
     params = density.params
     y = density.var
     compiled = []
     for lo, hi, expr in _cells_of(density):
         body = transform_expr(expr, lo, hi)
+        f = _compile(body, (y, *params))
+        if not _agrees(f, body, y, params, lo, hi, as_complex=False):
+            f = _real_part_of(f)
         compiled.append(CompiledCell(
             lo=sp.lambdify(params, lo, "numpy"), hi=sp.lambdify(params, hi, "numpy"),
-            f=_compile(body, (y, *params)), whole_line=(lo == -sp.oo and hi == sp.oo),
+            f=f, whole_line=(lo == -sp.oo and hi == sp.oo),
         ))
     return compiled
 
@@ -200,22 +235,32 @@ class NumericPdf:
 
 
 def _finite_bracket(piece: NumericPiece, p: tuple) -> tuple[float, float]:
-    lo, hi = float(piece.lo(*p)), float(piece.hi(*p))
-    # Replace infinite ends by points far enough that g has (numerically) reached its limit.
-    if np.isinf(lo):
-        lo = (hi if np.isfinite(hi) else 0.0) - 1.0
-        while lo > -1e8 and np.isfinite(piece.g(lo, *p)) and abs(piece.g(lo, *p) - piece.g(lo / 2 - 1, *p)) > 1e-13:
-            lo *= 2
-    if np.isinf(hi):
-        hi = (lo if np.isfinite(lo) else 0.0) + 1.0
-        while hi < 1e8 and np.isfinite(piece.g(hi, *p)) and abs(piece.g(hi, *p) - piece.g(hi / 2 + 1, *p)) > 1e-13:
-            hi *= 2
-    return lo, hi
+    """Replace infinite ends by points far enough out that g has (numerically) levelled off
+    or overflowed; values of y beyond g there carry no representable probability."""
+    lo, hi = np.float64(piece.lo(*p)), np.float64(piece.hi(*p))
+
+    def g(t):
+        with np.errstate(all="ignore"):
+            return np.float64(piece.g(np.float64(t), *p))
+
+    def step_out(start, sign):
+        t = start
+        while abs(t) < 1e8:
+            nxt = t * 2 if t * sign > 0 else t + sign
+            if not np.isfinite(g(nxt)) or abs(g(nxt) - g(t)) <= 1e-13 * max(1.0, abs(g(t))):
+                break
+            t = nxt
+        return t
+
+    new_lo = step_out(min(hi, 0.0) - 1.0, -1.0) if np.isinf(lo) else lo
+    new_hi = step_out(max(lo, 0.0) + 1.0, 1.0) if np.isinf(hi) else hi
+    return float(new_lo), float(new_hi)
 
 
 def _piece_density(piece: NumericPiece, ys: np.ndarray, p: tuple) -> np.ndarray:
     lo, hi = _finite_bracket(piece, p)
-    g_lo, g_hi = piece.g(np.float64(lo), *p), piece.g(np.float64(hi), *p)
+    with np.errstate(all="ignore"):
+        g_lo, g_hi = piece.g(np.float64(lo), *p), piece.g(np.float64(hi), *p)
     y_min, y_max = (g_lo, g_hi) if piece.increasing else (g_hi, g_lo)
     inside = (ys > y_min) & (ys < y_max)
     out = np.zeros(ys.shape)
@@ -226,7 +271,8 @@ def _piece_density(piece: NumericPiece, ys: np.ndarray, p: tuple) -> np.ndarray:
     b = np.full(target.shape, hi)
     for _ in range(200):  # bisection: robust, vectorised, converges to double precision
         mid = 0.5 * (a + b)
-        above = (piece.g(mid, *p) > target) == piece.increasing
+        with np.errstate(all="ignore"):
+            above = (piece.g(mid, *p) > target) == piece.increasing
         b = np.where(above, mid, b)
         a = np.where(above, a, mid)
         if np.all(b - a <= 4e-16 * np.maximum(1.0, np.abs(a))):

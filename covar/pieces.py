@@ -33,6 +33,8 @@ class RawPiece:
 
 def support_intervals(support: sp.Set) -> list[sp.Interval]:
     """The support as a list of non-degenerate intervals (isolated points carry no density)."""
+    if support is sp.EmptySet:
+        return []
     parts = support.args if isinstance(support, sp.Union) else (support,)
     out = []
     for part in parts:
@@ -163,7 +165,20 @@ def _poles(g: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set[sp.Expr]:
     )
 
 
+def sign_on(expr: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> int | None:
+    """The sign of ``expr`` for every x in (lo, hi), when assumptions alone decide it."""
+    if lo != -sp.oo and sign_of(lo) in (0, 1):
+        t = sp.Dummy("t", positive=True)
+        return sign_of(expr.xreplace({x: lo + t}))
+    if hi != sp.oo and sign_of(hi) in (0, -1):
+        t = sp.Dummy("t", positive=True)
+        return sign_of(expr.xreplace({x: hi - t}))
+    return sign_of(expr.xreplace({x: sp.Dummy("t", real=True)}))
+
+
 def _critical_points(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set[sp.Expr]:
+    if sign_on(dg, x, lo, hi) in (1, -1):  # g' keeps one sign: no need to solve g' = 0
+        return set()
     found = sp.solveset(dg, x, sp.Interval.open(lo, hi))
     if found is sp.EmptySet:
         return set()

@@ -10,7 +10,6 @@ import sympy as sp
 
 from .errors import CovarError
 
-_GRID = 20001
 
 
 def _catalog_sampler(label: str):
@@ -25,33 +24,44 @@ def _catalog_sampler(label: str):
     return family, args
 
 
+def _grid(lo: float, hi: float) -> np.ndarray:
+    """Points of (lo, hi), geometrically dense next to finite ends (integrable singularities)
+    and reaching far into infinite tails (heavy tails)."""
+    steps = np.logspace(-12, 7, 3000)
+    if np.isinf(lo) and np.isinf(hi):
+        return np.concatenate([-steps[::-1], [0.0], steps])
+    if np.isinf(hi):
+        return lo + np.concatenate([[0.0], steps])
+    if np.isinf(lo):
+        return hi - np.concatenate([[0.0], steps])[::-1]
+    half = 0.5 * (hi - lo) * np.logspace(-12, 0, 1500)
+    return np.unique(np.concatenate([[lo], lo + half, hi - half, [hi]]))
+
+
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
+
+
 def _inverse_cdf(density, size: int, rng: np.random.Generator, values: dict) -> np.ndarray:
+    """Sample by inverting a CDF built with Gauss–Legendre on every grid segment."""
     from .pieces import support_intervals
 
     if density.atoms:
         raise CovarError("sampling a mixed law without a derivation is not supported")
     f = density.numpy()
-    xs_all, cdf_parts, offset = [], [], 0.0
+    knots, cdf, offset = [], [], 0.0
     for iv in support_intervals(density.support):
         lo = float(sp.N(iv.start.subs(values))) if iv.start != -sp.oo else -np.inf
         hi = float(sp.N(iv.end.subs(values))) if iv.end != sp.oo else np.inf
-        # map the interval to (0, 1) so infinite ends get a fine grid far out in the tails
-        u = np.linspace(0, 1, _GRID)[1:-1]
-        if np.isinf(lo) and np.isinf(hi):
-            xs = np.tan(np.pi * (u - 0.5)) * 10
-        elif np.isinf(hi):
-            xs = lo + 10 * u / (1 - u)
-        elif np.isinf(lo):
-            xs = hi - 10 * (1 - u) / u
-        else:
-            xs = lo + (hi - lo) * u
+        xs = _grid(lo, hi)
+        mid, half = 0.5 * (xs[1:] + xs[:-1]), 0.5 * np.diff(xs)
+        nodes = mid[:, None] + half[:, None] * _GL_NODES[None, :]
         with np.errstate(all="ignore"):
-            pdf = np.nan_to_num(f(xs, **values), posinf=0.0)
-        steps = np.concatenate([[0.0], np.cumsum(0.5 * (pdf[1:] + pdf[:-1]) * np.diff(xs))])
-        xs_all.append(xs)
-        cdf_parts.append(offset + steps)
-        offset += steps[-1]
-    xs, cdf = np.concatenate(xs_all), np.concatenate(cdf_parts)
+            vals = np.nan_to_num(np.asarray(f(nodes.ravel(), **values), float), posinf=0.0).reshape(nodes.shape)
+        seg = (vals * _GL_WEIGHTS[None, :]).sum(axis=1) * half
+        knots.append(xs)
+        cdf.append(offset + np.concatenate([[0.0], np.cumsum(seg)]))
+        offset = cdf[-1][-1]
+    xs, cdf = np.concatenate(knots), np.concatenate(cdf)
     cdf, keep = np.unique(cdf / cdf[-1], return_index=True)
     return np.interp(rng.uniform(size=size), cdf, xs[keep])
 

@@ -32,6 +32,8 @@ def _candidates(expr: sp.Expr) -> list[sp.Expr]:
     e = sp.factor_terms(sp.cancel(sp.together(e))) if not e.has(sp.LambertW) else e
     out.append(e)
     out.append(sp.powsimp(sp.expand_power_base(e), combine="all"))
+    if not e.has(sp.LambertW) and sp.count_ops(e) <= 4 * _FULL_SIMPLIFY_OPS:
+        out.append(sp.factor(e))
     if sp.count_ops(expr) <= _FULL_SIMPLIFY_OPS:
         out.append(sp.simplify(expr))
     return out

@@ -80,7 +80,7 @@ PROBLEMS = [
     P("normal-scale-pos", "affine", NMS, a * x, lambda t, **v: v["a"] * t, {"mu": 1.5, "sigma": 0.5, "a": 0.2},
       family="Normal(a*mu, a*sigma)"),
     P("normal-neg-affine", "affine", N01, -3 * x + 1, lambda t, **v: 1 - 3 * t, family="Normal(1, 3)"),
-    P("exp-scale", "affine", EXP1, 2 * x, lambda t, **v: 2 * t, family="Exponential(1/2)"),
+    P("exp-scale", "affine", EXP1, 2 * x, lambda t, **v: 2 * t, family="ChiSquared(2)"),
     P("uniform-affine", "affine", U01, 4 * x - 2, lambda t, **v: 4 * t - 2, family="Uniform(-2, 2)"),
     P("uniform-flip", "affine", U_12, -x, lambda t, **v: -t, family="Uniform(-2, 1)"),
     P("cauchy-affine", "affine", CAUCHY, 2 * x + 1, lambda t, **v: 2 * t + 1, family="Cauchy(1, 2)"),
@@ -136,7 +136,7 @@ PROBLEMS = [
     P("cubic-wiggle", "many-to-one", U_12, x**3 - x, lambda t, **v: t**3 - t),
     P("abs-shifted", "many-to-one", NMS, sp.Abs(x), lambda t, **v: np.abs(t), {"mu": 0.8, "sigma": 1.2}),
     P("abs-uniform-asym", "many-to-one", U_12, sp.Abs(x - sp.Rational(1, 2)), lambda t, **v: np.abs(t - 0.5)),
-    P("sin-squared", "many-to-one", U_PI, sp.sin(x) ** 2, lambda t, **v: np.sin(t) ** 2, family="Beta(1/2, 1/2)"),
+    P("sin-squared", "many-to-one", U_PI, sp.sin(x) ** 2, lambda t, **v: np.sin(t) ** 2, family="Arcsin(0, 1)"),
     # mixed: atoms
     P("relu-normal", "mixed-atom", N01, sp.Max(0, x), lambda t, **v: np.maximum(0, t), atoms={0: sp.Rational(1, 2)},
       support=POS),
