@@ -20,7 +20,18 @@ class CompiledCell:
     lo: Callable[..., float]
     hi: Callable[..., float]
     f: Callable[..., np.ndarray]
-    whole_line: bool
+    open_below: bool  # lo is -oo
+    open_above: bool  # hi is +oo
+
+    def mask(self, ys: np.ndarray, params: tuple) -> np.ndarray | None:
+        """Where ys lies in the cell; None means everywhere (no mask needed)."""
+        if self.open_below and self.open_above:
+            return None
+        if self.open_below:
+            return ys < self.hi(*params)
+        if self.open_above:
+            return ys > self.lo(*params)
+        return (ys > self.lo(*params)) & (ys < self.hi(*params))
 
 
 # Series of W about the branch point z = -1/e in p = ±sqrt(2(e z + 1)); scipy's lambertw
@@ -78,9 +89,10 @@ def _masked(cells: list[CompiledCell], fill: float, params: tuple, ys) -> np.nda
     ys = np.asarray(ys, dtype=float)
     out = np.full(ys.shape, fill)
     for cell in cells:
-        if cell.whole_line:
+        mask = cell.mask(ys, params)
+        if mask is None or mask.all():
+            # one cell covers every point: evaluate on the whole array, no gather/scatter
             return np.broadcast_to(np.asarray(cell.f(ys, *params), dtype=float), ys.shape).copy()
-        mask = (ys > cell.lo(*params)) & (ys < cell.hi(*params))
         if mask.any():
             out[mask] = cell.f(ys[mask], *params)
     return out
@@ -129,7 +141,7 @@ def _compiled(density, transform_expr: Callable[[sp.Expr, sp.Expr, sp.Expr], sp.
             f = _real_part_of(f)
         compiled.append(CompiledCell(
             lo=sp.lambdify(params, lo, "numpy"), hi=sp.lambdify(params, hi, "numpy"),
-            f=f, whole_line=(lo == -sp.oo and hi == sp.oo),
+            f=f, open_below=lo == -sp.oo, open_above=hi == sp.oo,
         ))
     return compiled
 
