@@ -155,10 +155,11 @@ def render(density: Any, steps: bool = True) -> str:
 
     >>> import covar
     >>> print(render(covar.transform(covar.parse_density("Uniform(0, 1)"), "2*x"), steps=False))
-    y = 2*x  where  x ~ Uniform(0, 1)
+    Y = g(X) with g(x) = 2*x, X ~ Uniform(0, 1)
     ...
     support  [0, 2]
-    ...
+    atoms    none
+    family   Uniform(0, 2)
     """
     parts = [headline(density), "", render_result(density)]
     if steps and density.derivation is not None:

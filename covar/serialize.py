@@ -103,8 +103,9 @@ def to_json(density: Any, indent: int | None = 2) -> str:
 # ---- reading back ------------------------------------------------------------------------
 # covar's whitelist reader (covar.parsing) reads the strings; these are the extra sympy
 # constructors a record contains beyond user input (conditions of a pmf, discrete supports).
-_RECORD_FUNCTIONS = {f.__name__: f for f in (sp.Eq, sp.Ne, sp.Contains, sp.Range, sp.ImageSet, sp.Lambda,
-                                              sp.Interval, sp.Union, sp.FiniteSet, sp.Complement)}
+_RECORD_FUNCTIONS = {"Eq": sp.Eq, "Ne": sp.Ne, "Contains": sp.Contains, "Range": sp.Range,
+                     "ImageSet": sp.ImageSet, "Lambda": sp.Lambda, "Interval": sp.Interval,
+                     "Union": sp.Union, "FiniteSet": sp.FiniteSet, "Complement": sp.Complement}
 
 
 class _Reader:

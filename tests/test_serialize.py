@@ -87,3 +87,10 @@ def test_reading_never_runs_code():
     data["pdf"] = "__import__('os').system('echo pwned')"
     with pytest.raises(covar.ParseError):
         from_json(json.dumps(data))
+
+
+def test_finite_pmf_round_trip():
+    Y = covar.transform(covar.parse_density("Binomial(4, 1/2)"), "Abs(x - 2)")
+    Z = from_json(to_json(Y))
+    assert Z.discrete and Z.support == sp.FiniteSet(0, 1, 2)
+    np.testing.assert_allclose(Z.numpy()(np.array([0.0, 1.0, 2.0])), [6 / 16, 8 / 16, 2 / 16])
