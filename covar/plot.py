@@ -17,6 +17,7 @@ user's backend) is never touched.
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -37,14 +38,17 @@ _GRID_POINTS = 801
 # matplotlib without global state
 
 
-def _figure(width: float, height: float) -> Any:
+def _figure(width: float, height: float, layout: str | None = "constrained") -> Any:
     """A Figure on its own Agg canvas (no pyplot: the user's backend stays as it was)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = Figure(figsize=(width, height), layout=layout)
     FigureCanvasAgg(fig)
     return fig
+
+
+_PARSER: list = []  # one shared parser: its parse cache then serves every label of every frame
 
 
 def mathtext(latex: str) -> str:
@@ -55,10 +59,12 @@ def mathtext(latex: str) -> str:
     >>> mathtext(r"\\begin{cases} 1 \\end{cases}")
     '\\\\begin{cases} 1 \\\\end{cases}'
     """
-    from matplotlib.mathtext import MathTextParser
+    if not _PARSER:
+        from matplotlib.mathtext import MathTextParser
 
+        _PARSER.append(MathTextParser("path"))
     try:
-        MathTextParser("path").parse(f"${latex}$")
+        _PARSER[0].parse(f"${latex}$")
     except ValueError:  # mathtext is a subset of LaTeX (no cases, no \text)
         return latex
     return f"${latex}$"
@@ -194,8 +200,18 @@ def _pad(lo: float, hi: float, frac: float = 0.06) -> tuple[float, float]:
 # drawing one derivation
 
 
-def _piece_label(p: Any, y: sp.Symbol) -> str:
-    where = mathtext(rf"x \in {sp.latex(p.interval)}")
+def _rv(var: sp.Symbol) -> str:
+    """The random variable's letter for a value symbol: X for x, Y for y."""
+    return sp.latex(sp.Symbol(var.name.upper()))
+
+
+def _fn(var: sp.Symbol) -> str:
+    """f_X(x) for the symbol x, as LaTeX."""
+    return rf"f_{{{_rv(var)}}}({sp.latex(var)})"
+
+
+def _piece_label(p: Any, x: sp.Symbol, y: sp.Symbol) -> str:
+    where = mathtext(rf"{sp.latex(x)} \in {sp.latex(p.interval)}")
     if p.kind == "constant":
         return f"{where}: constant {mathtext(sp.latex(p.value))}"
     return f"{where}: {p.kind}, {mathtext(rf'h({sp.latex(y)}) = {sp.latex(p.inverse)}')}"
@@ -219,7 +235,7 @@ def _draw_map(ax: Any, deriv: Any, xlim: tuple, ylim: tuple, g_label: str,
               target: sp.Expr | None = None, extra_maps: Sequence[tuple[sp.Expr, str]] = ()) -> None:
     """Identity, g coloured by monotone piece (the pieces' x-intervals shaded), support of X."""
     x = deriv.x
-    ax.plot(xlim, xlim, ls="--", color=_GREY, lw=1, label=mathtext("y = x") + " (identity)")
+    ax.plot(xlim, xlim, ls="--", color=_GREY, lw=1, label=mathtext(f"{sp.latex(deriv.y)} = {sp.latex(x)}") + " (identity)")
     if target is not None:
         xs = np.linspace(*xlim, _GRID_POINTS)
         ax.plot(xs, _map_function(target, x)(xs), ls=":", color="black", lw=1.2, label="target g")
@@ -248,8 +264,8 @@ def _draw_input(ax: Any, deriv: Any, xlim: tuple, top: float | None = None) -> N
         c = PIECE_COLOURS[k % len(PIECE_COLOURS)]
         inside = (xs >= _float(p.interval.start)) & (xs <= _float(p.interval.end))
         ax.fill_between(xs, 0, np.nan_to_num(fx), where=inside, color=c, alpha=0.3, lw=0,
-                        label=_piece_label(p, deriv.y))
-    ax.plot(xs, fx, color="black", lw=1.6, label=mathtext(rf"f_X({sp.latex(x)})"))
+                        label=_piece_label(p, x, deriv.y))
+    ax.plot(xs, fx, color="black", lw=1.6, label=mathtext(_fn(x)))
     _shade_outside(ax, X.support, *xlim, label=None)
     ax.set(xlim=xlim, ylim=(0, top or _top(fx)), xlabel=mathtext(sp.latex(x)), ylabel="density")
 
@@ -261,7 +277,7 @@ def _draw_output(ax: Any, Y: Density, ylim: tuple, top: float | None = None,
     ys = np.linspace(*ylim, _GRID_POINTS)
     if reference is not None:
         ax.plot(ys, _evaluate(reference, ys), color=_GREY, lw=1, ls="--",
-                label=mathtext(rf"f_X \ \mathrm{{(start)}}"))
+                label=mathtext(_fn(reference.var)) + " (t = 0)")
     stack = np.zeros_like(ys)
     for k, C in _contributions(Y):
         part = np.nan_to_num(_evaluate(C, ys))
@@ -269,7 +285,7 @@ def _draw_output(ax: Any, Y: Density, ylim: tuple, top: float | None = None,
                         alpha=0.35, lw=0)
         stack = stack + part
     fy = _evaluate(Y, ys)
-    ax.plot(ys, fy, color="black", lw=1.8, label=mathtext(rf"f_{{{sp.latex(y).upper()}}}({sp.latex(y)})"))
+    ax.plot(ys, fy, color="black", lw=1.8, label=mathtext(_fn(y)))
     pieces = getattr(Y.derivation, "pieces", ()) or ()
     for k, p in enumerate(pieces):
         if p.kind == "constant":
@@ -277,9 +293,9 @@ def _draw_output(ax: Any, Y: Density, ylim: tuple, top: float | None = None,
             v, m = _float(p.value), _float(p.mass)
             ax.vlines(v, 0, m, color=c, lw=2.5)
             ax.plot([v], [m], "o", color=c, ms=7,
-                    label=mathtext(rf"P({sp.latex(y).upper()} = {sp.latex(p.value)}) = {sp.latex(p.mass)}")
+                    label=mathtext(rf"P({_rv(y)} = {sp.latex(p.value)}) = {sp.latex(p.mass)}")
                     + " (stem height = mass)")
-    _shade_outside(ax, Y.support, *ylim, label=mathtext(rf"f_{{{sp.latex(y).upper()}}} = 0") + ": no preimage")
+    _shade_outside(ax, Y.support, *ylim, label=mathtext(rf"f_{{{_rv(y)}}} = 0") + ": no preimage")
     atoms = [_float(m) for m in Y.atoms.values()]
     ax.set(xlim=ylim, ylim=(0, top or max([_top(fy), *[1.12 * m for m in atoms]])),
            xlabel=mathtext(sp.latex(y)), ylabel="density")
@@ -292,10 +308,10 @@ def _result_text(Y: Density) -> str:
     parts = []
     for cell in getattr(d, "cells", ()) or ():
         if cell.simplified != 0:
-            parts.append(mathtext(rf"f_{{{sp.latex(y).upper()}}}({sp.latex(y)}) = {sp.latex(cell.simplified)}"
+            parts.append(mathtext(rf"{_fn(y)} = {sp.latex(cell.simplified)}"
                                   rf"\ \ \mathrm{{on}}\ {sp.latex(cell.interval)}"))
     for point, mass in Y.atoms.items():
-        parts.append(mathtext(rf"P({sp.latex(y).upper()} = {sp.latex(point)}) = {sp.latex(mass)}"))
+        parts.append(mathtext(rf"P({_rv(y)} = {sp.latex(point)}) = {sp.latex(mass)}"))
     if Y.family:
         parts.append(f"recognised: {Y.family}")
     return "\n".join(parts)
@@ -351,8 +367,9 @@ def plot_transform(X: Density, g: Any, *, title: str | None = None, xlim: tuple 
         _draw_output(axes[row, 2], Y, out_range)
         step = f"step {row + 1}: " if len(steps) > 1 else ""
         axes[row, 0].set_title(f"{step}the map " + mathtext(g_tex), fontsize=10)
-        axes[row, 1].set_title("input: " + mathtext(rf"f_X({sp.latex(d.x)})") + ", pieces of g coloured", fontsize=10)
-        axes[row, 2].set_title("output: contributions " + mathtext(r"f_X(h_k(y))\,|h_k'(y)|") + " stacked",
+        axes[row, 1].set_title("input: " + mathtext(_fn(d.x)) + ", pieces of g coloured", fontsize=10)
+        contribution = rf"f_{{{_rv(d.x)}}}(h_k({sp.latex(d.y)}))\,|h_k'({sp.latex(d.y)})|"
+        axes[row, 2].set_title("output: contributions " + mathtext(contribution) + " stacked",
                                fontsize=10)
         for ax in axes[row]:
             ax.legend(fontsize=7.5, loc="best", framealpha=0.85)
@@ -473,7 +490,7 @@ def animate_transform(X: Density, g: Any, frames: int = 24, *, gif: str | Path |
     >>> len(anim.frames), anim.failed, os.path.getsize(out) > 0
     (3, (), True)
     """
-    from matplotlib.animation import FuncAnimation, PillowWriter
+    from matplotlib.animation import HTMLWriter, PillowWriter
 
     derived = derive_frames(X, g, frames, timeout, progress)
     inputs = [X] + [f.density for f in derived if f.t == 1][:-1]
@@ -486,7 +503,10 @@ def animate_transform(X: Density, g: Any, frames: int = 24, *, gif: str | Path |
         ylims.append(_pad(min(lo, xlims[s][0]), max(hi, xlims[s][1])))
     tops = _density_tops(derived, inputs, ylims)
 
-    fig = _figure(10, 4.1)
+    # A fixed layout: constrained layout would be recomputed at every frame and cost more
+    # than drawing it.
+    fig = _figure(10, 4.1, layout=None)
+    fig.subplots_adjust(left=0.065, right=0.985, bottom=0.12, top=0.84, wspace=0.2)
     ax_map, ax_pdf = fig.subplots(1, 2)
 
     def draw(i: int) -> None:
@@ -521,17 +541,20 @@ def animate_transform(X: Density, g: Any, frames: int = 24, *, gif: str | Path |
         if title:
             fig.suptitle(title, fontsize=11.5)
 
-    gif_path = html_path = None
-    if gif is None and html is None:
-        return Animation(tuple(derived), None, None)
-    anim = FuncAnimation(fig, draw, frames=len(derived), interval=1000 / fps, repeat=True)
+    writers = []
     if gif is not None:
-        gif_path = Path(gif)
-        anim.save(gif_path, writer=PillowWriter(fps=fps), dpi=dpi)
-    if html is not None:
-        html_path = Path(html)
-        fig.set_dpi(dpi)
-        html_path.write_text(anim.to_jshtml(fps=fps, default_mode="once"))
+        writers.append((PillowWriter(fps=fps), Path(gif)))
+    if html is not None:  # the player of to_jshtml, fed with the same frames
+        writers.append((HTMLWriter(fps=fps, embed_frames=True, default_mode="once"), Path(html)))
+    with ExitStack() as stack:
+        for writer, path in writers:
+            stack.enter_context(writer.saving(fig, path, dpi))
+        for i in range(len(derived)):
+            draw(i)  # once per frame; each writer then grabs the pixels
+            for writer, _path in writers:
+                writer.grab_frame()
+    gif_path = Path(gif) if gif is not None else None
+    html_path = Path(html) if html is not None else None
     return Animation(tuple(derived), gif_path, html_path)
 
 
@@ -645,14 +668,18 @@ def plot_joint_transform(J: Any, g: Sequence[Any], y: Sequence[Any], *, K: Any =
     U, V = np.meshgrid(np.linspace(*xlim[0], 300), np.linspace(*xlim[1], 300))
     with np.errstate(all="ignore"):
         L = _safe(logdet_f(U, V), U.shape)
-    im = ax_det.imshow(L, origin="lower", extent=(*xlim[0], *xlim[1]), aspect="auto", cmap="coolwarm")
+    # symmetric colour limits from percentiles: a singular point (the origin for polar
+    # coordinates) would otherwise wash out the whole picture
+    lim = float(np.nanmax(np.abs(np.nanpercentile(L, [1, 99])))) or 1.0
+    im = ax_det.imshow(L, origin="lower", extent=(*xlim[0], *xlim[1]), aspect="auto", cmap="coolwarm",
+                       vmin=-lim, vmax=lim)
     fig.colorbar(im, ax=ax_det, label=mathtext(r"\log|\det J_g|"))
     name = lambda v: mathtext(sp.latex(v))  # noqa: E731
     ax_in.set(xlabel=name(xs[0]), ylabel=name(xs[1]), xlim=xlim[0], ylim=xlim[1])
     ax_out.set(xlabel=name(ys[0]), ylabel=name(ys[1]), xlim=ylim[0], ylim=ylim[1])
     ax_det.set(xlabel=name(xs[0]), ylabel=name(xs[1]))
-    ax_in.set_title("before: " + mathtext(rf"f_X({sp.latex(xs[0])}, {sp.latex(xs[1])})") + " and a grid", fontsize=10)
-    ax_out.set_title("after: " + mathtext(rf"f_Y({sp.latex(ys[0])}, {sp.latex(ys[1])})") + ", the grid carried by g",
+    ax_in.set_title("before: " + mathtext(rf"f({sp.latex(xs[0])}, {sp.latex(xs[1])})") + " and a grid", fontsize=10)
+    ax_out.set_title("after: " + mathtext(rf"f({sp.latex(ys[0])}, {sp.latex(ys[1])})") + ", the grid carried by g",
                      fontsize=10)
     ax_det.set_title(mathtext(rf"\log|\det J_g| = {sp.latex(sp.simplify(log_det))}"), fontsize=10)
     if title:
