@@ -54,11 +54,22 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
-import scipy.stats as _st
 import sympy
 from sympy import Abs, Interval, Range, exp, gamma, log, oo, pi, sqrt
 
 from .errors import ParseError
+
+
+class _ScipyStats:
+    """scipy.stats, imported on first use: it costs about a second and derivations never need it."""
+
+    def __getattr__(self, name: str) -> Any:
+        import scipy.stats
+
+        return getattr(scipy.stats, name)
+
+
+_st = _ScipyStats()
 
 __all__ = ["Family", "FAMILIES", "get_family", "from_stats"]
 
