@@ -505,7 +505,7 @@ def animate_transform(X: Density, g: Any, frames: int = 24, *, gif: str | Path |
 
     # A fixed layout: constrained layout would be recomputed at every frame and cost more
     # than drawing it.
-    fig = _figure(10, 4.1, layout=None)
+    fig = _figure(10, 4, layout=None)
     fig.subplots_adjust(left=0.065, right=0.985, bottom=0.12, top=0.84, wspace=0.2)
     ax_map, ax_pdf = fig.subplots(1, 2)
 
@@ -528,6 +528,7 @@ def animate_transform(X: Density, g: Any, frames: int = 24, *, gif: str | Path |
         else:
             xs = np.linspace(*xl, _GRID_POINTS)
             ax_map.plot(xl, xl, ls="--", color=_GREY, lw=1, label="identity")
+            ax_map.plot(xs, _map_function(targets[i], D.var)(xs), ls=":", color="black", lw=1.2, label="target g")
             ax_map.plot(xs, _map_function(f.g, D.var)(xs), color="black", lw=2, label=mathtext("g_t"))
             ax_map.set(xlim=xl, ylim=yl, xlabel=mathtext(sp.latex(D.var)), ylabel="y")
             ax_pdf.set(xlim=yl, ylim=(0, tops[f.stage]), xlabel="y", ylabel="density")
@@ -536,7 +537,8 @@ def animate_transform(X: Density, g: Any, frames: int = 24, *, gif: str | Path |
         ax_map.set_title(stage + g_tex + f",  t = {float(f.t):.2f}", fontsize=9.5)
         ax_pdf.set_title(mathtext(r"\mathrm{density\ of}\ g_t(X)") + " (derived by covar)", fontsize=9.5)
         for ax in (ax_map, ax_pdf):
-            ax.legend(fontsize=7, loc="upper left", framealpha=0.85)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=7, loc="upper left", framealpha=0.85)
             ax.grid(alpha=0.25)
         if title:
             fig.suptitle(title, fontsize=11.5)
