@@ -10,6 +10,23 @@ from typing import Any
 import sympy as sp
 
 
+def set_text(s: sp.Set) -> str:
+    """A set in the interval notation people write: (0, oo), [0, 1], (-oo, 0) U (1, oo).
+
+    >>> set_text(sp.Union(sp.Interval.open(-sp.oo, 0), sp.Interval(1, 2)))
+    '(-oo, 0) U [1, 2]'
+    """
+    if isinstance(s, sp.Interval):
+        left = "(" if s.left_open or s.start == -sp.oo else "["
+        right = ")" if s.right_open or s.end == sp.oo else "]"
+        return f"{left}{sp.sstr(s.start)}, {sp.sstr(s.end)}{right}"
+    if isinstance(s, sp.Union):
+        return " U ".join(set_text(part) for part in s.args)
+    if isinstance(s, sp.FiniteSet):
+        return "{" + ", ".join(sp.sstr(v) for v in s) + "}"
+    return sp.sstr(s)
+
+
 @dataclass(frozen=True)
 class Piece:
     """One piece of the support of X on which g is smooth and monotone (or constant).

@@ -12,7 +12,7 @@ import time
 import sympy as sp
 
 from .density import Density
-from .derivation import Cell, Derivation, Piece
+from .derivation import Cell, Derivation, Piece, set_text
 from .errors import NoClosedForm, NoClosedFormInverse
 from .inverse import image_interval, inverse_on
 from .ordering import as_float, interior_point, parameter_draws, sort_points
@@ -76,7 +76,7 @@ def _off_image_note(h: sp.Expr, y: sp.Symbol, image: sp.Interval) -> str | None:
     if not outside:
         return None
     return (f"The formula x = {h} is also real for y {' and '.join(outside)}, but no x in this piece "
-            f"maps there (the image is {image}); applying it outside the image would invent a branch "
+            f"maps there (the image is {set_text(image)}); applying it outside the image would invent a branch "
             "that carries no probability.")
 
 
@@ -87,6 +87,10 @@ def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     breakpoints, raw = monotone_pieces(g, fx, x, X.support)
     t_pieces = time.perf_counter()
     notes: list[str] = []
+    off_support = sp.Interval(-sp.oo, sp.oo) - X.support
+    if off_support is not sp.EmptySet and X.support.measure != 0:
+        notes.append(f"f_X = 0 on {set_text(off_support)}: x there carries no probability, so it "
+                     "gives no branch and no term of the sum.")
     pieces: list[Piece] = []
     atoms: dict[sp.Expr, sp.Expr] = {}
     try:
@@ -123,7 +127,8 @@ def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     support = _closed_union(cells)
     outside = sp.Interval(-sp.oo, sp.oo) - support
     if cells and outside is not sp.EmptySet:
-        notes.append(f"No x in the support {X.support} of X maps into {outside}, so f_Y = 0 there.")
+        notes.append(f"No x in the support {set_text(X.support)} of X maps into {set_text(outside)}, "
+                     "so f_Y = 0 there.")
     atoms = {k: v for k, v in atoms.items() if v != 0}
     if atoms:
         support = sp.Union(support, sp.FiniteSet(*atoms))
@@ -145,12 +150,12 @@ def _derive_piece(rp: RawPiece, x, y, atoms: dict, notes: list[str]) -> Piece:
     if rp.kind == "constant":
         mass = _mass(rp.fx, x, rp.lo, rp.hi)
         atoms[rp.g] = atoms.get(rp.g, 0) + mass
-        notes.append(f"g is constant = {rp.g} on {interval}: its probability {mass} becomes an atom at y = {rp.g}.")
+        notes.append(f"g is constant = {rp.g} on {set_text(interval)}: its probability {mass} becomes an atom at y = {rp.g}.")
         return Piece(interval, rp.g, "constant", value=rp.g, mass=mass)
     image = image_interval(rp.g, x, rp.lo, rp.hi, rp.kind)
     inv = inverse_on(rp.g, x, y, rp.lo, rp.hi, image, rp.kind)
     for cand in inv.rejected:
-        notes.append(f"On {interval} the root x = {cand} of g(x) = y is rejected: it does not lie in the piece.")
+        notes.append(f"On {set_text(interval)} the root x = {cand} of g(x) = y is rejected: it does not lie in the piece.")
     note = _off_image_note(inv.h, y, image)
     if note:
         notes.append(note)
