@@ -1,0 +1,103 @@
+"""Errors: one hierarchy, clear messages, a time budget, and safe text input."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import sympy as sp
+
+import covar
+from covar.budget import time_budget
+
+x = sp.Symbol("x", real=True)
+N01 = covar.Density(sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi), x, sp.Interval(-sp.oo, sp.oo))
+
+
+@pytest.mark.parametrize("cls", [covar.ParseError, covar.InvalidDensity, covar.UnsupportedTransform,
+                                 covar.NoClosedFormInverse, covar.NoClosedForm, covar.DerivationTimeout])
+def test_every_error_is_a_covar_error(cls):
+    assert issubclass(cls, covar.CovarError)
+
+
+@pytest.mark.parametrize("pdf, support, fragment", [
+    (sp.exp(-x), sp.Interval(-sp.oo, sp.oo), "integrates to inf"),
+    (2 * sp.exp(-x), sp.Interval(0, sp.oo), "integrates to 2"),
+    (x, sp.Interval(-1, 1), "negative"),
+    (sp.Rational(1, 2), sp.Interval(0, 1), "integrates to 0.5"),
+])
+def test_invalid_densities_are_refused(pdf, support, fragment):
+    with pytest.raises(covar.InvalidDensity, match=fragment):
+        covar.Density(pdf, x, support)
+
+
+def test_direction_depending_on_an_undeclared_sign_is_refused():
+    c = sp.Symbol("c", real=True)
+    with pytest.raises(covar.UnsupportedTransform, match="c>0"):
+        covar.transform(N01, c * x)
+    assert covar.transform(N01, sp.Symbol("c", positive=True) * x).family == "Normal(0, c)"
+    assert covar.transform(N01, sp.Symbol("c", negative=True) * x).family == "Normal(0, -c)"
+
+
+def test_breakpoints_that_cannot_be_ordered_are_refused():
+    a = sp.Symbol("a", real=True)
+    U = covar.Density(sp.Integer(1), x, sp.Interval(0, 1))
+    with pytest.raises(covar.UnsupportedTransform, match="cannot decide"):
+        covar.transform(U, (x - a) ** 2)
+
+
+def test_map_not_using_the_variable_is_refused():
+    with pytest.raises(covar.UnsupportedTransform, match="does not use the variable"):
+        covar.transform(N01, sp.Symbol("t", real=True) ** 2)
+
+
+def test_no_closed_form_inverse_gives_an_honest_numeric_result():
+    Y = covar.transform(N01, x + sp.sin(x) / 2)
+    assert Y.closed_form is False and Y.pdf is None
+    assert "numerically" in Y.derivation.notes[0]
+
+
+def test_time_budget_turns_an_overrun_into_derivation_timeout():
+    start = time.perf_counter()
+    with pytest.raises(covar.DerivationTimeout, match="time budget"):
+        with time_budget(0.2):
+            while True:
+                sp.factorint(2**200 + 1)
+    assert time.perf_counter() - start < 5
+
+
+def test_transform_honours_its_timeout():
+    hard = sp.exp(x) + x**7 + sp.sin(x) ** 3 * x
+    start = time.perf_counter()
+    try:
+        covar.transform(N01, hard, timeout=0.3)
+    except covar.CovarError:
+        pass
+    assert time.perf_counter() - start < 5
+
+
+@pytest.mark.parametrize("text", [
+    "__import__('os').system('echo pwned')",
+    "().__class__.__bases__[0].__subclasses__()",
+    "lambda: 1",
+    "x.real",
+    "9**9**9",
+    "10**10**10",
+    "1+" * 50_000 + "1",
+    "open('/etc/passwd')",
+])
+@pytest.mark.parametrize("where", ["map", "density"])
+def test_unsafe_or_huge_text_is_a_quick_parse_error(text, where):
+    start = time.perf_counter()
+    with pytest.raises(covar.ParseError):
+        if where == "map":
+            covar.transform(N01, text)
+        else:
+            covar.parse_density(text)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_unknown_family_and_wrong_arity_name_the_problem():
+    with pytest.raises(covar.ParseError, match="unknown distribution 'Normall'"):
+        covar.parse_density("Normall(0, 1)")
+    with pytest.raises(covar.ParseError, match="takes 2 parameters"):
+        covar.parse_density("Normal(0)")
