@@ -8,8 +8,11 @@ its shape, never by expanding a d x d determinant:
 * :class:`Permutation`: log|det J| = 0
 * :class:`Flow`: a stack; log-dets add along the forward pass
 
-Symbolic work per layer is linear in d (one substitution per component). For numpy batches
-each layer is lambdified on its own and applied in turn.
+Symbolic work per layer is linear in d. A :class:`Flow` is derived as a sequence of
+:class:`FlowStep` maps between intermediate symbols z^(1), z^(2), ... (:attr:`Flow.steps`), so
+no layer's expressions are substituted into another's; the closed-form composites
+(``Flow.forward``, ``Flow.log_det_jacobian``, ...) are composed, and cached, only on request.
+For numpy batches each layer is lambdified on its own and applied in turn.
 
 >>> from sympy import symbols
 >>> z = symbols("z1:5", real=True)
@@ -20,6 +23,7 @@ z1/2 + z2
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property, cmp_to_key
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -36,11 +40,40 @@ def default_symbols(prefix: str, d: int) -> tuple[sp.Symbol, ...]:
     return tuple(sp.Symbol(f"{prefix}{i + 1}", real=True) for i in range(d))
 
 
-def _rename(e: Any, symbols: Sequence[sp.Symbol]) -> sp.Expr:
+def _renamer(symbols: Sequence[sp.Symbol]) -> Callable[[Any], sp.Expr]:
     """sympify and map free symbols onto ``symbols`` by name (z1 and real z1 are the same input)."""
-    e = sp.sympify(e)
-    names = {s.name: s for s in symbols}
-    return e.xreplace({f: names[f.name] for f in e.free_symbols if f.name in names})
+    names = {s.name: s for s in symbols}  # built once per layer, not once per expression
+
+    def rename(e: Any) -> sp.Expr:
+        e = sp.sympify(e)
+        # only symbols that actually differ: an identity rule would still rebuild (and re-evaluate) e
+        rule = {f: names[f.name] for f in e.free_symbols if f.name in names and names[f.name] != f}
+        return e.xreplace(rule) if rule else e
+
+    return rename
+
+
+def _substitute(exprs: Sequence[sp.Expr], old: Sequence[sp.Symbol], new: Sequence[sp.Expr]) -> Exprs:
+    """exprs with old[i] -> new[i]; identical pairs are dropped so unchanged trees are not rebuilt."""
+    rule = {o: n for o, n in zip(old, new) if o != n}
+    return tuple(e.xreplace(rule) for e in exprs) if rule else tuple(exprs)
+
+
+_by_compare = cmp_to_key(sp.Basic.compare)  # the order sympy's Mul sorts its factors in
+
+
+def _times_exp(x: sp.Expr, s: sp.Expr) -> sp.Expr:
+    """x*exp(s) in sympy's canonical form, without Mul's evaluation where it cannot change anything.
+
+    Evaluating x*exp(s) asks the assumptions system about s (is_zero, ...), about 2 ms per component
+    for s = w*tanh(a + b/2): that dominated derivation time. For a Symbol or an Add x and an
+    exp(s) that stayed an exp, the evaluated product is exactly the two factors in Basic.compare
+    order, so build that directly.
+    """
+    e = sp.exp(s)
+    if isinstance(e, sp.exp) and (x.is_Symbol or x.is_Add) and x.is_commutative:
+        return sp.Mul(*sorted((x, e), key=_by_compare), evaluate=False)
+    return x * e
 
 
 def _columns(f: Callable, Z: np.ndarray, cols: Sequence[int], n_out: int) -> np.ndarray:
@@ -53,7 +86,11 @@ def _columns(f: Callable, Z: np.ndarray, cols: Sequence[int], n_out: int) -> np.
 
 
 class _Layer:
-    """Shared behaviour; subclasses define forward_at, inverse_at, log_det_at, inverse_log_det_at."""
+    """Shared behaviour; subclasses define forward_at, inverse_at, log_det_at, inverse_log_det_at.
+
+    The closed forms in the layer's own symbols are cached: a stack or a density asks for them
+    repeatedly, and rebuilding them costs as much as the first derivation.
+    """
 
     inputs: tuple[sp.Symbol, ...]
     outputs: tuple[sp.Symbol, ...]
@@ -62,25 +99,32 @@ class _Layer:
     def dim(self) -> int:
         return len(self.inputs)
 
-    @property
+    @cached_property
     def forward(self) -> Exprs:
         """y = f(z) in the input symbols."""
         return self.forward_at(self.inputs)
 
-    @property
+    @cached_property
     def inverse(self) -> Exprs:
         """z = f^{-1}(y) in the output symbols."""
         return self.inverse_at(self.outputs)
 
-    @property
+    @cached_property
     def log_det_jacobian(self) -> sp.Expr:
         """log|det df/dz| in the input symbols."""
         return self.log_det_at(self.inputs)
 
-    @property
+    @cached_property
     def inverse_log_det_jacobian(self) -> sp.Expr:
         """log|det df^{-1}/dy| in the output symbols (= -log_det at z = f^{-1}(y))."""
         return self.inverse_log_det_at(self.outputs)
+
+    def passthrough(self) -> dict[int, int]:
+        """{output index: input index} for outputs that are an input carried over unchanged.
+
+        A :class:`Flow` gives such outputs the input's symbol instead of a new intermediate one.
+        """
+        return {}
 
     def output_condition_at(self, y: Sequence[sp.Expr]) -> sp.Basic:
         """Where y can be an output (e.g. exp makes it positive); True for onto layers."""
@@ -146,6 +190,8 @@ class AffineCoupling(_Layer):
     outputs: tuple[sp.Symbol, ...] = ()
     _A: tuple[int, ...] = field(default=(), init=False, repr=False)
     _B: tuple[int, ...] = field(default=(), init=False, repr=False)
+    # (s, t) by point z_A: a flow step (or closed form) evaluates forward, inverse and log-det there
+    _st_memo: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         mask = tuple(int(m) for m in self.mask)
@@ -158,47 +204,62 @@ class AffineCoupling(_Layer):
             raise CovarError(f"inputs and outputs need {d} symbols each, like the mask")
         A = tuple(i for i, m in enumerate(mask) if m == 1)
         B = tuple(i for i, m in enumerate(mask) if m == 0)
-        s = tuple(_rename(e, inputs) for e in self.s)
-        t = tuple(_rename(e, inputs) for e in self.t)
+        rename = _renamer(inputs)
+        s = tuple(rename(e) for e in self.s)
+        t = tuple(rename(e) for e in self.t)
         if len(s) != len(B) or len(t) != len(B):
             raise CovarError(f"s and t need one expression per masked-out component ({len(B)})")
-        allowed = {inputs[i] for i in A}
+        transformed = {inputs[i] for i in B}
         for e in s + t:
-            bad = {f for f in e.free_symbols if f in set(inputs) - allowed}
+            bad = e.free_symbols & transformed
             if bad:
+                allowed = sorted((inputs[i] for i in A), key=str)
                 raise UnsupportedTransform(
-                    f"s and t may depend only on the pass-through inputs {sorted(allowed, key=str)}; "
+                    f"s and t may depend only on the pass-through inputs {allowed}; "
                     f"{e} uses {bad}, which would break the triangular structure")
         for name, value in (("mask", mask), ("inputs", inputs), ("outputs", outputs),
                             ("s", s), ("t", t), ("_A", A), ("_B", B)):
             object.__setattr__(self, name, value)
 
-    def _at(self, point: Sequence[sp.Expr]) -> dict:
-        return {self.inputs[i]: point[i] for i in self._A}
+    def _st_at(self, point: Sequence[sp.Expr]) -> tuple[Exprs, Exprs]:
+        """s and t with z_A replaced by point_A, memoised: forward, inverse and log-det share them."""
+        pA = tuple(point[i] for i in self._A)
+        hit = self._st_memo.get(pA)
+        if hit is None:
+            zA = [self.inputs[i] for i in self._A]
+            hit = _substitute(self.s, zA, pA), _substitute(self.t, zA, pA)
+            self._st_memo[pA] = hit
+        return hit
 
     def forward_at(self, z: Sequence[sp.Expr]) -> Exprs:
-        sub, out = self._at(z), list(z)
+        (s, t), out = self._st_at(z), list(z)
         for k, i in enumerate(self._B):
-            out[i] = z[i] * sp.exp(self.s[k].xreplace(sub)) + self.t[k].xreplace(sub)
+            out[i] = _times_exp(z[i], s[k]) + t[k]
         return tuple(out)
 
     def inverse_at(self, y: Sequence[sp.Expr]) -> Exprs:
-        sub, out = self._at(y), list(y)  # z_A = y_A, so s and t are known from the output
+        (s, t), out = self._st_at(y), list(y)  # z_A = y_A, so s and t are known from the output
         for k, i in enumerate(self._B):
-            out[i] = (y[i] - self.t[k].xreplace(sub)) * sp.exp(-self.s[k].xreplace(sub))
+            out[i] = _times_exp(y[i] - t[k], -s[k])
         return tuple(out)
 
     def log_det_at(self, z: Sequence[sp.Expr]) -> sp.Expr:
-        sub = self._at(z)
-        return sp.Add(*[e.xreplace(sub) for e in self.s])
+        return sp.Add(*self._st_at(z)[0])
 
     def inverse_log_det_at(self, y: Sequence[sp.Expr]) -> sp.Expr:
         return -self.log_det_at(y)  # s is evaluated at z_A = y_A
 
-    def _numpy(self, which: str) -> Callable[[np.ndarray], np.ndarray]:
+    def passthrough(self) -> dict[int, int]:
+        return {i: i for i in self._A}
+
+    @cached_property
+    def _numpy_st(self) -> tuple[Callable, Callable]:
+        """s and t lambdified once in z_A, shared by the forward, inverse and log-det evaluators."""
         zA = [self.inputs[i] for i in self._A]
-        sf = sp.lambdify(zA, list(self.s), "numpy")
-        tf = sp.lambdify(zA, list(self.t), "numpy")
+        return sp.lambdify(zA, list(self.s), "numpy"), sp.lambdify(zA, list(self.t), "numpy")
+
+    def _numpy(self, which: str) -> Callable[[np.ndarray], np.ndarray]:
+        sf, tf = self._numpy_st
         A, B, nb = list(self._A), list(self._B), len(self._B)
 
         def run(Z: np.ndarray) -> np.ndarray:
@@ -318,6 +379,9 @@ class Elementwise(_Layer):
     def output_condition_at(self, y: Sequence[sp.Expr]) -> sp.Basic:
         return sp.And(*[self._image(v) for v, m in zip(y, self.mask) if m])
 
+    def passthrough(self) -> dict[int, int]:
+        return {i: i for i, m in enumerate(self.mask) if not m}
+
     def _numpy(self, which: str) -> Callable[[np.ndarray], np.ndarray]:
         # One vectorised call over all selected columns (the map is the same on each).
         u = sp.Dummy("u", real=True)
@@ -373,6 +437,9 @@ class Permutation(_Layer):
     def inverse_log_det_at(self, y: Sequence[sp.Expr]) -> sp.Expr:
         return sp.Integer(0)
 
+    def passthrough(self) -> dict[int, int]:
+        return dict(enumerate(self.perm))
+
     def _numpy(self, which: str) -> Callable[[np.ndarray], np.ndarray]:
         perm = np.array(self.perm)
         inv = np.argsort(perm)
@@ -387,8 +454,30 @@ class Permutation(_Layer):
 
 
 @dataclass(frozen=True, eq=False)
+class FlowStep:
+    """One layer of a :class:`Flow` as a map between symbol tuples: outputs = forward(inputs).
+
+    ``inputs`` are z^(k-1) and ``outputs`` z^(k); a coordinate the layer passes through keeps its
+    symbol, so a coupling step reads s and t at the same symbols in both directions.
+    ``forward`` and ``log_det`` are in ``inputs``, ``inverse`` and ``inverse_log_det`` in ``outputs``.
+    """
+
+    layer: _Layer
+    inputs: tuple[sp.Symbol, ...]
+    outputs: tuple[sp.Symbol, ...]
+    forward: Exprs
+    inverse: Exprs
+    log_det: sp.Expr
+    inverse_log_det: sp.Expr
+
+
+@dataclass(frozen=True, eq=False)
 class Flow(_Layer):
     """A stack of layers applied in order; log-dets add along the forward pass.
+
+    :attr:`steps` is the derivation (linear in d); ``forward``, ``inverse``, ``log_det_jacobian``
+    and ``inverse_log_det_jacobian`` are closed forms in the flow's inputs (outputs) alone,
+    composed layer by layer on first use and cached; they are for small d and inspection.
 
     >>> from sympy import symbols
     >>> z = symbols("z1 z2", real=True)
@@ -415,29 +504,78 @@ class Flow(_Layer):
     def outputs(self) -> tuple[sp.Symbol, ...]:  # type: ignore[override]
         return self.layers[-1].outputs
 
-    def forward_at(self, z: Sequence[sp.Expr]) -> Exprs:
+    @cached_property
+    def steps(self) -> tuple[FlowStep, ...]:
+        """Each layer derived once, at symbols: z^(0) = inputs -> z^(1) -> ... -> z^(L) = outputs.
+
+        No layer is evaluated at another layer's expressions, so the work is the sum of the
+        layers' own (each linear in d) and expression sizes do not compound through the stack.
+        Only the coordinates a layer changes get a new symbol z_i^(k).
+
+        >>> z = default_symbols("z", 2)
+        >>> c = AffineCoupling((1, 0), (z[0],), (z[0],))
+        >>> [step.forward for step in Flow((c, Permutation((1, 0)), c)).steps]
+        [(z1, z1 + z2*exp(z1)), (z2^(1), z1), (z2^(1), z1*exp(z2^(1)) + z2^(1))]
+        """
+        steps, u, last = [], self.inputs, len(self.layers)
+        for k, layer in enumerate(self.layers, 1):
+            if k == last:
+                out = self.outputs
+            else:
+                kept = layer.passthrough()
+                out = tuple(u[kept[i]] if i in kept else sp.Symbol(f"{self.inputs[i].name}^({k})", real=True)
+                            for i in range(self.dim))
+            steps.append(FlowStep(layer, u, out, layer.forward_at(u), layer.inverse_at(out),
+                                  layer.log_det_at(u), layer.inverse_log_det_at(out)))
+            u = out
+        return tuple(steps)
+
+    def _compose(self, point: Sequence[sp.Expr], backward: bool) -> list[Exprs]:
+        """Closed forms of every stage z^(0), ..., z^(L) at ``point`` (= z^(0), or z^(L) if backward)."""
+        # the layers' own *_at, not xreplace into the steps' maps: they build x*exp(s) without
+        # sympy re-evaluating it, and memoise s and t for the log-det at the same point
+        vals = [tuple(point)]
+        if backward:
+            for layer in reversed(self.layers):
+                vals.append(layer.inverse_at(vals[-1]))
+            return vals[::-1]
         for layer in self.layers:
-            z = layer.forward_at(z)
-        return tuple(z)
+            vals.append(layer.forward_at(vals[-1]))
+        return vals
+
+    @cached_property
+    def _stages_from_inputs(self) -> list[Exprs]:
+        return self._compose(self.inputs, backward=False)
+
+    @cached_property
+    def _stages_from_outputs(self) -> list[Exprs]:
+        return self._compose(self.outputs, backward=True)
+
+    def _stages(self, point: Sequence[sp.Expr], backward: bool) -> list[Exprs]:
+        # the pass at the flow's own symbols is shared by forward/log-det (inverse/density)
+        point = tuple(point)
+        if point == (self.outputs if backward else self.inputs):
+            return self._stages_from_outputs if backward else self._stages_from_inputs
+        return self._compose(point, backward)
+
+    def forward_at(self, z: Sequence[sp.Expr]) -> Exprs:
+        return self._stages(z, backward=False)[-1]
 
     def inverse_at(self, y: Sequence[sp.Expr]) -> Exprs:
-        for layer in reversed(self.layers):
-            y = layer.inverse_at(y)
-        return tuple(y)
+        return self._stages(y, backward=True)[0]
 
     def log_det_at(self, z: Sequence[sp.Expr]) -> sp.Expr:
-        total = []
-        for layer in self.layers:
-            total.append(layer.log_det_at(z))
-            z = layer.forward_at(z)
-        return sp.Add(*total)
+        vals = self._stages(z, backward=False)
+        return sp.Add(*[layer.log_det_at(v) for layer, v in zip(self.layers, vals)])
 
     def inverse_log_det_at(self, y: Sequence[sp.Expr]) -> sp.Expr:
-        total = []
-        for layer in reversed(self.layers):
-            total.append(layer.inverse_log_det_at(y))
-            y = layer.inverse_at(y)
-        return sp.Add(*total)
+        vals = self._stages(y, backward=True)[1:]
+        return sp.Add(*[layer.inverse_log_det_at(v) for layer, v in zip(self.layers, vals)])
+
+    def output_condition_at(self, y: Sequence[sp.Expr]) -> sp.Basic:
+        # each layer's image constrains its own output
+        vals = self._stages(y, backward=True)[1:]
+        return sp.And(*[layer.output_condition_at(v) for layer, v in zip(self.layers, vals)])
 
     def _numpy(self, which: str) -> Callable[[np.ndarray], np.ndarray]:
         fwd = [layer.numpy_forward() for layer in self.layers]
@@ -463,13 +601,6 @@ class Flow(_Layer):
 
         return run
 
-    def output_condition_at(self, y: Sequence[sp.Expr]) -> sp.Basic:
-        conds = []
-        for layer in reversed(self.layers):  # each layer's image constrains its own output
-            conds.append(layer.output_condition_at(y))
-            y = layer.inverse_at(y)
-        return sp.And(*conds)
-
     def numpy_log_prob(self, base_logpdf: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
         """log p_Y(y) = log p_Z(f^{-1}(y)) - log|det J_f(f^{-1}(y))| for an (N, d) batch."""
         inv, logdet = self.numpy_inverse(), self.numpy_log_det()
@@ -487,11 +618,10 @@ def flow_density(flow: _Layer, base: JointDensity) -> JointDensity:
         raise CovarError(f"the base density has {base.dim} variables, the flow {flow.dim}")
     from .multivariate import simplify_condition
 
-    y = flow.outputs
-    z = flow.inverse_at(y)
+    y, z = flow.outputs, flow.inverse  # cached closed forms, shared with the flow's other uses
     cond = sp.And(base.support.xreplace(dict(zip(base.vars, z))), flow.output_condition_at(y))
     support = simplify_condition(cond)
-    pdf = base.pdf.xreplace(dict(zip(base.vars, z))) * sp.exp(flow.inverse_log_det_at(y))
+    pdf = base.pdf.xreplace(dict(zip(base.vars, z))) * sp.exp(flow.inverse_log_det_jacobian)
     pdf = sp.powsimp(pdf)
     sampler = None
     if base.sampler is not None:
