@@ -248,7 +248,7 @@ def _draw_map(ax: Any, deriv: Any, xlim: tuple, ylim: tuple, g_label: str,
         ax.axvspan(a, b, color=c, alpha=0.07, lw=0)
         ax.plot(xs, _map_function(p.g, x)(xs), color=c, lw=2.2,
                 label=g_label if k == 0 else None)
-    _shade_outside(ax, deriv.input.support, *xlim, label=r"outside supp$(X)$")
+    _shade_outside(ax, deriv.input.support, *xlim, label=f"outside supp$({_rv(x)})$")
     for expr, label in extra_maps:
         xs = np.linspace(*xlim, _GRID_POINTS)
         ax.plot(xs, _map_function(expr, x)(xs), color="#C00000", ls="--", lw=1.6, label=label)
@@ -535,7 +535,8 @@ def animate_transform(X: Density, g: Any, frames: int = 24, *, gif: str | Path |
             ax_pdf.text(0.5, 0.5, "density of this frame skipped:\n" + _short(f.error), ha="center",
                         va="center", color="#C00000", fontsize=9, wrap=True, transform=ax_pdf.transAxes)
         ax_map.set_title(stage + g_tex + f",  t = {float(f.t):.2f}", fontsize=9.5)
-        ax_pdf.set_title(mathtext(r"\mathrm{density\ of}\ g_t(X)") + " (derived by covar)", fontsize=9.5)
+        ax_pdf.set_title(f"density of ${_rv(D.var)}$ pushed through " + mathtext("g_t") + " (derived by covar)",
+                         fontsize=9.5)
         for ax in (ax_map, ax_pdf):
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize=7, loc="upper left", framealpha=0.85)

@@ -19,8 +19,10 @@ from gallery import examples
 class ProgressBar:
     """A one-line text bar: ``[#####.....]  52%  41/80  square: stage 1, t = 0.53  12 s``."""
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr, width: int = 30) -> None:
-        self.total, self.done, self.stream, self.width = max(total, 1), 0, stream, width
+    def __init__(self, total: int, stream: TextIO | None = None, width: int = 30) -> None:
+        # sys.stderr is looked up now, not at import, so that redirections (pytest) apply
+        self.total, self.done, self.width = max(total, 1), 0, width
+        self.stream = stream or sys.stderr
         self.started = time.perf_counter()
 
     def step(self, name: str, message: str) -> None:

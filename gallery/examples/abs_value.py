@@ -18,9 +18,11 @@ def example() -> Example:
             "with h(y) = −y, on (0, ∞) increasing with h(y) = y, and |h'| = 1 on both. Each "
             "y > 0 receives φ(−y) + φ(y) = 2φ(y), the half-normal; y < 0 has no preimage. This "
             "is the same law as √X for X ~ χ²(1), as it must be: √(Z²) = |Z|. Along the "
-            "animation g_t(x) = x for x > 0 and (1 − 2t)x for x < 0, so the left half is first "
-            "squeezed towards 0 (its density grows as 1/(1 − 2t)) and then flipped over onto "
-            "the right half."
+            "animation g_t(x) = x for x > 0 and (1 − 2t)x for x < 0: the left half is first "
+            "squeezed towards 0 (its density grows as 1/|1 − 2t|), at t = 1/2 it is flattened "
+            "into the single point 0 (for that instant a point mass of 1/2, which covar reports "
+            "as an atom), and after that it unfolds onto the positive side, where it lands on "
+            "top of the right half."
         ),
         X=X, g=sp.Abs(X.var),
     )

@@ -24,5 +24,5 @@ def example() -> Example:
             "function, which covar finds; a frame whose inverse takes longer than its time budget "
             "is shown without a density and says so."
         ),
-        X=X, g=sp.log(X.var), frame_timeout=10.0,
+        X=X, g=sp.log(X.var), frame_timeout=30.0,
     )

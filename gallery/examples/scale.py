@@ -15,8 +15,9 @@ def example() -> Example:
         explanation=(
             "The map g(x) = 2x stretches the line uniformly: h(y) = y/2 and |h'(y)| = 1/2, so "
             "f_Y(y) = f_X(y/2)/2. Every piece of the wire becomes twice as long, so to keep the "
-            "total mass 1 its density halves: the result is N(0, 4), twice as wide and half as "
-            "tall. Along the animation g_t(x) = (1 + t)x and the height falls as 1/(1 + t)."
+            "total mass 1 its density halves: the result is normal with mean 0 and standard deviation 2 "
+            "(variance 4; covar labels it Normal(0, 2), mean and standard deviation), twice as "
+            "wide and half as tall. Along the animation g_t(x) = (1 + t)x and the height falls as 1/(1 + t)."
         ),
         X=X, g=2 * X.var,
     )
