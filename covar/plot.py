@@ -235,7 +235,8 @@ def _draw_map(ax: Any, deriv: Any, xlim: tuple, ylim: tuple, g_label: str,
               target: sp.Expr | None = None, extra_maps: Sequence[tuple[sp.Expr, str]] = ()) -> None:
     """Identity, g coloured by monotone piece (the pieces' x-intervals shaded), support of X."""
     x = deriv.x
-    ax.plot(xlim, xlim, ls="--", color=_GREY, lw=1, label=mathtext(f"{sp.latex(deriv.y)} = {sp.latex(x)}") + " (identity)")
+    identity = mathtext(f"{sp.latex(deriv.y)} = {sp.latex(x)}") + " (identity)"
+    ax.plot(xlim, xlim, ls="--", color=_GREY, lw=1, label=identity)
     if target is not None:
         xs = np.linspace(*xlim, _GRID_POINTS)
         ax.plot(xs, _map_function(target, x)(xs), ls=":", color="black", lw=1.2, label="target g")
@@ -252,7 +253,8 @@ def _draw_map(ax: Any, deriv: Any, xlim: tuple, ylim: tuple, g_label: str,
     for expr, label in extra_maps:
         xs = np.linspace(*xlim, _GRID_POINTS)
         ax.plot(xs, _map_function(expr, x)(xs), color="#C00000", ls="--", lw=1.6, label=label)
-    ax.set(xlim=xlim, ylim=ylim, xlabel=mathtext(sp.latex(x)), ylabel=mathtext(f"{sp.latex(deriv.y)} = g({sp.latex(x)})"))
+    ax.set(xlim=xlim, ylim=ylim, xlabel=mathtext(sp.latex(x)),
+           ylabel=mathtext(f"{sp.latex(deriv.y)} = g({sp.latex(x)})"))
 
 
 def _draw_input(ax: Any, deriv: Any, xlim: tuple, top: float | None = None) -> None:
@@ -286,15 +288,16 @@ def _draw_output(ax: Any, Y: Density, ylim: tuple, top: float | None = None,
         stack = stack + part
     fy = _evaluate(Y, ys)
     ax.plot(ys, fy, color="black", lw=1.8, label=mathtext(_fn(y)))
+    # Stems come from Y.atoms (several constant pieces may share one atom); a stem takes the
+    # colour of the constant piece that made it, when there is one.
     pieces = getattr(Y.derivation, "pieces", ()) or ()
-    for k, p in enumerate(pieces):
-        if p.kind == "constant":
-            c = PIECE_COLOURS[k % len(PIECE_COLOURS)]
-            v, m = _float(p.value), _float(p.mass)
-            ax.vlines(v, 0, m, color=c, lw=2.5)
-            ax.plot([v], [m], "o", color=c, ms=7,
-                    label=mathtext(rf"P({_rv(y)} = {sp.latex(p.value)}) = {sp.latex(p.mass)}")
-                    + " (stem height = mass)")
+    made_by = {p.value: PIECE_COLOURS[k % len(PIECE_COLOURS)]
+               for k, p in enumerate(pieces) if p.kind == "constant"}
+    for point, mass in Y.atoms.items():
+        c, v, m = made_by.get(point, "black"), _float(point), _float(mass)
+        ax.vlines(v, 0, m, color=c, lw=2.5)
+        ax.plot([v], [m], "o", color=c, ms=7,
+                label=mathtext(rf"P({_rv(y)} = {sp.latex(point)}) = {sp.latex(mass)}") + " (stem height = mass)")
     _shade_outside(ax, Y.support, *ylim, label=mathtext(rf"f_{{{_rv(y)}}} = 0") + ": no preimage")
     atoms = [_float(m) for m in Y.atoms.values()]
     ax.set(xlim=ylim, ylim=(0, top or max([_top(fy), *[1.12 * m for m in atoms]])),
@@ -321,15 +324,23 @@ def _result_text(Y: Density) -> str:
 # public: static figure
 
 
-def _maps(X: Density, g: Any) -> list[Any]:
+def _maps(g: Any) -> list[Any]:
+    """A composition is a list of maps; a single map is a list of one."""
     return list(g) if isinstance(g, (list, tuple)) else [g]
 
 
-def _derive_steps(X: Density, g: Any, timeout: float | None) -> list[Density]:
+def derive_steps(X: Density, g: Any, timeout: float | None = 30) -> list[Density]:
+    """The engine's density after each map of ``g`` (a map or a list of maps applied in turn).
+
+    >>> import covar, sympy.stats as st
+    >>> X = covar.Density.from_stats(st.Normal("X", 0, 1))
+    >>> [D.family for D in derive_steps(X, [lambda v: v**2, sp.sqrt])]
+    ['ChiSquared(1)', 'HalfNormal(1)']
+    """
     from .pushforward import transform
 
     out, D = [], X
-    for step in _maps(X, g):
+    for step in _maps(g):
         D = transform(D, step, timeout=timeout)
         out.append(D)
     return out
@@ -337,13 +348,15 @@ def _derive_steps(X: Density, g: Any, timeout: float | None) -> list[Density]:
 
 def plot_transform(X: Density, g: Any, *, title: str | None = None, xlim: tuple | None = None,
                    ylim: tuple | None = None, timeout: float | None = 30,
-                   extra_maps: Sequence[tuple[sp.Expr, str]] = (), results: Sequence[Density] | None = None) -> Any:
+                   extra_maps: Sequence[tuple[sp.Expr, str]] = (),
+                   results: Sequence[Density] | None = None) -> Any:
     """Map | density of X | density of g(X), one row per map when ``g`` is a list (a composition).
 
     ``g`` is anything :func:`covar.transform` accepts (an expression in ``X.var``, text, a
     callable) or a list of such maps applied in turn. ``xlim`` fixes the x-range of the first
-    row, ``ylim`` the y-range of the last (default: 99.8 % of the mass). ``extra_maps`` are (expression in x, label)
-    curves drawn dashed on the first map panel, e.g. a branch that a wrong derivation used.
+    row, ``ylim`` the y-range of the last (default: 99.8 % of the mass). ``extra_maps`` are
+    (expression in x, label) curves drawn dashed on the first map panel, e.g. a branch that a
+    wrong derivation used. ``results`` passes densities already derived (one per map).
     Returns a matplotlib Figure (Agg canvas; save it with ``fig.savefig``).
 
     >>> import covar, sympy.stats as st
@@ -352,7 +365,7 @@ def plot_transform(X: Density, g: Any, *, title: str | None = None, xlim: tuple 
     >>> [ax.get_xlabel() for ax in fig.axes]
     ['$x$', '$x$', '$y$']
     """
-    steps = list(results) if results is not None else _derive_steps(X, g, timeout)
+    steps = list(results) if results is not None else derive_steps(X, g, timeout)
     fig = _figure(14, 4.3 * len(steps) + 0.5)
     axes = fig.subplots(len(steps), 3, squeeze=False)
     for row, Y in enumerate(steps):
@@ -452,7 +465,7 @@ def derive_frames(X: Density, g: Any, frames: int, timeout: float | None = 5.0,
     say = progress or (lambda _msg: None)
     out: list[Frame] = []
     D = X
-    for stage, step in enumerate(_maps(X, g)):
+    for stage, step in enumerate(_maps(g)):
         target = map_expression(step, D.var, D.params)
         last = None
         for k in range(frames):
@@ -521,7 +534,8 @@ def animate_transform(X: Density, g: Any, frames: int = 24, *, gif: str | Path |
             _draw_map(ax_map, f.density.derivation, xl, yl, g_label=mathtext(r"g_t"), target=targets[i])
             _draw_output(ax_pdf, f.density, yl, top=tops[f.stage], reference=D)
             m = f.mass
-            ax_pdf.text(0.98, 0.97, mathtext(rf"\int f\,dy = {m.integral:.4f}") + f"\n(expected {m.expected:.4f})",
+            check = mathtext(rf"\int f\,dy = {m.integral:.4f}") + f"\n(expected {m.expected:.4f})"
+            ax_pdf.text(0.98, 0.97, check,
                         transform=ax_pdf.transAxes, ha="right", va="top", fontsize=8,
                         color="black" if m.ok else "#C00000",
                         bbox=dict(boxstyle="round", fc="white", ec="#cccccc", alpha=0.9))
@@ -663,7 +677,8 @@ def plot_joint_transform(J: Any, g: Sequence[Any], y: Sequence[Any], *, K: Any =
     span = ylim[1][1] - ylim[1][0]
     for L in lines:
         with np.errstate(all="ignore"):
-            W = np.column_stack([np.broadcast_to(np.asarray(c, float), L[:, 0].shape) for c in fwd(L[:, 0], L[:, 1])])
+            W = np.column_stack([np.broadcast_to(np.asarray(c, float), L[:, 0].shape)
+                                 for c in fwd(L[:, 0], L[:, 1])])
         # a jump (angle wrapping at ±π) is a cut, not part of the curve
         jump = np.abs(np.diff(W[:, 1])) > span / 2
         W[1:][jump] = np.nan
@@ -681,8 +696,9 @@ def plot_joint_transform(J: Any, g: Sequence[Any], y: Sequence[Any], *, K: Any =
     ax_in.set(xlabel=name(xs[0]), ylabel=name(xs[1]), xlim=xlim[0], ylim=xlim[1])
     ax_out.set(xlabel=name(ys[0]), ylabel=name(ys[1]), xlim=ylim[0], ylim=ylim[1])
     ax_det.set(xlabel=name(xs[0]), ylabel=name(xs[1]))
-    ax_in.set_title("before: " + mathtext(rf"f({sp.latex(xs[0])}, {sp.latex(xs[1])})") + " and a grid", fontsize=10)
-    ax_out.set_title("after: " + mathtext(rf"f({sp.latex(ys[0])}, {sp.latex(ys[1])})") + ", the grid carried by g",
+    pair = lambda v: mathtext(rf"f({sp.latex(v[0])}, {sp.latex(v[1])})")  # noqa: E731
+    ax_in.set_title("before: " + pair(xs) + " and a grid", fontsize=10)
+    ax_out.set_title("after: " + pair(ys) + ", the grid carried by g",
                      fontsize=10)
     ax_det.set_title(mathtext(rf"\log|\det J_g| = {sp.latex(sp.simplify(log_det))}"), fontsize=10)
     if title:
