@@ -104,7 +104,7 @@ def build_example(name: str, outdir: Path, frames: int, html: bool = True,
                                             log_det=ex.log_det, title=ex.title)
             result.latex = _latex_of(K)
         else:
-            steps = plot._derive_steps(ex.X, ex.g, timeout=60)
+            steps = plot.derive_steps(ex.X, ex.g, timeout=60)
             fig = plot.plot_transform(ex.X, ex.g, title=ex.title, xlim=ex.xlim, ylim=ex.ylim,
                                       extra_maps=ex.extra_maps, results=steps)
             result.latex = _latex_of(steps[-1])
