@@ -1,8 +1,8 @@
 """``python -m gallery [OUTDIR] [--frames N] [--jobs J] [--no-html] [--only NAME ...]``
 
 Builds every example into OUTDIR (default gallery/_build) with a progress bar on stderr.
-With the default OUTDIR the index is gallery/README.md (the committed one); elsewhere it is
-OUTDIR/README.md.
+A full build into the default OUTDIR rewrites gallery/README.md (the committed index);
+any other build writes OUTDIR/README.md.
 """
 from __future__ import annotations
 
@@ -38,16 +38,22 @@ class ProgressBar:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gallery", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m gallery",
+        description="Build the covar gallery: still figures, GIF animations, HTML players and a Markdown index.")
     parser.add_argument("outdir", nargs="?", default=str(DEFAULT_OUTDIR), help="where the images go")
     parser.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="frames per animation (>= 2)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     parser.add_argument("--no-html", action="store_true", help="skip the HTML frame players")
     parser.add_argument("--only", nargs="+", choices=examples.NAMES, help="build only these examples")
     args = parser.parse_args(argv)
+    if args.frames < 2:
+        parser.error("--frames must be at least 2 (t = 0 and t = 1)")
     outdir = Path(args.outdir).resolve()
-    index = HERE / "README.md" if outdir == DEFAULT_OUTDIR else outdir / "README.md"
     names = args.only or list(examples.NAMES)
+    # Only a full build into the default directory may rewrite the committed index.
+    full = outdir == DEFAULT_OUTDIR and list(names) == list(examples.NAMES)
+    index = HERE / "README.md" if full else outdir / "README.md"
     bar = ProgressBar(sum(units_of(n, args.frames) for n in names))
     started = time.perf_counter()
     results = build(outdir, args.frames, jobs=args.jobs, html=not args.no_html, names=names,

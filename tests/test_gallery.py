@@ -110,3 +110,12 @@ def test_command_line_build_with_progress_bar(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "100%" in err and "3/3" in err and "built 1 examples" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "shift.gif", "shift.png"]
+
+
+def test_builds_are_reproducible(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        out.mkdir()
+        gallery.build_example("relu", out, frames=2, html=False)
+    for name in ("relu.png", "relu.gif"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
