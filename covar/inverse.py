@@ -105,7 +105,8 @@ def inverse_on(
     (-sqrt(y), 1/(2*sqrt(y)))
     """
     try:
-        candidates = sp.solve(sp.Eq(g, y), x)
+        # our own numeric check below replaces solve's (slow) symbolic one
+        candidates = sp.solve(sp.Eq(g, y), x, check=False)
     except NotImplementedError:
         candidates = []
     if not candidates:
