@@ -75,6 +75,9 @@ def result_latex(density: Any) -> str:
     >>> print(result_latex(covar.parse_density("Exponential(2)")))
     f_{X}(x) = 2 e^{- 2 x}, \\quad x \\in \\left[0, \\infty\\right) \\quad (\\text{Exponential(2)})
     """
+    if hasattr(density, "vars"):  # a JointDensity: the pdf on its support condition
+        args = ", ".join(_tex(v) for v in density.vars)
+        return rf"f({args}) = {_tex(density.pdf)}, \quad {_tex(density.support)}"
     if density.pdf is None:
         out = _fn(density) + r"\ \text{(numeric only: no closed form; evaluated by root-finding)}"
     else:
