@@ -72,10 +72,22 @@ def _cells_of(density) -> list[tuple[sp.Expr, sp.Expr, sp.Expr]]:
     return [(iv.start, iv.end, density.pdf) for iv in support_intervals(density.support)]
 
 
-def _param_values(params: Sequence[sp.Symbol], given: dict) -> list:
+def upstream_names(density) -> set[str]:
+    """Names of parameters that the derivation used but the result no longer needs
+    (standardising N(mu, sigma) cancels both): passing them is harmless, not a typo."""
+    names: set[str] = set()
+    d = getattr(density, "derivation", None)
+    while d is not None and hasattr(d, "input"):
+        names |= {p.name for p in d.input.params}
+        names |= {s.name for s in sp.sympify(d.g).free_symbols} - {d.x.name}
+        d = d.previous
+    return names
+
+
+def _param_values(params: Sequence[sp.Symbol], given: dict, ignorable: set[str] = frozenset()) -> list:
     names = [p.name for p in params]
     missing = [n for n in names if n not in given]
-    unknown = [k for k in given if k not in names]
+    unknown = [k for k in given if k not in names and k not in ignorable]
     if missing or unknown:
         raise CovarError(
             f"parameters needed: {', '.join(names) or 'none'}"
@@ -148,9 +160,10 @@ def _compiled(density, transform_expr: Callable[[sp.Expr, sp.Expr, sp.Expr], sp.
 
 def _wrap(density, cells: list[CompiledCell], fill: float) -> Callable[..., np.ndarray]:
     params = density.params
+    ignorable = upstream_names(density)
 
     def evaluate(ys, **values):
-        return _masked(cells, fill, tuple(_param_values(params, values)), ys)
+        return _masked(cells, fill, tuple(_param_values(params, values, ignorable)), ys)
 
     evaluate.__doc__ = f"{'log-' if fill else ''}density of {density.var} at an array of points; parameters: " + (
         ", ".join(p.name for p in params) or "none")
@@ -162,7 +175,8 @@ def _pmf_function(density) -> Callable[..., np.ndarray]:
     d = density.derivation
     if d is not None and "law" in d.extra:
         law_pmf = d.extra["law"].pmf(params)
-        return lambda ys, **values: law_pmf(ys, *_param_values(params, values))
+        ignorable = upstream_names(density)
+        return lambda ys, **values: law_pmf(ys, *_param_values(params, values, ignorable))
     support = density.support
     f = _compile(density.pdf, (density.var, *params))
     lo_fn = sp.lambdify(params, support.inf, "numpy")
