@@ -20,6 +20,7 @@ import numpy as np
 import sympy as sp
 from sympy.core.cache import clear_cache
 
+from covar.checks import finite_difference_jacobian
 from covar.flows import AffineCoupling, Flow, Permutation, default_symbols
 
 DIMS = (2, 8, 32, 128, 256)
@@ -104,17 +105,6 @@ def hand_written(d: int) -> Callable[[np.ndarray], np.ndarray]:
     return logdet
 
 
-def fd_jacobian(f: Callable[[np.ndarray], np.ndarray], Z: np.ndarray, h: float = 1e-5) -> np.ndarray:
-    """Central-difference Jacobians of a batch map at each row of Z: (N, d, d)."""
-    N, d = Z.shape
-    Jac = np.empty((N, d, d))
-    for j in range(d):
-        e = np.zeros(d)
-        e[j] = h
-        Jac[:, :, j] = (f(Z + e) - f(Z - e)) / (2 * h)
-    return Jac
-
-
 def slope(ds: list[int], ts: list[float]) -> float:
     """Least-squares exponent p in t ~ d^p."""
     return float(np.polyfit(np.log(ds), np.log(ts), 1)[0])
@@ -147,7 +137,7 @@ def main() -> None:
     layer = derive_layer(d)
     Zs = rng.normal(size=(20, d))
     start = time.perf_counter()
-    Jac = fd_jacobian(layer.numpy_forward(), Zs)
+    Jac = finite_difference_jacobian(layer.numpy_forward(), Zs)
     t_jac = time.perf_counter() - start
     start = time.perf_counter()
     ref = np.linalg.slogdet(Jac)[1]

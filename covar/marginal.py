@@ -24,6 +24,7 @@ from .budget import time_budget
 from .density import Density
 from .errors import CovarError, DerivationTimeout, NoClosedForm, UnsupportedTransform
 from .joint import JointDensity
+from .ordering import interior_point, sign_of, sort_points
 
 
 @dataclass(frozen=True)
@@ -132,38 +133,12 @@ def _real_roots(e: sp.Expr, s: sp.Symbol) -> list[sp.Expr]:
 
 def _sign(e: sp.Expr) -> int:
     """Sign of an expression that must be decidable (numbers, or known-sign parameters)."""
-    e = sp.simplify(e)
-    if e.is_positive:
-        return 1
-    if e.is_negative:
-        return -1
-    if e.is_zero:
-        return 0
-    raise UnsupportedTransform(
-        f"cannot decide the sign of {e}; give numeric parameter values or declare parameters "
-        "positive=True so the integration limits can be ordered")
-
-
-def _sort(points: list[sp.Expr]) -> list[sp.Expr]:
-    out: list[sp.Expr] = []
-    for p in points:
-        if p.is_infinite or any(_sign(p - q) == 0 for q in out):
-            continue
-        i = 0
-        while i < len(out) and _sign(p - out[i]) > 0:
-            i += 1
-        out.insert(i, p)
-    return out
-
-
-def _test_point(lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
-    if lo == -sp.oo and hi == sp.oo:
-        return sp.Integer(0)
-    if lo == -sp.oo:
-        return hi - 1
-    if hi == sp.oo:
-        return lo + 1
-    return (lo + hi) / 2
+    sign = sign_of(e)
+    if sign is None:
+        raise UnsupportedTransform(
+            f"cannot decide the sign of {e}; give numeric parameter values or declare parameters "
+            "positive=True so the integration limits can be ordered")
+    return sign
 
 
 def _cell_pieces(terms: list[TermLimits], s: sp.Symbol, m: sp.Expr) -> list[tuple]:
@@ -244,12 +219,12 @@ def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) ->
         for i, b in enumerate(term.bounds):
             for c in term.bounds[i + 1:]:
                 points += _real_roots(b.root - c.root, s)
-    edges = [-sp.oo] + _sort(points) + [sp.oo]
+    edges = sort_points([-sp.oo, *points, sp.oo], "integration breakpoints")
     cells: list[Cell] = []
     numeric = False
     with time_budget(timeout, "marginal integration"):
         for lo, hi in zip(edges[:-1], edges[1:]):
-            pieces = _cell_pieces(terms, s, _test_point(lo, hi))
+            pieces = _cell_pieces(terms, s, interior_point(lo, hi))
             result = _cell_result(pieces, s, t, lo, hi, min(20.0, timeout))
             numeric |= result is None
             cells.append(Cell(lo, hi, tuple(pieces), result))

@@ -7,6 +7,7 @@ import sympy as sp
 from scipy import integrate
 
 from covar import flows
+from covar.checks import finite_difference_jacobian
 from covar.errors import CovarError, UnsupportedTransform
 from covar.flows import AffineCoupling, Elementwise, Flow, Permutation, realnvp_4d_example
 from covar.joint import JointDensity
@@ -15,12 +16,7 @@ from covar.multivariate import transform_joint
 
 def fd_logdet(f, Z: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """log|det| of the central-difference Jacobian of a batch map f at each row of Z."""
-    N, d = Z.shape
-    Jac = np.empty((N, d, d))
-    for j in range(d):
-        e = np.zeros(d)
-        e[j] = h
-        Jac[:, :, j] = (f(Z + e) - f(Z - e)) / (2 * h)
+    Jac = finite_difference_jacobian(f, Z, h)
     sign, logdet = np.linalg.slogdet(Jac)
     assert np.all(sign != 0)
     return logdet

@@ -15,6 +15,7 @@ import sympy.stats as st
 from scipy import integrate, stats
 
 import covar
+from covar.checks import finite_difference_jacobian
 from covar.errors import CovarError, NoClosedFormInverse, UnsupportedTransform
 from covar.joint import JointDensity
 from covar.multivariate import independent, transform_joint
@@ -26,17 +27,6 @@ NORMAL2 = JointDensity(sp.exp(-(x1**2 + x2**2) / 2) / (2 * sp.pi), (x1, x2), Tru
 
 # ------------------------------------------------------------------------------------------
 # numerical checks
-
-
-def fd_jacobian(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central-difference Jacobians of f: (N, d) -> (N, d), as an (N, d, d) array."""
-    N, d = x.shape
-    out = np.empty((N, d, d))
-    for j in range(d):
-        e = np.zeros(d)
-        e[j] = h
-        out[:, :, j] = (f(x + e) - f(x - e)) / (2 * h)
-    return out
 
 
 def vector_map(g, xs):
@@ -55,7 +45,7 @@ def check_pointwise(J, K, g, n=200, seed=0, multiplicity=1, values=None):
     X = J.sample(n, rng, **values)
     G = vector_map([e.xreplace({p: values[p.name] for p in e.free_symbols if p.name in values}) for e in g], J.vars)
     Y = G(X)
-    det = np.abs(np.linalg.det(fd_jacobian(G, X)))
+    det = np.abs(np.linalg.det(finite_difference_jacobian(G, X)))
     keep = det > 1e-3
     expected = multiplicity * J.numpy()(*X[keep].T, **values) / det[keep]
     got = K.numpy()(*Y[keep].T, **values)
