@@ -64,6 +64,8 @@ def parse_density(text: str, support: str | sp.Set | None = None,
             raise ParseError(
                 f"{family.name} takes {len(family.params)} parameters ({', '.join(family.params)}), got {len(args)}"
             )
+        # decimals typed by the user are exact numbers to a symbolic engine: 2.5 means 5/2
+        args = tuple(sp.nsimplify(a, rational=True) if a.is_Float else a for a in args)
         args = tuple(_declared(a, w, user) for a, w in zip(args, family.assumptions))
         # Symbols appearing inside compound arguments get the user's assumptions too.
         syms = make_symbols({s.name for a in args for s in a.free_symbols}, user)

@@ -50,7 +50,16 @@ def image_interval(g: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr, kind: str
     return sp.Interval.open(a, b)
 
 
-def _variants(candidate: sp.Expr, period: sp.Expr | None) -> list[sp.Expr]:
+def _shifts(period: sp.Expr, lo: sp.Expr, hi: sp.Expr) -> range:
+    """Multiples of the period that can carry a principal root into the piece (lo, hi)."""
+    reach = 2
+    ends = [e for e in (lo, hi) if e.is_finite and not e.free_symbols]
+    if ends and period.is_number:
+        reach = min(int(max(abs(float(e)) for e in ends) / abs(float(period))) + 2, 60)
+    return range(-reach, reach + 1)
+
+
+def _variants(candidate: sp.Expr, period: sp.Expr | None, shifts: range = range(-2, 3)) -> list[sp.Expr]:
     out = [candidate]
     odd_roots = [
         p for p in candidate.atoms(sp.Pow)
@@ -66,7 +75,7 @@ def _variants(candidate: sp.Expr, period: sp.Expr | None) -> list[sp.Expr]:
         if len(w.args) == 1:
             out += [c.xreplace({w: sp.LambertW(w.args[0], -1)}) for c in list(out)]
     if period is not None and period.is_finite and period != 0:
-        out += [c + k * period for c in list(out) for k in (-2, -1, 1, 2)]
+        out += [c + k * period for c in list(out) for k in shifts if k != 0]
     return out
 
 
@@ -122,7 +131,8 @@ def inverse_on(
                      | sp.sympify(hi).free_symbols) - {x, y}, key=lambda s: s.name)
     draws = parameter_draws(params, n=3 if params else 1)
     accepted, rejected = [], []
-    for cand in dict.fromkeys(v for c in candidates for v in _variants(c, period)):
+    shifts = _shifts(period, sp.sympify(lo), sp.sympify(hi)) if period is not None else range(0)
+    for cand in dict.fromkeys(v for c in candidates for v in _variants(c, period, shifts)):
         (accepted if _check(cand, g, x, y, lo, hi, image, draws) else rejected).append(cand)
     if not accepted:
         raise NoClosedFormInverse(

@@ -44,8 +44,8 @@ def sign_of(expr: sp.Expr) -> int | None:
             return -1
     if not expr.free_symbols:
         value = sp.N(expr, 30)
-        if value.is_real and value.is_number:
-            return (value > 0) - (value < 0)
+        if value.is_real and value.is_number and value.is_finite:
+            return int(bool(value > 0)) - int(bool(value < 0))
     return None
 
 

@@ -72,7 +72,40 @@ def _relational_roots(cond: sp.Basic, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) ->
     return roots
 
 
+_MAX_PERIODS = 2000  # integers n tried when a solution family x = f(n) meets a bounded interval
+
+
+def _imageset_points(images: sp.ImageSet, interval: sp.Interval, what: str) -> set[sp.Expr]:
+    """Members of {f(n): n integer} inside a bounded numeric interval, by enumerating n."""
+    import numpy as np
+
+    (n,) = images.lamda.variables
+    f = images.lamda.expr
+    if images.base_sets[0] != sp.Integers or f.free_symbols - {n} or interval.measure == sp.oo \
+            or interval.free_symbols:
+        raise UnsupportedTransform(f"cannot locate {what} exactly (solutions {images} on {interval})")
+    ns = np.arange(-_MAX_PERIODS, _MAX_PERIODS + 1)
+    with np.errstate(all="ignore"):
+        values = np.asarray(sp.lambdify(n, f, "numpy")(ns.astype(complex)), dtype=complex)
+    lo, hi = float(interval.start), float(interval.end)
+    real = np.abs(values.imag) < 1e-12
+    inside = real & (values.real > lo - 1e-9) & (values.real < hi + 1e-9)
+    if inside[0] or inside[-1]:
+        raise UnsupportedTransform(f"{what} has too many solutions on {interval} to split g there")
+    points = {f.subs(n, int(k)) for k in ns[inside]}
+    return {p for p in points if interval.contains(p) == sp.true}
+
+
 def _points_or_refuse(found: sp.Set, x: sp.Symbol, what: str) -> set[sp.Expr]:
+    if isinstance(found, sp.Union):
+        return set().union(*(_points_or_refuse(part, x, what) for part in found.args))
+    if isinstance(found, sp.FiniteSet):
+        return set(found)
+    if isinstance(found, sp.Intersection) and len(found.args) == 2:
+        images = [a for a in found.args if isinstance(a, sp.ImageSet)]
+        intervals = [a for a in found.args if isinstance(a, sp.Interval)]
+        if images and intervals:
+            return _imageset_points(images[0], intervals[0], what)
     if isinstance(found, sp.Intersection):
         finite = [a for a in found.args if isinstance(a, sp.FiniteSet)]
         intervals = [a for a in found.args if isinstance(a, sp.Interval)]
@@ -150,11 +183,29 @@ def kinks(expr: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set[sp.Expr]
     return {p for p in points if is_less(lo, p) and is_less(p, hi)}
 
 
+# functions continuous on the whole real line: a map built from them by +, *, and composition
+# has no poles, even where sympy's continuous_domain gives up (erf, for one)
+_ENTIRE = (sp.exp, sp.sin, sp.cos, sp.atan, sp.sinh, sp.cosh, sp.tanh, sp.asinh, sp.erf, sp.erfc,
+           sp.Abs)
+
+
+def _obviously_continuous(g: sp.Expr, x: sp.Symbol) -> bool:
+    for node in sp.preorder_traversal(g):
+        if isinstance(node, sp.Pow) and node.has(x) and not (node.exp.is_Integer and node.exp >= 0):
+            return False
+        if isinstance(node, sp.Function) and not isinstance(node, _ENTIRE):
+            return False
+    return True
+
+
 def _poles(g: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set[sp.Expr]:
     """Points inside (lo, hi) where g is undefined (tan at pi/2, 1/x at 0)."""
-    if g.is_polynomial(x):
+    if g.is_polynomial(x) or _obviously_continuous(g, x):
         return set()
-    domain = sp.calculus.util.continuous_domain(g, x, sp.Interval.open(lo, hi))
+    try:
+        domain = sp.calculus.util.continuous_domain(g, x, sp.Interval.open(lo, hi))
+    except NotImplementedError as exc:
+        raise UnsupportedTransform(f"cannot tell where g = {g} is continuous on ({lo}, {hi})") from exc
     missing = sp.Interval.open(lo, hi) - domain
     if missing is sp.EmptySet:
         return set()

@@ -107,6 +107,11 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None,
             raise
         except RecursionError as exc:
             raise UnsupportedTransform(f"the map {expr} is too deeply nested to analyse") from exc
+        except (NotImplementedError, TypeError, ValueError, ZeroDivisionError, AttributeError) as exc:
+            # sympy gave up somewhere inside; covar refuses rather than guess
+            raise UnsupportedTransform(
+                f"covar cannot analyse g(x) = {expr} for this density ({type(exc).__name__}: {exc})"
+            ) from exc
 
 
 def _compose_numeric(X: Density, g: sp.Expr, y: sp.Symbol, timeout: float | None) -> Density:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from .budget import time_budget
+from .errors import DerivationTimeout
 from .ordering import sign_of
 
 _FULL_SIMPLIFY_OPS = 60
@@ -25,18 +27,37 @@ def _sign_substitution(y: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> tuple[dict, di
     return {}, {}
 
 
+_RATIONAL_OPS = 300  # cancel/together/factor blow up on Cardano-sized expressions
+_ATTEMPT_SECONDS = 2.0  # an optional rewrite that takes longer is skipped, not waited for
+
+
+def _attempt(rewrite, expr: sp.Expr) -> sp.Expr | None:
+    """``rewrite(expr)`` under a short budget of its own; None when it is too slow.
+    (If the whole derivation's budget is exhausted too, its own alarm still fires.)"""
+    try:
+        with time_budget(_ATTEMPT_SECONDS, "simplification"):
+            return rewrite(expr)
+    except DerivationTimeout:
+        return None
+
+
+def _rational_form(e: sp.Expr) -> sp.Expr:
+    return sp.factor_terms(sp.cancel(sp.together(e)))
+
+
 def _candidates(expr: sp.Expr) -> list[sp.Expr]:
-    out = [expr]
+    ops = sp.count_ops(expr)
     e = sp.powsimp(sp.powdenest(expr, force=False), combine="exp")
-    out.append(e)
-    e = sp.factor_terms(sp.cancel(sp.together(e))) if not e.has(sp.LambertW) else e
-    out.append(e)
-    out.append(sp.powsimp(sp.expand_power_base(e), combine="all"))
-    if not e.has(sp.LambertW) and sp.count_ops(e) <= 4 * _FULL_SIMPLIFY_OPS:
-        out.append(sp.factor(e))
-    if sp.count_ops(expr) <= _FULL_SIMPLIFY_OPS:
-        out.append(sp.simplify(expr))
-    return out
+    out = [expr, e]
+    if ops > _RATIONAL_OPS:
+        return out
+    if not e.has(sp.LambertW, sp.I):
+        out.append(_attempt(_rational_form, e))
+        out.append(_attempt(sp.factor, out[-1] if out[-1] is not None else e))
+    out.append(_attempt(lambda t: sp.powsimp(sp.expand_power_base(t), combine="all"), e))
+    if ops <= _FULL_SIMPLIFY_OPS:
+        out.append(_attempt(sp.simplify, expr))
+    return [c for c in out if c is not None]
 
 
 def simplify_on(expr: sp.Expr, y: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:

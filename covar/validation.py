@@ -75,21 +75,25 @@ def validate_density(density) -> None:
 
 
 def _discrete_mass(density) -> float:
-    from sympy import Range
-
+    """Sum of the pmf over its support. Terms are evaluated in floating point (exact powers
+    and factorials of large integers are slow), and an infinite support is summed until the
+    terms stop mattering."""
     support = density.support
     f = sp.lambdify(density.var, density.pdf, "mpmath")
-    if isinstance(support, sp.FiniteSet):
-        points = list(support)
-    elif isinstance(support, Range):
-        points = []
-        for k, v in enumerate(support):
-            if k >= _MAX_TERMS:
-                break
-            points.append(v)
-    else:
+    if not isinstance(support, (sp.FiniteSet, sp.Range)):
         raise InvalidDensity(f"a pmf needs a FiniteSet or Range support, got {support}")
-    values = [float(f(p)) for p in points]
-    if any(v < 0 for v in values):
-        raise InvalidDensity("the pmf is negative somewhere on its support")
-    return float(sum(values))
+    total, batch = 0.0, []
+    for k, point in enumerate(support):
+        if k >= _MAX_TERMS:
+            break
+        value = float(f(float(point)))
+        if value < 0 or value != value:
+            raise InvalidDensity(f"the pmf is negative or undefined at {density.var} = {point}")
+        batch.append(value)
+        if len(batch) == 100:
+            added = sum(batch)
+            total += added
+            batch = []
+            if k > 200 and added < 1e-15:
+                break
+    return total + sum(batch)
