@@ -234,7 +234,13 @@ def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) ->
     if numeric:
         return Density(None, s, support, numeric=QuadratureMarginal(tuple(cells), s, t, J.params),
                        validate=False)
-    return Density(_as_piecewise(cells, s), s, support, family=None, validate=False)
+    nonzero = [c for c in cells if c.pieces and c.result != 0]
+    family = None
+    if len(nonzero) == 1:
+        from .recognize import family_label
+
+        family = family_label(nonzero[0].result, s, sp.Interval(nonzero[0].lo, nonzero[0].hi))
+    return Density(_as_piecewise(cells, s), s, support, family=family, validate=False)
 
 
 def _cell_result(pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo: sp.Expr, hi: sp.Expr,

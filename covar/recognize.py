@@ -485,3 +485,14 @@ def recognize(pdf: sp.Expr, var: sp.Symbol, support: sp.Set) -> Recognized | Non
         # Recognition is an optional label: an expression sympy cannot take apart has none.
         return None
     return None
+
+
+def family_label(pdf: sp.Expr, var: sp.Symbol, support: sp.Set) -> str | None:
+    """The label of the recognised family (e.g. "Gamma(2, lam)"), or None.
+
+    >>> from sympy import symbols, exp, Interval, oo
+    >>> family_label(exp(-symbols("y", real=True)), symbols("y", real=True), Interval(0, oo))
+    'Exponential(1)'
+    """
+    found = recognize(pdf, var, support)
+    return None if found is None else found.label

@@ -196,12 +196,7 @@ def _numeric_only(X: Density, g, y, breakpoints, raw: list[RawPiece], why: Excep
 def _recognise(cells: list[Cell], y: sp.Symbol, atoms: dict) -> str | None:
     if len(cells) != 1 or atoms:
         return None
-    try:
-        from .recognize import recognize
-    except ImportError:  # pragma: no cover - recognition is optional
-        return None
+    from .recognize import family_label
+
     cell = cells[0]
-    found = recognize(cell.simplified, y, sp.Interval(cell.interval.start, cell.interval.end))
-    return None if found is None else found.label
-
-
+    return family_label(cell.simplified, y, sp.Interval(cell.interval.start, cell.interval.end))
