@@ -80,14 +80,18 @@ def _variants(candidate: sp.Expr, period: sp.Expr | None, shifts: range = range(
 
 
 def _check(candidate, g, x, y, lo, hi, image, draws) -> bool:
+    """Does ``candidate`` invert g on (lo, hi) at sample points, for every usable draw?
+    Draws that make the piece empty (a > b for Uniform(a, b)) say nothing and are skipped."""
+    usable = 0
     for values in draws:
         try:
             ylo, yhi = as_float(image.start.subs(values)), as_float(image.end.subs(values))
             xlo, xhi = as_float(sp.sympify(lo).subs(values)), as_float(sp.sympify(hi).subs(values))
         except (ValueError, TypeError):
             return False
-        if not ylo < yhi:
-            return False
+        if not (xlo < xhi and ylo < yhi):
+            continue
+        usable += 1
         for yv in interior_samples(ylo, yhi):
             point = {**values, y: sp.Float(yv, 30)}
             try:
@@ -100,7 +104,7 @@ def _check(candidate, g, x, y, lo, hi, image, draws) -> bool:
                 return False
             if abs(back - yv) > 1e-7 * max(1.0, abs(yv)):
                 return False
-    return True
+    return usable > 0
 
 
 def inverse_on(
@@ -129,7 +133,7 @@ def inverse_on(
         period = None
     params = sorted((g.free_symbols | image.free_symbols | sp.sympify(lo).free_symbols
                      | sp.sympify(hi).free_symbols) - {x, y}, key=lambda s: s.name)
-    draws = parameter_draws(params, n=3 if params else 1)
+    draws = parameter_draws(params, n=6 if params else 1)
     accepted, rejected = [], []
     shifts = _shifts(period, sp.sympify(lo), sp.sympify(hi)) if period is not None else range(0)
     for cand in dict.fromkeys(v for c in candidates for v in _variants(c, period, shifts)):

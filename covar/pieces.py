@@ -180,7 +180,20 @@ def kinks(expr: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set[sp.Expr]
     for pw in smooth.atoms(sp.Piecewise) if smooth.has(sp.Piecewise) else ():
         for _, cond in pw.args:
             points |= _relational_roots(cond, x, lo, hi)
-    return {p for p in points if is_less(lo, p) and is_less(p, hi)}
+    return {p for p in points if _strictly_inside(p, lo, hi)}
+
+
+def _strictly_inside(p: sp.Expr, lo: sp.Expr, hi: sp.Expr) -> bool:
+    """lo < p < hi, decided; a breakpoint that might be inside is never silently dropped."""
+    left, right = is_less(lo, p), is_less(p, hi)
+    if left is False or right is False:
+        return False
+    if left and right:
+        return True
+    raise UnsupportedTransform(
+        f"cannot decide whether {p} lies inside ({lo}, {hi}); "
+        "state the parameters' signs or ranges (e.g. --assume 'a>0') or give numbers"
+    )
 
 
 # functions continuous on the whole real line: a map built from them by +, *, and composition
@@ -290,7 +303,8 @@ def monotone_pieces(
     for part in support_intervals(support):
         lo, hi = part.start, part.end
         cuts = kinks(g, x, lo, hi) | kinks(fx, x, lo, hi)
-        coarse = sort_points([lo, hi, *cuts])
+        # the support's own ends are ordered by definition (a < b for Uniform(a, b))
+        coarse = [lo, *sort_points(cuts), hi]
         for a, b in zip(coarse, coarse[1:]):
             at = interior_point(a, b)
             ga, fa = local_expression(g, x, at), local_expression(fx, x, at)
@@ -300,11 +314,13 @@ def monotone_pieces(
                 continue
             dg = sp.diff(ga, x)
             inner = _poles(ga, x, a, b) | _critical_points(sp.together(dg), x, a, b)
-            fine = sort_points([a, b, *inner])
+            fine = [a, *sort_points(inner), b]
             all_points += fine
             for p, q in zip(fine, fine[1:]):
                 if sp.simplify(dg.subs(x, interior_point(p, q))) == 0 and sp.simplify(dg) == 0:
                     pieces.append(RawPiece(p, q, ga, fa, "constant"))
                     continue
                 pieces.append(RawPiece(p, q, ga, fa, direction(dg, x, p, q)))
-    return tuple(sort_points(all_points)), pieces
+    # intervals and pieces were produced left to right, so the points are already in order
+    ordered = [p for k, p in enumerate(all_points) if k == 0 or p != all_points[k - 1]]
+    return tuple(ordered), pieces

@@ -95,11 +95,13 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None,
             raise UnsupportedTransform(f"the new variable {y} is already used by the density; pick another name")
         try:
             if X.discrete:
+                if not isinstance(X.support, (sp.FiniteSet, sp.Range)) and X.derivation is not None:
+                    return _compose_from_root(X, expr, y, timeout)  # support is an image set
                 from .discrete import derive_discrete
 
                 return derive_discrete(X, expr, y)
             if X.pdf is None:
-                return _compose_numeric(X, expr, y, timeout)
+                return _compose_from_root(X, expr, y, timeout)
             from .univariate import derive_univariate
 
             return derive_univariate(X, expr, y)
@@ -114,9 +116,10 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None,
             ) from exc
 
 
-def _compose_numeric(X: Density, g: sp.Expr, y: sp.Symbol, timeout: float | None) -> Density:
-    """g of a numeric-only result: derive g∘g₀ from the original input in one go."""
+def _compose_from_root(X: Density, g: sp.Expr, y: sp.Symbol, timeout: float | None) -> Density:
+    """g of a result that cannot itself serve as an input (numeric-only, or a pmf on an image
+    set): derive g∘g₀ from the original input in one go."""
     root = X.derivation
     if root is None:
-        raise UnsupportedTransform("this numeric-only density has no derivation to compose with")
+        raise UnsupportedTransform("this density has no derivation to compose with")
     return transform(root.input, g.xreplace({X.var: root.g}), y, timeout=timeout)

@@ -105,7 +105,10 @@ def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     t_inverse = time.perf_counter()
 
     monotone = [(k, p) for k, p in enumerate(pieces) if p.kind != "constant"]
-    ends = sort_points([e for _, p in monotone for e in (p.image.start, p.image.end)], "image endpoints")
+    if len(monotone) == 1:  # one image interval: its ends are ordered by construction
+        ends = [monotone[0][1].image.start, monotone[0][1].image.end]
+    else:
+        ends = sort_points([e for _, p in monotone for e in (p.image.start, p.image.end)], "image endpoints")
     cells: list[Cell] = []
     empty: list[sp.Interval] = []
     for lo, hi in zip(ends, ends[1:]):

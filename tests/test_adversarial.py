@@ -552,9 +552,7 @@ refuse("floor-normal-infinite-steps", "params", lambda: covar.transform(covar.pa
 XFAIL = {
     "square-uniform-sym-ab": "refuses: 'cannot decide whether a**2 < b**2'; the answer is a Piecewise in a, b",
     "square-uniform-sym-ab-swapped": "refuses: 'cannot decide whether a**2 < b**2'",
-    "uniform-ab-affine": "refuses Uniform(a, b) -> 2x - 1: 'cannot decide whether a < b' though the family implies a < b",
     "cos-normal": "refuses: cos of a Normal (infinitely many monotone pieces)",
-    "comp-discrete-twice": "refuses: a derived pmf (ImageSet support) cannot be transformed again",
 }
 LIMIT = {"cubic-x3-3x-normal": 10, "comp-discrete-twice": 10, "stats-poisson-square": 10, "parse-poisson-3-fast": 10,
          "parse-geometric-half-fast": 10}
