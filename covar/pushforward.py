@@ -24,12 +24,18 @@ def _as_density(X: Any) -> Any:
     raise UnsupportedTransform(f"cannot transform {X!r}: give a covar.Density, JointDensity or sympy.stats RV")
 
 
-def map_expression(g: Any, var: sp.Symbol, params: Sequence[sp.Symbol] = ()) -> sp.Expr:
-    """The map as a sympy expression in ``var`` (text is parsed safely; same-named symbols unified)."""
-    if isinstance(g, str):
-        from .parsing import parse_expr
+def map_expression(g: Any, var: sp.Symbol, params: Sequence[sp.Symbol] = (),
+                   assume: Any = ()) -> sp.Expr:
+    """The map as a sympy expression in ``var`` (text is parsed safely; same-named symbols unified).
 
-        known = {p.name: p for p in params}
+    ``assume`` ("c>0", ...) declares symbols that appear only in a text map.
+    """
+    if isinstance(g, str):
+        from .parsing import make_symbols, parse_assumptions, parse_expr
+
+        stated = parse_assumptions(assume) if assume else {}
+        known = make_symbols(stated, stated)
+        known.update({p.name: p for p in params})
         known[var.name] = var
         known.setdefault("x", var)
         g = parse_expr(g, known)
@@ -60,13 +66,14 @@ def _fresh_symbol(taken: set[str]) -> sp.Symbol:
     return sp.Symbol(f"y{k}", real=True)
 
 
-def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None,
+def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any = (),
               timeout: float | None = DEFAULT_BUDGET_SECONDS) -> Any:
     """The law of Y = g(X), derived in closed form with every step recorded.
 
     ``X`` is a :class:`Density` (or a sympy.stats RV, or text such as "Gamma(2, 1)"); ``g`` a
     sympy expression in ``X.var`` or text; ``y`` the new variable (default: a fresh real ``y``).
     For a JointDensity, ``g`` and ``y`` are tuples and ``inverse`` may supply the inverse map.
+    ``assume`` states assumptions on symbols of a text map, e.g. ``assume="c>0"`` for "c*x".
     Raises a :class:`covar.CovarError` subclass when the result cannot be derived with
     certainty; returns a numeric-only Density (``closed_form`` False) when g has no
     closed-form inverse. Every call runs under a time budget of ``timeout`` seconds.
@@ -86,7 +93,7 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None,
     if inverse is not None:
         raise UnsupportedTransform("inverse= is for multivariate maps; univariate inverses are solved and checked")
     with time_budget(timeout):
-        expr = map_expression(g, X.var, X.params)
+        expr = map_expression(g, X.var, X.params, assume)
         if isinstance(y, str):
             y = sp.Symbol(y, real=True)
         if y is None:

@@ -101,3 +101,8 @@ def test_unknown_family_and_wrong_arity_name_the_problem():
         covar.parse_density("Normall(0, 1)")
     with pytest.raises(covar.ParseError, match="takes 2 parameters"):
         covar.parse_density("Normal(0)")
+
+
+def test_assumptions_for_symbols_of_a_text_map():
+    assert covar.transform(N01, "c*x", assume="c>0").family == "Normal(0, c)"
+    assert covar.transform(N01, "c*x", assume=["c<0"]).family == "Normal(0, -c)"
