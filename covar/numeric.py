@@ -62,14 +62,14 @@ def _compile(expr: sp.Expr, args: Sequence[sp.Symbol]) -> Callable[..., np.ndarr
     return sp.lambdify(args, expr, modules=_MODULES, cse=True)
 
 
-def _cells_of(density) -> list[tuple[sp.Expr, sp.Expr, sp.Expr]]:
-    """(lo, hi, expression) triples covering where the density is positive."""
+def _cells_of(density) -> list[tuple[sp.Expr, sp.Expr, sp.Expr, tuple[int, ...]]]:
+    """(lo, hi, expression, covering pieces) for each cell where the density is positive."""
     d = density.derivation
     if d is not None and getattr(d, "cells", None) is not None and d.pdf is density.pdf:
-        return [(c.interval.start, c.interval.end, c.simplified) for c in d.cells]
+        return [(c.interval.start, c.interval.end, c.simplified, c.pieces) for c in d.cells]
     from .pieces import support_intervals
 
-    return [(iv.start, iv.end, density.pdf) for iv in support_intervals(density.support)]
+    return [(iv.start, iv.end, density.pdf, ()) for iv in support_intervals(density.support)]
 
 
 def upstream_names(density) -> set[str]:
@@ -110,7 +110,7 @@ def _masked(cells: list[CompiledCell], fill: float, params: tuple, ys) -> np.nda
     return out
 
 
-def _agrees(fn, expr, y, params, lo, hi, as_complex: bool) -> bool:
+def _agrees(fn, expr, y, params, lo, hi) -> bool:
     """Does the compiled ``fn`` match sympy's own evaluation of ``expr`` inside (lo, hi)?"""
     from .ordering import as_float, interior_samples, parameter_draws
 
@@ -121,10 +121,10 @@ def _agrees(fn, expr, y, params, lo, hi, as_complex: bool) -> bool:
         return True  # cannot probe; keep the real evaluation
     if not a < b:
         return True
-    ys = np.array(interior_samples(a, b))
+    ys = np.array(interior_samples(a, b, 7))
     args = [float(values[p]) for p in params]
     with np.errstate(all="ignore"):
-        got = np.asarray(fn(ys.astype(complex) if as_complex else ys, *args))
+        got = np.asarray(fn(ys, *args))
         got = np.real(np.broadcast_to(got, ys.shape))
     for yv, gv in zip(ys, got):
         ref = complex(sp.N(expr.subs({**values, y: sp.Float(yv, 30)}), 20))
@@ -142,18 +142,48 @@ def _real_part_of(fn):
     return evaluate
 
 
-def _compiled(density, transform_expr: Callable[[sp.Expr, sp.Expr, sp.Expr], sp.Expr]) -> list[CompiledCell]:
+def _root_finding_cell(density, pieces: tuple[int, ...], log: bool) -> Callable[..., np.ndarray] | None:
+    """The cell's density by solving g(x) = y numerically on its pieces: the last resort when
+    neither real nor complex floating-point evaluation of the closed form is faithful (branch
+    cuts of Cardano-type inverses are crossed by round-off)."""
+    d = density.derivation
+    params = density.params
+    if d is None or not pieces or d.input.pdf is None or set(d.input.params) - set(params):
+        return None
+    raw = [d.pieces[k] for k in pieces]
+    evaluator = NumericPdf(tuple(
+        NumericPiece(lo=sp.lambdify(params, p.interval.start, "numpy"),
+                     hi=sp.lambdify(params, p.interval.end, "numpy"),
+                     increasing=p.kind == "increasing",
+                     g=_compile(p.g, (d.x, *params)), dg=_compile(sp.diff(p.g, d.x), (d.x, *params)),
+                     fx=_compile(d.input.pdf, (d.x, *params)))
+        for p in raw), tuple(params))
+
+    def evaluate(ys, *p):
+        out = evaluator.pdf(ys, **{s.name: v for s, v in zip(params, p)})
+        if log:
+            with np.errstate(divide="ignore"):
+                return np.log(out)
+        return out
+
+    return evaluate
+
+
+def _compiled(density, log: bool = False) -> list[CompiledCell]:
     params = density.params
     y = density.var
     compiled = []
-    for lo, hi, expr in _cells_of(density):
-        body = transform_expr(expr, lo, hi)
+    for lo, hi, expr, pieces in _cells_of(density):
+        body = _log_form(expr, y, lo, hi) if log else expr
         f = _compile(body, (y, *params))
-        if not _agrees(f, body, y, params, lo, hi, as_complex=False):
-            f = _real_part_of(f)
+        chosen = next((fn for fn in (f, _real_part_of(f)) if _agrees(fn, body, y, params, lo, hi)), None)
+        if chosen is None:
+            chosen = _root_finding_cell(density, pieces, log)
+        if chosen is None:
+            raise CovarError(f"the closed form on ({lo}, {hi}) cannot be evaluated faithfully in floating point")
         compiled.append(CompiledCell(
             lo=sp.lambdify(params, lo, "numpy"), hi=sp.lambdify(params, hi, "numpy"),
-            f=f, open_below=lo == -sp.oo, open_above=hi == sp.oo,
+            f=chosen, open_below=lo == -sp.oo, open_above=hi == sp.oo,
         ))
     return compiled
 
@@ -204,7 +234,7 @@ def pdf_function(density) -> Callable[..., np.ndarray]:
         return density.numeric.pdf
     if density.discrete:
         return _pmf_function(density)
-    return _wrap(density, _compiled(density, lambda e, lo, hi: e), 0.0)
+    return _wrap(density, _compiled(density), 0.0)
 
 
 def _log_form(expr: sp.Expr, y: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
@@ -227,9 +257,7 @@ def logpdf_function(density) -> Callable[..., np.ndarray]:
                 return np.log(pdf(ys, **values))
 
         return numeric_log
-    y = density.var
-    cells = _compiled(density, lambda e, lo, hi: _log_form(e, y, lo, hi))
-    return _wrap(density, cells, -np.inf)
+    return _wrap(density, _compiled(density, log=True), -np.inf)
 
 
 @dataclass(frozen=True)
