@@ -111,25 +111,29 @@ def _masked(cells: list[CompiledCell], fill: float, params: tuple, ys) -> np.nda
 
 
 def _agrees(fn, expr, y, params, lo, hi) -> bool:
-    """Does the compiled ``fn`` match sympy's own evaluation of ``expr`` inside (lo, hi)?"""
+    """Does the compiled ``fn`` match sympy's own evaluation of ``expr`` inside (lo, hi)?
+    Probed at 7 points for up to two parameter draws that leave the cell non-empty."""
     from .ordering import as_float, interior_samples, parameter_draws
 
-    values = parameter_draws(params, n=1)[0]
-    try:
-        a, b = as_float(sp.sympify(lo).subs(values)), as_float(sp.sympify(hi).subs(values))
-    except (ValueError, TypeError):
-        return True  # cannot probe; keep the real evaluation
-    if not a < b:
-        return True
-    ys = np.array(interior_samples(a, b, 7))
-    args = [float(values[p]) for p in params]
-    with np.errstate(all="ignore"):
-        got = np.asarray(fn(ys, *args))
-        got = np.real(np.broadcast_to(got, ys.shape))
-    for yv, gv in zip(ys, got):
-        ref = complex(sp.N(expr.subs({**values, y: sp.Float(yv, 30)}), 20))
-        if not np.isfinite(gv) or abs(gv - ref.real) > 1e-7 * max(1.0, abs(ref.real)):
-            return False
+    probed = 0
+    for values in parameter_draws(params, n=4 if params else 1):
+        try:
+            a, b = as_float(sp.sympify(lo).subs(values)), as_float(sp.sympify(hi).subs(values))
+        except (ValueError, TypeError):
+            continue
+        if not a < b:
+            continue
+        ys = np.array(interior_samples(a, b, 7))
+        args = [float(values[p]) for p in params]
+        with np.errstate(all="ignore"):
+            got = np.real(np.broadcast_to(np.asarray(fn(ys, *args)), ys.shape))
+        for yv, gv in zip(ys, got):
+            ref = complex(sp.N(expr.subs({**values, y: sp.Float(yv, 30)}), 20))
+            if not np.isfinite(gv) or abs(gv - ref.real) > 1e-7 * max(1.0, abs(ref.real)):
+                return False
+        probed += 1
+        if probed == 2:
+            break
     return True
 
 
