@@ -22,6 +22,17 @@ class CompiledCell:
     f: Callable[..., np.ndarray]
     open_below: bool  # lo is -oo
     open_above: bool  # hi is +oo
+    fallback: Callable[..., np.ndarray] | None = None  # root-finding, for points the formula overflows at
+
+    def values(self, ys: np.ndarray, params: tuple) -> np.ndarray:
+        """The cell's formula at ys; points where it overflows (inf*0, exp(5000)) are redone
+        by root-finding, since inside an open cell the density is finite."""
+        with np.errstate(all="ignore"):
+            out = np.array(np.broadcast_to(np.asarray(self.f(ys, *params), dtype=float), ys.shape))
+        bad = ~np.isfinite(out)
+        if bad.any() and self.fallback is not None:
+            out[bad] = self.fallback(ys[bad], *params)
+        return out
 
     def mask(self, ys: np.ndarray, params: tuple) -> np.ndarray | None:
         """Where ys lies in the cell; None means everywhere (no mask needed)."""
@@ -104,9 +115,9 @@ def _masked(cells: list[CompiledCell], fill: float, params: tuple, ys) -> np.nda
         mask = cell.mask(ys, params)
         if mask is None or mask.all():
             # one cell covers every point: evaluate on the whole array, no gather/scatter
-            return np.broadcast_to(np.asarray(cell.f(ys, *params), dtype=float), ys.shape).copy()
+            return cell.values(ys, params)
         if mask.any():
-            out[mask] = cell.f(ys[mask], *params)
+            out[mask] = cell.values(ys[mask], params)
     return out
 
 
@@ -181,13 +192,12 @@ def _compiled(density, log: bool = False) -> list[CompiledCell]:
         body = _log_form(expr, y, lo, hi) if log else expr
         f = _compile(body, (y, *params))
         chosen = next((fn for fn in (f, _real_part_of(f)) if _agrees(fn, body, y, params, lo, hi)), None)
-        if chosen is None:
-            chosen = _root_finding_cell(density, pieces, log)
-        if chosen is None:
+        fallback = _root_finding_cell(density, pieces, log)
+        if chosen is None and fallback is None:
             raise CovarError(f"the closed form on ({lo}, {hi}) cannot be evaluated faithfully in floating point")
         compiled.append(CompiledCell(
             lo=sp.lambdify(params, lo, "numpy"), hi=sp.lambdify(params, hi, "numpy"),
-            f=chosen, open_below=lo == -sp.oo, open_above=hi == sp.oo,
+            f=chosen or fallback, open_below=lo == -sp.oo, open_above=hi == sp.oo, fallback=fallback,
         ))
     return compiled
 

@@ -99,7 +99,8 @@ def interior_point(lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
 
 def interior_samples(lo: float, hi: float, n: int = 3) -> list[float]:
     """n well-spread floats strictly inside (lo, hi), which may be infinite."""
-    fr = [0.173 + 0.654 * k / max(n - 1, 1) for k in range(n)]
+    # off-centre fractions: a symmetric midpoint (y = 0) is where inverse formulas are often 0/0
+    fr = [0.1854 + 0.6537 * k / max(n - 1, 1) for k in range(n)]
     if lo == float("-inf") and hi == float("inf"):
         return [(-1.7 + 3.1 * f) for f in fr]
     if lo == float("-inf"):
