@@ -130,8 +130,7 @@ def _ks(pdf, vector_pdf, rest: np.ndarray, intervals, mass: float) -> tuple[floa
         ok = right > left
         if ok.any():
             between[1:][ok] += _segment_masses(vector_pdf, left[ok], right[ok])
-    first = sum(integrate.quad(pdf, a, min(b, knots[0]), limit=200)[0]
-                for a, b in intervals if a < knots[0])
+    first = continuous_mass(pdf, [(a, min(b, knots[0])) for a, b in intervals if a < knots[0]])
     cdf = (first + np.cumsum(between)) / mass
     emp_hi = (idx + 1) / n
     emp_lo = idx / n

@@ -27,10 +27,33 @@ def _interval_mass(f, lo: float, hi: float) -> float:
         return integrate.quad(f, lo, hi, limit=400, epsabs=1e-11, epsrel=1e-10)[0]
 
 
+def _end_mass(f, end: float, width: float) -> float:
+    """∫ f over [end, end + width] (width may be negative) in log scale, t = end + width*e^u:
+    densities like 1/(y log(y)^2) spread their mass over many decades next to an end."""
+    def in_log_scale(u: float) -> float:
+        step = abs(width) * np.exp(u)
+        return f(end + np.sign(width) * step) * step
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return integrate.quad(in_log_scale, -np.inf, 0.0, limit=400, epsabs=1e-12, epsrel=1e-10)[0]
+
+
 def continuous_mass(pdf, intervals: list[tuple[float, float]]) -> float:
-    """∫ pdf over the given (lo, hi) pairs, with adaptive quadrature split at 0 and ±1."""
+    """∫ pdf over the given (lo, hi) pairs: adaptive quadrature split at 0 and ±1, and in log
+    scale next to finite ends, where integrable singularities live."""
     total = 0.0
     for lo, hi in intervals:
+        if np.isfinite(lo) and np.isfinite(hi):
+            w = (hi - lo) / 4
+            total += _end_mass(pdf, lo, w) + _end_mass(pdf, hi, -w)
+            lo, hi = lo + w, hi - w
+        elif np.isfinite(lo):
+            total += _end_mass(pdf, lo, 1.0)
+            lo += 1.0
+        elif np.isfinite(hi):
+            total += _end_mass(pdf, hi, -1.0)
+            hi -= 1.0
         cuts = sorted({lo, hi, *[c for c in (-1.0, 0.0, 1.0) if lo < c < hi]})
         for a, b in zip(cuts, cuts[1:]):
             total += _interval_mass(pdf, a, b)
