@@ -107,19 +107,10 @@ def derive(density: str, map: str, support: str | None, assume: tuple[str, ...],
     except covar.CovarError as exc:  # an invalid input is the user's to fix: exit status 2
         raise UsageFailure(f"density {density!r}: {exc}") from exc
     try:
-        g = _read_map(map, X, assume)
-    except covar.ParseError as exc:
+        # --assume also reaches symbols that appear only in the map (c>0 in "c*x")
+        return X, covar.transform(X, map, assume=assume, timeout=timeout)
+    except covar.ParseError as exc:  # unreadable map text: a usage error too
         raise UsageFailure(f"map {map!r}: {exc}") from exc
-    return X, covar.transform(X, g, timeout=timeout)
-
-
-def _read_map(text: str, X: Any, assume: tuple[str, ...]) -> Any:
-    """The map as an expression whose symbols carry the --assume facts (e.g. c>0 in "c*x")."""
-    from covar.parsing import make_symbols, parse_assumptions, parse_expr
-
-    facts = parse_assumptions(assume) if assume else {}
-    known = {**make_symbols(facts, facts), **{p.name: p for p in X.params}, X.var.name: X.var}
-    return parse_expr(text, known)
 
 
 def parameter_values(pairs: tuple[str, ...], density: Any) -> dict[str, float]:
