@@ -96,6 +96,8 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
         expr = map_expression(g, X.var, X.params, assume)
         if isinstance(y, str):
             y = sp.Symbol(y, real=True)
+        elif isinstance(y, sp.Symbol) and not y.is_real:
+            y = sp.Symbol(y.name, real=True)  # Y lives on the real line, as Density.var always does
         if y is None:
             y = _fresh_symbol({X.var.name, *(s.name for s in expr.free_symbols), *(p.name for p in X.params)})
         if y == X.var or y in X.params:

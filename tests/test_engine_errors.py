@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -106,3 +107,11 @@ def test_unknown_family_and_wrong_arity_name_the_problem():
 def test_assumptions_for_symbols_of_a_text_map():
     assert covar.transform(N01, "c*x", assume="c>0").family == "Normal(0, c)"
     assert covar.transform(N01, "c*x", assume=["c<0"]).family == "Normal(0, -c)"
+
+
+def test_plain_symbols_without_assumptions_are_accepted():
+    xp, yp = sp.symbols("x y")
+    X = covar.Density(sp.exp(-xp**2 / 2) / sp.sqrt(2 * sp.pi), xp, sp.Interval(-sp.oo, sp.oo))
+    Y = covar.transform(X, xp**2, yp)
+    assert Y.var.name == "y" and Y.var.is_real and Y.family == "ChiSquared(1)"
+    assert float(Y.numpy()([1.0])[0]) == pytest.approx(np.exp(-0.5) / np.sqrt(2 * np.pi))
