@@ -117,8 +117,6 @@ def _segment_masses(f, a: np.ndarray, b: np.ndarray, split: int = 4) -> np.ndarr
 def _ks(pdf, vector_pdf, rest: np.ndarray, intervals, mass: float) -> tuple[float, float]:
     """KS statistic at empirical quantile knots. The CDF between knots comes from vectorised
     Gauss–Legendre; the end pieces (possibly infinite or singular) from adaptive quadrature."""
-    from scipy import integrate
-
     n = len(rest)
     idx = np.unique(np.linspace(0, n - 1, _KNOTS).astype(int))
     knots = rest[idx]

@@ -6,7 +6,6 @@ the one unbounded piece contributes p_X(h(y)) wherever h(y) is an integer of tha
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -17,7 +16,7 @@ from .density import Density
 from .derivation import Derivation, Piece
 from .errors import UnsupportedTransform
 from .inverse import image_interval, inverse_on
-from .pieces import local_expression, monotone_pieces
+from .pieces import monotone_pieces
 
 _MAX_POINTS = 10_000
 

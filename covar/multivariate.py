@@ -24,7 +24,7 @@ from .errors import (
     NoClosedFormInverse,
     UnsupportedTransform,
 )
-from .joint import JointDensity, as_condition
+from .joint import JointDensity
 
 
 @dataclass(frozen=True)

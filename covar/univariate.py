@@ -15,7 +15,7 @@ from .density import Density
 from .derivation import Cell, Derivation, Piece, set_text
 from .errors import NoClosedForm, NoClosedFormInverse
 from .inverse import image_interval, inverse_on
-from .ordering import as_float, interior_point, parameter_draws, sort_points
+from .ordering import as_float, parameter_draws, sort_points
 from .pieces import RawPiece, monotone_pieces
 from .simplify import simplify_on
 
