@@ -51,7 +51,7 @@ def parse_density(text: str, support: str | sp.Set | None = None,
     if not isinstance(text, str) or not text.strip():
         raise ParseError("the density text is empty; write e.g. 'Normal(0, 1)' or 'exp(-x) on [0, oo)'")
     if support is None and " on " in text:
-        text, support = text.rsplit(" on ", 1)
+        text, support = (part.strip().strip("\"'") for part in text.rsplit(" on ", 1))
     user = parse_assumptions(assume) if assume else {}
     x = sp.Symbol(var, real=True)
     call = parse_call(text)

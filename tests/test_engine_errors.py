@@ -115,3 +115,10 @@ def test_plain_symbols_without_assumptions_are_accepted():
     Y = covar.transform(X, xp**2, yp)
     assert Y.var.name == "y" and Y.var.is_real and Y.family == "ChiSquared(1)"
     assert float(Y.numpy()([1.0])[0]) == pytest.approx(np.exp(-0.5) / np.sqrt(2 * np.pi))
+
+
+def test_raw_density_text_with_its_support():
+    for text in ['exp(-x) on [0, oo)', '"exp(-x)" on "[0, oo)"']:
+        X = covar.parse_density(text)
+        assert X.pdf == sp.exp(-X.var) and X.support == sp.Interval(0, sp.oo)
+    assert covar.parse_density("exp(-x)", support="[0, oo)").support == sp.Interval(0, sp.oo)
