@@ -278,8 +278,11 @@ def _numeric_critical_points(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr
 
 def direction(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> str:
     """'increasing' or 'decreasing' on (lo, hi), where g' has no zero; refuses when undecidable."""
-    at = interior_point(lo, hi)
-    s = sign_of(dg.subs(x, at))
+    # g' has no zero inside, so its sign anywhere inside is its sign everywhere; try the whole
+    # piece first (x = lo + t decides 2x on (0, theta)), then its midpoint
+    s = sign_on(dg, x, lo, hi)
+    if s is None or s == 0:
+        s = sign_of(dg.subs(x, interior_point(lo, hi)))
     if s is None or s == 0:
         raise UnsupportedTransform(
             f"cannot decide whether g is increasing or decreasing on ({lo}, {hi}) (g' = {dg}); "

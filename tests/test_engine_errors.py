@@ -122,3 +122,9 @@ def test_raw_density_text_with_its_support():
         X = covar.parse_density(text)
         assert X.pdf == sp.exp(-X.var) and X.support == sp.Interval(0, sp.oo)
     assert covar.parse_density("exp(-x)", support="[0, oo)").support == sp.Interval(0, sp.oo)
+
+
+def test_a_support_end_given_by_a_parameter_decides_the_direction():
+    Y = covar.transform(covar.parse_density("Uniform(0, theta)"), "x**2")
+    assert Y.support == sp.Interval(0, sp.Symbol("theta", real=True) ** 2)
+    assert float(Y.numpy()([1.0], theta=2.0)[0]) == pytest.approx(1 / 4)
