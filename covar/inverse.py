@@ -92,7 +92,7 @@ def _check(candidate, g, x, y, lo, hi, image, draws) -> bool:
         if not (xlo < xhi and ylo < yhi):
             continue
         usable += 1
-        for yv in interior_samples(ylo, yhi):
+        for yv in interior_samples(ylo, yhi, 5):
             point = {**values, y: sp.Float(yv, 30)}
             try:
                 xv = as_float(candidate.subs(point))
