@@ -81,10 +81,25 @@ def sample(density, size: int, rng: np.random.Generator, **values: float) -> np.
         found = _catalog_sampler(density.family)
         if found is not None:
             family, args = found
-            concrete = [float(sp.N(a.subs({sp.Symbol(k): v for k, v in values.items()})
-                                   .xreplace({s: values[s.name] for s in a.free_symbols if s.name in values})))
+            concrete = [float(sp.N(a.xreplace({s: values[s.name] for s in a.free_symbols if s.name in values})))
                         for a in args]
             return np.asarray(family.sample(rng, size, *concrete), dtype=float)
     if density.discrete:
-        raise CovarError("sampling a pmf without a named family is not supported")
-    return _inverse_cdf(density, size, rng, {k: v for k, v in values.items()})
+        return _pmf_draws(density, size, rng, values)
+    return _inverse_cdf(density, size, rng, dict(values))
+
+
+def _pmf_draws(density, size: int, rng: np.random.Generator, values: dict) -> np.ndarray:
+    """Draws from a pmf on a FiniteSet or Range: its points up to all but 1e-12 of the mass."""
+    pmf = density.numpy()
+    points, total = [], 0.0
+    for k, point in enumerate(density.support):
+        points.append(float(point))
+        if k % 256 == 255:
+            total = float(pmf(np.array(points), **values).sum())
+            if total > 1 - 1e-12 or k > 1_000_000:
+                break
+    probs = pmf(np.array(points), **values)
+    if probs.sum() <= 0:
+        raise CovarError("the pmf has no mass on its first support points")
+    return rng.choice(np.array(points), size=size, p=probs / probs.sum())

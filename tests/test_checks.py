@@ -44,3 +44,13 @@ def test_check_draws_its_own_samples_for_derived_laws():
     report = check(Y, samples=50_000, seed=4)
     assert report.passed and report.samples == 50_000
     assert abs(report.atom_frequencies[0.0] - 0.5) < 0.01
+
+
+def test_raw_pmfs_are_sampled_and_checked():
+    x = sp.Symbol("x", real=True)
+    P = covar.Density(sp.exp(-2) * 2**x / sp.factorial(x), x, sp.Range(0, sp.oo), discrete=True)
+    Y = covar.transform(P, (x - 2) ** 2)
+    assert check(Y, samples=50_000, seed=2).passed
+    die = covar.Density(sp.Rational(1, 6), x, sp.FiniteSet(1, 2, 3, 4, 5, 6), discrete=True)
+    report = check(covar.transform(die, sp.Min(x, 4)), samples=50_000, seed=3)
+    assert report.passed and report.samples == 50_000
