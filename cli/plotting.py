@@ -70,6 +70,9 @@ def plot_transform(X: Any, Y: Any, values: dict[str, float], output: str, sample
         ax_y.axvline(point, color="C1", lw=2, label=f"atom P(Y={point:g}) = {mass:.3g}")
     ax_y.set_title(f"output $f_Y$: {Y.family or 'derived density'}")
     ax_y.legend(fontsize=8)
+    for ax, xlabel, ylabel in ((ax_x, "$x$", "density"), (ax_g, "$x$", "$y = g(x)$"), (ax_y, "$y$", "density")):
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
     fig.tight_layout()
     fig.savefig(output, dpi=110)
     plt.close(fig)
