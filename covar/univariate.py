@@ -15,7 +15,7 @@ from .density import Density
 from .derivation import Cell, Derivation, Piece, set_text
 from .errors import NoClosedForm, NoClosedFormInverse
 from .inverse import image_interval, inverse_on
-from .ordering import as_float, parameter_draws, sort_points
+from .ordering import as_float, parameter_draws, sign_of, sort_points
 from .pieces import RawPiece, monotone_pieces
 from .simplify import simplify_on
 
@@ -48,6 +48,7 @@ def _closed_union(cells: list[Cell]) -> sp.Set:
 
 
 def _merge_equal_neighbours(cells: list[Cell]) -> list[Cell]:
+    """Adjacent cells with the same simplified formula, joined (for the stated pdf only)."""
     merged: list[Cell] = []
     for cell in cells:
         prev = merged[-1] if merged else None
@@ -109,25 +110,28 @@ def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
         ends = [monotone[0][1].image.start, monotone[0][1].image.end]
     else:
         ends = sort_points([e for _, p in monotone for e in (p.image.start, p.image.end)], "image endpoints")
+    def position(e: sp.Expr) -> int:
+        # sort_points merged endpoints that are equal but written differently
+        return next(k for k, v in enumerate(ends) if v == e or (not (v.is_infinite or e.is_infinite)
+                                                                and sign_of(v - e) == 0))
+
     cells: list[Cell] = []
-    empty: list[sp.Interval] = []
-    for lo, hi in zip(ends, ends[1:]):
-        i, j = ends.index(lo), ends.index(hi)
+    for i, (lo, hi) in enumerate(zip(ends, ends[1:])):
         covering = tuple(k for k, p in monotone
-                         if ends.index(p.image.start) <= i and j <= ends.index(p.image.end))
+                         if position(p.image.start) <= i and i + 1 <= position(p.image.end))
         if not covering:
-            empty.append(sp.Interval.open(lo, hi))
             continue
         raw_sum = sp.Add(*[pieces[k].contribution for k in covering])
         simple = simplify_on(raw_sum, y, lo, hi)
         if simple == 0:
-            empty.append(sp.Interval.open(lo, hi))
             continue
         cells.append(Cell(sp.Interval.open(lo, hi), covering, raw_sum, simple))
-    cells = _merge_equal_neighbours(cells)
+    # the record keeps every cell with the pieces that really cover it; the stated result merges
+    # neighbours with one formula (1/X of a Cauchy is one Cauchy density, not two halves)
+    merged = _merge_equal_neighbours(cells)
     t_sum = time.perf_counter()
 
-    support = _closed_union(cells)
+    support = _closed_union(merged)
     outside = sp.Interval(-sp.oo, sp.oo) - support
     if cells and outside is not sp.EmptySet:
         notes.append(f"No x in the support {set_text(X.support)} of X maps into {set_text(outside)}, "
@@ -135,8 +139,8 @@ def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     atoms = {k: v for k, v in atoms.items() if v != 0}
     if atoms:
         support = sp.Union(support, sp.FiniteSet(*atoms))
-    pdf = _piecewise(cells, y)
-    family = _recognise(cells, y, atoms)
+    pdf = _piecewise(merged, y)
+    family = _recognise(merged, y, atoms)
     t_done = time.perf_counter()
     derivation = Derivation(
         input=X, x=x, y=y, g=g,
