@@ -248,8 +248,8 @@ def _critical_points(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set
         return set()
     if isinstance(found, sp.FiniteSet):
         return set(found)
-    if isinstance(found, sp.Interval):  # g' vanishes on an interval: handled as constant pieces
-        return {found.start, found.end}
+    if isinstance(found, sp.Interval):  # g' = 0 on a sub-interval only: not a smooth monotone map
+        raise UnsupportedTransform(f"g' = {dg} vanishes on {found} but not on all of ({lo}, {hi})")
     if isinstance(found, sp.ConditionSet):
         # solveset gave up: fall back to numeric roots when everything is numeric.
         return _numeric_critical_points(dg, x, lo, hi)
@@ -311,18 +311,15 @@ def monotone_pieces(
         for a, b in zip(coarse, coarse[1:]):
             at = interior_point(a, b)
             ga, fa = local_expression(g, x, at), local_expression(fx, x, at)
-            if not ga.has(x):
-                pieces.append(RawPiece(a, b, ga, fa, "constant"))
+            dg = sp.diff(ga, x)
+            if not ga.has(x) or sp.simplify(dg) == 0:  # sin(x)**2 + cos(x)**2 is constant too
+                pieces.append(RawPiece(a, b, sp.simplify(ga), fa, "constant"))
                 all_points += [a, b]
                 continue
-            dg = sp.diff(ga, x)
             inner = _poles(ga, x, a, b) | _critical_points(sp.together(dg), x, a, b)
             fine = [a, *sort_points(inner), b]
             all_points += fine
             for p, q in zip(fine, fine[1:]):
-                if sp.simplify(dg.subs(x, interior_point(p, q))) == 0 and sp.simplify(dg) == 0:
-                    pieces.append(RawPiece(p, q, ga, fa, "constant"))
-                    continue
                 pieces.append(RawPiece(p, q, ga, fa, direction(dg, x, p, q)))
     # intervals and pieces were produced left to right, so the points are already in order
     ordered = [p for k, p in enumerate(all_points) if k == 0 or p != all_points[k - 1]]
