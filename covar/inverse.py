@@ -31,7 +31,7 @@ def _one_sided(g: sp.Expr, x: sp.Symbol, at: sp.Expr, side: str) -> sp.Expr:
         direct = g.subs(x, at)
         if direct.is_finite and not direct.has(sp.nan, sp.zoo):
             return sp.simplify(direct) if direct.free_symbols else direct
-    value = sp.limit(g, x, at, side if not at.is_infinite else None) if not at.is_infinite else sp.limit(g, x, at)
+    value = sp.limit(g, x, at) if at.is_infinite else sp.limit(g, x, at, side)
     if value.has(sp.AccumBounds, sp.nan, sp.zoo, sp.Limit):
         raise UnsupportedTransform(f"g = {g} has no limit as x -> {at}; the image cannot be found")
     return value
