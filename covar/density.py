@@ -126,9 +126,13 @@ class Density:
     # -- numeric front ends ------------------------------------------------------------
     def numpy(self) -> Callable[..., np.ndarray]:
         """Vectorised pdf: ``f(y_array, **params) -> ndarray`` (0 off the support; atoms excluded)."""
-        from .numeric import pdf_function
+        cached = self.__dict__.get("_compiled_pdf")
+        if cached is None:  # compiled (and checked) once per Density: records are immutable
+            from .numeric import pdf_function
 
-        return pdf_function(self)
+            cached = pdf_function(self)
+            object.__setattr__(self, "_compiled_pdf", cached)
+        return cached
 
     def logpdf_numpy(self) -> Callable[..., np.ndarray]:
         """Vectorised log-density computed in log space (-inf off the support)."""
@@ -178,5 +182,7 @@ class Density:
         pdf = None if self.pdf is None else self.pdf.xreplace(repl)
         atoms = {sp.sympify(k).xreplace(repl): sp.sympify(v).xreplace(repl) for k, v in self.atoms.items()}
         support = self.support.xreplace(repl) if hasattr(self.support, "xreplace") else self.support
-        return Density(pdf, self.var, support, atoms, self.discrete, self.family, self.derivation,
-                       self.numeric, validate=False)
+        from .verify import verify
+
+        return verify(Density(pdf, self.var, support, atoms, self.discrete, self.family, self.derivation,
+                              self.numeric, validate=False), "law after subs()")

@@ -630,7 +630,10 @@ def flow_density(flow: _Layer, base: JointDensity) -> JointDensity:
         def sampler(size: int, rng: np.random.Generator, values: dict) -> np.ndarray:
             return fwd(base.sampler(size, rng, values))
 
-    return JointDensity(sp.Piecewise((pdf, support), (0, True)), y, support, sampler=sampler)
+    from .verify import verify
+
+    return verify(JointDensity(sp.Piecewise((pdf, support), (0, True)), y, support, sampler=sampler),
+                  "density of the flow's output")
 
 
 def realnvp_4d_example(concrete: bool = False) -> tuple[AffineCoupling, sp.Expr]:

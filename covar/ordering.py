@@ -1,4 +1,4 @@
-"""Deciding signs and orders of symbolic quantities, and drawing parameter values.
+"""Deciding signs and orders of symbolic quantities (parameter draws come from covar.verify).
 
 The engine must never guess: a comparison is decided by sympy's assumptions, or the
 caller is told (UnsupportedTransform) which assumption would decide it. Random parameter
@@ -7,12 +7,15 @@ choose a branch that sympy could not decide.
 """
 from __future__ import annotations
 
-import random
 from typing import Iterable, Sequence
 
 import sympy as sp
 
 from .errors import UnsupportedTransform
+from .verify import parameter_draws, to_float as as_float
+
+__all__ = ["as_float", "interior_point", "interior_samples", "is_less", "parameter_draws", "sign_of",
+           "sort_points"]
 
 
 def sign_of(expr: sp.Expr) -> int | None:
@@ -108,39 +111,3 @@ def interior_samples(lo: float, hi: float, n: int = 3) -> list[float]:
     if hi == float("inf"):
         return [lo + 0.31 + 2.3 * f for f in fr]
     return [lo + (hi - lo) * f for f in fr]
-
-
-def parameter_draws(symbols: Sequence[sp.Symbol], n: int = 3, seed: int = 20261126) -> list[dict]:
-    """n assignments of values to ``symbols`` consistent with their assumptions.
-
-    Used only to check candidates numerically. A fixed seed keeps derivations reproducible.
-    """
-    rng = random.Random(seed)
-    draws = []
-    for _ in range(n):
-        values = {}
-        for s in symbols:
-            if s.is_integer:
-                lo = 1 if s.is_positive else (0 if s.is_nonnegative else -3)
-                hi = -1 if s.is_negative else 5
-                values[s] = sp.Integer(rng.randint(min(lo, hi), max(lo, hi)))
-            elif s.is_positive or s.is_nonnegative:
-                values[s] = sp.Float(rng.uniform(0.35, 2.9), 30)
-            elif s.is_negative or s.is_nonpositive:
-                values[s] = sp.Float(-rng.uniform(0.35, 2.9), 30)
-            else:
-                values[s] = sp.Float(rng.uniform(-2.2, 2.2), 30)
-        draws.append(values)
-    return draws
-
-
-def as_float(expr: sp.Expr) -> float:
-    """A finite or infinite float for a numeric sympy expression (raises if complex/undefined)."""
-    if expr == sp.oo:
-        return float("inf")
-    if expr == -sp.oo:
-        return float("-inf")
-    value = complex(sp.N(expr, 30))
-    if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
-        raise ValueError(f"{expr} is not real")
-    return value.real

@@ -7,7 +7,7 @@ import sympy as sp
 
 from .budget import DEFAULT_BUDGET_SECONDS, time_budget
 from .density import Density
-from .errors import CovarError, UnsupportedTransform
+from .errors import UnsupportedTransform
 
 
 def _as_density(X: Any) -> Any:
@@ -89,7 +89,10 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
     if not isinstance(X, Density):
         from .multivariate import transform_joint
 
-        return transform_joint(X, g, y, inverse=inverse, timeout=timeout)
+        from .verify import verify
+
+        with time_budget(timeout, "multivariate transform"):
+            return verify(transform_joint(X, g, y, inverse=inverse, timeout=timeout), "joint law of g(X)")
     if inverse is not None:
         raise UnsupportedTransform("inverse= is for multivariate maps; univariate inverses are solved and checked")
     with time_budget(timeout):
@@ -102,27 +105,33 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
             y = _fresh_symbol({X.var.name, *(s.name for s in expr.free_symbols), *(p.name for p in X.params)})
         if y == X.var or y in X.params:
             raise UnsupportedTransform(f"the new variable {y} is already used by the density; pick another name")
-        try:
-            if X.discrete:
-                if not isinstance(X.support, (sp.FiniteSet, sp.Range)) and X.derivation is not None:
-                    return _compose_from_root(X, expr, y, timeout)  # support is an image set
-                from .discrete import derive_discrete
+        result = _derive(X, expr, y, timeout)
+        from .verify import verify
 
-                return derive_discrete(X, expr, y)
-            if X.pdf is None:
-                return _compose_from_root(X, expr, y, timeout)
-            from .univariate import derive_univariate
+        return verify(result, f"law of {expr}")
 
-            return derive_univariate(X, expr, y)
-        except CovarError:
-            raise
-        except RecursionError as exc:
-            raise UnsupportedTransform(f"the map {expr} is too deeply nested to analyse") from exc
-        except (NotImplementedError, TypeError, ValueError, ZeroDivisionError, AttributeError) as exc:
-            # sympy gave up somewhere inside; covar refuses rather than guess
-            raise UnsupportedTransform(
-                f"covar cannot analyse g(x) = {expr} for this density ({type(exc).__name__}: {exc})"
-            ) from exc
+
+def _derive(X: Density, expr: sp.Expr, y: sp.Symbol, timeout: float | None) -> Density:
+    """Dispatch to the stage that derives g(X) for this kind of input (not yet verified)."""
+    try:
+        if X.discrete:
+            if not isinstance(X.support, (sp.FiniteSet, sp.Range)) and X.derivation is not None:
+                return _compose_from_root(X, expr, y, timeout)  # support is an image set
+            from .discrete import derive_discrete
+
+            return derive_discrete(X, expr, y)
+        if X.pdf is None:
+            return _compose_from_root(X, expr, y, timeout)
+        from .univariate import derive_univariate
+
+        return derive_univariate(X, expr, y)
+    except RecursionError as exc:
+        raise UnsupportedTransform(f"the map {expr} is too deeply nested to analyse") from exc
+    except (NotImplementedError, sp.PolynomialError, sp.polys.polyerrors.PolificationFailed) as exc:
+        # sympy gave up somewhere inside; covar refuses rather than guess
+        raise UnsupportedTransform(
+            f"covar cannot analyse g(x) = {expr} for this density ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def _compose_from_root(X: Density, g: sp.Expr, y: sp.Symbol, timeout: float | None) -> Density:

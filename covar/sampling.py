@@ -9,6 +9,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import CovarError
+from .verify import to_float
 
 
 
@@ -50,8 +51,8 @@ def _inverse_cdf(density, size: int, rng: np.random.Generator, values: dict) -> 
     f = density.numpy()
     knots, cdf, offset = [], [], 0.0
     for iv in support_intervals(density.support):
-        lo = float(sp.N(iv.start.subs(values))) if iv.start != -sp.oo else -np.inf
-        hi = float(sp.N(iv.end.subs(values))) if iv.end != sp.oo else np.inf
+        lo, hi = (to_float(e, {s: values[s.name] for s in e.free_symbols if s.name in values})
+                  for e in (iv.start, iv.end))
         xs = _grid(lo, hi)
         mid, half = 0.5 * (xs[1:] + xs[:-1]), 0.5 * np.diff(xs)
         nodes = mid[:, None] + half[:, None] * _GL_NODES[None, :]
@@ -74,7 +75,7 @@ def sample(density, size: int, rng: np.random.Generator, **values: float) -> np.
         names = {p.name for p in base.params}
         xs = sample(base, size, rng, **{k: v for k, v in values.items() if k in names})
         params = sorted(d.g.free_symbols - {d.x}, key=lambda s: s.name)
-        g = sp.lambdify((d.x, *params), d.g, modules="numpy")
+        g = sp.lambdify((d.x, *params), d.g, modules=["numpy", "scipy"])
         with np.errstate(all="ignore"):
             return np.broadcast_to(np.asarray(g(xs, *[values[p.name] for p in params]), float), xs.shape).copy()
     if density.family:
