@@ -155,7 +155,7 @@ def test_numeric_only_marginal_works_end_to_end():
     assert float(rv.pdf(np.array([0.3]))[0]) == pytest.approx(reference(joint, 0.3, 0.0), rel=1e-8)
     assert rv.rvs(5, random_state=1).shape == (5,)
     tex = M.latex()
-    assert r"\int" in tex and "numeric only" in tex.lower() or "numerically" in tex
+    assert r"\int" in tex and "numerically" in tex
     back = from_json(M.to_json())
     assert back.closed_form is False
     np.testing.assert_allclose(back.numpy()(xs), M.numpy()(xs), rtol=1e-12)
@@ -258,7 +258,6 @@ def test_sum_of_uniforms_is_triangular():
 
 def test_joint_missing_a_branch_is_refused_not_halved():
     """A joint whose terms carry one branch of a 2-to-1 map has mass 1/2: the marginal says so."""
-    x1, x2 = sp.symbols("x1 x2", real=True)
     half = sp.exp(-u / 2 - v**2 / 2) / (4 * sp.pi * sp.sqrt(u))
     J = JointDensity(half, (u, v), u > 0)
     with pytest.raises(covar.CovarError, match="integrates to"):
