@@ -79,7 +79,8 @@ def result_latex(density: Any) -> str:
         args = ", ".join(_tex(v) for v in density.vars)
         return rf"f({args}) = {_tex(density.pdf)}, \quad {_tex(density.support)}"
     if density.pdf is None:
-        out = _fn(density) + r"\ \text{(numeric only: no closed form; evaluated by root-finding)}"
+        how = getattr(density.numeric, "method", "root-finding")
+        out = _fn(density) + rf"\ \text{{(numeric only: no closed form; evaluated by {how})}}"
     else:
         out = f"{_fn(density)} = {_tex(density.pdf)}"
         if density.derivation is None:  # an input pdf is valid on its support only: say which
@@ -197,6 +198,8 @@ def derivation_latex(density: Any, document: bool = False) -> str:
     d = density.derivation
     if d is None:
         body = [rf"\[ {result_latex(density)} \]"]
+        if hasattr(density.numeric, "latex_lines"):  # a marginal: the integral it came from
+            body = density.numeric.latex_lines(_fn(density)) + _result_lines(density)
     else:
         chain = d.steps
         body = []

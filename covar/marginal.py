@@ -13,8 +13,10 @@ numeric-only marginal.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
-from typing import Callable
+from functools import cached_property
+from typing import Any, Callable
 
 import numpy as np
 import sympy as sp
@@ -24,7 +26,7 @@ from .budget import time_budget
 from .density import Density
 from .errors import CovarError, DerivationTimeout, NoClosedForm, UnsupportedTransform
 from .joint import JointDensity
-from .ordering import interior_point, sign_of, sort_points
+from .ordering import as_float, interior_point, interior_samples, parameter_draws, sign_of, sort_points
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,11 @@ def _integrate(expr: sp.Expr, t: sp.Symbol, lower: sp.Expr, upper: sp.Expr) -> s
 def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) -> Density:
     """The law of ``keep`` under J: the other variable integrated out over exact piecewise limits.
 
+    The branch terms of J (``J.terms``: one ``(contribution, condition)`` per inverse branch)
+    are integrated one by one, so a many-to-one map counts every branch. Each cell's closed
+    form is checked against quadrature of the terms; a cell that cannot be done or checked
+    makes the result numeric-only (``closed_form`` False, evaluated by quadrature).
+
     >>> from sympy import symbols
     >>> x1, x2 = symbols("x1 x2", real=True)
     >>> J = JointDensity(1, (x1, x2), (x1 > 0) & (x1 < 1) & (x2 > 0) & (x2 < 1))
@@ -220,31 +227,63 @@ def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) ->
             for c in term.bounds[i + 1:]:
                 points += _real_roots(b.root - c.root, s)
     edges = sort_points([-sp.oo, *points, sp.oo], "integration breakpoints")
+    params = tuple(sorted(set(J.params) | {p for term in terms for p in _term_symbols(term)} - {s, t},
+                          key=lambda p: p.name))
     cells: list[Cell] = []
-    numeric = False
     with time_budget(timeout, "marginal integration"):
         for lo, hi in zip(edges[:-1], edges[1:]):
             pieces = _cell_pieces(terms, s, interior_point(lo, hi))
-            result = _cell_result(pieces, s, t, lo, hi, min(20.0, timeout))
-            numeric |= result is None
+            result = _cell_result(pieces, s, t, lo, hi, params, min(20.0, timeout))
             cells.append(Cell(lo, hi, tuple(pieces), result))
     support = sp.Union(*[sp.Interval(c.lo, c.hi) for c in cells if c.pieces and c.result != 0])
     if support == sp.S.EmptySet:
         raise CovarError("the support condition leaves no mass to integrate")
+    upstream = tuple(sorted(joint_upstream_names(J)))
+    numeric = any(c.result is None for c in cells)
+    if not numeric:
+        _check_mass(cells, s, params)
+    evaluator = MarginalEvaluator(tuple(cells), s, t, params if numeric else (), params, upstream, J,
+                                  _column(J, s))
     if numeric:
-        return Density(None, s, support, numeric=QuadratureMarginal(tuple(cells), s, t, J.params),
-                       validate=False)
+        return Density(None, s, support, numeric=evaluator, validate=False)
     nonzero = [c for c in cells if c.pieces and c.result != 0]
     family = None
     if len(nonzero) == 1:
         from .recognize import family_label
 
         family = family_label(nonzero[0].result, s, sp.Interval(nonzero[0].lo, nonzero[0].hi))
-    return Density(_as_piecewise(cells, s), s, support, family=family, validate=False)
+    return Density(_as_piecewise(cells, s), s, support, family=family, numeric=evaluator, validate=False)
+
+
+def _term_symbols(term: TermLimits) -> set[sp.Symbol]:
+    syms = set(term.expr.free_symbols)
+    for e in term.s_constraints:
+        syms |= e.free_symbols
+    for b in term.bounds:
+        syms |= b.coef.free_symbols | b.root.free_symbols
+    return syms
+
+
+def _column(J: JointDensity, s: sp.Symbol) -> int:
+    return next(i for i, v in enumerate(J.vars) if v == s)
+
+
+def joint_upstream_names(J: JointDensity) -> set[str]:
+    """Names of every parameter J and the laws it was derived from used (a marginal may lose
+    some, as the rate of two Gammas cancels in their share): passing them is not a typo."""
+    names = {p.name for p in J.params}
+    d = J.derivation
+    while d is not None:
+        used = set(sp.sympify(d.input_pdf).free_symbols) | set(sp.sympify(d.input_support).free_symbols)
+        for g in d.g:
+            used |= sp.sympify(g).free_symbols
+        names |= {p.name for p in used - set(d.x)}
+        d = d.previous
+    return names
 
 
 def _cell_result(pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo: sp.Expr, hi: sp.Expr,
-                 seconds: float) -> sp.Expr | None:
+                 params: tuple[sp.Symbol, ...], seconds: float) -> sp.Expr | None:
     if not pieces:
         return sp.Integer(0)
     # Sign knowledge about s on this cell helps sympy with sqrt(s^2), Abs(s), convergence.
@@ -262,59 +301,193 @@ def _cell_result(pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo: sp.Expr, h
                                     upper.xreplace({s: sd}))
             if total.has(sp.Integral) or total.has(sp.nan) or total.has(sp.zoo):
                 return None
+            # polar_lift / exp_polar are sympy's bookkeeping of branches for parameters of
+            # unknown sign: unpolarify removes what it can prove; the rest is dropped (principal
+            # branches), which is right on the parameters' domain or caught by the check below
+            total = sp.unpolarify(total)
+            if total.has(sp.polar_lift, sp.exp_polar):
+                total = total.replace(sp.polar_lift, lambda a: a).replace(sp.exp_polar, sp.exp)
             total = sp.simplify(total).xreplace({sd: s})
     except (DerivationTimeout, NotImplementedError, ValueError, TypeError):
+        # sympy's integrate and simplify signal "cannot do this" by these; the cell is then
+        # evaluated by quadrature instead (an honest numeric-only result)
         return None
-    return total if _agrees(total, pieces, s, t, lo, hi) else None
+    return total if _agrees(total, pieces, s, t, lo, hi, params) else None
 
 
-def _agrees(result: sp.Expr, pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> bool:
-    """Closed form equals quadrature at two points of the cell (parameters drawn at random).
+def _compile_pieces(pieces: tuple[tuple, ...], s: sp.Symbol, t: sp.Symbol,
+                    params: tuple[sp.Symbol, ...]) -> tuple[tuple[Callable, Callable, Callable], ...]:
+    """Each (integrand, lower, upper) as numpy callables of (t, s, *params) and (s, *params)."""
+    from .numeric import _MODULES
 
-    sympy's integrate(conds='none') assumes convergence; this is the check that it was right.
-    """
-    rng = np.random.default_rng(7)
-    free = set(result.free_symbols).union(*(p[0].free_symbols | p[1].free_symbols | p[2].free_symbols for p in pieces))
-    free = free | lo.free_symbols | hi.free_symbols
-    vals = {p: float(rng.uniform(0.5, 2.5)) for p in free - {s, t}}
-    a = float(lo.xreplace(vals)) if lo != -sp.oo else None
-    b = float(hi.xreplace(vals)) if hi != sp.oo else None
-    if a is None and b is None:
-        pts = [-0.7, 1.3]
-    elif a is None:
-        pts = [b - 0.4, b - 2.1]
-    elif b is None:
-        pts = [a + 0.4, a + 2.1]
-    else:
-        pts = [a + 0.3 * (b - a), a + 0.8 * (b - a)]
-    for x in pts:
-        exact = complex(result.xreplace(vals).subs(s, x).evalf())
-        quad = _quad_value(pieces, s, t, vals, x)
-        if not np.isfinite(quad) or abs(exact.imag) > 1e-8 or abs(exact.real - quad) > 1e-6 * (1 + abs(quad)):
-            return False
-    return True
-
-
-def _quad_value(pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, vals: dict, x: float) -> float:
-    total = 0.0
+    out = []
     for expr, lower, upper in pieces:
-        f = sp.lambdify(t, expr.xreplace(vals).subs(s, x), "numpy")
-        lo_v = float(lower.xreplace(vals).subs(s, x)) if lower != -sp.oo else -np.inf
-        hi_v = float(upper.xreplace(vals).subs(s, x)) if upper != sp.oo else np.inf
-        g = lambda u: float(f(u))
+        out.append((sp.lambdify((t, s, *params), expr, modules=_MODULES),
+                    sp.lambdify((s, *params), lower, modules=_MODULES),
+                    sp.lambdify((s, *params), upper, modules=_MODULES)))
+    return tuple(out)
+
+
+def _real_scalar(value: Any) -> float:
+    """A float, or nan when the value is complex (beyond round-off), nan or not a number."""
+    try:
+        z = complex(value)
+    except (TypeError, ValueError):
+        return float("nan")
+    if not (abs(z.imag) <= 1e-12 * max(1.0, abs(z.real))):
+        return float("nan")
+    return z.real
+
+
+def _quad_value(compiled: tuple, x: float, pvals: tuple[float, ...]) -> float:
+    """∫ over t of the compiled pieces at s = x; nan when an integrand or limit is not real."""
+    total = 0.0
+    for f, lower, upper in compiled:
+        lo_v, hi_v = _real_scalar(lower(x, *pvals)), _real_scalar(upper(x, *pvals))
+        if np.isnan(lo_v) or np.isnan(hi_v):
+            return float("nan")
+        if not lo_v < hi_v:
+            continue
+
+        def g(u: float) -> float:
+            with np.errstate(all="ignore"):
+                return _real_scalar(f(np.float64(u), x, *pvals))  # numpy floats: 1/0 is inf, not an error
+
         with np.errstate(all="ignore"):
             # quad can step over a narrow bump on an infinite range: split at the integrand's
             # largest value on a probe grid, so each piece starts at the bump.
             probe = np.concatenate([np.linspace(-60, 60, 2401) + x, np.linspace(-60, 60, 2401)])
             probe = probe[(probe > lo_v) & (probe < hi_v)]
-            vals = np.abs(np.broadcast_to(np.asarray(f(probe), dtype=float), probe.shape)) if len(probe) else []
             cuts = [lo_v, hi_v]
-            if len(probe) and np.any(np.isfinite(vals)):
-                peak = probe[int(np.nanargmax(vals))]
-                cuts = [lo_v, *[c for c in (peak - 3, peak, peak + 3) if lo_v < c < hi_v], hi_v]
+            if len(probe):
+                heights = np.abs(np.broadcast_to(np.asarray(f(probe, x, *pvals)), probe.shape))
+                if np.any(np.isfinite(heights)):
+                    peak = probe[int(np.nanargmax(np.where(np.isfinite(heights), heights, -1.0)))]
+                    cuts = [lo_v, *[c for c in (peak - 3, peak, peak + 3) if lo_v < c < hi_v], hi_v]
             for a, b in zip(cuts[:-1], cuts[1:]):
                 total += sci.quad(g, a, b, limit=200, epsabs=1e-12, epsrel=1e-10)[0]
     return total
+
+
+def _valid_draws(compiled: tuple, params: tuple[sp.Symbol, ...], lo: sp.Expr, hi: sp.Expr,
+                 want: int = 2) -> list[tuple[dict, tuple[float, ...], list[float]]]:
+    """Up to ``want`` parameter draws (respecting the declared assumptions) under which the cell
+    is a non-empty interval and the joint density is real, finite and nonnegative there; with
+    two points of the cell each. A draw outside the parameters' domain (a correlation beyond
+    ±1) is skipped, never compared."""
+    found = []
+    for values in parameter_draws(params, n=16 if params else 1):
+        try:
+            a, b = as_float(lo.xreplace(values)), as_float(hi.xreplace(values))
+        except (ValueError, TypeError):
+            continue
+        if not a < b:
+            continue
+        pvals = tuple(float(values[p]) for p in params)
+        pts = interior_samples(a, b, 2)
+        if all(_joint_ok(compiled, x, pvals) for x in pts):
+            found.append((values, pvals, pts))
+            if len(found) == want:
+                break
+    return found
+
+
+def _joint_ok(compiled: tuple, x: float, pvals: tuple[float, ...]) -> bool:
+    for f, lower, upper in compiled:
+        lo_v, hi_v = _real_scalar(lower(x, *pvals)), _real_scalar(upper(x, *pvals))
+        if np.isnan(lo_v) or np.isnan(hi_v):
+            return False
+        if not lo_v < hi_v:
+            continue
+        probe = np.array(interior_samples(lo_v, hi_v, 5))
+        with np.errstate(all="ignore"):
+            vals = np.broadcast_to(np.asarray(f(probe, x, *pvals)), probe.shape)
+        if np.iscomplexobj(vals) and not np.all(np.abs(vals.imag) <= 1e-12 * np.maximum(1.0, np.abs(vals.real))):
+            return False
+        if not np.all(np.real(vals) >= 0):  # nan, or a negative "density": not a valid draw
+            return False
+    return True
+
+
+def _agrees(result: sp.Expr, pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo: sp.Expr, hi: sp.Expr,
+            params: tuple[sp.Symbol, ...]) -> bool:
+    """Closed form (evaluated by sympy, not by a compiled function) equals quadrature of the
+    joint terms at two points of the cell for two valid parameter draws.
+
+    sympy's integrate(conds='none') assumes convergence; this is the check that it was right.
+    No valid draw means nothing was checked: that is a failure, never a pass.
+    """
+    compiled = _compile_pieces(tuple(pieces), s, t, params)
+    draws = _valid_draws(compiled, params, lo, hi)
+    if not draws:
+        return False
+    for values, pvals, pts in draws:
+        for x in pts:
+            exact = complex(sp.N(result.xreplace(values).subs(s, sp.Float(x, 30)), 20))
+            quad = _quad_value(compiled, x, pvals)
+            if not (abs(exact.imag) <= 1e-8 * max(1.0, abs(exact.real))):
+                return False
+            if not (abs(exact.real - quad) <= 1e-6 * (1 + abs(quad))):
+                return False
+    return True
+
+
+def _check_mass(cells: list[Cell], s: sp.Symbol, params: tuple[sp.Symbol, ...], seconds: float = 2.0) -> None:
+    """The closed form (evaluated by mpmath) integrates to 1 under a valid parameter draw.
+
+    Each cell already matches quadrature of the joint's terms, so a failure here means the
+    joint itself does not have mass 1 (a branch missing from its terms): refuse."""
+    live = [c for c in cells if c.pieces and c.result != 0]
+    try:
+        with time_budget(seconds, "mass check of the marginal"):
+            _mass_of_cells(live, s, params)
+    except DerivationTimeout:
+        return  # slow special functions (meijerg tails): the per-cell checks stand alone
+
+
+def _mass_of_cells(live: list[Cell], s: sp.Symbol, params: tuple[sp.Symbol, ...]) -> None:
+    for values in parameter_draws(params, n=8 if params else 1):
+        total, ok = 0.0, True
+        for c in live:
+            try:
+                a, b = as_float(c.lo.xreplace(values)), as_float(c.hi.xreplace(values))
+            except (ValueError, TypeError):
+                ok = False
+                break
+            if not a < b:
+                continue
+            f = _mpmath_scalar(c.result.xreplace(values), s)
+            # split at 0 and ±1 inside the cell: quad then starts at a typical singular point
+            # instead of hunting for it (each mpmath evaluation is slow)
+            cuts = [a, *[p for p in (-1.0, 0.0, 1.0) if a < p < b], b]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", sci.IntegrationWarning)
+                total += sum(sci.quad(f, lo_, hi_, limit=100, epsabs=1e-10, epsrel=1e-8)[0]
+                             for lo_, hi_ in zip(cuts[:-1], cuts[1:]))
+        if not ok or not np.isfinite(total) or total == 0:
+            continue  # this draw is outside the parameters' domain
+        if not (abs(total - 1.0) <= 1e-5):
+            raise CovarError(
+                f"the marginal integrates to {total:.6g}, not 1 (parameters {values}); the joint "
+                "density or its branch terms do not have mass 1, so covar refuses the result")
+        return
+    # no draw could be evaluated: the per-cell checks stand alone
+
+
+def _mpmath_scalar(expr: sp.Expr, s: sp.Symbol) -> Callable[[float], float]:
+    """expr as a float function of s through mpmath; nan where mpmath cannot evaluate it
+    (a meijerg next to its singular point) or the value is not real."""
+    import mpmath
+
+    f = sp.lambdify(s, expr, "mpmath")
+
+    def value(u: float) -> float:
+        try:
+            return _real_scalar(f(mpmath.mpf(u)))
+        except (ValueError, ZeroDivisionError, OverflowError):
+            return float("nan")
+
+    return value
 
 
 def _as_piecewise(cells: list[Cell], s: sp.Symbol) -> sp.Expr:
@@ -329,26 +502,99 @@ def _as_piecewise(cells: list[Cell], s: sp.Symbol) -> sp.Expr:
 
 
 @dataclass(frozen=True)
-class QuadratureMarginal:
-    """Numeric-only marginal: ``f(s_array, **params)`` by adaptive quadrature, cell by cell."""
+class MarginalEvaluator:
+    """How a marginal arose, and its evaluation by quadrature of the joint's terms.
+
+    ``evaluator(s_array, **params)`` (or ``.pdf``) integrates the other variable out numerically
+    cell by cell: the whole pdf of a numeric-only marginal, and an independent reference for a
+    closed-form one. ``params`` are the parameters the result exposes (none beyond the pdf's for
+    a closed form); ``needed`` those quadrature needs; ``upstream`` the names of every parameter
+    of the joint and the laws it came from, accepted (and ignored where unused) by numpy(),
+    sample() and to_scipy(). ``draw`` samples the joint and keeps column ``column``.
+    """
 
     cells: tuple[Cell, ...]
     s: sp.Symbol
     t: sp.Symbol
     params: tuple[sp.Symbol, ...]
+    needed: tuple[sp.Symbol, ...]
+    upstream: tuple[str, ...] = ()
+    joint: JointDensity | None = None
+    column: int = 0
+    method: str = "quadrature of the joint density"
 
-    def __call__(self, values: np.ndarray, **params: float) -> np.ndarray:
-        vals = {p: float(params[p.name]) for p in self.params}
-        x = np.atleast_1d(np.asarray(values, dtype=float))
-        out = np.zeros_like(x)
-        for i, xi in enumerate(x):
-            for c in self.cells:
-                lo = -np.inf if c.lo == -sp.oo else float(c.lo.xreplace(vals))
-                hi = np.inf if c.hi == sp.oo else float(c.hi.xreplace(vals))
-                if lo < xi < hi and c.pieces:
-                    out[i] = _quad_value(list(c.pieces), self.s, self.t, vals, xi)
-                    break
+    @cached_property
+    def _compiled(self) -> list[tuple[Callable, Callable, tuple]]:
+        from .numeric import _MODULES
+
+        out = []
+        for c in self.cells:
+            if not c.pieces:
+                continue
+            out.append((sp.lambdify(self.needed, c.lo, modules=_MODULES),
+                        sp.lambdify(self.needed, c.hi, modules=_MODULES),
+                        _compile_pieces(c.pieces, self.s, self.t, self.needed)))
         return out
 
+    def pdf(self, values: Any, **params: float) -> np.ndarray:
+        from .numeric import _param_values
+
+        pvals = tuple(float(v) for v in _param_values(self.needed, params, set(self.upstream)))
+        x = np.asarray(values, dtype=float)
+        flat = x.ravel()
+        out = np.zeros(flat.shape)
+        for lo_f, hi_f, compiled in self._compiled:
+            lo, hi = _real_scalar(lo_f(*pvals)), _real_scalar(hi_f(*pvals))
+            if np.isnan(lo) or np.isnan(hi):
+                raise CovarError(f"the cell ends of the marginal are not real at the parameters {params}")
+            for i in np.flatnonzero((flat > lo) & (flat < hi)):
+                out[i] = _quad_value(compiled, float(flat[i]), pvals)
+        return out.reshape(x.shape)
+
+    __call__ = pdf
+
     def numpy(self) -> Callable[..., np.ndarray]:
-        return self
+        return self.pdf
+
+    def draw(self, size: int, rng: np.random.Generator, values: dict) -> np.ndarray | None:
+        """Samples of the joint (X's samples pushed through the maps), this column kept; None
+        when the joint has no sampler or a parameter it needs is not given."""
+        if self.joint is None or self.joint.sampler is None:
+            return None
+        if any(p.name not in values for p in self.joint.params):
+            return None
+        return np.asarray(self.joint.sample(size, rng, **values)[:, self.column], dtype=float)
+
+    def latex_lines(self, fn: str) -> list[str]:
+        """The marginal as integrals of the joint's terms over the cells of the kept variable."""
+        rows = []
+        for c in self.cells:
+            if not c.pieces:
+                continue
+            body = " + ".join(rf"\int_{{{sp.latex(lo)}}}^{{{sp.latex(hi)}}} {sp.latex(e)}\, d{sp.latex(self.t)}"
+                              for e, lo, hi in c.pieces)
+            rows.append(rf"{fn} &= {body} && {sp.latex(self.s)} \in {sp.latex(sp.Interval(c.lo, c.hi))}")
+        return [r"\paragraph{Marginal.} The other variable is integrated out:", r"\begin{align*}",
+                " \\\\\n".join(rows), r"\end{align*}"]
+
+    def record(self, write: Callable[[Any], str | None]) -> dict:
+        """JSON-ready description, enough to rebuild the evaluator (not the joint's sampler)."""
+        return {
+            "s": write(self.s), "t": write(self.t),
+            "params": [write(p) for p in self.params], "needed": [write(p) for p in self.needed],
+            "upstream": list(self.upstream),
+            "cells": [{"lo": write(c.lo), "hi": write(c.hi), "result": write(c.result),
+                       "pieces": [[write(e), write(lo), write(hi)] for e, lo, hi in c.pieces]}
+                      for c in self.cells],
+        }
+
+
+def evaluator_from_record(data: dict, read: Callable[[str | None], Any]) -> MarginalEvaluator:
+    """The MarginalEvaluator described by :meth:`MarginalEvaluator.record` (strings read by
+    covar's whitelist reader ``read``)."""
+    cells = tuple(Cell(read(c["lo"]), read(c["hi"]),
+                       tuple((read(e), read(lo), read(hi)) for e, lo, hi in c["pieces"]),
+                       read(c["result"]))
+                  for c in data["cells"])
+    return MarginalEvaluator(cells, read(data["s"]), read(data["t"]), tuple(read(p) for p in data["params"]),
+                             tuple(read(p) for p in data["needed"]), tuple(str(n) for n in data["upstream"]))

@@ -86,7 +86,7 @@ def _cells_of(density) -> list[tuple[sp.Expr, sp.Expr, sp.Expr, tuple[int, ...]]
 def upstream_names(density) -> set[str]:
     """Names of parameters that the derivation used but the result no longer needs
     (standardising N(mu, sigma) cancels both): passing them is harmless, not a typo."""
-    names: set[str] = set()
+    names: set[str] = set(getattr(density.numeric, "upstream", ()))  # a marginal's joint
     d = getattr(density, "derivation", None)
     while d is not None and hasattr(d, "input"):
         names |= {p.name for p in d.input.params}
@@ -123,11 +123,13 @@ def _masked(cells: list[CompiledCell], fill: float, params: tuple, ys) -> np.nda
 
 def _agrees(fn, expr, y, params, lo, hi) -> bool:
     """Does the compiled ``fn`` match sympy's own evaluation of ``expr`` inside (lo, hi)?
-    Probed at 7 points for up to two parameter draws that leave the cell non-empty."""
+    Probed at 7 points for up to two parameter draws that leave the cell non-empty and the
+    expression real there (a draw outside the parameters' domain, such as a correlation beyond
+    ±1, is skipped). Nothing probed is a failure, never a pass."""
     from .ordering import as_float, interior_samples, parameter_draws
 
     probed = 0
-    for values in parameter_draws(params, n=4 if params else 1):
+    for values in parameter_draws(params, n=12 if params else 1):
         try:
             a, b = as_float(sp.sympify(lo).subs(values)), as_float(sp.sympify(hi).subs(values))
         except (ValueError, TypeError):
@@ -135,17 +137,46 @@ def _agrees(fn, expr, y, params, lo, hi) -> bool:
         if not a < b:
             continue
         ys = np.array(interior_samples(a, b, 7))
+        refs = [complex(sp.N(expr.subs({**values, y: sp.Float(yv, 30)}), 20)) for yv in ys]
+        if not all(abs(r.imag) <= 1e-12 * max(1.0, abs(r.real)) and np.isfinite(r.real) for r in refs):
+            continue  # not a valid parameter draw for this expression
         args = [float(values[p]) for p in params]
-        with np.errstate(all="ignore"):
-            got = np.real(np.broadcast_to(np.asarray(fn(ys, *args)), ys.shape))
-        for yv, gv in zip(ys, got):
-            ref = complex(sp.N(expr.subs({**values, y: sp.Float(yv, 30)}), 20))
-            if not np.isfinite(gv) or abs(gv - ref.real) > 1e-7 * max(1.0, abs(ref.real)):
+        try:
+            with np.errstate(all="ignore"):
+                got = np.real(np.broadcast_to(np.asarray(fn(ys, *args)), ys.shape))
+        except (NameError, TypeError, ValueError, ZeroDivisionError, OverflowError):
+            return False  # a function the numeric backend lacks (meijerg), or not vectorisable
+        for gv, ref in zip(got, refs):
+            if not (abs(gv - ref.real) <= 1e-7 * max(1.0, abs(ref.real))):
                 return False
         probed += 1
         if probed == 2:
             break
-    return True
+    return probed > 0
+
+
+def _mpmath_cell(expr: sp.Expr, args: Sequence[sp.Symbol]) -> Callable[..., np.ndarray]:
+    """The cell's expression evaluated point by point in mpmath (arbitrary precision, every
+    special function sympy knows, e.g. meijerg): slow but faithful, for formulas numpy and
+    scipy cannot evaluate. Complex values (beyond round-off) become nan."""
+    import mpmath
+
+    f = sp.lambdify(args, expr, "mpmath")
+
+    def evaluate(ys, *p):
+        ys = np.asarray(ys, dtype=float)
+        out = np.empty(ys.shape)
+        with mpmath.workdps(30):
+            for i, yv in np.ndenumerate(ys):
+                try:
+                    z = complex(f(mpmath.mpf(float(yv)), *[mpmath.mpf(float(v)) for v in p]))
+                except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+                    out[i] = np.nan
+                    continue
+                out[i] = z.real if abs(z.imag) <= 1e-12 * max(1.0, abs(z.real)) else np.nan
+        return out
+
+    return evaluate
 
 
 def _real_part_of(fn):
@@ -190,9 +221,17 @@ def _compiled(density, log: bool = False) -> list[CompiledCell]:
     compiled = []
     for lo, hi, expr, pieces in _cells_of(density):
         body = _log_form(expr, y, lo, hi) if log else expr
-        f = _compile(body, (y, *params))
-        chosen = next((fn for fn in (f, _real_part_of(f)) if _agrees(fn, body, y, params, lo, hi)), None)
+        try:
+            f = _compile(body, (y, *params))
+            candidates = [f, _real_part_of(f)]
+        except (NameError, TypeError, KeyError):  # no numpy/scipy printer for a function in body
+            candidates = []
+        chosen = next((fn for fn in candidates if _agrees(fn, body, y, params, lo, hi)), None)
         fallback = _root_finding_cell(density, pieces, log)
+        if chosen is None and fallback is None:
+            # sympy's own evaluation in mpmath: what _agrees compares against, so faithful by
+            # construction (meijerg and other functions numpy/scipy lack), only slower
+            chosen = _mpmath_cell(body, (y, *params))
         if chosen is None and fallback is None:
             raise CovarError(f"the closed form on ({lo}, {hi}) cannot be evaluated faithfully in floating point")
         compiled.append(CompiledCell(

@@ -69,6 +69,11 @@ def _inverse_cdf(density, size: int, rng: np.random.Generator, values: dict) -> 
 
 def sample(density, size: int, rng: np.random.Generator, **values: float) -> np.ndarray:
     """``size`` draws from ``density`` with parameters given by name."""
+    draw = getattr(density.numeric, "draw", None)
+    if draw is not None:  # a marginal: samples of its joint, the kept coordinate
+        drawn = draw(size, rng, values)
+        if drawn is not None:
+            return drawn
     d = density.derivation
     if d is not None and hasattr(d, "g"):
         base = d.input

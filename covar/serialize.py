@@ -58,12 +58,15 @@ class _Writer:
 
     def density(self, d: Any) -> dict:
         der = d.derivation
-        return {
+        out = {
             "var": self.expr(d.var), "pdf": self.expr(d.pdf), "support": self.expr(d.support),
             "atoms": [[self.expr(k), self.expr(v)] for k, v in d.atoms.items()],
             "discrete": bool(d.discrete), "family": d.family, "closed_form": bool(d.closed_form),
             "derivation": None if der is None else self.derivation(der),
         }
+        if hasattr(d.numeric, "record"):  # a marginal: how to evaluate it by quadrature
+            out["marginal"] = d.numeric.record(self.expr)
+        return out
 
     def derivation(self, d: Any) -> dict:
         return {
@@ -156,6 +159,10 @@ def _read_density(data: dict, read: _Reader) -> Any:
         )
         if pdf is None:
             numeric = _numeric_evaluator(derivation)
+    if data.get("marginal") is not None:
+        from .marginal import evaluator_from_record
+
+        numeric = evaluator_from_record(data["marginal"], read)
     return Density(pdf, var, support, atoms, discrete=data["discrete"], family=data["family"],
                    derivation=derivation, numeric=numeric, validate=False)
 
