@@ -55,11 +55,14 @@ def _intervals(density, values: dict) -> list[tuple[float, float]]:
 
 def check_against_samples(density, ys: np.ndarray | None, values: dict | None = None, alpha: float = 1e-3,
                           progress: Callable[[str], None] | None = None,
-                          evaluator: Callable[..., np.ndarray] | None = None) -> CheckReport:
+                          evaluator: Callable[..., np.ndarray] | None = None,
+                          vectorised_mass: bool | None = None) -> CheckReport:
     """Compare ``density`` (continuous or mixed) with samples ``ys`` of g(X) (None: mass only).
 
     The KS statistic is taken at every sample, with the CDF integrated between consecutive
     samples; ``evaluator`` is ``density.numpy()`` when the caller has already compiled it.
+    ``vectorised_mass`` integrates in one vectorised pass (cheap evaluators without a closed
+    form) instead of adaptive scalar quadrature (default: only for numeric-only results).
     """
     values = dict(values or {})
     say = progress or (lambda _msg: None)
@@ -77,7 +80,9 @@ def check_against_samples(density, ys: np.ndarray | None, values: dict | None = 
     expected = 1.0 - sum(atoms.values())
     say("integrating the density")
     intervals = _intervals(density, values)
-    if density.pdf is None:  # root-finding evaluator: one vectorised call, not scalar quadrature
+    if vectorised_mass is None:
+        vectorised_mass = density.pdf is None
+    if vectorised_mass:  # root-finding evaluator: one vectorised call, not scalar quadrature
         def vector_pdf(t):
             return f(t, **values)
         integrate = lambda _scalar, parts: grid_mass(vector_pdf, parts)  # noqa: E731

@@ -13,7 +13,6 @@ numeric-only marginal.
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Callable
@@ -240,8 +239,6 @@ def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) ->
         raise CovarError("the support condition leaves no mass to integrate")
     upstream = tuple(sorted(joint_upstream_names(J)))
     numeric = any(c.result is None for c in cells)
-    if not numeric:
-        _check_mass(cells, s, params)
     evaluator = MarginalEvaluator(tuple(cells), s, t, params if numeric else (), params, upstream, J,
                                   _column(J, s))
     if numeric:
@@ -430,48 +427,6 @@ def _agrees(result: sp.Expr, pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo
             if not (abs(exact.real - quad) <= 1e-6 * (1 + abs(quad))):
                 return False
     return True
-
-
-def _check_mass(cells: list[Cell], s: sp.Symbol, params: tuple[sp.Symbol, ...], seconds: float = 2.0) -> None:
-    """The closed form (evaluated by mpmath) integrates to 1 under a valid parameter draw.
-
-    Each cell already matches quadrature of the joint's terms, so a failure here means the
-    joint itself does not have mass 1 (a branch missing from its terms): refuse."""
-    live = [c for c in cells if c.pieces and c.result != 0]
-    try:
-        with time_budget(seconds, "mass check of the marginal"):
-            _mass_of_cells(live, s, params)
-    except DerivationTimeout:
-        return  # slow special functions (meijerg tails): the per-cell checks stand alone
-
-
-def _mass_of_cells(live: list[Cell], s: sp.Symbol, params: tuple[sp.Symbol, ...]) -> None:
-    for values in parameter_draws(params, n=8 if params else 1):
-        total, ok = 0.0, True
-        for c in live:
-            try:
-                a, b = as_float(c.lo.xreplace(values)), as_float(c.hi.xreplace(values))
-            except (ValueError, TypeError):
-                ok = False
-                break
-            if not a < b:
-                continue
-            f = _mpmath_scalar(c.result.xreplace(values), s)
-            # split at 0 and ±1 inside the cell: quad then starts at a typical singular point
-            # instead of hunting for it (each mpmath evaluation is slow)
-            cuts = [a, *[p for p in (-1.0, 0.0, 1.0) if a < p < b], b]
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", sci.IntegrationWarning)
-                total += sum(sci.quad(f, lo_, hi_, limit=100, epsabs=1e-10, epsrel=1e-8)[0]
-                             for lo_, hi_ in zip(cuts[:-1], cuts[1:]))
-        if not ok or not np.isfinite(total) or total == 0:
-            continue  # this draw is outside the parameters' domain
-        if not (abs(total - 1.0) <= 1e-5):
-            raise CovarError(
-                f"the marginal integrates to {total:.6g}, not 1 (parameters {values}); the joint "
-                "density or its branch terms do not have mass 1, so covar refuses the result")
-        return
-    # no draw could be evaluated: the per-cell checks stand alone
 
 
 def _mpmath_scalar(expr: sp.Expr, s: sp.Symbol) -> Callable[[float], float]:

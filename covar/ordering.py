@@ -7,7 +7,7 @@ choose a branch that sympy could not decide.
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import sympy as sp
 

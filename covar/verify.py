@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import sympy as sp
 
-from .errors import CovarError, InvalidDensity, UnsupportedTransform
+from .errors import CovarError
 
 #: samples of g(X) drawn per parameter draw (1-D) and for the n-D binned test
 SAMPLES_1D = 4000
@@ -175,6 +175,9 @@ def _cell_bounds(density: Any) -> list[tuple[sp.Expr, sp.Expr]]:
 def _all_params(density: Any) -> list[sp.Symbol]:
     """Parameters of the result and of every input upstream (samples need them)."""
     syms = set(density.params)
+    joint = getattr(density.numeric, "joint", None)  # a marginal: the joint's parameters
+    if joint is not None:
+        syms |= set(joint.params)
     d = density.derivation
     while d is not None:
         inp = getattr(d, "input", None)
@@ -197,7 +200,10 @@ def _root_input(density: Any) -> Any:
 def _valid_input(root: Any, values: dict) -> bool:
     """Is the input law itself valid at these parameter values (its own sampler accepts them,
     its support is not empty)? Constraints such as a < b or p < 1 are not sympy assumptions."""
-    named = {s.name: float(v) for s, v in values.items() if s in set(root.params)}
+    named = {s.name: float(v) for s, v in values.items()}
+    joint = getattr(root.numeric, "joint", None)
+    if joint is not None and not _joint_valid(joint, values):
+        return False
     if not root.discrete and root.pdf is not None:
         try:
             bounds = [(to_float(lo, values), to_float(hi, values)) for lo, hi in _cell_bounds(root)]
@@ -205,14 +211,27 @@ def _valid_input(root: Any, values: dict) -> bool:
             return False
         if not any(a < b for a, b in bounds):
             return False
-    if root.family is None:
+    if (root.family is None and joint is None) or not _independent_sampler(root):
         return True
     try:
         with np.errstate(all="ignore"):
             xs = np.asarray(root.sample(16, np.random.default_rng(0), **named), dtype=float)
-    except (ValueError, OverflowError, ZeroDivisionError):
+    except (ValueError, TypeError, OverflowError, ZeroDivisionError):
+        # numpy's samplers refuse parameters outside their domain (ValueError); sympy refuses
+        # to make a float of a complex argument (TypeError)
         return False
     return bool(np.all(np.isfinite(xs)))
+
+
+def _joint_valid(joint: Any, values: dict) -> bool:
+    """Is the joint pdf real, finite and nonnegative on a grid of points (a correlation drawn
+    beyond ±1 makes it complex: such a draw says nothing)?"""
+    axes = np.meshgrid(*[np.array([-1.3, -0.4, 0.35, 1.1, 2.2])] * joint.dim, indexing="ij")
+    f = sp.lambdify(joint.vars, joint.pdf.xreplace(values), modules=["numpy", "scipy"])
+    with np.errstate(all="ignore"):
+        v = np.asarray(f(*[a.astype(complex) for a in axes]), dtype=complex)
+    v = v[np.isfinite(v)]
+    return bool(np.all(np.abs(v.imag) <= 1e-9 * np.maximum(1.0, np.abs(v.real))) and np.all(v.real >= -1e-12))
 
 
 def _usable_draws(density: Any, wanted: int) -> list[dict]:
@@ -266,13 +285,33 @@ def _continuous_checks(density: Any, values: dict, f: Callable, rng: np.random.G
     """Checks 2 and 3 for a continuous or mixed law at one parameter draw."""
     from .checks import check_against_samples
 
+    import time
+
     named = {s.name: float(v) for s, v in values.items()}
-    ys = density.sample(SAMPLES_1D, rng, **named) if with_samples else None
-    report = check_against_samples(density, ys, named, alpha=P_FAIL, evaluator=f)
+    started = time.perf_counter()
+    with np.errstate(all="ignore"):
+        f(np.linspace(-3.0, 3.0, 64), **named)
+    slow = (time.perf_counter() - started) / 64 > 2e-5  # quadrature evaluators: ~1 ms a point
+    n = 300 if slow else SAMPLES_1D
+    ys = density.sample(n, rng, **named) if with_samples and _independent_sampler(density) else None
+    report = check_against_samples(density, ys, named, alpha=P_FAIL, evaluator=f,
+                                   vectorised_mass=density.pdf is None and not slow)
     done = [f"mass {report.mass + sum(report.atom_masses.values()):.6f}"]
     if report.ks_pvalue is not None:
         done.append(f"KS p = {report.ks_pvalue:.3g} on {report.samples} samples")
     return (report.failures[0] if report.failures else None), done
+
+
+def _independent_sampler(density: Any) -> bool:
+    """Can g(X) be sampled without the derived pdf itself (X's own sampler pushed through g, or
+    the joint's sampler for a marginal)?"""
+    d = density.derivation
+    if d is not None and hasattr(d, "g"):
+        return True
+    joint = getattr(density.numeric, "joint", None)
+    if joint is not None:
+        return joint.sampler is not None
+    return d is None  # an input law: its family or its own pdf define it
 
 
 def _discrete_checks(density: Any, values: dict, rng: np.random.Generator) -> tuple[str | None, list[str]]:
