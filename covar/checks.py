@@ -14,6 +14,7 @@ import sympy as sp
 from scipy import stats
 
 from .validation import continuous_mass
+from .parsing import as_expression
 
 _KNOTS = 400
 
@@ -41,8 +42,8 @@ def _num(expr, values: dict) -> float:
         return np.inf
     if expr == -sp.oo:
         return -np.inf
-    subs = {s: values[s.name] for s in sp.sympify(expr).free_symbols if s.name in values}
-    return float(sp.N(sp.sympify(expr).xreplace(subs)))
+    subs = {s: values[s.name] for s in as_expression(expr).free_symbols if s.name in values}
+    return float(sp.N(as_expression(expr).xreplace(subs)))
 
 
 def _intervals(density, values: dict) -> list[tuple[float, float]]:

@@ -58,6 +58,7 @@ import sympy
 from sympy import Abs, Interval, Range, exp, gamma, log, oo, pi, sqrt
 
 from .errors import ParseError
+from .parsing import as_expression
 
 
 class _ScipyStats:
@@ -128,7 +129,7 @@ class Family:
         2*exp(-2*x)
         """
         self._check_arity(args)
-        return self.pdf_fn(var, *(sympy.sympify(a) for a in args))
+        return self.pdf_fn(var, *(as_expression(a) for a in args))
 
     def support(self, *args: Any) -> sympy.Set:
         """Support as a sympy Set: a closed Interval, or a Range for discrete families.
@@ -137,7 +138,7 @@ class Family:
         Interval(1, oo)
         """
         self._check_arity(args)
-        return self.support_fn(*(sympy.sympify(a) for a in args))
+        return self.support_fn(*(as_expression(a) for a in args))
 
     def sample(self, rng: np.random.Generator, size: int, *args: float) -> np.ndarray:
         """``size`` draws with numpy's Generator ``rng`` (float parameters).
@@ -174,8 +175,8 @@ class Family:
         """
         if self.stats_args is None:
             return None
-        got = self.stats_args(tuple(sympy.sympify(a) for a in args))
-        return None if got is None else tuple(sympy.sympify(a) for a in got)
+        got = self.stats_args(tuple(as_expression(a) for a in args))
+        return None if got is None else tuple(as_expression(a) for a in got)
 
 
 # ---------------------------------------------------------------------------------------

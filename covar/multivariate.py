@@ -25,6 +25,7 @@ from .errors import (
     UnsupportedTransform,
 )
 from .joint import JointDensity
+from .parsing import as_expression
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,9 @@ class MultiDerivation:
 
 
 def _by_name(expr: Any, symbols: Sequence[sp.Symbol]) -> sp.Expr:
-    """sympify and rename free symbols to the given (real) symbols with the same names."""
-    e = sp.sympify(expr)
+    """Read (text: whitelist parser) and rename free symbols to the given symbols by name."""
     names = {s.name: s for s in symbols}
+    e = as_expression(expr, names, what="map component")
     swap = {f: names[f.name] for f in e.free_symbols if f.name in names and f is not names[f.name]}
     return e.xreplace(swap)
 
@@ -146,14 +147,14 @@ def _decide(rel: sp.Basic) -> sp.Basic:
         r = rel.xreplace({next(iter(rel.atoms(sp.atan2))): a})
         e = sp.expand(r.lhs - r.rhs)
         if e.is_polynomial(a) and sp.degree(e, a) <= 1:
-            ends = [sp.sympify(r.func(e.subs(a, v), 0)) for v in (-sp.pi, sp.pi)]
+            ends = [as_expression(r.func(e.subs(a, v), 0)) for v in (-sp.pi, sp.pi)]
             if all(x is sp.true for x in ends):
                 return sp.true
             if all(x is sp.false for x in ends) and r.func(e.subs(a, 0), 0) is sp.false:
                 return sp.false
     e = sp.expand(rel.lhs - rel.rhs) if not rel.has(sp.Piecewise) else rel.lhs - rel.rhs
     if e.is_number:
-        return sp.sympify(rel.func(e, 0))
+        return as_expression(rel.func(e, 0))
     checks = {sp.StrictGreaterThan: (e.is_positive, e.is_nonpositive),
               sp.GreaterThan: (e.is_nonnegative, e.is_negative),
               sp.StrictLessThan: (e.is_negative, e.is_nonnegative),
@@ -529,7 +530,7 @@ def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
         for how, branches in candidates:
             kept, conds = [], []
             for h in branches:
-                h = tuple(sp.sympify(e) for e in h)
+                h = tuple(as_expression(e) for e in h)
                 cond = sp.And(J.support.xreplace(dict(zip(xs, h))), range_cond, _domain_condition(h))
                 cond = simplify_condition(cond)
                 if cond is not sp.false:

@@ -9,6 +9,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import CovarError
+from .parsing import check_parameter_values
 
 
 
@@ -68,6 +69,7 @@ def _inverse_cdf(density, size: int, rng: np.random.Generator, values: dict) -> 
 
 def sample(density, size: int, rng: np.random.Generator, **values: float) -> np.ndarray:
     """``size`` draws from ``density`` with parameters given by name."""
+    check_parameter_values(values)
     d = density.derivation
     if d is not None and hasattr(d, "g"):
         base = d.input
