@@ -58,7 +58,7 @@ import sympy
 from sympy import Abs, Interval, Range, exp, gamma, log, oo, pi, sqrt
 
 from .errors import ParseError
-from .parsing import as_expression
+from .parsing import as_expression, as_sympy
 
 
 class _ScipyStats:
@@ -175,8 +175,8 @@ class Family:
         """
         if self.stats_args is None:
             return None
-        got = self.stats_args(tuple(as_expression(a) for a in args))
-        return None if got is None else tuple(as_expression(a) for a in got)
+        got = self.stats_args(tuple(as_sympy(a) for a in args))
+        return None if got is None else tuple(as_sympy(a) for a in got)
 
 
 # ---------------------------------------------------------------------------------------

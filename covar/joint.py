@@ -9,7 +9,7 @@ import sympy as sp
 
 from .density import as_real_symbol
 from .errors import CovarError, InvalidDensity
-from .parsing import as_expression, check_parameter_values  # user text is read by the whitelist parser only
+from .parsing import as_expression, as_sympy, check_parameter_values  # user text is read by the whitelist parser only
 
 if TYPE_CHECKING:  # pragma: no cover
     from .density import Density
@@ -25,7 +25,7 @@ def as_condition(support: Any) -> sp.Basic:
         return sp.true
     if support is False:
         return sp.false
-    cond = as_expression(support, what="support condition")
+    cond = as_sympy(support, what="support condition")
     if not isinstance(cond, sp.logic.boolalg.Boolean):
         raise InvalidDensity(
             f"the support must be a sympy condition such as (x1 > 0) & (x2 > 0), got {support!r}"

@@ -14,7 +14,7 @@ import sympy as sp
 from sympy.core.relational import Relational
 
 from .errors import UnsupportedTransform
-from .parsing import as_expression
+from .parsing import as_sympy
 from .ordering import interior_point, is_less, sign_of, sort_points
 
 _KINKED = (sp.Abs, sp.Max, sp.Min, sp.sign, sp.Heaviside)
@@ -158,7 +158,7 @@ def local_expression(expr: sp.Expr, x: sp.Symbol, at: sp.Expr) -> sp.Expr:
         )
     if isinstance(expr, sp.Piecewise):
         for branch, cond in expr.args:
-            truth = as_expression(cond).subs(x, at)
+            truth = as_sympy(cond).subs(x, at)
             if truth == sp.true:
                 return local_expression(branch, x, at)
             if truth != sp.false:

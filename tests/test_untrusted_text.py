@@ -21,7 +21,7 @@ from covar.errors import CovarError, ParseError
 from covar.families import get_family
 from covar.interop import to_scipy
 from covar.ordering import sign_of, sort_points
-from covar.parsing import as_expression, as_set, check_parameter_values, parse_expr, parse_set
+from covar.parsing import as_expression, as_set, as_sympy, check_parameter_values, parse_expr, parse_set
 from covar.plot import interpolated_map
 from covar.recognize import label_of, recognize
 
@@ -192,7 +192,10 @@ def test_as_expression_keeps_sympy_objects_and_converts_numbers_exactly() -> Non
     assert as_expression(3) == sp.Integer(3) and isinstance(as_expression(3), sp.Integer)
     assert as_expression(Fraction(1, 3)) == sp.Rational(1, 3)
     assert as_expression(np.int64(4)) == 4 and as_expression(np.float64(0.5)) == sp.Float(0.5)
-    assert as_expression(True) is sp.true and as_expression(float("inf")) is sp.oo
+    assert as_sympy(True) is sp.true and as_expression(float("inf")) is sp.oo
+    assert as_sympy("x > 0") == (x > 0)
+    with pytest.raises(ParseError, match="must be an expression"):
+        as_expression("x > 0", what="pdf")
     assert as_expression(Decimal("0.25")) == sp.Float(0.25)
     assert as_expression("x^2", {"x": x}) == x**2
 
