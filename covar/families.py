@@ -121,6 +121,13 @@ class Family:
                 f"{self.name} takes {len(self.params)} parameter(s) "
                 f"({', '.join(self.params)}), got {len(args)}"
             )
+        for name, value, facts in zip(self.params, args, self.assumptions):
+            v = as_sympy(value, what=f"parameter {name}")  # a number given outside its domain
+            if v.is_Float and v == int(v):  # sample()/scipy() pass integer parameters as floats
+                v = sympy.Integer(int(v))
+            bad = [k for k, want in facts.items() if getattr(v, f"is_{k}", None) is (not want)]
+            if bad:
+                raise ParseError(f"{self.name}: parameter {name} must be {' and '.join(bad)}, got {v}")
 
     def pdf(self, var: sympy.Symbol, *args: Any) -> sympy.Expr:
         """Density (pmf when discrete) in ``var``; valid on :meth:`support` only.
