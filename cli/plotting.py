@@ -52,7 +52,7 @@ def plot_transform(X: Any, Y: Any, values: dict[str, float], output: str, sample
     ax_g.plot(grid, gv, color="C2")
     ax_g.set_title(f"map $y = {sp.latex(g)}$")
 
-    atoms = {float(sp.N(sp.sympify(k).subs(values))): float(sp.N(sp.sympify(m).subs(values)))
+    atoms = {float(sp.N(k.subs(values))): float(sp.N(m.subs(values)))
              for k, m in Y.atoms.items()}
     at_atom = np.zeros(ys.shape, dtype=bool)
     for point in atoms:

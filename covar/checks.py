@@ -14,6 +14,7 @@ import sympy as sp
 from scipy import stats
 
 from .validation import continuous_mass
+from .parsing import as_expression
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class CheckReport:
 def _num(expr, values: dict) -> float:
     from .verify import to_float
 
-    e = expr if isinstance(expr, sp.Basic) else sp.sympify(expr, strict=True)
+    e = expr if isinstance(expr, sp.Basic) else as_expression(expr)
     return to_float(e, {s: values[s.name] for s in e.free_symbols if s.name in values})
 
 

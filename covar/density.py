@@ -52,8 +52,11 @@ class Density:
     def __post_init__(self) -> None:
         if not isinstance(self.var, sp.Symbol):
             raise InvalidDensity(f"the variable must be a sympy Symbol, got {self.var!r}")
-        pdf = sp.sympify(self.pdf) if self.pdf is not None else None
-        support = self.support
+        from .parsing import as_expression, as_set  # text is read by the whitelist parser only
+
+        names = {self.var.name: as_real_symbol(self.var)}
+        pdf = as_expression(self.pdf, names, what="pdf") if self.pdf is not None else None
+        support = as_set(self.support, names) if isinstance(self.support, str) else self.support
         if support is True or support == sp.true:
             support = sp.Reals
         if not isinstance(support, sp.Set):
@@ -68,7 +71,8 @@ class Density:
         # sympy's named integer sets behave unlike Range (no start, no size): normalise them
         support = {sp.Naturals0: sp.Range(0, sp.oo), sp.Naturals: sp.Range(1, sp.oo),
                    sp.Integers: sp.Range(-sp.oo, sp.oo)}.get(support, support)
-        atoms = {sp.sympify(k): sp.sympify(v) for k, v in dict(self.atoms).items()}
+        atoms = {as_expression(k, names, what="atom"): as_expression(v, names, what="atom mass")
+                 for k, v in dict(self.atoms).items()}
         object.__setattr__(self, "pdf", pdf)
         object.__setattr__(self, "var", var)
         object.__setattr__(self, "support", support)
@@ -177,10 +181,14 @@ class Density:
 
     def subs(self, values: Mapping[Any, Any]) -> "Density":
         """The same law with parameters replaced by values (names or symbols as keys)."""
+        from .parsing import as_expression
+
         by_name = {p.name: p for p in self.params}
-        repl = {by_name.get(k, k) if isinstance(k, str) else k: sp.sympify(v) for k, v in values.items()}
+        names = {**by_name, self.var.name: self.var}
+        repl = {by_name.get(k, k) if isinstance(k, str) else k: as_expression(v, names, what="value")
+                for k, v in values.items()}
         pdf = None if self.pdf is None else self.pdf.xreplace(repl)
-        atoms = {sp.sympify(k).xreplace(repl): sp.sympify(v).xreplace(repl) for k, v in self.atoms.items()}
+        atoms = {k.xreplace(repl): v.xreplace(repl) for k, v in self.atoms.items()}
         support = self.support.xreplace(repl) if hasattr(self.support, "xreplace") else self.support
         from .verify import verify
 

@@ -58,6 +58,7 @@ import sympy
 from sympy import Abs, Interval, Range, exp, gamma, log, oo, pi, sqrt
 
 from .errors import ParseError
+from .parsing import as_expression, as_sympy
 
 
 class _ScipyStats:
@@ -120,6 +121,13 @@ class Family:
                 f"{self.name} takes {len(self.params)} parameter(s) "
                 f"({', '.join(self.params)}), got {len(args)}"
             )
+        for name, value, facts in zip(self.params, args, self.assumptions):
+            v = as_sympy(value, what=f"parameter {name}")  # a number given outside its domain
+            if v.is_Float and v == int(v):  # sample()/scipy() pass integer parameters as floats
+                v = sympy.Integer(int(v))
+            bad = [k for k, want in facts.items() if getattr(v, f"is_{k}", None) is (not want)]
+            if bad:
+                raise ParseError(f"{self.name}: parameter {name} must be {' and '.join(bad)}, got {v}")
 
     def pdf(self, var: sympy.Symbol, *args: Any) -> sympy.Expr:
         """Density (pmf when discrete) in ``var``; valid on :meth:`support` only.
@@ -128,7 +136,7 @@ class Family:
         2*exp(-2*x)
         """
         self._check_arity(args)
-        return self.pdf_fn(var, *(sympy.sympify(a) for a in args))
+        return self.pdf_fn(var, *(as_expression(a) for a in args))
 
     def support(self, *args: Any) -> sympy.Set:
         """Support as a sympy Set: a closed Interval, or a Range for discrete families.
@@ -137,7 +145,7 @@ class Family:
         Interval(1, oo)
         """
         self._check_arity(args)
-        return self.support_fn(*(sympy.sympify(a) for a in args))
+        return self.support_fn(*(as_expression(a) for a in args))
 
     def sample(self, rng: np.random.Generator, size: int, *args: float) -> np.ndarray:
         """``size`` draws with numpy's Generator ``rng`` (float parameters).
@@ -174,8 +182,8 @@ class Family:
         """
         if self.stats_args is None:
             return None
-        got = self.stats_args(tuple(sympy.sympify(a) for a in args))
-        return None if got is None else tuple(sympy.sympify(a) for a in got)
+        got = self.stats_args(tuple(as_sympy(a) for a in args))
+        return None if got is None else tuple(as_sympy(a) for a in got)
 
 
 # ---------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ import sympy as sp
 
 from .errors import CovarError, UnsupportedTransform
 from .joint import JointDensity
+from .parsing import as_expression
 
 Exprs = tuple[sp.Expr, ...]
 
@@ -41,11 +42,11 @@ def default_symbols(prefix: str, d: int) -> tuple[sp.Symbol, ...]:
 
 
 def _renamer(symbols: Sequence[sp.Symbol]) -> Callable[[Any], sp.Expr]:
-    """sympify and map free symbols onto ``symbols`` by name (z1 and real z1 are the same input)."""
+    """Read (text: whitelist parser) and map free symbols onto ``symbols`` by name."""
     names = {s.name: s for s in symbols}  # built once per layer, not once per expression
 
     def rename(e: Any) -> sp.Expr:
-        e = sp.sympify(e)
+        e = as_expression(e, names, what="layer expression")
         # only symbols that actually differ: an identity rule would still rebuild (and re-evaluate) e
         rule = {f: names[f.name] for f in e.free_symbols if f.name in names and names[f.name] != f}
         return e.xreplace(rule) if rule else e
@@ -308,7 +309,7 @@ class Elementwise(_Layer):
         mask = tuple(int(m) for m in mask) or (1,) * d
         a = None
         if kind == "leaky_relu":
-            a = sp.sympify(0.01 if slope is None else slope)
+            a = as_expression(0.01 if slope is None else slope, what="slope")
             if not a.is_positive:
                 raise UnsupportedTransform(
                     f"leaky ReLU needs a slope known to be positive to be a bijection, got {a}; "

@@ -20,6 +20,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import CovarError, UnsupportedTransform
+from .parsing import as_expression, check_parameter_values
 
 _QUAD = {"limit": 200, "epsabs": 1e-12, "epsrel": 1e-10}
 
@@ -27,7 +28,7 @@ _QUAD = {"limit": 200, "epsabs": 1e-12, "epsrel": 1e-10}
 def _value(expr: sp.Expr, values: dict[str, float]) -> float:
     if expr in (sp.oo, -sp.oo):
         return float(np.inf if expr == sp.oo else -np.inf)
-    expr = sp.sympify(expr)
+    expr = as_expression(expr)
     return float(sp.N(expr.xreplace({s: values[s.name] for s in expr.free_symbols if s.name in values})))
 
 
@@ -190,6 +191,7 @@ def to_scipy(density: Any, **values: float) -> Any:
     >>> round(float(rv.cdf(2.0)), 10), round(rv.mean(), 8)
     (0.5, 2.0)
     """
+    check_parameter_values(values)
     if density.discrete:
         return _finite_discrete(density, values)
     return FrozenDensity(density, values)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .errors import NoClosedFormInverse, UnsupportedTransform
+from .parsing import as_expression
 from .ordering import as_float, interior_samples, parameter_draws
 
 _TOL = 1e-9
@@ -86,7 +87,7 @@ def _check(candidate, g, x, y, lo, hi, image, draws) -> bool:
     for values in draws:
         try:
             ylo, yhi = as_float(image.start.subs(values)), as_float(image.end.subs(values))
-            xlo, xhi = as_float(sp.sympify(lo).subs(values)), as_float(sp.sympify(hi).subs(values))
+            xlo, xhi = as_float(as_expression(lo).subs(values)), as_float(as_expression(hi).subs(values))
         except (ValueError, TypeError):
             return False
         if not (xlo < xhi and ylo < yhi):
@@ -131,11 +132,11 @@ def inverse_on(
         period = sp.periodicity(g, x)
     except (NotImplementedError, ValueError):
         period = None
-    params = sorted((g.free_symbols | image.free_symbols | sp.sympify(lo).free_symbols
-                     | sp.sympify(hi).free_symbols) - {x, y}, key=lambda s: s.name)
+    params = sorted((g.free_symbols | image.free_symbols | as_expression(lo).free_symbols
+                     | as_expression(hi).free_symbols) - {x, y}, key=lambda s: s.name)
     draws = parameter_draws(params, n=6 if params else 1)
     accepted, rejected = [], []
-    shifts = _shifts(period, sp.sympify(lo), sp.sympify(hi)) if period is not None else range(0)
+    shifts = _shifts(period, as_expression(lo), as_expression(hi)) if period is not None else range(0)
     for cand in dict.fromkeys(v for c in candidates for v in _variants(c, period, shifts)):
         (accepted if _check(cand, g, x, y, lo, hi, image, draws) else rejected).append(cand)
     if not accepted:

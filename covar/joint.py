@@ -9,6 +9,7 @@ import sympy as sp
 
 from .density import as_real_symbol
 from .errors import CovarError, InvalidDensity
+from .parsing import as_expression, as_sympy, check_parameter_values  # user text is read by the whitelist parser only
 
 if TYPE_CHECKING:  # pragma: no cover
     from .density import Density
@@ -24,7 +25,7 @@ def as_condition(support: Any) -> sp.Basic:
         return sp.true
     if support is False:
         return sp.false
-    cond = sp.sympify(support)
+    cond = as_sympy(support, what="support condition")
     if not isinstance(cond, sp.logic.boolalg.Boolean):
         raise InvalidDensity(
             f"the support must be a sympy condition such as (x1 > 0) & (x2 > 0), got {support!r}"
@@ -69,9 +70,9 @@ class JointDensity:
         def swap(e: sp.Basic) -> sp.Basic:
             return e.xreplace({f: names[f.name] for f in e.free_symbols if f.name in names})
 
-        pdf = swap(sp.sympify(self.pdf))
+        pdf = swap(as_expression(self.pdf, names, what="pdf"))
         cond = swap(as_condition(self.support))
-        terms = tuple((swap(sp.sympify(e)), swap(as_condition(c))) for e, c in self.terms) \
+        terms = tuple((swap(as_expression(e, names)), swap(as_condition(c))) for e, c in self.terms) \
             or ((pdf, cond),)
         object.__setattr__(self, "vars", real)
         object.__setattr__(self, "pdf", pdf)
@@ -153,4 +154,5 @@ class JointDensity:
                 "this JointDensity has no sampler; build it with covar.independent(...) from "
                 "densities or sympy.stats variables so that samples can be pushed through the maps"
             )
-        return self.sampler(size, rng if rng is not None else np.random.default_rng(), params)
+        return self.sampler(size, rng if rng is not None else np.random.default_rng(),
+                            dict(check_parameter_values(params)))

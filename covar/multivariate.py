@@ -25,6 +25,7 @@ from .errors import (
     UnsupportedTransform,
 )
 from .joint import JointDensity
+from .parsing import as_expression, as_sympy
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,9 @@ class MultiDerivation:
 
 
 def _by_name(expr: Any, symbols: Sequence[sp.Symbol]) -> sp.Expr:
-    """sympify and rename free symbols to the given (real) symbols with the same names."""
-    e = sp.sympify(expr)
+    """Read (text: whitelist parser) and rename free symbols to the given symbols by name."""
     names = {s.name: s for s in symbols}
+    e = as_expression(expr, names, what="map component")
     swap = {f: names[f.name] for f in e.free_symbols if f.name in names and f is not names[f.name]}
     return e.xreplace(swap)
 
@@ -146,14 +147,14 @@ def _decide(rel: sp.Basic) -> sp.Basic:
         r = rel.xreplace({next(iter(rel.atoms(sp.atan2))): a})
         e = sp.expand(r.lhs - r.rhs)
         if e.is_polynomial(a) and sp.degree(e, a) <= 1:
-            ends = [sp.sympify(r.func(e.subs(a, v), 0)) for v in (-sp.pi, sp.pi)]
+            ends = [as_sympy(r.func(e.subs(a, v), 0)) for v in (-sp.pi, sp.pi)]
             if all(x is sp.true for x in ends):
                 return sp.true
             if all(x is sp.false for x in ends) and r.func(e.subs(a, 0), 0) is sp.false:
                 return sp.false
     e = sp.expand(rel.lhs - rel.rhs) if not rel.has(sp.Piecewise) else rel.lhs - rel.rhs
     if e.is_number:
-        return sp.sympify(rel.func(e, 0))
+        return as_sympy(rel.func(e, 0))
     checks = {sp.StrictGreaterThan: (e.is_positive, e.is_nonpositive),
               sp.GreaterThan: (e.is_nonnegative, e.is_negative),
               sp.StrictLessThan: (e.is_negative, e.is_nonnegative),
@@ -429,6 +430,11 @@ def _close(a: np.ndarray, b: np.ndarray, tol: float = 1e-7) -> np.ndarray:
     return np.all(np.abs(a - b) <= tol * (1 + np.abs(b)), axis=-1)
 
 
+def _stack(columns: Sequence[Any], n: int) -> np.ndarray:
+    """(n, k) float array of k lambdified components; a constant component is repeated n times."""
+    return np.stack([np.broadcast_to(np.asarray(c, dtype=float), (n,)) for c in columns], axis=-1)
+
+
 def _check_branches(J: JointDensity, g: Sequence[sp.Expr], ys: Sequence[sp.Symbol],
                     branches: list[tuple], conds: list[sp.Basic], seed: int = 12345) -> str | None:
     """None when the branches describe g^{-1} on X's support at sampled points, else why not."""
@@ -441,7 +447,7 @@ def _check_branches(J: JointDensity, g: Sequence[sp.Expr], ys: Sequence[sp.Symbo
         return "could not find enough points of X's support to check the inverse"
     with np.errstate(all="ignore"):
         gf = sp.lambdify(J.vars, [e.xreplace(vals) for e in g], "numpy")
-        y_pts = np.stack(np.broadcast_arrays(*gf(*xs_pts.T)), axis=-1).astype(float)
+        y_pts = _stack(gf(*xs_pts.T), len(xs_pts))
         finite = np.all(np.isfinite(y_pts), axis=1)
         xs_pts, y_pts = xs_pts[finite], y_pts[finite]
         broad = np.concatenate([y_pts + rng.normal(0, 0.5, y_pts.shape), rng.normal(0, 3, y_pts.shape)])
@@ -453,8 +459,8 @@ def _check_branches(J: JointDensity, g: Sequence[sp.Expr], ys: Sequence[sp.Symbo
                 active = np.broadcast_to(np.asarray(cf(*pts.T), dtype=bool), (len(pts),))
                 if not active.any():
                     continue
-                xh = np.stack(np.broadcast_arrays(*hf(*pts[active].T)), axis=-1).astype(float)
-                back = np.stack(np.broadcast_arrays(*gf(*xh.T)), axis=-1).astype(float)
+                xh = _stack(hf(*pts[active].T), int(active.sum()))
+                back = _stack(gf(*xh.T), len(xh))
                 if not np.all(_close(back, pts[active], 1e-6)):
                     return (f"the branch x = {h} does not satisfy g(h(y)) = y everywhere its "
                             f"condition {c} holds")
@@ -529,7 +535,7 @@ def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
         for how, branches in candidates:
             kept, conds = [], []
             for h in branches:
-                h = tuple(sp.sympify(e) for e in h)
+                h = tuple(as_expression(e) for e in h)
                 cond = sp.And(J.support.xreplace(dict(zip(xs, h))), range_cond, _domain_condition(h))
                 cond = simplify_condition(cond)
                 if cond is not sp.false:

@@ -13,6 +13,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import CovarError
+from .parsing import as_expression, check_parameter_values
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,14 @@ def upstream_names(density) -> set[str]:
     d = getattr(density, "derivation", None)
     while d is not None and hasattr(d, "input"):
         names |= {p.name for p in d.input.params}
-        names |= {s.name for s in sp.sympify(d.g).free_symbols} - {d.x.name}
+        names |= {s.name for s in as_expression(d.g).free_symbols} - {d.x.name}
         d = d.previous
     return names
 
 
 def _param_values(params: Sequence[sp.Symbol], given: dict, ignorable: set[str] = frozenset()) -> list:
     names = [p.name for p in params]
+    check_parameter_values(given)
     missing = [n for n in names if n not in given]
     unknown = [k for k in given if k not in names and k not in ignorable]
     if missing or unknown:
@@ -131,7 +133,7 @@ def _agrees(fn, expr, y, params, lo, hi) -> bool:
     probed = 0
     for values in parameter_draws(params, n=12 if params else 1):
         try:
-            a, b = as_float(sp.sympify(lo).subs(values)), as_float(sp.sympify(hi).subs(values))
+            a, b = as_float(as_expression(lo).subs(values)), as_float(as_expression(hi).subs(values))
         except (ValueError, TypeError):
             continue
         if not a < b:

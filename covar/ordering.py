@@ -12,6 +12,7 @@ from typing import Iterable
 import sympy as sp
 
 from .errors import UnsupportedTransform
+from .parsing import as_expression
 from .verify import parameter_draws, to_float as as_float
 
 __all__ = ["as_float", "interior_point", "interior_samples", "is_less", "parameter_draws", "sign_of",
@@ -25,7 +26,7 @@ def sign_of(expr: sp.Expr) -> int | None:
     >>> sign_of(c + 1), sign_of(-c), sign_of(sp.Symbol("d", real=True))
     (1, -1, None)
     """
-    expr = sp.sympify(expr)
+    expr = as_expression(expr)
     if expr.is_zero:
         return 0
     if expr.is_positive:
@@ -68,7 +69,7 @@ def sort_points(points: Iterable[sp.Expr], what: str = "breakpoints") -> list[sp
     """Distinct points in increasing order; raises when sympy cannot order two of them."""
     distinct: list[sp.Expr] = []
     for p in points:
-        p = sp.sympify(p)
+        p = as_expression(p)
         if any(sign_of(p - q) == 0 for q in distinct if not (p.is_infinite or q.is_infinite)) or p in distinct:
             continue
         distinct.append(p)

@@ -14,6 +14,7 @@ import sympy as sp
 from sympy.core.relational import Relational
 
 from .errors import UnsupportedTransform
+from .parsing import as_sympy
 from .ordering import interior_point, is_less, sign_of, sort_points
 
 _KINKED = (sp.Abs, sp.Max, sp.Min, sp.sign, sp.Heaviside)
@@ -157,7 +158,7 @@ def local_expression(expr: sp.Expr, x: sp.Symbol, at: sp.Expr) -> sp.Expr:
         )
     if isinstance(expr, sp.Piecewise):
         for branch, cond in expr.args:
-            truth = sp.sympify(cond).subs(x, at)
+            truth = as_sympy(cond).subs(x, at)
             if truth == sp.true:
                 return local_expression(branch, x, at)
             if truth != sp.false:

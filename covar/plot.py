@@ -27,6 +27,7 @@ import sympy as sp
 
 from .density import Density
 from .errors import CovarError
+from .parsing import as_expression
 
 #: one colour per monotone piece (colour-blind-safe Okabe–Ito order)
 PIECE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
@@ -75,7 +76,7 @@ def mathtext(latex: str) -> str:
 
 
 def _float(v: Any) -> float:
-    v = sp.sympify(v)
+    v = as_expression(v)
     if v == sp.oo:
         return np.inf
     if v == -sp.oo:
@@ -442,7 +443,7 @@ def interpolated_map(g: sp.Expr, x: sp.Symbol, t: Any) -> sp.Expr:
     >>> interpolated_map(x**2, x, sp.Rational(1, 4))
     x**2/4 + 3*x/4
     """
-    t = sp.sympify(t)
+    t = as_expression(t)
     return sp.expand((1 - t) * x + t * g) if t not in (0, 1) else (x if t == 0 else g)
 
 
@@ -660,7 +661,7 @@ def plot_joint_transform(J: Any, g: Sequence[Any], y: Sequence[Any], *, K: Any =
     if K is None:
         K = transform(J, tuple(g), tuple(y), inverse=inverse, timeout=timeout)
     ys = K.vars
-    g = tuple(sp.sympify(e) for e in g)
+    g = tuple(as_expression(e) for e in g)
     if log_det is None:
         h_abs_det = K.derivation.abs_det
         log_det = -sp.log(h_abs_det.xreplace(dict(zip(ys, g))))

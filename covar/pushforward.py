@@ -8,6 +8,7 @@ import sympy as sp
 from .budget import DEFAULT_BUDGET_SECONDS, time_budget
 from .density import Density
 from .errors import UnsupportedTransform
+from .parsing import as_expression
 
 
 def _as_density(X: Any) -> Any:
@@ -41,7 +42,7 @@ def map_expression(g: Any, var: sp.Symbol, params: Sequence[sp.Symbol] = (),
         g = parse_expr(g, known)
     elif callable(g) and not isinstance(g, sp.Basic):
         g = g(var)
-    g = sp.sympify(g)
+    g = as_expression(g, what="map")
     rename = {s: var for s in g.free_symbols if s.name == var.name and s != var}
     rename.update({s: p for s in g.free_symbols for p in params if s.name == p.name and s != p})
     g = g.xreplace(rename) if rename else g

@@ -49,6 +49,7 @@ import sympy as sp
 from sympy import Abs, Add, Interval, S, exp, log, oo
 
 from .families import Family, get_family
+from .parsing import as_expression
 
 __all__ = ["Recognized", "recognize", "label_of"]
 
@@ -82,7 +83,7 @@ def label_of(family: str | Family, args: Sequence[Any]) -> str:
     """
     name = family.name if isinstance(family, Family) else get_family(family).name
     # full_prec=False: a float parameter reads 0.5, not 0.500000000000000.
-    return f"{name}({', '.join(sp.sstr(sp.sympify(a), full_prec=False) for a in args)})"
+    return f"{name}({', '.join(sp.sstr(as_expression(a), full_prec=False) for a in args)})"
 
 
 # ------------------------------------------------------------------------------------------
@@ -187,7 +188,7 @@ def _features(pdf: sp.Expr, var: sp.Symbol, positive: bool) -> tuple[dict, sp.Sy
 # Step 2: candidate families from the feature pattern
 def _tidy(e: sp.Expr) -> sp.Expr:
     """Cheap local clean-up of a solved parameter (no global simplify)."""
-    e = sp.sympify(e)
+    e = as_expression(e)
     if e.has(log):
         e = sp.expand_log(e, force=True)
     e = sp.powdenest(e)
@@ -202,7 +203,7 @@ def _sqrt(e: sp.Expr) -> sp.Expr:
 
 def _eq(a: Any, b: Any) -> bool:
     """Symbolic equality by cancellation (cheap; False when undecided)."""
-    return sp.cancel(sp.sympify(a) - sp.sympify(b)) == 0
+    return sp.cancel(as_expression(a) - as_expression(b)) == 0
 
 
 def _line_candidates(feats: dict) -> Iterable[tuple[str, tuple]]:
@@ -401,7 +402,7 @@ def _confirm(pdf: sp.Expr, var: sp.Symbol, support: Interval, fam: Family, args:
     try:
         given = sp.lambdify(names, pdf.xreplace(rep), "mpmath")
         theirs = sp.lambdify(names, fam_pdf.xreplace(rep), "mpmath")
-        ends = sp.lambdify(names[1:], [sp.sympify(e).xreplace(rep) for e in
+        ends = sp.lambdify(names[1:], [as_expression(e).xreplace(rep) for e in
                                        (support.inf, support.sup, fam_supp.inf, fam_supp.sup, *args)],
                            "mpmath")
     except Exception:  # an expression lambdify cannot print: not confirmable, so no name
@@ -457,7 +458,7 @@ def recognize(pdf: sp.Expr, var: sp.Symbol, support: sp.Set) -> Recognized | Non
         support = Interval(-oo, oo)
     if not isinstance(support, Interval):  # cheap exit: unions, finite sets, ranges
         return None
-    pdf = sp.sympify(pdf)
+    pdf = as_expression(pdf)
     if not isinstance(pdf, sp.Expr) or pdf.has(sp.Piecewise) or pdf.count_ops() > _MAX_OPS:
         return None
     lo, hi = support.inf, support.sup
@@ -478,7 +479,7 @@ def recognize(pdf: sp.Expr, var: sp.Symbol, support: sp.Set) -> Recognized | Non
             cands = _shifted_candidates(feats, lo)
         for name, args in cands:
             fam = get_family(name)
-            args = tuple(sp.sympify(a) for a in args)
+            args = tuple(as_expression(a) for a in args)
             if _confirm(pdf, var, support, fam, args):
                 return Recognized(fam.name, args, label_of(fam, args))
     except _SYMBOLIC_FAILURES:

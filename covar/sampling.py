@@ -9,6 +9,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import CovarError
+from .parsing import check_parameter_values
 from .verify import to_float
 
 
@@ -69,6 +70,7 @@ def _inverse_cdf(density, size: int, rng: np.random.Generator, values: dict) -> 
 
 def sample(density, size: int, rng: np.random.Generator, **values: float) -> np.ndarray:
     """``size`` draws from ``density`` with parameters given by name."""
+    check_parameter_values(values)
     draw = getattr(density.numeric, "draw", None)
     if draw is not None:  # a marginal: samples of its joint, the kept coordinate
         drawn = draw(size, rng, values)

@@ -23,6 +23,7 @@ from typing import Any
 import sympy as sp
 
 from .errors import CovarError, ParseError
+from .parsing import as_sympy
 
 SCHEMA = "covar.density/1"
 
@@ -50,7 +51,7 @@ class _Writer:
     def expr(self, e: Any) -> str | None:
         if e is None:
             return None
-        e = sp.sympify(e)
+        e = as_sympy(e)
         for s in e.atoms(sp.Symbol):
             if self.symbols.setdefault(s.name, s) != s:
                 raise CovarError(f"cannot write JSON: two different symbols are named {s.name}")
