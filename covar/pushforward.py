@@ -85,14 +85,14 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
     >>> Y.support
     Interval(-oo, oo)
     """
-    X = _as_density(X)
-    if not isinstance(X, Density):
-        from .multivariate import transform_joint
+    with time_budget(timeout):  # reading and validating the input text count too
+        X = _as_density(X)
+        if not isinstance(X, Density):
+            from .multivariate import transform_joint
 
-        return transform_joint(X, g, y, inverse=inverse, timeout=timeout)
-    if inverse is not None:
-        raise UnsupportedTransform("inverse= is for multivariate maps; univariate inverses are solved and checked")
-    with time_budget(timeout):
+            return transform_joint(X, g, y, inverse=inverse, timeout=timeout)
+        if inverse is not None:
+            raise UnsupportedTransform("inverse= is for multivariate maps; univariate inverses are solved and checked")
         expr = map_expression(g, X.var, X.params, assume)
         if isinstance(y, str):
             y = sp.Symbol(y, real=True)
