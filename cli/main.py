@@ -82,6 +82,63 @@ def cli(debug: bool) -> None:
     """
 
 
+def _finite_seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """--timeout: a finite number of seconds (click's FloatRange lets nan through)."""
+    import math
+
+    if not (0.1 <= value < math.inf):
+        raise click.BadParameter(f"{value} is not a finite number of seconds >= 0.1; "
+                                 "give e.g. --timeout 30")
+    return value
+
+
+class Count(click.ParamType):
+    """A whole number within bounds; 1e6 and 200_000 are accepted spellings."""
+
+    name = "integer"
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            text = str(value).strip().replace("_", "")
+            try:
+                number = int(text)
+            except ValueError:
+                try:
+                    as_float = float(text)
+                except ValueError:
+                    self.fail(f"{value!r} is not a whole number", param, ctx)
+                if not as_float.is_integer():
+                    self.fail(f"{value!r} is not a whole number", param, ctx)
+                number = int(as_float)
+        if not (self.low <= number <= self.high):
+            self.fail(f"{value} is not in the range {self.low}..{self.high}", param, ctx)
+        return number
+
+
+def _writable_target(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """-o: the folder must exist and be writable, checked before any derivation starts."""
+    import os
+
+    if value is None:
+        return value
+    folder = os.path.dirname(os.path.abspath(value))
+    if not os.path.isdir(folder):
+        raise click.BadParameter(f"the folder {folder} does not exist; create it or pick another path")
+    if not os.access(folder, os.W_OK):
+        raise click.BadParameter(f"the folder {folder} is not writable; pick another path")
+    if os.path.isdir(value):
+        raise click.BadParameter(f"{value} is a folder; give a file name")
+    return value
+
+
+MAX_SAMPLES = 10_000_000
+
+
 def input_options(fn: Callable) -> Callable:
     """DENSITY and MAP arguments plus the options that qualify them (shared by every command)."""
     for deco in reversed([
@@ -91,8 +148,8 @@ def input_options(fn: Callable) -> Callable:
                      help='Support of a raw pdf, e.g. "[0, oo)" or "(0, 1)". Default: the whole line.'),
         click.option("--assume", "-a", multiple=True, metavar="FACT",
                      help='Assumption on a parameter, e.g. "sigma>0" (repeatable).'),
-        click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-                     help="Time budget of the derivation in seconds."),
+        click.option("--timeout", type=float, default=30.0, show_default=True, callback=_finite_seconds,
+                     help="Time budget in seconds of reading the input and deriving the result."),
     ]):
         fn = deco(fn)
     return fn
@@ -101,20 +158,27 @@ def input_options(fn: Callable) -> Callable:
 def derive(density: str, map: str, support: str | None, assume: tuple[str, ...], timeout: float):
     """(X, Y): the input read from text and the derived law. Input errors are usage errors."""
     import covar
+    from covar.budget import time_budget
 
-    try:
-        X = covar.parse_density(density, support=support, assume=assume)
-    except covar.CovarError as exc:  # an invalid input is the user's to fix: exit status 2
-        raise UsageFailure(f"density {density!r}: {exc}") from exc
-    try:
-        # --assume also reaches symbols that appear only in the map (c>0 in "c*x")
-        return X, covar.transform(X, map, assume=assume, timeout=timeout)
-    except covar.ParseError as exc:  # unreadable map text: a usage error too
-        raise UsageFailure(f"map {map!r}: {exc}") from exc
+    # one budget covers reading and validating the input and the derivation
+    with time_budget(timeout, "reading and deriving"):
+        try:
+            X = covar.parse_density(density, support=support, assume=assume)
+        except covar.DerivationTimeout:
+            raise
+        except covar.CovarError as exc:  # an invalid input is the user's to fix: exit status 2
+            raise UsageFailure(f"density {density!r}: {exc}") from exc
+        try:
+            # --assume also reaches symbols that appear only in the map (c>0 in "c*x")
+            return X, covar.transform(X, map, assume=assume, timeout=timeout)
+        except covar.ParseError as exc:  # unreadable map text: a usage error too
+            raise UsageFailure(f"map {map!r}: {exc}") from exc
 
 
 def parameter_values(pairs: tuple[str, ...], density: Any) -> dict[str, float]:
     """``name=value`` options as floats, checked against the density's free parameters."""
+    import math
+
     values: dict[str, float] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
@@ -124,6 +188,8 @@ def parameter_values(pairs: tuple[str, ...], density: Any) -> dict[str, float]:
             raise UsageFailure(f"--param {pair!r}: write NAME=NUMBER, e.g. -p sigma=2") from None
         if not sep:
             raise UsageFailure(f"--param {pair!r}: write NAME=NUMBER, e.g. -p sigma=2")
+        if not math.isfinite(values[name.strip()]):
+            raise UsageFailure(f"--param {pair!r}: the value must be a finite number")
     needed = [p.name for p in density.params]
     missing = [n for n in needed if n not in values]
     unknown = [n for n in values if n not in needed]
@@ -131,7 +197,48 @@ def parameter_values(pairs: tuple[str, ...], density: Any) -> dict[str, float]:
         parts = [f"give a value to {', '.join(missing)} (e.g. -p {missing[0]}=1)"] if missing else []
         parts += [f"unknown parameter(s) {', '.join(unknown)}"] if unknown else []
         raise UsageFailure("; ".join(parts) + f" — the parameters are: {', '.join(needed) or 'none'}")
+    for symbol in density.params:
+        _check_assumptions(symbol, values[symbol.name])
     return values
+
+
+_FACTS = {"positive": lambda v: v > 0, "negative": lambda v: v < 0, "nonnegative": lambda v: v >= 0,
+          "nonpositive": lambda v: v <= 0, "nonzero": lambda v: v != 0,
+          "integer": lambda v: float(v).is_integer()}
+
+
+def _check_assumptions(symbol: Any, value: float) -> None:
+    """-p values must respect what the parameter's symbol assumes (sigma > 0, n integer)."""
+    for fact, holds in _FACTS.items():
+        if getattr(symbol, f"is_{fact}") and not holds(value):
+            raise UsageFailure(f"--param {symbol.name}={value:g}: {symbol.name} must be {fact}; "
+                               f"give e.g. -p {symbol.name}={'2' if fact != 'negative' else '-2'}")
+
+
+def check_input_values(density_text: str, X: Any, values: dict[str, float]) -> None:
+    """The input with the -p values substituted must still be a density: a family's parameter
+    domain (Binomial p <= 1, Uniform a < b), or a raw pdf validated numerically."""
+    import sympy as sp
+
+    import covar
+    from covar.families import FAMILIES, get_family
+    from covar.parsing import parse_call
+    from covar.validation import validate_density
+
+    exact = {name: sp.nsimplify(v, rational=True) for name, v in values.items()}
+    call = None if " on " in density_text else parse_call(density_text)
+    try:
+        if call is not None and call[0].lower() in {k.lower() for k in FAMILIES}:
+            args = [a.xreplace({s: exact[s.name] for s in a.free_symbols if s.name in exact})
+                    for a in call[1]]
+            get_family(call[0]).check_args(args)
+        else:
+            validate_density(X.subs({p: exact[p.name] for p in X.params if p.name in exact}))
+    except covar.DerivationTimeout:
+        raise
+    except covar.CovarError as exc:
+        shown = ", ".join(f"{k}={v:g}" for k, v in values.items())
+        raise UsageFailure(f"with {shown}: {exc}") from exc
 
 
 param_option = click.option(
@@ -166,7 +273,7 @@ Examples:
 """)
 @input_options
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write to this file instead of standard output.")
+              callback=_writable_target, help="Write to this file instead of standard output.")
 @click.option("--standalone", is_flag=True, help="A complete document that compiles with pdflatex.")
 def latex(density, map, support, assume, timeout, output, standalone) -> None:
     """The derivation of Y = MAP(X) as LaTeX (align environments, cases for the result)."""
@@ -188,9 +295,10 @@ Examples:
 """)
 @input_options
 @param_option
-@click.option("--samples", "-n", type=click.IntRange(min=100), default=100_000, show_default=True,
-              help="Number of samples of g(X).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random generator.")
+@click.option("--samples", "-n", type=Count(100, MAX_SAMPLES), default=100_000, show_default=True,
+              help=f"Number of samples of g(X) (100 to {MAX_SAMPLES:.0e}).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random generator (a whole number >= 0).")
 def check(density, map, support, assume, timeout, params, samples, seed) -> None:
     """Verify the derived density numerically against samples of g(X).
 
@@ -202,8 +310,9 @@ def check(density, map, support, assume, timeout, params, samples, seed) -> None
 
     from .render_text import render_check
 
-    _, Y = derive(density, map, support, assume, timeout)
+    X, Y = derive(density, map, support, assume, timeout)
     values = parameter_values(params, Y)
+    check_input_values(density, X, values)
     report = run_check(Y, samples, seed, progress=lambda msg: click.echo(f"… {msg}", err=True), **values)
     click.echo(render_check(Y, report, seed, values))
     if not report.passed:
@@ -218,16 +327,19 @@ Examples:
 @input_options
 @param_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default="covar.png",
-              show_default=True, help="Image file to write (format from the extension).")
-@click.option("--samples", "-n", type=click.IntRange(min=100), default=50_000, show_default=True,
-              help="Samples of g(X) in the histogram.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random generator.")
+              show_default=True, callback=_writable_target,
+              help="Image file to write (format from the extension).")
+@click.option("--samples", "-n", type=Count(100, MAX_SAMPLES), default=50_000, show_default=True,
+              help=f"Samples of g(X) in the histogram (100 to {MAX_SAMPLES:.0e}).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random generator (a whole number >= 0).")
 def plot(density, map, support, assume, timeout, params, output, samples, seed) -> None:
     """Plot f_X, the map g and f_Y over a histogram of samples of g(X)."""
     from .plotting import plot_transform
 
     X, Y = derive(density, map, support, assume, timeout)
     values = parameter_values(params, Y)
+    check_input_values(density, X, values)
     plot_transform(X, Y, values, output, samples, seed)
     click.echo(f"wrote {output}", err=True)
 

@@ -57,7 +57,7 @@ import numpy as np
 import sympy
 from sympy import Abs, Interval, Range, exp, gamma, log, oo, pi, sqrt
 
-from .errors import ParseError
+from .errors import InvalidDensity, ParseError
 from .parsing import as_expression, as_sympy
 
 
@@ -72,7 +72,40 @@ class _ScipyStats:
 
 _st = _ScipyStats()
 
-__all__ = ["Family", "FAMILIES", "get_family", "from_stats"]
+__all__ = ["Family", "FAMILIES", "get_family", "from_stats", "MAX_SHAPE", "MAX_LOCATION_SCALE"]
+
+#: Largest |value| of a numeric shape or count parameter: these enter gamma functions, exact
+#: factorials, binomials and exponents, whose exact values explode (ChiSquared(7e8) needs the
+#: factorial of 3.5e8). The parser bounds numbers by the same reasoning.
+MAX_SHAPE = 1_000
+#: Largest |value| of a numeric location or scale parameter.
+MAX_LOCATION_SCALE = 10 ** 6
+#: Most points of a DiscreteUniform support.
+MAX_SUPPORT_POINTS = 10_000
+
+# shape and count parameters, per family (bounded by MAX_SHAPE)
+_SHAPES: Mapping[str, frozenset[str]] = MappingProxyType({
+    "Gamma": frozenset({"alpha"}), "ChiSquared": frozenset({"k"}), "Chi": frozenset({"k"}),
+    "StudentT": frozenset({"nu"}), "Weibull": frozenset({"k"}), "Pareto": frozenset({"alpha"}),
+    "Beta": frozenset({"a", "b"}), "InverseGamma": frozenset({"alpha"}),
+    "ExpGamma": frozenset({"alpha"}), "Poisson": frozenset({"lam"}), "Binomial": frozenset({"n"}),
+})
+
+
+def _relations(name: str, args: Sequence[sympy.Expr]) -> list[tuple[Any, str]]:
+    """Conditions between parameters beyond each one's own assumptions: (condition, message)."""
+    if name in ("Uniform", "Arcsin"):
+        a, b = args
+        return [(sympy.Lt(a, b), f"needs a < b, got a = {a}, b = {b}")]
+    if name == "DiscreteUniform":
+        a, b = args
+        return [(sympy.Le(a, b), f"needs a <= b, got a = {a}, b = {b}"),
+                (sympy.Le(b - a, MAX_SUPPORT_POINTS - 1),
+                 f"has at most {MAX_SUPPORT_POINTS} points here, got b - a + 1 = {b - a + 1}")]
+    if name in ("Binomial", "Geometric"):
+        p = args[-1]
+        return [(sympy.Le(p, 1), f"needs a probability p <= 1, got p = {p}")]
+    return []
 
 # Parameter assumption sets, shared read-only (MappingProxyType keeps the catalog immutable).
 _REAL = MappingProxyType({"real": True})
@@ -121,13 +154,43 @@ class Family:
                 f"{self.name} takes {len(self.params)} parameter(s) "
                 f"({', '.join(self.params)}), got {len(args)}"
             )
-        for name, value, facts in zip(self.params, args, self.assumptions):
-            v = as_sympy(value, what=f"parameter {name}")  # a number given outside its domain
-            if v.is_Float and v == int(v):  # sample()/scipy() pass integer parameters as floats
-                v = sympy.Integer(int(v))
-            bad = [k for k, want in facts.items() if getattr(v, f"is_{k}", None) is (not want)]
-            if bad:
-                raise ParseError(f"{self.name}: parameter {name} must be {' and '.join(bad)}, got {v}")
+
+    def check_args(self, args: Sequence[Any]) -> None:
+        """Refuse parameters outside the family's domain or too large to compute with.
+
+        Numbers are checked exactly: a violated assumption (``Normal(0, 0)``: sigma must be
+        positive) or relation (``Uniform(2, 1)``) is an :class:`InvalidDensity`; a value above
+        :data:`MAX_SHAPE` / :data:`MAX_LOCATION_SCALE` is a :class:`ParseError`. Symbolic
+        arguments pass when sympy cannot decide (their assumptions come from the catalog).
+
+        >>> get_family("Normal").check_args((0, 0))
+        Traceback (most recent call last):
+        ...
+        covar.errors.InvalidDensity: Normal(0, 0): sigma must be positive, got 0
+        """
+        self._check_arity(args)
+        values = tuple(as_sympy(a, what=f"parameter {name}") for name, a in zip(self.params, args))
+        call = f"{self.name}({', '.join(sympy.sstr(v) for v in values)})"
+        shapes = _SHAPES.get(self.name, frozenset())
+        for name, value, facts in zip(self.params, values, self.assumptions):
+            if not isinstance(value, sympy.Expr) or value.has(sympy.nan, sympy.zoo):
+                raise InvalidDensity(f"{call}: {name} must be a real number or expression, got {value}")
+            if value.is_number:
+                if value.is_finite is not True or value.is_real is not True:
+                    raise InvalidDensity(f"{call}: {name} must be a finite real number, got {value}")
+                limit = MAX_SHAPE if name in shapes else MAX_LOCATION_SCALE
+                if sympy.Gt(abs(value), limit) is sympy.true:
+                    kind = "a shape or count" if name in shapes else "a location or scale"
+                    raise ParseError(
+                        f"{call}: {name} is {kind} parameter and covar accepts |{name}| <= {limit}; "
+                        "rescale the problem or keep the parameter as a symbol")
+            for fact, wanted in facts.items():
+                got = getattr(value, f"is_{fact}")
+                if got is (not wanted) or (value.is_number and got is not wanted):
+                    raise InvalidDensity(f"{call}: {name} must be {fact}, got {value}")
+        for condition, message in _relations(self.name, values):
+            if condition is sympy.false:
+                raise InvalidDensity(f"{call} {message}")
 
     def pdf(self, var: sympy.Symbol, *args: Any) -> sympy.Expr:
         """Density (pmf when discrete) in ``var``; valid on :meth:`support` only.

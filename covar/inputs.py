@@ -6,7 +6,7 @@ from typing import Iterable
 import sympy as sp
 
 from .density import Density
-from .errors import InvalidDensity, ParseError
+from .errors import CovarError, InvalidDensity, ParseError
 from .ordering import interior_point
 
 
@@ -28,8 +28,8 @@ def _clean_piecewise(pdf: sp.Expr, x: sp.Symbol, support: sp.Set) -> sp.Expr:
         if kinks(pdf, x, support.start, support.end):
             return pdf
         return local_expression(pdf, x, interior_point(support.start, support.end))
-    except Exception:  # undecidable conditions: keep the Piecewise as it is
-        return pdf
+    except (CovarError, TypeError, ValueError, NotImplementedError):
+        return pdf  # undecidable conditions: keep the Piecewise as it is
 
 
 def parse_density(text: str, support: str | sp.Set | None = None,
@@ -70,10 +70,15 @@ def parse_density(text: str, support: str | sp.Set | None = None,
         # Symbols appearing inside compound arguments get the user's assumptions too.
         syms = make_symbols({s.name for a in args for s in a.free_symbols}, user)
         args = tuple(a.xreplace({s: syms[s.name] for s in a.free_symbols if not isinstance(a, sp.Symbol)}) for a in args)
+        family.check_args(args)  # exact domain and size checks: the catalog pdf is then a density
         label = f"{family.name}({', '.join(sp.sstr(a) for a in args)})"
-        return Density(family.pdf(x, *args), x, family.support(*args), discrete=family.discrete, family=label)
+        return Density(family.pdf(x, *args), x, family.support(*args), discrete=family.discrete,
+                       family=label, validate=False)
     names = make_symbols([], user)
     expr = parse_expr(text, {**names, var: x})
+    if not isinstance(expr, sp.Expr):
+        raise ParseError(f"the density must be an expression in {var}, such as 'exp(-{var})', "
+                         f"not a condition ({text!r} reads as {expr})")
     if isinstance(support, str):
         free = {s.name: s for s in expr.free_symbols}
         support = parse_set(support, free)
@@ -93,6 +98,11 @@ def from_stats(rv: sp.Expr, var: str = "x") -> Density:
         raise InvalidDensity(f"{rv!r} is not a univariate sympy.stats random variable") from exc
     x = sp.Symbol(var, real=True)
     label = _stats_label(rv)
+    if label is not None:
+        from .families import from_stats as family_of
+
+        family, args = family_of(rv)
+        family.check_args(args)
     if hasattr(dist, "dict") and not hasattr(dist, "pdf"):
         table = dist.dict
         pdf = sp.Piecewise(*[(p, sp.Eq(x, k)) for k, p in table.items()], (0, True))

@@ -54,6 +54,8 @@ MAX_GROWTH_ARG = 1_000   # |numeric argument| of exp, gamma, factorial, ...: the
 MAX_SET_PARTS = 100      # pieces of a union, arguments of Union(...)
 MAX_SET_ELEMENTS = 1_000  # elements of {a, b, ...}
 MAX_SET_DEPTH = 20       # nesting of set constructs: "(([0, 1]))", "Union(Union(...))"
+MAX_MINMAX_ARGS = 20     # arguments of Max/Min: sympy compares them pairwise (worse than n**2)
+MAX_ASSUMPTIONS = 100    # statements in one call of parse_assumptions
 
 _BIG = sympy.Integer(10) ** MAX_DIGITS
 
@@ -470,6 +472,9 @@ class _Builder:
             raise ParseError(f"unknown function '{name}'; known functions: {known}")
         impl, fewest, most = _FUNCTIONS[name]
         _check_arity(name, len(args), fewest, most)
+        if impl in (sympy.Max, sympy.Min) and len(args) > MAX_MINMAX_ARGS:
+            raise ParseError(f"{name} takes at most {MAX_MINMAX_ARGS} arguments (got {len(args)}); "
+                             f"nest calls such as {name}({name}(a, b), c) for more")
         for arg in args:
             _need_expr(arg, f"{name}()")
             if name in _GROWTH and arg.is_number and _exceeds(arg, MAX_GROWTH_ARG):
@@ -686,8 +691,10 @@ def _split_top(text: str, separators: str) -> list[str]:
     return parts
 
 
-def _read_assumption(item: str) -> tuple[str, sympy.Set, bool]:
-    """One statement -> (name, region of the real line it allows, whether it says integer)."""
+def _read_assumption(item: str) -> tuple[str, sympy.Set, bool, frozenset]:
+    """One statement -> (name, interval region of the real line it allows, whether it says
+    integer, points it excludes). Excluded points ("c != 0") are kept apart from the region:
+    sympy's set algebra on many complements grows much faster than the number of statements."""
     words = item.replace("-", "").split() if re.fullmatch(r"[^\W\d]\w*(\s+[A-Za-z-]+)+", item) \
         else None
     if words:  # "n positive integer", "c is real"
@@ -703,7 +710,8 @@ def _read_assumption(item: str) -> tuple[str, sympy.Set, bool]:
             else:
                 known = ", ".join([*_PROPERTIES, "integer"])
                 raise ParseError(f"unknown property '{word}' in '{_short(item)}'; known: {known}")
-        return name, region, integer
+        excluded = frozenset({S.Zero}) if region == _PROPERTIES["nonzero"] else frozenset()
+        return name, (S.Reals if excluded else region), integer, excluded
     condition = parse_expr(item)
     if isinstance(condition, BooleanAtom):  # sympy already decided it: "x > -oo", "pi < 0"
         verdict = "says nothing" if condition else "is false"
@@ -712,7 +720,7 @@ def _read_assumption(item: str) -> tuple[str, sympy.Set, bool]:
     if not all(isinstance(rel, Relational) for rel in relations):
         raise ParseError(f"cannot read assumption '{_short(item)}'; "
                          "write e.g. 'sigma > 0', '0 < p < 1', 'n positive integer'")
-    names, region = set(), S.Reals
+    names, region, excluded = set(), S.Reals, set()
     for rel in relations:
         kind, lhs, rhs = type(rel), rel.lhs, rel.rhs
         if isinstance(rhs, sympy.Symbol) and lhs.is_number:
@@ -724,16 +732,20 @@ def _read_assumption(item: str) -> tuple[str, sympy.Set, bool]:
         if kind is sympy.Equality:
             raise ParseError(f"'{_short(item)}' fixes the value of {lhs}; substitute it instead")
         names.add(lhs.name)
+        if kind is sympy.Unequality:
+            if rhs in (S.Infinity, S.NegativeInfinity):
+                raise ParseError(f"assumption '{_short(item)}' says nothing; write e.g. 'c != 0'")
+            excluded.add(rhs)
+            continue
         region = sympy.Intersection(region, {
             sympy.StrictGreaterThan: sympy.Interval.open(rhs, S.Infinity),
             sympy.GreaterThan: sympy.Interval(rhs, S.Infinity),
             sympy.StrictLessThan: sympy.Interval.open(S.NegativeInfinity, rhs),
             sympy.LessThan: sympy.Interval(S.NegativeInfinity, rhs),
-            sympy.Unequality: sympy.Complement(S.Reals, sympy.FiniteSet(rhs)),
         }[kind])
     if len(names) != 1:
         raise ParseError(f"assumption '{_short(item)}' must be about exactly one name")
-    return names.pop(), region, False
+    return names.pop(), region, False, frozenset(excluded)
 
 
 def _facts(region: sympy.Set, integer: bool) -> dict[str, bool]:
@@ -773,24 +785,49 @@ def parse_assumptions(texts: Iterable[str] | str) -> dict[str, dict[str, bool]]:
     covar.errors.ParseError: conflicting assumptions on 'c': 'c > 0', 'c < 0'
     """
     regions: dict[str, sympy.Set] = {}
+    excluded: dict[str, set] = {}
     integers: set[str] = set()
     said: dict[str, list[str]] = {}
+    count = 0
     for text in [texts] if isinstance(texts, str) else list(texts):
         for item in _split_top(_check_length(text), ",;"):
             item = " ".join(item.split())
             if not item:
                 continue
-            name, region, integer = _read_assumption(item)
+            count += 1
+            if count > MAX_ASSUMPTIONS:
+                raise ParseError(f"too many assumptions (more than {MAX_ASSUMPTIONS} statements)")
+            name, region, integer, points = _read_assumption(item)
             said.setdefault(name, []).append(item)
             regions[name] = sympy.Intersection(regions.get(name, S.Reals), region)
+            excluded.setdefault(name, set()).update(points)
             integers |= {name} if integer else set()
-            empty = regions[name] is S.EmptySet or (
-                name in integers
-                and sympy.Intersection(regions[name], S.Integers) is S.EmptySet)
-            if empty:
+            if _is_empty(regions[name], excluded[name], name in integers):
                 statements = ", ".join(f"'{s}'" for s in said[name])
                 raise ParseError(f"conflicting assumptions on '{name}': {statements}")
-    return {name: _facts(region, name in integers) for name, region in regions.items()}
+    return {name: _facts(_without(region, excluded[name]), name in integers)
+            for name, region in regions.items()}
+
+
+def _without(region: sympy.Set, points: set) -> sympy.Set:
+    """``region`` minus the excluded points that can change its sign facts (0 and its ends)."""
+    relevant = [p for p in points if p == 0 or p in (region.inf, region.sup)]
+    return sympy.Complement(region, sympy.FiniteSet(*relevant)) if relevant else region
+
+
+def _is_empty(region: sympy.Set, points: set, integer: bool) -> bool:
+    """True if no real (integer, when asked) value lies in ``region`` outside ``points``."""
+    if region is S.EmptySet:
+        return True
+    if integer:
+        region = sympy.Intersection(region, S.Integers)
+        if region is S.EmptySet:
+            return True
+    if isinstance(region, sympy.FiniteSet):
+        return all(p in points for p in region)
+    if isinstance(region, sympy.Range) and region.size.is_finite and region.size <= len(points):
+        return all(p in points for p in region)
+    return False
 
 
 _SYMBOL_KEYS = frozenset({"positive", "negative", "nonnegative", "nonpositive", "nonzero",
@@ -888,6 +925,16 @@ def _interval(left: str, right: str, left_open: bool, right_open: bool,
     return result
 
 
+def _combine(name: str, sets: list[sympy.Set], shown: str) -> sympy.Set:
+    """Union or Intersection of parsed sets; sympy raises TypeError when it cannot decide
+    where a symbolic end lies relative to another set's points."""
+    try:
+        return sympy.Union(*sets) if name == "Union" else sympy.Intersection(*sets)
+    except (TypeError, ValueError) as exc:
+        raise ParseError(f"cannot form the {name.lower()} {_short(shown)}: {_first_line(exc)}; "
+                         "use numeric ends, or declare the symbols' signs") from None
+
+
 def _set(text: str, symbols: Mapping[str, Any] | None, depth: int) -> sympy.Set:
     if depth > MAX_SET_DEPTH:
         raise ParseError(f"set nested too deeply (more than {MAX_SET_DEPTH} levels)")
@@ -898,7 +945,7 @@ def _set(text: str, symbols: Mapping[str, Any] | None, depth: int) -> sympy.Set:
     if len(parts) > MAX_SET_PARTS:
         raise ParseError(f"too many sets in a union (more than {MAX_SET_PARTS})")
     if len(parts) > 1:
-        return sympy.Union(*(_set(part, symbols, depth + 1) for part in parts))
+        return _combine("Union", [_set(part, symbols, depth + 1) for part in parts], text)
     if text in _NAMED_SETS:
         return _NAMED_SETS[text]
     if text[0] == "{" and text[-1] == "}" and _closes_at_end(text):
@@ -917,8 +964,7 @@ def _set(text: str, symbols: Mapping[str, Any] | None, depth: int) -> sympy.Set:
             args = _split_top(inner, ",")
             if len(args) > MAX_SET_PARTS:
                 raise ParseError(f"too many sets in {name} (more than {MAX_SET_PARTS})")
-            sets = [_set(arg, symbols, depth + 1) for arg in args]
-            return sympy.Union(*sets) if name == "Union" else sympy.Intersection(*sets)
+            return _combine(name, [_set(arg, symbols, depth + 1) for arg in args], text)
         if name == "FiniteSet":
             return sympy.FiniteSet(*_set_elements(inner, symbols))
         args = _split_top(inner, ",")

@@ -86,17 +86,16 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
     >>> Y.support
     Interval(-oo, oo)
     """
-    X = _as_density(X)
-    if not isinstance(X, Density):
-        from .multivariate import transform_joint
+    with time_budget(timeout):  # reading and validating the input text count too
+        X = _as_density(X)
+        if not isinstance(X, Density):
+            from .multivariate import transform_joint
 
-        from .verify import verify
+            from .verify import verify
 
-        with time_budget(timeout, "multivariate transform"):
             return verify(transform_joint(X, g, y, inverse=inverse, timeout=timeout), "joint law of g(X)")
-    if inverse is not None:
-        raise UnsupportedTransform("inverse= is for multivariate maps; univariate inverses are solved and checked")
-    with time_budget(timeout):
+        if inverse is not None:
+            raise UnsupportedTransform("inverse= is for multivariate maps; univariate inverses are solved and checked")
         expr = map_expression(g, X.var, X.params, assume)
         if isinstance(y, str):
             y = sp.Symbol(y, real=True)

@@ -27,6 +27,7 @@ from .parsing import as_sympy
 
 SCHEMA = "covar.density/1"
 
+_MAX_RANGE_POINTS = 10 ** 6  # a finite discrete support read from JSON has at most this many points
 _ASSUMPTION_KEYS = ("integer", "positive", "negative", "nonnegative", "nonpositive", "nonzero", "real", "finite")
 
 
@@ -183,14 +184,50 @@ def from_dict(data: dict) -> Any:
     """The Density (with its Derivation) described by a ``covar.density/1`` dict."""
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ParseError(f"not a covar JSON document (expected \"schema\": \"{SCHEMA}\")")
-    symbols = {name: sp.Symbol(name, **{k: bool(v) for k, v in facts.items()})
-               for name, facts in data.get("symbols", {}).items()}
+    symbols = _read_symbols(data.get("symbols", {}))
     try:
-        return _read_density(data, _Reader(symbols))
-    except (KeyError, TypeError, ValueError) as exc:
+        density = _read_density(data, _Reader(symbols))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         if isinstance(exc, CovarError):
             raise
         raise ParseError(f"malformed covar JSON: {type(exc).__name__}: {exc}") from None
+    _check_read(density)
+    return density
+
+
+def _read_symbols(table: Any) -> dict[str, sp.Symbol]:
+    """The ``symbols`` table: names (checked like user names) to known assumption flags."""
+    from .parsing import make_symbols
+
+    if not isinstance(table, dict):
+        raise ParseError(f"malformed covar JSON: \"symbols\" must be an object of "
+                         f"NAME: {{ASSUMPTION: bool}}, got {type(table).__name__}")
+    for name, facts in table.items():
+        if not isinstance(facts, dict) or not all(isinstance(v, bool) for v in facts.values()):
+            raise ParseError(f"malformed covar JSON: the assumptions of {name!r} must be an "
+                             "object of ASSUMPTION: true/false")
+        unknown = set(facts) - set(_ASSUMPTION_KEYS) - {"zero", "rational", "even", "odd"}
+        if unknown:
+            raise ParseError(f"malformed covar JSON: unknown assumption {sorted(unknown)[0]!r} "
+                             f"for {name!r}; known: {', '.join(_ASSUMPTION_KEYS)}")
+    # make_symbols checks every name and refuses non-real or conflicting assumptions
+    return make_symbols(list(table), {n: {k: v for k, v in f.items() if v} for n, f in table.items()})
+
+
+def _check_read(density: Any) -> None:
+    """A document read back is checked like any input: bounded discrete supports, and a
+    concrete pdf (and the derivation's input) must be a probability density."""
+    from .validation import validate_density
+
+    for d in (density, getattr(density.derivation, "input", None)):
+        if d is None:
+            continue
+        support = d.support
+        if isinstance(support, sp.Range) and support.size.is_finite is True \
+                and support.size > _MAX_RANGE_POINTS:
+            raise ParseError(f"the support {support} has more than {_MAX_RANGE_POINTS} points; "
+                             "covar reads discrete supports up to that size (or infinite ones)")
+        validate_density(d)
 
 
 def from_json(text: str) -> Any:
@@ -202,8 +239,12 @@ def from_json(text: str) -> Any:
     >>> Z.pdf == Y.pdf, Z.support == Y.support, len(Z.derivation.pieces)
     (True, True, 1)
     """
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise ParseError(f"from_json reads JSON text, got {type(text).__name__}")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise ParseError("not a covar JSON document: nested too deeply") from None
     return from_dict(data)

@@ -1,0 +1,175 @@
+"""The time budget holds in every thread, nests, and leaves nothing behind when it exits."""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sympy as sp
+
+import covar
+from covar.budget import time_budget
+
+x = sp.Symbol("x", real=True)
+# about 9 s of sympy work without a budget (solving a quartic over a quadratic)
+SLOW_MAP = (x**4 + x**3 + x) / (1 + x**2)
+
+
+def _spin() -> None:
+    while True:
+        sp.factorint(2**200 + 1)
+
+
+def _timed_spin(seconds: float, what: str = "spin") -> tuple[float, str]:
+    start = time.monotonic()
+    with pytest.raises(covar.DerivationTimeout) as info:
+        with time_budget(seconds, what):
+            _spin()
+    return time.monotonic() - start, str(info.value)
+
+
+def _swallowing_spin() -> None:
+    # code that catches everything it can, as parts of sympy do
+    while True:
+        try:
+            sp.factorint(2**200 + 1)
+        except Exception:  # noqa: BLE001 - the point of the test
+            pass
+
+
+def test_budget_in_the_main_thread():
+    assert threading.current_thread() is threading.main_thread()
+    elapsed, message = _timed_spin(0.3, "main work")
+    assert elapsed < 3
+    assert "main work ran past its time budget of 0.3 s" in message
+
+
+def test_budget_in_worker_threads():
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(_timed_spin, [0.3, 0.6, 0.9]))
+    for seconds, (elapsed, message) in zip([0.3, 0.6, 0.9], results):
+        assert seconds <= elapsed + 0.05 and elapsed < seconds + 3
+        assert f"time budget of {seconds:g} s" in message
+
+
+def test_budget_is_not_swallowed_by_except_exception():
+    def run() -> float:
+        start = time.monotonic()
+        with pytest.raises(covar.DerivationTimeout):
+            with time_budget(0.3):
+                _swallowing_spin()
+        return time.monotonic() - start
+
+    assert run() < 3
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(run).result() < 3
+
+
+def test_transform_in_a_worker_thread_honours_its_timeout():
+    def derive() -> tuple[float, BaseException | None]:
+        start = time.monotonic()
+        try:
+            covar.transform("Normal(0, 1)", SLOW_MAP, timeout=1)
+        except covar.CovarError as exc:
+            return time.monotonic() - start, exc
+        return time.monotonic() - start, None
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        elapsed, error = pool.submit(derive).result(timeout=60)
+    assert isinstance(error, covar.DerivationTimeout), error
+    assert elapsed < 5
+
+
+def test_nested_budgets_keep_the_tighter_deadline():
+    start = time.monotonic()
+    with pytest.raises(covar.DerivationTimeout, match="outer ran past its time budget of 0.4 s"):
+        with time_budget(0.4, "outer"):
+            with time_budget(30, "inner"):
+                _spin()
+    assert time.monotonic() - start < 3
+
+    start = time.monotonic()
+    with pytest.raises(covar.DerivationTimeout, match="inner ran past"):
+        with time_budget(30, "outer"):
+            with time_budget(0.3, "inner"):
+                _spin()
+    assert time.monotonic() - start < 3
+
+
+def test_an_outer_budget_fires_again_after_an_inner_handler_swallows_it():
+    start = time.monotonic()
+    caught = []
+    with pytest.raises(covar.DerivationTimeout, match="outer"):
+        with time_budget(0.4, "outer"):
+            try:
+                with time_budget(30, "inner"):
+                    _spin()
+            except covar.DerivationTimeout as exc:  # e.g. an optional simplification gives up
+                caught.append(exc)
+            _spin()
+    assert caught and time.monotonic() - start < 3
+
+
+def test_nothing_fires_after_the_budget_exits():
+    for _ in range(5):
+        with time_budget(0.05):
+            pass
+    with pytest.raises(covar.DerivationTimeout):
+        with time_budget(0.2):
+            time.sleep(0.6)  # expires inside a C call; the timeout is raised when it returns
+    # a pending or repeated injection would fire within the next bytecodes
+    deadline = time.monotonic() + 0.8
+    while time.monotonic() < deadline:
+        sum(range(100))
+
+
+def test_nothing_fires_after_exit_in_a_worker_thread():
+    def work() -> str:
+        try:
+            with time_budget(0.2):
+                time.sleep(0.6)
+        except covar.DerivationTimeout:
+            pass
+        deadline = time.monotonic() + 0.8
+        while time.monotonic() < deadline:
+            sum(range(100))
+        return "done"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert [f.result() for f in [pool.submit(work), pool.submit(work)]] == ["done", "done"]
+
+
+def test_budget_exits_cleanly_when_the_body_raises():
+    with pytest.raises(KeyError):
+        with time_budget(5):
+            raise KeyError("mine")
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        pass
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0, 0.0, "2", True])
+def test_a_bad_timeout_is_a_clear_error(bad):
+    with pytest.raises(covar.CovarError, match="timeout"):
+        with time_budget(bad):
+            pass
+
+
+def test_transform_rejects_a_nan_timeout():
+    with pytest.raises(covar.CovarError, match="timeout"):
+        covar.transform("Normal(0, 1)", "2*x", timeout=float("nan"))
+
+
+def test_no_timeout_means_no_limit():
+    with time_budget(None):
+        time.sleep(0.05)
+
+
+def test_parsing_runs_under_the_budget():
+    # thousands of "a != k" statements; the transform's budget covers reading them
+    start = time.monotonic()
+    with pytest.raises(covar.CovarError):
+        covar.transform("Normal(0, 1)", "a*x", assume=", ".join(f"a != {k}" for k in range(3000)),
+                        timeout=1)
+    assert time.monotonic() - start < 5
