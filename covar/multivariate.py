@@ -184,8 +184,8 @@ def simplify_condition(cond: sp.Basic) -> sp.Basic:
         # keep sympy's form only when it stays a plain conjunction of inequalities
         if all(isinstance(c, sp.core.relational.Relational) for c in _flatten_and(simpler)):
             return simpler
-    except (DerivationTimeout, Exception):
-        pass
+    except (DerivationTimeout, TypeError, NotImplementedError, RecursionError):
+        pass  # sympy's logic simplifier gave up or ran out of time: keep the plain conjunction
     return out
 
 
@@ -277,15 +277,56 @@ def _real_solutions(sols: list) -> list[sp.Expr]:
     return [s for s in sols if not s.has(sp.I)]
 
 
+def _unwrap_piecewise(sols: list) -> list[sp.Expr]:
+    """Real candidate solutions with sympy's Piecewise((s, cond), (nan, True)) wrappers removed.
+
+    The wrapper's condition (and the sign assumed while splitting |v|) only says where s is a
+    solution; transform_joint derives each branch's condition itself and checks it numerically.
+    """
+    out = []
+    for s in sols:
+        s = sp.piecewise_fold(s)
+        if isinstance(s, sp.Piecewise):
+            out += [e for e, _ in s.args if not e.has(sp.nan)]
+        else:
+            out.append(s)
+    return _real_solutions(out)
+
+
+def _real_odd_roots(s: sp.Expr) -> list[sp.Expr]:
+    """s and its variants with the real odd roots of negative bases.
+
+    solve writes the real root of v**3 = y as y**(1/3), which is the principal (complex) root
+    when y < 0. Each such power b**(p/q) with q odd and b of unknown sign gives two candidates:
+    b**(p/q) (real where b >= 0) and +-(-b)**(p/q) (the real root where b < 0); the domain
+    conditions and the numerical check of the branches decide which apply.
+    """
+    roots = sorted((n for n in s.atoms(sp.Pow) if n.exp.is_Rational and not n.exp.is_integer
+                    and n.exp.q % 2 == 1 and n.base.is_nonnegative is not True), key=sp.default_sort_key)
+    if not roots or len(roots) > 2:
+        return [s]
+    out = [s]
+    for r in roots:
+        flipped = (-1 if r.exp.p % 2 else 1) * sp.Pow(-r.base, r.exp)
+        out += [e.xreplace({r: flipped}) for e in out]
+    return out
+
+
 def _solve_univariate(eq: sp.Expr, v: sp.Symbol) -> list[sp.Expr]:
-    """Real solutions of eq = 0 for v; |v| is split on the sign of v, which solve cannot do."""
+    """Real solutions of eq = 0 for v; |v| is split on the sign of v, which solve cannot do.
+
+    Candidates may repeat or hold only on part of the y-space; duplicates are dropped here and
+    the branches are checked numerically before use.
+    """
     if eq.has(sp.Abs):
         out: list[sp.Expr] = []
         for sign in (1, -1):
             d = sp.Dummy("d", positive=True)
             out += [sign * s for s in sp.solve(eq.xreplace({v: sign * d}), d)]
-        return _real_solutions(out)
-    return _real_solutions(sp.solve(eq, v))
+    else:
+        out = sp.solve(eq, v)
+    out = [e for s in _unwrap_piecewise(out) for e in _real_odd_roots(s)]
+    return list(dict.fromkeys(out))
 
 
 def _triangular(eqs: list[sp.Expr], unknowns: list[sp.Symbol]) -> list[dict]:
@@ -299,11 +340,12 @@ def _triangular(eqs: list[sp.Expr], unknowns: list[sp.Symbol]) -> list[dict]:
             v = free.pop()
             rest = eqs[:i] + eqs[i + 1:]
             others = [u for u in unknowns if u != v]
-            results = []
+            results: dict[tuple, dict] = {}
             for s in _solve_univariate(e, v):
                 for tail in _triangular([r.subs(v, s) for r in rest], others):
-                    results.append({**tail, v: s})
-            return results
+                    sol = {**tail, v: s}
+                    results.setdefault(tuple(sol[u] for u in unknowns), sol)
+            return list(results.values())
         if not free and e.is_number and e != 0:
             return []
     try:
@@ -374,7 +416,7 @@ def _candidate_inverses(g: list[sp.Expr], xs: list[sp.Symbol], ys: list[sp.Symbo
     def solve(equations: list[sp.Expr], unknowns: list[sp.Symbol]) -> list[dict]:
         try:
             return _triangular(equations, unknowns)
-        except (NotImplementedError, ValueError, TypeError, AttributeError, RecursionError):
+        except (NotImplementedError, ValueError, TypeError, RecursionError):
             return []
 
     sols = solve(eqs, list(xs))
@@ -413,7 +455,7 @@ def _support_points(J: JointDensity, vals: dict, rng: np.random.Generator, n: in
     if J.sampler is not None:
         try:
             return np.asarray(J.sampler(n, rng, {p.name: v for p, v in vals.items()}), dtype=float)
-        except Exception:  # a sampler that cannot take these parameter values: fall back
+        except (ValueError, KeyError):  # a sampler that cannot take these parameter values
             pass
     d = J.dim
     props = np.concatenate([
@@ -500,8 +542,6 @@ def _null_overlap(a: sp.Basic, b: sp.Basic, ys: Sequence[sp.Symbol]) -> bool:
     as atan2(y2, y1)) must leave q a null set: then so is the whole intersection.
     """
     both = _flatten_and(a) + _flatten_and(b)
-    if simplify_condition(sp.And(*both)) is sp.false:
-        return True
     by_quantity: dict[sp.Basic, list[sp.Basic]] = {}
     for c in both:
         q = _single_quantity(c, ys)
