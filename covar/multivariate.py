@@ -293,15 +293,16 @@ def _unwrap_piecewise(sols: list) -> list[sp.Expr]:
     return _real_solutions(out)
 
 
-def _real_odd_roots(s: sp.Expr) -> list[sp.Expr]:
+def _real_odd_roots(s: sp.Expr, fixed: set = frozenset()) -> list[sp.Expr]:
     """s and its variants with the real odd roots of negative bases.
 
     solve writes the real root of v**3 = y as y**(1/3), which is the principal (complex) root
     when y < 0. Each such power b**(p/q) with q odd and b of unknown sign gives two candidates:
     b**(p/q) (real where b >= 0) and +-(-b)**(p/q) (the real root where b < 0); the domain
-    conditions and the numerical check of the branches decide which apply.
+    conditions and the numerical check of the branches decide which apply. Roots in ``fixed``
+    (already chosen by an earlier equation of the system) are kept as they are.
     """
-    roots = sorted((n for n in s.atoms(sp.Pow) if n.exp.is_Rational and not n.exp.is_integer
+    roots = sorted((n for n in s.atoms(sp.Pow) - set(fixed) if n.exp.is_Rational and not n.exp.is_integer
                     and n.exp.q % 2 == 1 and n.base.is_nonnegative is not True), key=sp.default_sort_key)
     if not roots or len(roots) > 2:
         return [s]
@@ -312,20 +313,39 @@ def _real_odd_roots(s: sp.Expr) -> list[sp.Expr]:
     return out
 
 
+def _peel_odd_power(eq: sp.Expr, v: sp.Symbol) -> sp.Expr:
+    """c*b**n + r = 0 (n odd, only b depends on v) as b - (-r/c)**(1/n) = 0.
+
+    solve expands b**n and answers with Cardano's formula; the real root of the other side is
+    the one real solution (its variants for negative -r/c come from _real_odd_roots).
+    """
+    rest, dep = eq.as_independent(v, as_Add=True)
+    coeff, power = dep.as_independent(v, as_Add=False)
+    if (isinstance(power, sp.Pow) and power.exp.is_Integer and power.exp > 1 and power.exp % 2 == 1
+            and coeff != 0):
+        return power.base - sp.Pow(-rest / coeff, sp.Rational(1, int(power.exp)))
+    return eq
+
+
 def _solve_univariate(eq: sp.Expr, v: sp.Symbol) -> list[sp.Expr]:
-    """Real solutions of eq = 0 for v; |v| is split on the sign of v, which solve cannot do.
+    """Real solutions of eq = 0 for v; each |a| is split into the cases a and -a, which solve
+    cannot do for arguments of unknown sign.
 
     Candidates may repeat or hold only on part of the y-space; duplicates are dropped here and
     the branches are checked numerically before use.
     """
-    if eq.has(sp.Abs):
-        out: list[sp.Expr] = []
-        for sign in (1, -1):
-            d = sp.Dummy("d", positive=True)
-            out += [sign * s for s in sp.solve(eq.xreplace({v: sign * d}), d)]
-    else:
-        out = sp.solve(eq, v)
-    out = [e for s in _unwrap_piecewise(out) for e in _real_odd_roots(s)]
+    fixed = eq.atoms(sp.Pow)
+    eq = _peel_odd_power(eq, v)
+    absolutes = sorted((a for a in eq.atoms(sp.Abs) if a.has(v)), key=sp.default_sort_key)
+    if len(absolutes) > 2:
+        return []
+    out: list[sp.Expr] = []
+    cases = [eq]
+    for a in absolutes:  # |a| = a or -a: each case solved, the branches checked numerically later
+        cases = [c.xreplace({a: sign * a.args[0]}) for c in cases for sign in (1, -1)]
+    for case in cases:
+        out += sp.solve(case, v)
+    out = [e for s in _unwrap_piecewise(out) for e in _real_odd_roots(s, fixed)]
     return list(dict.fromkeys(out))
 
 
@@ -348,6 +368,20 @@ def _triangular(eqs: list[sp.Expr], unknowns: list[sp.Symbol]) -> list[dict]:
             return list(results.values())
         if not free and e.is_number and e != 0:
             return []
+    for i, e in enumerate(eqs):  # an equation linear in some unknown: eliminate it
+        for v in sorted(e.free_symbols & set(unknowns), key=lambda u: u.name):
+            coeff = e.diff(v)
+            if coeff.free_symbols & set(unknowns) or coeff == 0:
+                continue
+            s = sp.expand(v - e / coeff)
+            if v in s.free_symbols:
+                continue
+            rest = eqs[:i] + eqs[i + 1:]
+            results = {}
+            for tail in _triangular([r.subs(v, s) for r in rest], [u for u in unknowns if u != v]):
+                sol = {**tail, v: s.xreplace(tail)}
+                results.setdefault(tuple(sol[u] for u in unknowns), sol)
+            return list(results.values())
     try:
         # sympy's system solver can recurse or run for minutes on transcendental systems
         # transcendental systems rarely solve and can take minutes: give them little time
