@@ -307,10 +307,10 @@ def _quad_value(pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, vals: dict, x: 
             # largest value on a probe grid, so each piece starts at the bump.
             probe = np.concatenate([np.linspace(-60, 60, 2401) + x, np.linspace(-60, 60, 2401)])
             probe = probe[(probe > lo_v) & (probe < hi_v)]
-            vals = np.abs(np.broadcast_to(np.asarray(f(probe), dtype=float), probe.shape)) if len(probe) else []
+            heights = np.abs(np.broadcast_to(np.asarray(f(probe), dtype=float), probe.shape)) if len(probe) else []
             cuts = [lo_v, hi_v]
-            if len(probe) and np.any(np.isfinite(vals)):
-                peak = probe[int(np.nanargmax(vals))]
+            if len(probe) and np.any(np.isfinite(heights)):
+                peak = probe[int(np.nanargmax(heights))]
                 cuts = [lo_v, *[c for c in (peak - 3, peak, peak + 3) if lo_v < c < hi_v], hi_v]
             for a, b in zip(cuts[:-1], cuts[1:]):
                 total += sci.quad(g, a, b, limit=200, epsabs=1e-12, epsrel=1e-10)[0]

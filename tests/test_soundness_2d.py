@@ -229,7 +229,7 @@ class Reference:
             roots = X[i * k:(i + 1) * k][good[i * k:(i + 1) * k]]
             distinct: list[np.ndarray] = []
             for r in roots:
-                if not any(np.linalg.norm(r - d) <= 1e-6 * (1 + np.linalg.norm(d)) for d in distinct):
+                if not any(np.linalg.norm(r - d) <= 1e-5 * (1 + np.linalg.norm(d)) for d in distinct):
                     distinct.append(r)
             out.append(np.array(distinct).reshape(-1, 2))
         return out
@@ -247,8 +247,8 @@ class Reference:
                     continue
                 Jm = self.DG(xs)
                 det = np.abs(np.linalg.det(Jm))
-                if not np.all(det > 1e-8):
-                    trusted[i] = False  # a preimage where g is singular: no pointwise value
+                if not np.all(det > 1e-4):
+                    trusted[i] = False  # a preimage where g is (nearly) singular: roots are ill-conditioned
                     continue
                 value[i] = float(np.sum(self.fx(xs) / det))
         return value, trusted
@@ -292,20 +292,26 @@ def chi_square_pvalue(f: Callable, samples: np.ndarray, bins: int = 5) -> float:
 
     Cell probabilities by tensor Gauss-Legendre on a 4x4 split of each cell; a cell where this
     differs from one 48-node rule on the whole cell by more than a fifth of its sampling error
-    (a kink, a jump or an integrable singularity inside) joins the remainder instead.
+    (a kink, a jump inside), or where the pdf peaks above 20 times its cell average (an
+    integrable singularity such as |y|^(-2/3), on which both rules are wrong), joins the
+    remainder instead. Dropping cells only weakens the test; it never makes a wrong pdf pass.
     """
     n = len(samples)
     qs = np.linspace(0.05, 0.95, bins + 1)
     ex, ey = np.quantile(samples[:, 0], qs), np.quantile(samples[:, 1], qs)
     rules = {k: np.polynomial.legendre.leggauss(k) for k in (32, 48)}
 
+    peak = [0.0]
+
     def gauss(a, b, c, d, k):
         nodes, w = rules[k]
         U, V = np.meshgrid((b - a) / 2 * nodes + (b + a) / 2, (d - c) / 2 * nodes + (d + c) / 2, indexing="ij")
         vals = f(U.ravel(), V.ravel()).reshape(U.shape)
+        peak[0] = max(peak[0], float(np.nanmax(np.abs(vals))))
         return complex(np.sum(np.outer(w, w) * vals) * (b - a) * (d - c) / 4)
 
     def split(a, b, c, d, m=4):
+        peak[0] = 0.0
         xs, ys = np.linspace(a, b, m + 1), np.linspace(c, d, m + 1)
         return sum(gauss(xs[i], xs[i + 1], ys[j], ys[j + 1], 32) for i in range(m) for j in range(m))
 
@@ -318,6 +324,8 @@ def chi_square_pvalue(f: Callable, samples: np.ndarray, bins: int = 5) -> float:
                 return 0.0  # a complex or non-finite pdf inside the image
             if not (abs(p_hi - p_lo) * n <= 0.2 * np.sqrt(max(p_hi.real, 1e-12) * n)):
                 continue
+            if not (peak[0] * (ex[i + 1] - ex[i]) * (ey[j + 1] - ey[j]) <= 20 * p_hi.real):
+                continue  # a steep peak or an integrable singularity: quadrature is not to be trusted
             inside = ((samples[:, 0] >= ex[i]) & (samples[:, 0] < ex[i + 1])
                       & (samples[:, 1] >= ey[j]) & (samples[:, 1] < ey[j + 1]))
             probs.append(p_hi.real)
@@ -411,3 +419,68 @@ def test_random_2d_maps_are_correct_or_declined(chunk):
     wrong = [o for o in outcomes if o.verdict == "wrong"]
     assert not wrong, "\n".join(f"{o.case}: {o.detail}" for o in wrong)
     assert counts["correct"] >= len(cases) // 2, counts  # the test must exercise real results
+
+
+# ------------------------------------------------------------------------------------------
+# the issue's examples: 2-to-1 and 4-to-1 maps of two standard normals, checked on K.pdf itself
+
+
+u, v = sp.symbols("u v", real=True)
+STD = (Law("Normal(0, 1)", lambda n: st.Normal(n, 0, 1), stats.norm(), False),) * 2
+NORMAL2 = covar.JointDensity(sp.exp(-(x1**2 + x2**2) / 2) / (2 * sp.pi), (x1, x2), True)
+FOLDS = {  # map, integration limits for the mass (u range, v range as functions of u), multiplicity
+    "x1**2": ((x1**2, x2), (0, 80), lambda a: (-12, 12), 2),
+    "Abs(x1)": ((sp.Abs(x1), x2), (0, 12), lambda a: (-12, 12), 2),
+    "x1**2+x2**2": ((x1**2 + x2**2, x2), (0, 80), lambda a: (-np.sqrt(a), np.sqrt(a)), 2),
+    "(x1**2, x2**2)": ((x1**2, x2**2), (0, 80), lambda a: (0, 80), 4),
+    "(Abs(x1), Abs(x2))": ((sp.Abs(x1), sp.Abs(x2)), (0, 12), lambda a: (0, 12), 4),
+    "(x1**2, x1+x2)": ((x1**2, x1 + x2), (0, 80), lambda a: (-14, 14), 2),
+}
+
+
+@pytest.mark.parametrize("name", list(FOLDS))
+def test_folding_maps_symbolic_pdf(name):
+    g, (a, b), vlim, branches = FOLDS[name]
+    K = covar.transform(NORMAL2, g, (u, v))
+    assert len(K.derivation.pieces) == branches and K.derivation.pdf == K.pdf
+    f = sp.lambdify((u, v), K.pdf, "numpy")
+    # total mass of the symbolic pdf by adaptive cubature (integrable singularities at the edges)
+    mass = integrate.dblquad(lambda y, x: float(f(x, y)), a, b, lambda x: vlim(x)[0], lambda x: vlim(x)[1],
+                             epsabs=1e-9, epsrel=1e-8)[0]
+    assert abs(mass - 1) <= 1e-5, mass
+    # pointwise against the sum over numerically found preimages, and against samples
+    rng = np.random.default_rng(11)
+    ref = Reference(STD, g)
+    assert not pointwise_failures(K, ref, rng, n=80)
+    samples = ref.G(ref.sample_x(40_000, rng))
+    p = chi_square_pvalue(symbolic_pdf(K), samples)
+    # u = x1**2 + x2**2 has its 1/sqrt(u - v**2) edge across every cell: no cell is usable there
+    assert p >= 1e-3 or (name == "x1**2+x2**2" and np.isnan(p)), p
+    # K.pdf, K.numpy() and the sum of K.terms are one function
+    pts = rng.normal(0, 2, (200, 2)) + np.array([2.0, 0.0])
+    by_terms = sum(np.where(np.broadcast_to(sp.lambdify((u, v), c, "numpy")(*pts.T), len(pts)),
+                            sp.lambdify((u, v), e, "numpy")(*pts.T), 0.0) for e, c in K.terms)
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(f(*pts.T), by_terms, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(K.numpy()(*pts.T), by_terms, rtol=1e-12, atol=0)
+
+
+def test_square_of_a_normal_reads_as_the_true_sum():
+    K = covar.transform(NORMAL2, (x1**2, x2), (u, v))
+    expected = sp.Piecewise((sp.exp(-u / 2 - v**2 / 2) / (2 * sp.pi * sp.sqrt(u)), u > 0), (0, True))
+    assert K.pdf == expected
+    assert any("counted 2 times" in n for n in K.derivation.notes)
+    M = K.marginal(u)  # the chi-square(1) law, from the branch terms
+    grid = np.array([0.1, 0.7, 2.0, 5.0])
+    np.testing.assert_allclose(M.numpy()(grid), stats.chi2(1).pdf(grid), rtol=1e-8)
+
+
+def test_branches_with_different_conditions_are_not_merged_into_one_count():
+    # angle branches one turn apart (Box-Muller): equal contributions on disjoint conditions
+    U = covar.independent(st.Uniform("U1", 0, 1), st.Uniform("U2", 0, 1))
+    a, b = U.vars
+    R = sp.sqrt(-2 * sp.log(a))
+    K = covar.transform(U, (R * sp.cos(2 * sp.pi * b), R * sp.sin(2 * sp.pi * b)), YS)
+    f = sp.lambdify(YS, K.pdf, "numpy")
+    pts = np.random.default_rng(5).normal(0, 2, (100, 2))
+    np.testing.assert_allclose(f(*pts.T), np.exp(-(pts**2).sum(1) / 2) / (2 * np.pi), rtol=1e-12)
