@@ -13,7 +13,7 @@ g(x) = y are found by damped Newton steps on the forward map from many starting 
 (samples of X and their sign flips), deduplicated, and summed as f_X(x) / |det Dg(x)| with
 f_X from scipy.stats and Dg the forward Jacobian.
 
-``run(n_maps, seed)`` runs a larger set (``python -m benchmarks.bench_soundness_2d`` or a script);
+``run(n_maps, seed)`` runs a larger set (for a script in benchmarks/, e.g. ``run(300, 1)``);
 the CI test runs a fixed-seed subset split into chunks so that ``-n 2`` shares the work.
 """
 from __future__ import annotations
