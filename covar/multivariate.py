@@ -248,7 +248,8 @@ def _range_condition(gi: sp.Expr, yi: sp.Symbol) -> sp.Basic:
     if gi.func in _RANGES:
         lo, hi, lo_open, hi_open = _RANGES[gi.func]
         return sp.And(yi > lo if lo_open else yi >= lo, yi < hi if hi_open else yi <= hi)
-    if gi.is_nonnegative:
+    if gi.is_nonnegative or (isinstance(gi, sp.Pow) and gi.exp.is_Rational and gi.exp > 0
+                             and gi.exp.q % 2 == 0):  # sqrt(x) is real only as a value >= 0
         return yi > 0
     if gi.is_nonpositive:
         return yi < 0
