@@ -185,8 +185,8 @@ def simplify_condition(cond: sp.Basic) -> sp.Basic:
         # keep sympy's form only when it stays a plain conjunction of inequalities
         if all(isinstance(c, sp.core.relational.Relational) for c in _flatten_and(simpler)):
             return simpler
-    except (DerivationTimeout, Exception):
-        pass
+    except (DerivationTimeout, TypeError, NotImplementedError, RecursionError):
+        pass  # sympy's logic simplifier gave up or ran out of time: keep the plain conjunction
     return out
 
 
@@ -212,6 +212,12 @@ def _simplify_on(expr: sp.Expr, cond: sp.Basic, ys: Sequence[sp.Symbol]) -> sp.E
     out = _try_simplify(expr.xreplace(pos)).xreplace(back)
     # |sin(v)| = sin(v) for a polar angle v confined to [0, pi] (spherical coordinates)
     parts = set(_flatten_and(cond))
+    # |b**p| = b**p for a fractional power p > 0 of a base the condition keeps nonnegative
+    for a in out.atoms(sp.Abs):
+        arg = a.args[0]
+        if (isinstance(arg, sp.Pow) and arg.exp.is_Rational and not arg.exp.is_integer
+                and arg.exp.is_positive and ({arg.base >= 0, arg.base > 0} & parts)):
+            out = out.xreplace({a: arg})
     for a in out.atoms(sp.Abs):
         if isinstance(a.args[0], sp.sin) and a.args[0].args[0] in ys:
             v = a.args[0].args[0]
@@ -243,7 +249,8 @@ def _range_condition(gi: sp.Expr, yi: sp.Symbol) -> sp.Basic:
     if gi.func in _RANGES:
         lo, hi, lo_open, hi_open = _RANGES[gi.func]
         return sp.And(yi > lo if lo_open else yi >= lo, yi < hi if hi_open else yi <= hi)
-    if gi.is_nonnegative:
+    if gi.is_nonnegative or (isinstance(gi, sp.Pow) and gi.exp.is_Rational and gi.exp > 0
+                             and gi.exp.q % 2 == 0):  # sqrt(x) is real only as a value >= 0
         return yi > 0
     if gi.is_nonpositive:
         return yi < 0
@@ -272,15 +279,76 @@ def _real_solutions(sols: list) -> list[sp.Expr]:
     return [s for s in sols if not s.has(sp.I)]
 
 
+def _unwrap_piecewise(sols: list) -> list[sp.Expr]:
+    """Real candidate solutions with sympy's Piecewise((s, cond), (nan, True)) wrappers removed.
+
+    The wrapper's condition (and the sign assumed while splitting |v|) only says where s is a
+    solution; transform_joint derives each branch's condition itself and checks it numerically.
+    """
+    out = []
+    for s in sols:
+        s = sp.piecewise_fold(s)
+        if isinstance(s, sp.Piecewise):
+            out += [e for e, _ in s.args if not e.has(sp.nan)]
+        else:
+            out.append(s)
+    return _real_solutions(out)
+
+
+def _real_odd_roots(s: sp.Expr, fixed: set = frozenset()) -> list[sp.Expr]:
+    """s and its variants with the real odd roots of negative bases.
+
+    solve writes the real root of v**3 = y as y**(1/3), which is the principal (complex) root
+    when y < 0. Each such power b**(p/q) with q odd and b of unknown sign gives two candidates:
+    b**(p/q) (real where b >= 0) and +-(-b)**(p/q) (the real root where b < 0); the domain
+    conditions and the numerical check of the branches decide which apply. Roots in ``fixed``
+    (already chosen by an earlier equation of the system) are kept as they are.
+    """
+    roots = sorted((n for n in s.atoms(sp.Pow) - set(fixed) if n.exp.is_Rational and not n.exp.is_integer
+                    and n.exp.q % 2 == 1 and n.base.is_nonnegative is not True), key=sp.default_sort_key)
+    if not roots or len(roots) > 2:
+        return [s]
+    out = [s]
+    for r in roots:
+        flipped = (-1 if r.exp.p % 2 else 1) * sp.Pow(-r.base, r.exp)
+        out += [e.xreplace({r: flipped}) for e in out]
+    return out
+
+
+def _peel_odd_power(eq: sp.Expr, v: sp.Symbol) -> sp.Expr:
+    """c*b**n + r = 0 (n odd, only b depends on v) as b - (-r/c)**(1/n) = 0.
+
+    solve expands b**n and answers with Cardano's formula; the real root of the other side is
+    the one real solution (its variants for negative -r/c come from _real_odd_roots).
+    """
+    rest, dep = eq.as_independent(v, as_Add=True)
+    coeff, power = dep.as_independent(v, as_Add=False)
+    if (isinstance(power, sp.Pow) and power.exp.is_Integer and power.exp > 1 and power.exp % 2 == 1
+            and coeff != 0):
+        return power.base - sp.Pow(-rest / coeff, sp.Rational(1, int(power.exp)))
+    return eq
+
+
 def _solve_univariate(eq: sp.Expr, v: sp.Symbol) -> list[sp.Expr]:
-    """Real solutions of eq = 0 for v; |v| is split on the sign of v, which solve cannot do."""
-    if eq.has(sp.Abs):
-        out: list[sp.Expr] = []
-        for sign in (1, -1):
-            d = sp.Dummy("d", positive=True)
-            out += [sign * s for s in sp.solve(eq.xreplace({v: sign * d}), d)]
-        return _real_solutions(out)
-    return _real_solutions(sp.solve(eq, v))
+    """Real solutions of eq = 0 for v; each |a| is split into the cases a and -a, which solve
+    cannot do for arguments of unknown sign.
+
+    Candidates may repeat or hold only on part of the y-space; duplicates are dropped here and
+    the branches are checked numerically before use.
+    """
+    fixed = eq.atoms(sp.Pow)
+    eq = _peel_odd_power(eq, v)
+    absolutes = sorted((a for a in eq.atoms(sp.Abs) if a.has(v)), key=sp.default_sort_key)
+    if len(absolutes) > 2:
+        return []
+    out: list[sp.Expr] = []
+    cases = [eq]
+    for a in absolutes:  # |a| = a or -a: each case solved, the branches checked numerically later
+        cases = [c.xreplace({a: sign * a.args[0]}) for c in cases for sign in (1, -1)]
+    for case in cases:
+        out += sp.solve(case, v)
+    out = [e for s in _unwrap_piecewise(out) for e in _real_odd_roots(s, fixed)]
+    return list(dict.fromkeys(out))
 
 
 def _triangular(eqs: list[sp.Expr], unknowns: list[sp.Symbol]) -> list[dict]:
@@ -294,13 +362,28 @@ def _triangular(eqs: list[sp.Expr], unknowns: list[sp.Symbol]) -> list[dict]:
             v = free.pop()
             rest = eqs[:i] + eqs[i + 1:]
             others = [u for u in unknowns if u != v]
-            results = []
+            results: dict[tuple, dict] = {}
             for s in _solve_univariate(e, v):
                 for tail in _triangular([r.subs(v, s) for r in rest], others):
-                    results.append({**tail, v: s})
-            return results
+                    sol = {**tail, v: s}
+                    results.setdefault(tuple(sol[u] for u in unknowns), sol)
+            return list(results.values())
         if not free and e.is_number and e != 0:
             return []
+    for i, e in enumerate(eqs):  # an equation linear in some unknown: eliminate it
+        for v in sorted(e.free_symbols & set(unknowns), key=lambda u: u.name):
+            coeff = e.diff(v)
+            if coeff.free_symbols & set(unknowns) or coeff == 0:
+                continue
+            s = sp.expand(v - e / coeff)
+            if v in s.free_symbols:
+                continue
+            rest = eqs[:i] + eqs[i + 1:]
+            results = {}
+            for tail in _triangular([r.subs(v, s) for r in rest], [u for u in unknowns if u != v]):
+                sol = {**tail, v: s.xreplace(tail)}
+                results.setdefault(tuple(sol[u] for u in unknowns), sol)
+            return list(results.values())
     try:
         # sympy's system solver can recurse or run for minutes on transcendental systems
         # transcendental systems rarely solve and can take minutes: give them little time
@@ -369,7 +452,7 @@ def _candidate_inverses(g: list[sp.Expr], xs: list[sp.Symbol], ys: list[sp.Symbo
     def solve(equations: list[sp.Expr], unknowns: list[sp.Symbol]) -> list[dict]:
         try:
             return _triangular(equations, unknowns)
-        except (NotImplementedError, ValueError, TypeError, AttributeError, RecursionError):
+        except (NotImplementedError, ValueError, TypeError, RecursionError):
             return []
 
     sols = solve(eqs, list(xs))
@@ -408,7 +491,7 @@ def _support_points(J: JointDensity, vals: dict, rng: np.random.Generator, n: in
     if J.sampler is not None:
         try:
             return np.asarray(J.sampler(n, rng, {p.name: v for p, v in vals.items()}), dtype=float)
-        except Exception:  # a sampler that cannot take these parameter values: fall back
+        except (ValueError, KeyError):  # a sampler that cannot take these parameter values
             pass
     d = J.dim
     props = np.concatenate([
@@ -473,6 +556,110 @@ def _check_branches(J: JointDensity, g: Sequence[sp.Expr], ys: Sequence[sp.Symbo
     if np.any(found > 1):
         return "two branches of the inverse overlap (they would count the same x twice)"
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# the branch sum as one readable expression
+
+
+def _single_quantity(rel: sp.Basic, ys: Sequence[sp.Symbol]) -> sp.Basic | None:
+    """The one quantity a condition depends on (a variable y_i, or one function of the y such as
+    atan2(y2, y1)), or None when it depends on more (or on parameters)."""
+    free = rel.free_symbols
+    if len(free) == 1 and next(iter(free)) in ys:
+        return next(iter(free))
+    funcs = [f for f in rel.atoms(sp.Function) if f.free_symbols == free]
+    if len(funcs) == 1 and free <= set(ys):
+        d = sp.Dummy()
+        if not rel.xreplace({funcs[0]: d}).free_symbols - {d}:
+            return funcs[0]
+    return None
+
+
+def _null_overlap(a: sp.Basic, b: sp.Basic, ys: Sequence[sp.Symbol]) -> bool:
+    """True only when a & b provably holds on a set of measure zero at most.
+
+    Some conjuncts of a & b that depend on one quantity q only (a variable, or a function such
+    as atan2(y2, y1)) must leave q a null set: then so is the whole intersection.
+    """
+    both = _flatten_and(a) + _flatten_and(b)
+    by_quantity: dict[sp.Basic, list[sp.Basic]] = {}
+    for c in both:
+        q = _single_quantity(c, ys)
+        if q is not None:
+            by_quantity.setdefault(q, []).append(c)
+    for q, cs in by_quantity.items():
+        d = sp.Dummy("q", real=True)
+        try:
+            with time_budget(2.0, "comparing branch conditions"):
+                where = sp.And(*cs).xreplace({q: d}).as_set()
+        except (DerivationTimeout, NotImplementedError, TypeError, ValueError):
+            continue
+        if sp.sympify(where.measure).is_zero:
+            return True
+    return False
+
+
+def _branch_sum(terms: Sequence[tuple[sp.Expr, sp.Basic]], ys: Sequence[sp.Symbol]) -> sp.Expr:
+    """sum_k Piecewise((e_k, c_k), (0, True)), written compactly without changing its value.
+
+    Branches with the same condition add up in one Piecewise (k equal contributions read as
+    k*e); equal expressions share one Piecewise under Or(conditions) only when the conditions
+    provably overlap on a null set, so no region is counted fewer times than it has branches.
+    """
+    by_condition: dict[sp.Basic, list[sp.Expr]] = {}
+    for e, c in terms:
+        by_condition.setdefault(c, []).append(e)
+    summed = []
+    for c, es in by_condition.items():
+        total = sp.Add(*es)
+        if len(set(es)) > 1:
+            total = _simplify_on(total, c, ys)
+        summed.append((total, c))
+    groups: list[tuple[sp.Expr, list[sp.Basic]]] = []
+    for e, c in summed:
+        for ge, gcs in groups:
+            if ge == e and all(_null_overlap(c, d, ys) for d in gcs):
+                gcs.append(c)
+                break
+        else:
+            groups.append((e, [c]))
+    return sp.Add(*[sp.Piecewise((e, sp.Or(*cs)), (0, True)) for e, cs in groups])
+
+
+def _multiplicity_notes(terms: Sequence[tuple[sp.Expr, sp.Basic]]) -> list[str]:
+    """Say which branches share a condition and a contribution (so the pdf counts them k times)."""
+    seen: dict[tuple[sp.Expr, sp.Basic], list[int]] = {}
+    for k, (e, c) in enumerate(terms, start=1):
+        seen.setdefault((e, c), []).append(k)
+    return [f"branches {ks} have the same contribution on the same condition {c}: "
+            f"it is counted {len(ks)} times" for (e, c), ks in seen.items() if len(ks) > 1]
+
+
+def _sum_agrees(pdf: sp.Expr, terms: Sequence[tuple[sp.Expr, sp.Basic]], J: JointDensity,
+                g: Sequence[sp.Expr], ys: Sequence[sp.Symbol], seed: int = 2024) -> bool:
+    """The compact pdf equals the plain sum of the branch terms at points in and near the image."""
+    rng = np.random.default_rng(seed)
+    free = (pdf.free_symbols | set().union(*(e.free_symbols | c.free_symbols for e, c in terms))
+            | J.pdf.free_symbols | J.support.free_symbols | set().union(*(e.free_symbols for e in g)))
+    vals = _param_values(free - set(J.vars) - set(ys), rng)
+    xs_pts = _support_points(J, vals, rng, 60)
+    with np.errstate(all="ignore"):
+        gf = sp.lambdify(J.vars, [e.xreplace(vals) for e in g], "numpy")
+        image = np.stack(np.broadcast_arrays(*gf(*xs_pts.T)), axis=-1).astype(float) if len(xs_pts) \
+            else np.zeros((0, len(ys)))
+        pts = np.concatenate([image, image + rng.normal(0, 0.3, image.shape),
+                              rng.normal(0, 2, (60, len(ys)))])
+        pts = pts[np.all(np.isfinite(pts), axis=1)]
+        n = len(pts)
+        want = np.zeros(n)
+        for e, c in terms:
+            inside = np.broadcast_to(np.asarray(sp.lambdify(ys, c.xreplace(vals), "numpy")(*pts.T), dtype=bool), (n,))
+            value = np.broadcast_to(np.asarray(sp.lambdify(ys, e.xreplace(vals), "numpy")(*pts.T), dtype=complex), (n,))
+            want = want + np.where(inside, value, 0)
+        got = np.broadcast_to(np.asarray(sp.lambdify(ys, pdf.xreplace(vals), "numpy")(*pts.T), dtype=complex), (n,))
+    ok = np.isfinite(want)
+    return bool(np.all(np.abs(got[ok] - want[ok]) <= 1e-8 * (1 + np.abs(want[ok]))))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -565,11 +752,13 @@ def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
             terms.append((contribution, cond))
         if len(pieces) > 1:
             notes.append(f"g is not injective: {len(pieces)} branches are summed")
-        # Branches with the same contribution (angle branches one turn apart) share one Piecewise.
-        grouped: dict[sp.Expr, list] = {}
-        for e, c in terms:
-            grouped.setdefault(e, []).append(c)
-        pdf = sp.Add(*[sp.Piecewise((e, sp.Or(*cs)), (0, True)) for e, cs in grouped.items()])
+            notes += _multiplicity_notes(terms)
+        pdf = _branch_sum(terms, ys)
+        if not _sum_agrees(pdf, terms, J, g, ys):
+            # the merged form is only a rewriting of the sum: when it does not reproduce the sum
+            # at sampled points, keep one Piecewise per branch (the sum itself)
+            pdf = sp.Add(*[sp.Piecewise((e, c), (0, True)) for e, c in terms])
+            notes.append("the branch sum is kept term by term (merging it did not check out)")
         support = sp.Or(*conds)
     deriv = MultiDerivation(tuple(xs), tuple(ys), J.pdf, J.support, tuple(g), tuple(pieces), pdf,
                             support, tuple(notes), J.derivation,
