@@ -9,6 +9,7 @@ import sympy as sp
 
 import covar
 from covar.checks import check_against_samples
+import reference
 from problems import PROBLEMS, Problem
 
 N_SAMPLES = 100_000
@@ -43,3 +44,21 @@ def test_there_are_enough_distinct_problems():
     kinds = {p.kind for p in PROBLEMS}
     assert len({p.id for p in PROBLEMS}) == len(PROBLEMS) >= 55
     assert {"affine", "monotone", "many-to-one", "mixed-atom", "no-closed-inverse"} <= kinds
+
+
+def _reference_for(p: Problem):
+    fx, x_range = reference.interval_law(p.law.pdf, sp.Symbol("x", real=True), p.law.support, p.values)
+    return lambda ys: reference.reference_pdf(fx, lambda t: p.g_np(t, **p.values), ys, x_range)
+
+
+SYMBOLIC_XFAIL: dict[str, str] = {}
+
+
+@pytest.mark.parametrize("p", [pytest.param(p, id=p.id, marks=[pytest.mark.xfail(strict=True, reason=SYMBOLIC_XFAIL[p.id])]
+                                            if p.id in SYMBOLIC_XFAIL else []) for p in PROBLEMS])
+def test_problem_symbolic_pdf(p: Problem):
+    """The symbolic pdf: mass 1 - atoms, equal to the independent reference and to numpy()."""
+    Y = _derive(p)
+    rng = np.random.default_rng(zlib.crc32(p.id.encode()) + 1)
+    ys = reference.probe_points(p.g_np(p.law.draw(rng, 20_000, **p.values), **p.values), 7)
+    reference.check_univariate(Y, p.values, ys, _reference_for(p))
