@@ -100,10 +100,11 @@ def fast_symbolic(Y: Any, params: Mapping[str, float] | None = None, pdf: sp.Exp
     slow = sp.lambdify(vars_, expr, modules="mpmath")
 
     def run(*xs: float) -> float:
+        xs = tuple(np.float64(t) for t in xs)  # numpy scalars: 1/0 is inf, not an exception
         with np.errstate(all="ignore"):
             v = _to_float(f(*xs), 1e-9)
             if not np.isfinite(v):
-                v = _to_float(f(*[complex(t) for t in xs]), 1e-9)
+                v = _to_float(f(*[np.complex128(t) for t in xs]), 1e-9)
         if not np.isfinite(v):
             with mpmath.workdps(DPS):
                 try:
