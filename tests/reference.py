@@ -374,3 +374,47 @@ def check_joint(Y: Any, ys: np.ndarray, want: np.ndarray, params: Mapping[str, f
     assert_close(sym, want, ys, "symbolic joint pdf vs independent reference", rtol, 1e-12)
     fast = np.asarray(Y.numpy()(*np.asarray(ys).T, **params), dtype=float)
     assert_close(sym, fast, ys, "symbolic joint pdf vs numpy()", 1e-8, 1e-12)
+
+
+# ------------------------------------------------------------------------------------------
+# discrete laws
+# ------------------------------------------------------------------------------------------
+def _exact(v: float) -> sp.Expr:
+    """An exact number equal to the float v (integers, rationals, simple surds)."""
+    for cand in (sp.nsimplify(v), sp.nsimplify(v, [sp.sqrt(2), sp.sqrt(3)]), sp.nsimplify(v, rational=True)):
+        if abs(float(cand) - v) <= 1e-13 * max(1.0, abs(v)):
+            return cand
+    return sp.Float(v, DPS)
+
+
+def symbolic_pmf_values(Y: Any, ys: Any, params: Mapping[str, float] | None = None) -> np.ndarray:
+    """``Y.pdf`` of a discrete law at ``ys``, each substituted as an exact number (sympy N)."""
+    expr = bind(Y.pdf, params or {})
+    left = expr.free_symbols - {Y.var}
+    assert not left, f"symbolic pmf has unbound symbols {left}"
+    out = []
+    for v in np.asarray(ys, dtype=float):
+        e = expr.subs(Y.var, _exact(float(v)))
+        val = _to_float(sp.N(e, DPS))
+        if not np.isfinite(val):  # a condition sympy leaves undecided until simplified
+            val = _to_float(sp.N(sp.simplify(e), DPS))
+        out.append(val)
+    return np.array(out)
+
+
+def reference_pmf(pmf: sp.Expr, var: sp.Symbol, support: sp.Set, g: Vec, ys: Any,
+                  params: Mapping[str, float], n_terms: int = 400) -> np.ndarray:
+    """P(g(X) = y): the input pmf summed over the support points x with g(x) = y."""
+    sup = bind(support, params)
+    if isinstance(sup, sp.FiniteSet):
+        xs = np.array([float(v) for v in sup])
+    else:
+        assert isinstance(sup, sp.Range) and sup.step == 1, f"unsupported input support {sup}"
+        start = float(sup.inf)
+        stop = float(sup.sup) if sup.sup.is_finite else start + n_terms
+        xs = np.arange(start, stop + 1)
+    f = sp.lambdify(var, bind(pmf, params), modules="mpmath")
+    px = np.array([_to_float(f(mpmath.mpf(v))) for v in xs])
+    gx = g(xs)
+    ys = np.asarray(ys, dtype=float)
+    return np.array([px[np.isclose(gx, v, rtol=1e-12, atol=1e-12)].sum() for v in ys])
