@@ -92,7 +92,8 @@ def fast_symbolic(Y: Any, params: Mapping[str, float] | None = None, pdf: sp.Exp
     """The symbolic pdf lambdified on its own in float precision (for quadrature).
 
     Where float arithmetic cannot say (a principal complex root of a negative number, an
-    overflow giving inf/inf), the point is evaluated again with complex floats, then with mpmath.
+    overflow giving inf/inf), the point is evaluated again with mpmath (not with complex floats:
+    their signed zeros pick the wrong side of a branch cut).
     """
     vars_ = _variables(Y)
     expr = bind(Y.pdf if pdf is None else pdf, params or {})
@@ -103,8 +104,6 @@ def fast_symbolic(Y: Any, params: Mapping[str, float] | None = None, pdf: sp.Exp
         xs = tuple(np.float64(t) for t in xs)  # numpy scalars: 1/0 is inf, not an exception
         with np.errstate(all="ignore"):
             v = _to_float(f(*xs), 1e-9)
-            if not np.isfinite(v):
-                v = _to_float(f(*[np.complex128(t) for t in xs]), 1e-9)
         if not np.isfinite(v):
             with mpmath.workdps(DPS):
                 try:
