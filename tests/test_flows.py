@@ -13,6 +13,8 @@ from covar.flows import AffineCoupling, Elementwise, Flow, Permutation, realnvp_
 from covar.joint import JointDensity
 from covar.multivariate import transform_joint
 
+import reference
+
 
 def fd_logdet(f, Z: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """log|det| of the central-difference Jacobian of a batch map f at each row of Z."""
@@ -177,6 +179,11 @@ def test_public_realnvp_density_from_layer():
     f, e = Y.numpy(), sp.lambdify((y1, y2), expected)
     pts = np.random.default_rng(5).normal(size=(40, 2)) * 2
     np.testing.assert_allclose(f(*pts.T), e(*pts.T), rtol=1e-10)
+    # the symbolic pdf (mpmath) against f_X(x)/|det J| by finite differences of the map, and numpy()
+    X = np.random.default_rng(9).normal(size=(30, 2))
+    G = lambda Z: np.stack([Z[:, 0], Z[:, 1] * np.exp(Z[:, 0] / 2) + Z[:, 0] ** 2], 1)  # noqa: E731
+    normal = lambda Z: np.exp(-(Z**2).sum(1) / 2) / (2 * np.pi)  # noqa: E731
+    reference.check_joint(Y, *reference.reference_joint_pdf(normal, G, X))
     # the general multivariate engine derives the same density from the forward map alone
     K = transform_joint(base, layer.forward, layer.outputs)
     np.testing.assert_allclose(K.numpy()(*pts.T), e(*pts.T), rtol=1e-10)
@@ -196,6 +203,12 @@ def test_flow_density_with_exp_layer_has_positive_support_and_matches_samples():
     assert Y.support == ((y1 > 0) & (y2 > 0))
     f = Y.numpy()
     assert f(np.array([-1.0]), np.array([1.0]))[0] == 0
+    # symbolic pdf (mpmath) = base pdf / |det| of the forward map by finite differences = numpy()
+    def G(Z: np.ndarray) -> np.ndarray:
+        u = np.stack([Z[:, 0] * np.exp(Z[:, 1] / 3) + np.sin(Z[:, 1]), Z[:, 1]], 1)
+        return np.exp(u)
+    normal = lambda Z: np.exp(-(Z**2).sum(1) / 2) / (2 * np.pi)  # noqa: E731
+    reference.check_joint(Y, *reference.reference_joint_pdf(normal, G, np.random.default_rng(9).normal(size=(30, 2))))
     S = Y.sample(100_000, np.random.default_rng(6))
     # probability of a box by cubature vs the sample frequency (binomial standard error)
     p = integrate.dblquad(lambda v, u: float(f(np.array(u), np.array(v))), 0.5, 2.0, 0.5, 2.0)[0]

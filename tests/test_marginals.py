@@ -11,6 +11,8 @@ from covar.errors import NoClosedForm, UnsupportedTransform
 from covar.joint import JointDensity
 from covar.multivariate import independent, transform_joint
 
+import reference as ref
+
 s, t = sp.symbols("s t", real=True)
 lam = sp.Symbol("lam", positive=True)
 
@@ -47,6 +49,13 @@ def check(K, M, reference, points, n=100_000, seed=0, values=None, col=0, lower=
     assert mass(f, points) == pytest.approx(1, abs=1e-7)
     xs = np.linspace(-3, 6, 37)
     np.testing.assert_allclose(f(xs), reference(xs), rtol=1e-8, atol=1e-12)
+    # the symbolic pdf in mpmath: its mass, the scipy reference law and numpy() at a few points
+    probe = xs[1::6]
+    ref.assert_mass_one(M, values, 1e-7, extra_points=points)
+    sym = ref.symbolic_pdf_values(M, probe, values)
+    ref.assert_close(sym, reference(probe), probe, "symbolic marginal vs scipy reference", 1e-8, 1e-12)
+    ref.assert_close(sym, np.asarray(M.numpy()(probe, **values), float), probe, "symbolic marginal vs numpy()",
+                           1e-8, 1e-12)
     sample = K.sample(n, np.random.default_rng(seed), **values)[:, col]
     assert ks_pvalue(f, sample, lower) > 1e-3
 

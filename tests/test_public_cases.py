@@ -13,6 +13,8 @@ import covar
 from covar.checks import check
 from covar.parsing import parse_expr, parse_set
 
+import reference
+
 CASES = [c for c in json.loads((Path(__file__).parent / "data" / "public_cases.json").read_text())
          if c["category"] in {"affine", "monotone", "many-to-one", "mixed-atom"}]
 
@@ -86,6 +88,17 @@ def test_public_case(case, from_stats):
         assert np.all(f(outside, **values) == 0)
         report = check(Y, samples=100_000, seed=7, **values)
         assert report.passed, report.failures
+        # the symbolic pdf: mass, the independent reference (preimages of g), numpy(), the JSON's answer
+        probe = inside[np.linspace(0, len(inside) - 1, 7).astype(int)]
+        x = syms["x"]
+        fx, x_range = reference.interval_law(parse_expr(case["x_pdf"], syms), x, parse_set(case["x_support"], syms),
+                                             values)
+        g_np = sp.lambdify(x, reference.bind(parse_expr(case["g"], syms), values), "numpy")
+        g_vec = lambda t: np.broadcast_to(np.asarray(g_np(t), dtype=float), np.shape(t))  # noqa: E731
+        reference.check_univariate(Y, values, probe, lambda ys: reference.reference_pdf(fx, g_vec, ys, x_range))
+        want = reference.symbolic_pdf_values(Y, probe, values, pdf=expected)
+        reference.assert_close(reference.symbolic_pdf_values(Y, probe, values), want, probe,
+                               "symbolic pdf vs the public case's expected pdf", 1e-12, 1e-300)
 
 
 def test_sqrt_chisq1_derivation_explains_the_missing_negative_branch():
