@@ -29,14 +29,16 @@ def _catalog_sampler(label: str):
 def _grid(lo: float, hi: float) -> np.ndarray:
     """Points of (lo, hi), geometrically dense next to finite ends (integrable singularities)
     and reaching far into infinite tails (heavy tails)."""
-    steps = np.logspace(-12, 7, 3000)
+    # down to 1e-300: a shape-0.1 Gamma still has 6% of its mass below 1e-12
+    steps = np.concatenate([np.logspace(-300, -12, 300, endpoint=False), np.logspace(-12, 7, 3000)])
     if np.isinf(lo) and np.isinf(hi):
         return np.concatenate([-steps[::-1], [0.0], steps])
     if np.isinf(hi):
         return lo + np.concatenate([[0.0], steps])
     if np.isinf(lo):
         return hi - np.concatenate([[0.0], steps])[::-1]
-    half = 0.5 * (hi - lo) * np.logspace(-12, 0, 1500)
+    half = 0.5 * (hi - lo) * np.concatenate([np.logspace(-300, -12, 300, endpoint=False),
+                                             np.logspace(-12, 0, 1500)])
     return np.unique(np.concatenate([[lo], lo + half, hi - half, [hi]]))
 
 
