@@ -139,7 +139,7 @@ def _floor_steps(expr: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set[s
                 f"{f} on an unbounded support has infinitely many steps; restrict the support"
             )
         ends = sorted([float(u.subs(x, lo)), float(u.subs(x, hi))])
-        if ends[1] - ends[0] > _MAX_STEPS:
+        if not ends[1] - ends[0] <= _MAX_STEPS:  # nan/inf ends refuse too
             raise UnsupportedTransform(f"{f} has more than {_MAX_STEPS} steps on the support")
         a, b = sp.Poly(u, x).all_coeffs()
         for k in range(math.floor(ends[0]), math.ceil(ends[1]) + 1):
@@ -265,6 +265,11 @@ def _numeric_critical_points(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr
     a, b = float(lo), float(hi)
     grid = [a + (b - a) * k / 4000 for k in range(1, 4000)]
     vals = [float(f(t)) for t in grid]
+    if not all(math.isfinite(v) for v in vals):
+        # a nan or inf between grid points hides sign changes: refuse rather than miss a turn
+        raise UnsupportedTransform(
+            f"g' = {dg} is undefined or infinite inside ({lo}, {hi}); cannot locate where g turns"
+        )
     roots = set()
     for t0, t1, v0, v1 in zip(grid, grid[1:], vals, vals[1:]):
         if v0 == 0:

@@ -13,7 +13,7 @@ import sympy as sp
 
 from .density import Density
 from .derivation import Cell, Derivation, Piece, set_text
-from .errors import NoClosedForm, NoClosedFormInverse
+from .errors import NoClosedForm, NoClosedFormInverse, UnsupportedTransform
 from .inverse import image_interval, inverse_on
 from .ordering import as_float, parameter_draws, sign_of, sort_points
 from .pieces import RawPiece, monotone_pieces
@@ -137,6 +137,13 @@ def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
         notes.append(f"No x in the support {set_text(X.support)} of X maps into {set_text(outside)}, "
                      "so f_Y = 0 there.")
     atoms = {k: v for k, v in atoms.items() if v != 0}
+    if not merged and not atoms:
+        # every cell summed to 0 and there is no atom: a law with mass 0 is a derivation
+        # error, never a result
+        raise UnsupportedTransform(
+            f"the derived law of {g} has no density and no atoms (mass 0); covar cannot "
+            "derive it reliably: try an equivalent form of the map"
+        )
     if atoms:
         support = sp.Union(support, sp.FiniteSet(*atoms))
     pdf = _piecewise(merged, y)
