@@ -58,6 +58,11 @@ def _one_sided(g: sp.Expr, x: sp.Symbol, at: sp.Expr, side: str) -> sp.Expr:
         if direct is not None:
             return sp.simplify(direct) if direct.free_symbols else direct
     value = sp.limit(g, x, at) if at.is_infinite else sp.limit(g, x, at, side)
+    if value.has(sp.I) and not value.has(sp.nan, sp.zoo, *_NOT_A_VALUE):
+        # limit may write a real value with I in it (I*(-I*pi**2 - 4*I)/(2*pi))
+        re, im = value.as_real_imag()
+        if sp.simplify(im) == 0:
+            value = sp.simplify(re)
     if not _usable_end(value):
         raise UnsupportedTransform(
             f"g = {g} has no usable one-sided limit as x -> {at}{'' if at.is_infinite else side} "

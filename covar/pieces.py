@@ -64,6 +64,9 @@ def _relational_roots(cond: sp.Basic, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) ->
     for rel in cond.atoms(Relational):
         if not rel.has(x):
             continue
+        # a condition also flips where its sides jump (1/atan(x) >= 3/2 flips at 0 and at
+        # tan(2/3)), not only where they are equal
+        roots |= _poles(rel.lhs - rel.rhs, x, lo, hi)
         found = sp.solveset(rel.lhs - rel.rhs, x, sp.Interval.open(lo, hi))
         if isinstance(found, sp.FiniteSet):
             roots |= set(found)
@@ -325,6 +328,14 @@ def monotone_pieces(
             fine = [a, *sort_points(inner), b]
             all_points += fine
             for p, q in zip(fine, fine[1:]):
+                mid = interior_point(p, q)
+                if local_expression(g, x, mid) != ga or local_expression(fx, x, mid) != fa:
+                    # a kink was missed: this piece does not follow the formula chosen for
+                    # its segment; refuse rather than apply the wrong branch
+                    raise UnsupportedTransform(
+                        f"cannot split g = {g} reliably on ({p}, {q}): it switches formula at a "
+                        "point covar did not locate"
+                    )
                 pieces.append(RawPiece(p, q, ga, fa, direction(dg, x, p, q)))
     # intervals and pieces were produced left to right, so the points are already in order
     ordered = [p for k, p in enumerate(all_points) if k == 0 or p != all_points[k - 1]]
