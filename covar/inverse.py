@@ -103,7 +103,7 @@ def _variants(candidate: sp.Expr, period: sp.Expr | None, shifts: range = range(
         # solve returns principal odd roots, complex for negative bases; for base < 0 the
         # real root is -(-base)**(1/q).
         out.append(candidate.xreplace(
-            {p: (-1) ** p.exp.p * (-p.base) ** p.exp for p in odd_roots}
+            {p: sp.Integer(-1) ** p.exp.p * (-p.base) ** p.exp for p in odd_roots}
         ))
     # solve writes log(w**(1/2)) for one sign of the root only (tanh(1/x) = y gives
     # 1/log(-sqrt(...))); the other sign is real where this one is complex
@@ -189,7 +189,8 @@ def inverse_on(
             f"none of the solutions {candidates} of {g} = y lies in ({lo}, {hi}) for every y in "
             f"{image}; covar can still evaluate the density numerically"
         )
-    h = min(accepted, key=sp.count_ops)
+    # a real form first: sympy's complex-unit forms of real roots do not evaluate in numpy
+    h = min(accepted, key=lambda c: (c.has(sp.I), sp.count_ops(c)))
     dh = sp.diff(h, y)
     jacobian = dh if kind == "increasing" else -dh
     return Inverse(h, jacobian, tuple(c for c in rejected if c in candidates))

@@ -246,7 +246,11 @@ def sign_on(expr: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> int | None
 def _critical_points(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set[sp.Expr]:
     if sign_on(dg, x, lo, hi) in (1, -1):  # g' keeps one sign: no need to solve g' = 0
         return set()
-    found = sp.solveset(dg, x, sp.Interval.open(lo, hi))
+    try:
+        found = sp.solveset(dg, x, sp.Interval.open(lo, hi))
+    except KeyError:
+        # sympy 1.14's imageset handler fails on some nested trig (atan(sin(cos(x))))
+        return _numeric_critical_points(dg, x, lo, hi)
     if found is sp.EmptySet:
         return set()
     if isinstance(found, sp.FiniteSet):

@@ -241,7 +241,7 @@ class Reference:
                 raise AssertionError(f"unexpected {node}")
             u = _numpy(inner[0])(xs)
             c = float(consts[0])
-            out |= (u < c) if isinstance(node, sp.Max) else (u > c)
+            out |= (u <= c) if isinstance(node, sp.Max) else (u >= c)
         return out
 
     def atoms(self) -> dict[float, float]:
@@ -377,13 +377,16 @@ def _check(case: Case, Y, seed: int) -> list[str]:
     # pointwise: symbolic pdf and numpy() against the reference
     qs = np.linspace(0.03, 0.97, 11)
     points = np.unique(np.quantile(cont, qs))
+    points = points[~np.isin(points, values[repeats > 1])]  # not on a saturated value
     fnum = Y.numpy()
     with np.errstate(all="ignore"):
         got_num = np.asarray(fnum(points), dtype=float)
     sym = _symbolic_evaluator(Y) if Y.closed_form else None
     for k, yv in enumerate(points):
         truth = ref.density(float(yv))
-        if not math.isfinite(truth):
+        if not math.isfinite(truth) or truth * max(1.0, abs(yv)) > 1e7:
+            # a density this large means y itself is ill-conditioned in double precision
+            # (tanh(x) within 1e-16 of 1): neither side can be compared there
             continue
         checks = [("numpy", complex(got_num[k]), 1e-4 if not Y.closed_form else 1e-5)]
         if sym is not None:
