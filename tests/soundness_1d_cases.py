@@ -184,7 +184,7 @@ class Reference:
     """f_Y by root finding on a grid of x, summed over every preimage; atoms from flat runs."""
 
     case: Case
-    grid_size: int = 20000
+    grid_size: int = 8000
     g: Callable = field(init=False)
     dg: Callable = field(init=False)
     grid: np.ndarray = field(init=False)
@@ -401,7 +401,7 @@ def _check(case: Case, Y, seed: int) -> list[str]:
     if saturated:
         return problems
     # KS of the continuous part against samples, and its mass
-    edges = np.quantile(cont, np.linspace(0, 1, 201))
+    edges = np.quantile(cont, np.linspace(0, 1, 101))
     special = [v for v in ref.critical_values() if cont[0] < v < cont[-1]]
     edges = np.unique(np.concatenate([edges, special]))
     f = lambda t: float(np.asarray(fnum(np.array([t])), dtype=float)[0])  # noqa: E731
