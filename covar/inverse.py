@@ -27,14 +27,48 @@ class Inverse:
     rejected: tuple[sp.Expr, ...]
 
 
+_NOT_A_VALUE = (sp.AccumBounds, sp.Limit)
+
+
+def _usable_end(value: sp.Expr) -> bool:
+    """A value that may be an interval end: a real number or +-oo, or a real symbolic expression;
+    never nan, zoo, a complex number, an AccumBounds or an unevaluated Limit."""
+    if value.has(sp.nan, sp.zoo, *_NOT_A_VALUE) or value.has(sp.I):
+        return False
+    if value in (sp.oo, -sp.oo):
+        return True
+    return value.is_extended_real is not False and value.is_finite is not False
+
+
+def _continuous_at(g: sp.Expr, x: sp.Symbol, at: sp.Expr) -> sp.Expr | None:
+    """g(at) when every subexpression of g is finite and real at ``at`` (so g is continuous
+    there and the one-sided limits are g(at)); None when any part blows up or is undefined."""
+    value = None
+    for node in sp.postorder_traversal(g):
+        if not isinstance(node, sp.Basic) or not node.has(x):
+            continue
+        value = node.subs(x, at)
+        if value.is_infinite or not _usable_end(value) or value.is_finite is not True:
+            return None
+    return value
+
+
 def _one_sided(g: sp.Expr, x: sp.Symbol, at: sp.Expr, side: str) -> sp.Expr:
     if not at.is_infinite:
-        direct = g.subs(x, at)
-        if direct.is_finite and not direct.has(sp.nan, sp.zoo):
+        direct = _continuous_at(g, x, at)
+        if direct is not None:
             return sp.simplify(direct) if direct.free_symbols else direct
     value = sp.limit(g, x, at) if at.is_infinite else sp.limit(g, x, at, side)
-    if value.has(sp.AccumBounds, sp.nan, sp.zoo, sp.Limit):
-        raise UnsupportedTransform(f"g = {g} has no limit as x -> {at}; the image cannot be found")
+    if value.has(sp.I) and not value.has(sp.nan, sp.zoo, *_NOT_A_VALUE):
+        # limit may write a real value with I in it (I*(-I*pi**2 - 4*I)/(2*pi))
+        re, im = value.as_real_imag()
+        if sp.simplify(im) == 0:
+            value = sp.simplify(re)
+    if not _usable_end(value):
+        raise UnsupportedTransform(
+            f"g = {g} has no usable one-sided limit as x -> {at}{'' if at.is_infinite else side} "
+            f"(sympy gives {value}); the image of this piece cannot be found"
+        )
     return value
 
 
@@ -70,8 +104,14 @@ def _variants(candidate: sp.Expr, period: sp.Expr | None, shifts: range = range(
         # solve returns principal odd roots, complex for negative bases; for base < 0 the
         # real root is -(-base)**(1/q).
         out.append(candidate.xreplace(
-            {p: (-1) ** p.exp.p * (-p.base) ** p.exp for p in odd_roots}
+            {p: sp.Integer(-1) ** p.exp.p * (-p.base) ** p.exp for p in odd_roots}
         ))
+    # solve writes log(w**(1/2)) for one sign of the root only (tanh(1/x) = y gives
+    # 1/log(-sqrt(...))); the other sign is real where this one is complex
+    roots_in_logs = {r for lg in candidate.atoms(sp.log) for r in lg.atoms(sp.Pow)
+                     if r.exp == sp.Rational(1, 2)}
+    if 0 < len(roots_in_logs) <= 2:
+        out += [c.xreplace({r: -r for r in roots_in_logs}) for c in list(out)]
     for w in candidate.atoms(sp.LambertW):
         if len(w.args) == 1:
             out += [c.xreplace({w: sp.LambertW(w.args[0], -1)}) for c in list(out)]
@@ -90,6 +130,8 @@ def _check(candidate, g, x, y, lo, hi, image, draws) -> bool:
             xlo, xhi = as_float(as_expression(lo).subs(values)), as_float(as_expression(hi).subs(values))
         except (ValueError, TypeError):
             return False
+        if any(v != v for v in (xlo, xhi, ylo, yhi)):
+            return False  # an undefined end is no evidence for the candidate
         if not (xlo < xhi and ylo < yhi):
             continue
         usable += 1
@@ -103,7 +145,8 @@ def _check(candidate, g, x, y, lo, hi, image, draws) -> bool:
             slack = _TOL * max(1.0, abs(xv))
             if not (xlo - slack < xv < xhi + slack):
                 return False
-            if abs(back - yv) > 1e-7 * max(1.0, abs(yv)):
+            # nan, inf and complex values must fail: compare with <=, never with >
+            if not abs(back - yv) <= 1e-7 * max(1.0, abs(yv)):
                 return False
     return usable > 0
 
@@ -138,13 +181,17 @@ def inverse_on(
     accepted, rejected = [], []
     shifts = _shifts(period, as_expression(lo), as_expression(hi)) if period is not None else range(0)
     for cand in dict.fromkeys(v for c in candidates for v in _variants(c, period, shifts)):
-        (accepted if _check(cand, g, x, y, lo, hi, image, draws) else rejected).append(cand)
+        # a formula free of y is constant: it cannot invert g on a piece where g is strictly
+        # monotone (solve proposes x = 0 for 1/x + 1/x**3 = y, the piece's end)
+        ok = cand.has(y) and _check(cand, g, x, y, lo, hi, image, draws)
+        (accepted if ok else rejected).append(cand)
     if not accepted:
         raise NoClosedFormInverse(
             f"none of the solutions {candidates} of {g} = y lies in ({lo}, {hi}) for every y in "
             f"{image}; covar can still evaluate the density numerically"
         )
-    h = min(accepted, key=sp.count_ops)
+    # a real form first: sympy's complex-unit forms of real roots do not evaluate in numpy
+    h = min(accepted, key=lambda c: (c.has(sp.I), sp.count_ops(c)))
     dh = sp.diff(h, y)
     jacobian = dh if kind == "increasing" else -dh
     return Inverse(h, jacobian, tuple(c for c in rejected if c in candidates))

@@ -65,6 +65,9 @@ def _relational_roots(cond: sp.Basic, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) ->
     for rel in cond.atoms(Relational):
         if not rel.has(x):
             continue
+        # a condition also flips where its sides jump (1/atan(x) >= 3/2 flips at 0 and at
+        # tan(2/3)), not only where they are equal
+        roots |= _poles(rel.lhs - rel.rhs, x, lo, hi)
         found = sp.solveset(rel.lhs - rel.rhs, x, sp.Interval.open(lo, hi))
         if isinstance(found, sp.FiniteSet):
             roots |= set(found)
@@ -140,7 +143,7 @@ def _floor_steps(expr: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set[s
                 f"{f} on an unbounded support has infinitely many steps; restrict the support"
             )
         ends = sorted([float(u.subs(x, lo)), float(u.subs(x, hi))])
-        if ends[1] - ends[0] > _MAX_STEPS:
+        if not ends[1] - ends[0] <= _MAX_STEPS:  # nan/inf ends refuse too
             raise UnsupportedTransform(f"{f} has more than {_MAX_STEPS} steps on the support")
         a, b = sp.Poly(u, x).all_coeffs()
         for k in range(math.floor(ends[0]), math.ceil(ends[1]) + 1):
@@ -244,7 +247,11 @@ def sign_on(expr: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> int | None
 def _critical_points(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set[sp.Expr]:
     if sign_on(dg, x, lo, hi) in (1, -1):  # g' keeps one sign: no need to solve g' = 0
         return set()
-    found = sp.solveset(dg, x, sp.Interval.open(lo, hi))
+    try:
+        found = sp.solveset(dg, x, sp.Interval.open(lo, hi))
+    except KeyError:
+        # sympy 1.14's imageset handler fails on some nested trig (atan(sin(cos(x))))
+        return _numeric_critical_points(dg, x, lo, hi)
     if found is sp.EmptySet:
         return set()
     if isinstance(found, sp.FiniteSet):
@@ -266,6 +273,11 @@ def _numeric_critical_points(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr
     a, b = float(lo), float(hi)
     grid = [a + (b - a) * k / 4000 for k in range(1, 4000)]
     vals = [float(f(t)) for t in grid]
+    if not all(math.isfinite(v) for v in vals):
+        # a nan or inf between grid points hides sign changes: refuse rather than miss a turn
+        raise UnsupportedTransform(
+            f"g' = {dg} is undefined or infinite inside ({lo}, {hi}); cannot locate where g turns"
+        )
     roots = set()
     for t0, t1, v0, v1 in zip(grid, grid[1:], vals, vals[1:]):
         if v0 == 0:
@@ -321,6 +333,14 @@ def monotone_pieces(
             fine = [a, *sort_points(inner), b]
             all_points += fine
             for p, q in zip(fine, fine[1:]):
+                mid = interior_point(p, q)
+                if local_expression(g, x, mid) != ga or local_expression(fx, x, mid) != fa:
+                    # a kink was missed: this piece does not follow the formula chosen for
+                    # its segment; refuse rather than apply the wrong branch
+                    raise UnsupportedTransform(
+                        f"cannot split g = {g} reliably on ({p}, {q}): it switches formula at a "
+                        "point covar did not locate"
+                    )
                 pieces.append(RawPiece(p, q, ga, fa, direction(dg, x, p, q)))
     # intervals and pieces were produced left to right, so the points are already in order
     ordered = [p for k, p in enumerate(all_points) if k == 0 or p != all_points[k - 1]]

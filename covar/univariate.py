@@ -13,7 +13,7 @@ import sympy as sp
 
 from .density import Density
 from .derivation import Cell, Derivation, Piece, set_text
-from .errors import NoClosedForm, NoClosedFormInverse
+from .errors import NoClosedForm, NoClosedFormInverse, UnsupportedTransform
 from .inverse import image_interval, inverse_on
 from .ordering import as_float, parameter_draws, sign_of, sort_points
 from .pieces import RawPiece, monotone_pieces
@@ -24,7 +24,37 @@ def _mass(fx: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
     mass = sp.integrate(fx, (x, lo, hi))
     if mass.has(sp.Integral):
         raise NoClosedForm(f"the probability of {lo} < X < {hi} (an atom of Y) has no closed form")
-    return sp.simplify(mass) if sp.count_ops(mass) < 80 else mass
+    mass = sp.simplify(mass) if sp.count_ops(mass) < 80 else mass
+    _confirm_mass(mass, fx, x, lo, hi)
+    return mass
+
+
+def _confirm_mass(mass: sp.Expr, fx: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> None:
+    """sympy's integral against quadrature at parameter draws (sympy 1.14 integrates the normal
+    density over (tan(log(3)), oo) to 0); a disagreement, nan or complex value refuses."""
+    import mpmath
+
+    params = sorted((mass.free_symbols | fx.free_symbols | sp.sympify(lo).free_symbols
+                     | sp.sympify(hi).free_symbols) - {x}, key=lambda s: s.name)
+    checked = 0
+    for values in parameter_draws(params, n=3 if params else 1):
+        try:
+            a, b = as_float(sp.sympify(lo).subs(values)), as_float(sp.sympify(hi).subs(values))
+            if not a < b:
+                continue
+            f = sp.lambdify(x, fx.subs(values), "mpmath")
+            with mpmath.workdps(20):
+                quad = float(mpmath.quad(lambda t: mpmath.re(f(t)), [a, b]))
+            closed = as_float(mass.subs(values))
+        except (ValueError, TypeError, ZeroDivisionError) as exc:
+            raise NoClosedForm(f"the probability of {lo} < X < {hi} (an atom of Y) cannot be "
+                               f"confirmed numerically ({exc})") from exc
+        if not abs(closed - quad) <= 1e-7 * max(1.0, abs(quad)):
+            raise NoClosedForm(f"the probability of {lo} < X < {hi} (an atom of Y): sympy's "
+                               f"integral {mass} = {closed:.6g} disagrees with quadrature {quad:.6g}")
+        checked += 1
+    if params and not checked:
+        raise NoClosedForm(f"the probability of {lo} < X < {hi} (an atom of Y) could not be checked")
 
 
 def _cell_condition(y: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Basic:
@@ -137,6 +167,13 @@ def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
         notes.append(f"No x in the support {set_text(X.support)} of X maps into {set_text(outside)}, "
                      "so f_Y = 0 there.")
     atoms = {k: v for k, v in atoms.items() if v != 0}
+    if not merged and not atoms:
+        # every cell summed to 0 and there is no atom: a law with mass 0 is a derivation
+        # error, never a result
+        raise UnsupportedTransform(
+            f"the derived law of {g} has no density and no atoms (mass 0); covar cannot "
+            "derive it reliably: try an equivalent form of the map"
+        )
     if atoms:
         support = sp.Union(support, sp.FiniteSet(*atoms))
     pdf = _piecewise(merged, y)
