@@ -366,10 +366,26 @@ def _finite_bracket(piece: NumericPiece, p: tuple) -> tuple[float, float]:
     return float(new_lo), float(new_hi)
 
 
+def _end_value(piece: NumericPiece, end: float, other: float, p: tuple) -> float:
+    """g at a finite end of the piece; at a pole (g nan or infinite there) the value at the
+    point closest to the end where g is finite, so bisection still brackets the image."""
+    with np.errstate(all="ignore"):
+        v = np.float64(piece.g(np.float64(end), *p))
+        if np.isfinite(v):
+            return float(v)
+        for k in range(300, -1, -4):
+            t = np.float64(end + (other - end) * 10.0 ** (-k))
+            if t == end:
+                continue
+            v = np.float64(piece.g(t, *p))
+            if np.isfinite(v):
+                return float(v)
+    return float("nan")
+
+
 def _piece_density(piece: NumericPiece, ys: np.ndarray, p: tuple) -> np.ndarray:
     lo, hi = _finite_bracket(piece, p)
-    with np.errstate(all="ignore"):
-        g_lo, g_hi = piece.g(np.float64(lo), *p), piece.g(np.float64(hi), *p)
+    g_lo, g_hi = _end_value(piece, lo, hi, p), _end_value(piece, hi, lo, p)
     y_min, y_max = (g_lo, g_hi) if piece.increasing else (g_hi, g_lo)
     inside = (ys > y_min) & (ys < y_max)
     out = np.zeros(ys.shape)

@@ -192,7 +192,9 @@ def from_dict(data: dict) -> Any:
             raise
         raise ParseError(f"malformed covar JSON: {type(exc).__name__}: {exc}") from None
     _check_read(density)
-    return density
+    from .verify import verify
+
+    return verify(density, "law read from JSON")
 
 
 def _read_symbols(table: Any) -> dict[str, sp.Symbol]:

@@ -86,8 +86,8 @@ def build_example(name: str, outdir: Path, frames: int, html: bool = True,
                   progress: Callable[[str], None] | None = None) -> Result:
     """Derive, draw and animate the example ``name`` into ``outdir``.
 
-    Engine errors (covar.CovarError) and missing features (the multivariate API, ImportError
-    and AttributeError) turn into a skipped example with the reason in ``note``.
+    Engine errors (covar.CovarError) and a missing optional dependency (ImportError) turn into
+    a skipped example with the reason in ``note``; anything else is a bug and propagates.
     """
     import covar
     from covar import plot
@@ -122,7 +122,7 @@ def build_example(name: str, outdir: Path, frames: int, html: bool = True,
             result.frame_masses = [(float(f.t), f.mass.integral, f.mass.expected)
                                    for f in anim.frames if f.mass is not None]
             result.skipped_frames = [(float(f.t), f.error or "") for f in anim.failed]
-    except (covar.CovarError, ImportError, AttributeError) as exc:
+    except (covar.CovarError, ImportError) as exc:
         result.note = f"skipped: {type(exc).__name__}: {exc}"
     result.seconds = time.perf_counter() - started
     return result
