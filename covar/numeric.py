@@ -400,11 +400,13 @@ def _piece_density(piece: NumericPiece, ys: np.ndarray, p: tuple) -> np.ndarray:
             above = (piece.g(mid, *p) > target) == piece.increasing
         b = np.where(above, mid, b)
         a = np.where(above, a, mid)
-        if np.all(b - a <= 4e-16 * np.maximum(1.0, np.abs(a))):
+        if np.all(b - a <= 4e-16 * np.maximum(np.abs(a), np.abs(b))):  # relative: roots near 0 too
             break
     xs = 0.5 * (a + b)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out[inside] = np.nan_to_num(piece.fx(xs, *p) / np.abs(piece.dg(xs, *p)))
+        v = piece.fx(xs, *p) / np.abs(piece.dg(xs, *p))
+    # g' overflowing (far tails) gives 0; g' = 0 exactly is a single point of no mass
+    out[inside] = np.where(np.isfinite(v), v, 0.0)
     return out
 
 

@@ -30,9 +30,9 @@ def _grid(lo: float, hi: float) -> np.ndarray:
     """Points of (lo, hi), geometrically dense next to finite ends (integrable singularities)
     and reaching far into infinite tails (heavy tails)."""
     # down to 1e-300: a shape-0.1 Gamma still has 6% of its mass below 1e-12
-    # and out to 1e300: heavy tails such as |y|^(-4/3) keep 0.2% of their mass beyond 1e7
+    # and out to 1e100: heavy tails such as |y|^(-4/3) keep 0.2% of their mass beyond 1e7
     steps = np.concatenate([np.logspace(-300, -12, 300, endpoint=False), np.logspace(-12, 7, 3000),
-                            np.logspace(7, 300, 300)[1:]])
+                            np.logspace(7, 100, 200)[1:]])
     if np.isinf(lo) and np.isinf(hi):
         return np.concatenate([-steps[::-1], [0.0], steps])
     if np.isinf(hi):
