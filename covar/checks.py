@@ -43,15 +43,10 @@ def _num(expr, values: dict) -> float:
 
 
 def _intervals(density, values: dict) -> list[tuple[float, float]]:
+    """The support's intervals as floats (atoms are points: they carry no continuous mass)."""
     from .pieces import support_intervals
 
-    sup = density.support
-    if density.atoms:
-        sup = sup - sp.FiniteSet(*density.atoms)
-    parts = []
-    for iv in support_intervals(sup if not isinstance(sup, sp.Complement) else density.support):
-        parts.append((_num(iv.start, values), _num(iv.end, values)))
-    return parts
+    return [(_num(iv.start, values), _num(iv.end, values)) for iv in support_intervals(density.support)]
 
 
 def check_against_samples(density, ys: np.ndarray | None, values: dict | None = None, alpha: float = 1e-3,

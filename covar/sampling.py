@@ -29,19 +29,23 @@ def _catalog_sampler(label: str):
 def _grid(lo: float, hi: float) -> np.ndarray:
     """Points of (lo, hi), geometrically dense next to finite ends (integrable singularities)
     and reaching far into infinite tails (heavy tails)."""
-    # down to 1e-300: a shape-0.1 Gamma still has 6% of its mass below 1e-12
-    # and out to 1e100: heavy tails such as |y|^(-4/3) keep 0.2% of their mass beyond 1e7
-    steps = np.concatenate([np.logspace(-300, -12, 300, endpoint=False), np.logspace(-12, 7, 3000),
-                            np.logspace(7, 100, 200)[1:]])
+    # down to 1e-300 next to an end at 0 (a shape-0.1 Gamma has 6% of its mass below 1e-12),
+    # but no closer to an end than its own rounding (closer, the density is round-off noise);
+    # out to 1e100 in tails (|y|^(-4/3) keeps 0.2% of its mass beyond 1e7)
+    fine = np.concatenate([np.logspace(-300, -12, 300, endpoint=False), np.logspace(-12, 0, 1500)])
+    steps = np.concatenate([fine[:-1], np.logspace(0, 7, 1500), np.logspace(7, 100, 200)[1:]])
+
+    def away(end: float, offsets: np.ndarray) -> np.ndarray:
+        return offsets[offsets >= 1e-13 * abs(end)]
+
     if np.isinf(lo) and np.isinf(hi):
         return np.concatenate([-steps[::-1], [0.0], steps])
     if np.isinf(hi):
-        return lo + np.concatenate([[0.0], steps])
+        return lo + np.concatenate([[0.0], away(lo, steps)])
     if np.isinf(lo):
-        return hi - np.concatenate([[0.0], steps])[::-1]
-    half = 0.5 * (hi - lo) * np.concatenate([np.logspace(-300, -12, 300, endpoint=False),
-                                             np.logspace(-12, 0, 1500)])
-    return np.unique(np.concatenate([[lo], lo + half, hi - half, [hi]]))
+        return hi - np.concatenate([[0.0], away(hi, steps)])[::-1]
+    half = 0.5 * (hi - lo) * fine
+    return np.unique(np.concatenate([[lo], lo + away(lo, half), hi - away(hi, half), [hi]]))
 
 
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)

@@ -493,11 +493,16 @@ def numeric_only(density: Any, why: str) -> Any:
                    evaluator, validate=False)
 
 
+_VERIFIED = ("verified numerically", "not verified")
+
+
 def _with_note(result: Any, note: str) -> Any:
+    """The result with its record's verification note replaced by ``note``."""
     d = result.derivation
     if d is None or not hasattr(d, "notes"):
         return result
-    record = replace(d, notes=(*d.notes, note))
+    kept = tuple(n for n in d.notes if not str(n).startswith(_VERIFIED))
+    record = replace(d, notes=(*kept, note))
     return replace(result, derivation=record, validate=False) if hasattr(result, "validate") else \
         replace(result, derivation=record)
 
