@@ -52,13 +52,16 @@ def _intervals(density, values: dict) -> list[tuple[float, float]]:
 def check_against_samples(density, ys: np.ndarray | None, values: dict | None = None, alpha: float = 1e-3,
                           progress: Callable[[str], None] | None = None,
                           evaluator: Callable[..., np.ndarray] | None = None,
-                          vectorised_mass: bool | None = None) -> CheckReport:
+                          vectorised_mass: bool | None = None,
+                          intervals: list[tuple[float, float]] | None = None) -> CheckReport:
     """Compare ``density`` (continuous or mixed) with samples ``ys`` of g(X) (None: mass only).
 
     The KS statistic is taken at every sample, with the CDF integrated between consecutive
     samples; ``evaluator`` is ``density.numpy()`` when the caller has already compiled it.
     ``vectorised_mass`` integrates in one vectorised pass (cheap evaluators without a closed
-    form) instead of adaptive scalar quadrature (default: only for numeric-only results).
+    form) instead of adaptive scalar quadrature (default: only for numeric-only results);
+    ``intervals`` are the (lo, hi) pieces to integrate over (default: the support's intervals;
+    the gate passes the cells, so that no quadrature segment crosses a jump).
     """
     values = dict(values or {})
     say = progress or (lambda _msg: None)
@@ -75,7 +78,8 @@ def check_against_samples(density, ys: np.ndarray | None, values: dict | None = 
     atoms = {_num(k, values): _num(m, values) for k, m in density.atoms.items()}
     expected = 1.0 - sum(atoms.values())
     say("integrating the density")
-    intervals = _intervals(density, values)
+    if intervals is None:
+        intervals = _intervals(density, values)
     if vectorised_mass is None:
         vectorised_mass = density.pdf is None
     if vectorised_mass:  # root-finding evaluator: one vectorised call, not scalar quadrature

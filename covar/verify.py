@@ -294,8 +294,10 @@ def _continuous_checks(density: Any, values: dict, f: Callable, rng: np.random.G
     slow = (time.perf_counter() - started) / 64 > 2e-5  # quadrature evaluators: ~1 ms a point
     n = 300 if slow else SAMPLES_1D
     ys = density.sample(n, rng, **named) if with_samples and _independent_sampler(density) else None
+    cells = [(a, b) for a, b in ((to_float(lo, values), to_float(hi, values))
+                                 for lo, hi in _cell_bounds(density)) if a < b]
     report = check_against_samples(density, ys, named, alpha=P_FAIL, evaluator=f,
-                                   vectorised_mass=density.pdf is None and not slow)
+                                   vectorised_mass=not slow, intervals=cells)
     done = [f"mass {report.mass + sum(report.atom_masses.values()):.6f}"]
     if report.ks_pvalue is not None:
         done.append(f"KS p = {report.ks_pvalue:.3g} on {report.samples} samples")
