@@ -1,7 +1,7 @@
 """Random 1-D compositions of elementary maps, and a classifier that checks covar's answer for
 each against an independent numeric density (root finding, summed over all preimages) and samples.
 
-Shared by tests/test_soundness_1d.py (a fixed-seed CI subset) and benchmarks/soundness_1d.py.
+Shared by tests/test_soundness_1d.py (a fixed-seed CI subset) and benchmarks/soundness.py.
 Nothing here uses covar's own numeric machinery: f_X and samples come from scipy.stats, g and g'
 from sympy's lambdify of the map, the symbolic pdf is evaluated with mpmath.
 """

@@ -9,7 +9,7 @@ import pytest
 from soundness_1d_cases import FAMILIES, classify, counts, make_cases
 
 SEED = 20261126
-# CI checks a fixed-seed subset of the full set; `python benchmarks/soundness_1d.py 1000` runs more
+# CI checks a fixed-seed subset of the full set; `python benchmarks/soundness.py 1000` runs more
 N_CASES = int(os.environ.get("COVAR_SOUNDNESS_CASES", "96"))
 CHUNKS = 12
 _CASES = make_cases(300, SEED)[:N_CASES]
