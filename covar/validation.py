@@ -87,14 +87,18 @@ def _probe_points(intervals: list[tuple[float, float]]) -> np.ndarray:
 def _check_far(density, intervals: list[tuple[float, float]]) -> None:
     """The pdf at a few far points, evaluated exactly (floating point would overflow there):
     a hand-typed Piecewise often stops being defined beyond the region its author looked at."""
+    import mpmath
+
     far = np.concatenate([_FAR, -_FAR])
+    f = sp.lambdify(density.var, density.pdf, modules="mpmath")  # big exponents, no overflow
     for point in (p for p in far if any(lo < p < hi for lo, hi in intervals)):
-        exact = density.pdf.xreplace({density.var: sp.Integer(int(point))})
         try:
-            value = complex(sp.N(exact, 15))
-        except (TypeError, ValueError) as exc:  # sympy could not reduce it to a number
-            raise InvalidDensity(f"the density {density.pdf} has no numeric value at "
-                                 f"{density.var} = {point:g} ({exc})") from None
+            with mpmath.workdps(20):
+                value = complex(f(mpmath.mpf(int(point))))
+        except (TypeError, ValueError, ZeroDivisionError, NameError) as exc:  # no numeric value
+            raise InvalidDensity(f"the density {density.pdf} is undefined at {density.var} = "
+                                 f"{point:g} inside its support {density.support}; define it on the "
+                                 "whole support (a Piecewise needs a last (value, True) branch)") from None
         if not (value.imag == 0 and value.real >= 0):
             raise InvalidDensity(
                 f"the density {density.pdf} is negative or undefined at {density.var} = {point:g} "
