@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-import pytest
 import sympy as sp
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -26,6 +25,7 @@ from covar import flows, serialize
 from covar.budget import time_budget
 from covar.errors import CovarError
 from covar.parsing import FUNCTION_NAMES, parse_assumptions, parse_expr, parse_set
+from test_untrusted_text import payloads  # one list of code-running payloads
 
 #: examples run per API (hypothesis max_examples); the total must be at least 10**4
 EXAMPLES: dict[str, int] = {
@@ -48,28 +48,7 @@ x1, x2 = sp.symbols("x1 x2", real=True)
 CANARY = Path(tempfile.mkdtemp(prefix="covar-fuzz-")) / "CANARY"
 
 
-def _payloads(canary: Path) -> list[str]:
-    c = str(canary)
-    return [
-        f"__import__('os').system('touch {c}')",
-        f"open('{c}', 'w')",
-        f"exec(\"open('{c}','w')\")",
-        f"eval(\"open('{c}','w')\")",
-        f"(lambda: open('{c}', 'w'))()",
-        f"f'{{open(\"{c}\",\"w\")}}'",
-        f"().__class__.__bases__[0].__subclasses__()",
-        f"x.__class__.__init__.__globals__['__builtins__']['open']('{c}','w')",
-        f"[open('{c}','w') for i in (1,)]",
-        f"getattr(x, '__cl' + 'ass__')",
-        f"__builtins__",
-        f"import os",
-        f"x if open('{c}','w') else 1",
-        f"(y := open('{c}', 'w'))",
-        f"Symbol('x').__reduce__()",
-    ]
-
-
-PAYLOADS = _payloads(CANARY)
+PAYLOADS = payloads(CANARY)
 
 # --- strategies ------------------------------------------------------------------------------
 ALPHABET = ("xyzabcuv0123456789" "+-*/^()[]{},.<>=!&|~ _'\"" "eEpinoIsqrtlgU" "@%#:;\\\t\n"
