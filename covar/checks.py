@@ -90,6 +90,20 @@ def check_against_samples(density, ys: np.ndarray | None, values: dict | None = 
         integrate = continuous_mass
     mass = integrate(pdf, intervals) if intervals else 0.0
     failures = []
+    # Mass packed against a finite end closer than round-off (tanh(1/X) packs P(X < 0.05)
+    # within 1e-17 of 1) cannot be integrated in floating point, and samples of g(X) land
+    # exactly on that end: where the two shortfalls agree, they are one and the same mass.
+    at_end = np.zeros(ys.shape, dtype=bool)
+    for end in {e for iv in intervals for e in iv if np.isfinite(e)}:
+        at_end |= np.abs(ys - end) <= 1e-13 * max(1.0, abs(end))
+    end_share = float(at_end.mean()) if len(ys) else 0.0
+    end_se = np.sqrt(max(end_share * (1 - end_share), 1e-12) / max(len(ys), 1))
+    if end_share > 0 and not abs(mass - expected) <= 2e-4 \
+            and abs(mass + end_share - expected) <= 6 * end_se + 2e-4:
+        say(f"{end_share:.4f} of the mass lies within round-off of a support end, as the samples show")
+        expected = mass
+    else:
+        at_end[:] = False
     if not abs(mass - expected) <= 2e-4:
         failures.append(f"the continuous part integrates to {mass:.6f}, expected {expected:.6f}")
     at_atom = np.zeros(ys.shape, dtype=bool)
@@ -103,7 +117,7 @@ def check_against_samples(density, ys: np.ndarray | None, values: dict | None = 
         se = np.sqrt(max(m * (1 - m), 1e-12) / len(ys))
         if not abs(freqs[point] - m) <= 6 * se + 1e-9:
             failures.append(f"atom at {point}: frequency {freqs[point]:.5f}, mass {m:.5f}")
-    rest = np.sort(ys[~at_atom])
+    rest = np.sort(ys[~at_atom & ~at_end])
     ks_stat = ks_p = None
     if expected > 1e-12 and len(rest) > 20 and mass > 0:
         say(f"KS test on {len(rest)} samples")
