@@ -300,7 +300,7 @@ def _continuous_checks(density: Any, values: dict, f: Callable, rng: np.random.G
                                    vectorised_mass=not slow, intervals=cells)
     atoms = sum(report.atom_masses.values())
     done = [f"mass {report.mass + atoms:.6f}"]
-    unresolved = 1.0 - atoms - report.expected
+    unresolved = 1.0 - atoms - report.expected_mass
     if unresolved > 1e-9:
         done[0] += (f" + {unresolved:.4f} within round-off of a support end (the share of the samples "
                     "that land there)")
