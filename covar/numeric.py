@@ -29,7 +29,11 @@ class CompiledCell:
         """The cell's formula at ys; points where it overflows (inf*0, exp(5000)) are redone
         by root-finding, since inside an open cell the density is finite."""
         with np.errstate(all="ignore"):
-            out = np.array(np.broadcast_to(np.asarray(self.f(ys, *params), dtype=float), ys.shape))
+            raw = np.asarray(self.f(ys, *params))
+            if np.iscomplexobj(raw):  # a value with an imaginary part is not a density: nan
+                real = np.abs(raw.imag) <= 1e-12 * np.maximum(1.0, np.abs(raw.real))
+                raw = np.where(real, raw.real, np.nan)
+            out = np.array(np.broadcast_to(raw.astype(float), ys.shape))
         bad = ~np.isfinite(out)
         if bad.any() and self.fallback is not None:
             out[bad] = self.fallback(ys[bad], *params)
