@@ -182,6 +182,7 @@ def _mpmath_cell(expr: sp.Expr, args: Sequence[sp.Symbol]) -> Callable[..., np.n
                 out[i] = z.real if abs(z.imag) <= 1e-12 * max(1.0, abs(z.real)) else np.nan
         return out
 
+    evaluate.pointwise = True  # type: ignore[attr-defined]  # callers may budget for its cost
     return evaluate
 
 
@@ -256,6 +257,8 @@ def _wrap(density, cells: list[CompiledCell], fill: float) -> Callable[..., np.n
 
     evaluate.__doc__ = f"{'log-' if fill else ''}density of {density.var} at an array of points; parameters: " + (
         ", ".join(p.name for p in params) or "none")
+    # True when some cell is evaluated point by point in mpmath (about 1 ms a point)
+    evaluate.pointwise = any(getattr(c.f, "pointwise", False) for c in cells)  # type: ignore[attr-defined]
     return evaluate
 
 

@@ -286,10 +286,14 @@ def _continuous_checks(density: Any, values: dict, f: Callable, rng: np.random.G
     from .checks import check_against_samples
 
     named = {s.name: float(v) for s, v in values.items()}
-    # a numeric-only marginal evaluates by quadrature (~1 ms a point): a smaller sample, scalar
+    # a numeric-only marginal evaluates by quadrature, a cell numpy cannot evaluate by mpmath
+    # (~1 ms a point): a smaller sample, scalar
     # adaptive mass; decided by the kind of evaluator, never by timing (results are reproducible)
-    slow = density.pdf is None and getattr(density.numeric, "joint", None) is not None
-    n = 300 if slow else SAMPLES_1D
+    from .numeric import NumericPdf
+
+    slow = (density.pdf is None and not isinstance(density.numeric, NumericPdf)) \
+        or getattr(f, "pointwise", False)
+    n = 200 if slow else SAMPLES_1D
     ys = density.sample(n, rng, **named) if with_samples and _independent_sampler(density) else None
     cells = [(a, b) for a, b in ((to_float(lo, values), to_float(hi, values))
                                  for lo, hi in _cell_bounds(density)) if a < b]
