@@ -411,6 +411,21 @@ def _box_probabilities(f: Callable, edges: list[np.ndarray], named: dict) -> np.
     return contrib.reshape(shape).sum(axis=tuple(range(1, 2 * d, 2)))
 
 
+def _positive_points(J: Any, f: Callable, values: dict, rng: np.random.Generator) -> np.ndarray:
+    """Up to 24 points where the symbolic pdf or the branch sum is positive, found among broad
+    proposals (for joint densities without a sampler)."""
+    d = J.dim
+    props = np.concatenate([rng.normal(0, 1, (3000, d)), rng.normal(0, 5, (3000, d)),
+                            rng.uniform(0, 1, (2000, d)), rng.exponential(1, (2000, d))])
+    named = {s.name: float(v) for s, v in values.items()}
+    sym = sp.lambdify(J.vars, J.pdf.xreplace(values), modules=["numpy", "scipy"])
+    with np.errstate(all="ignore"):
+        a = np.broadcast_to(np.asarray(f(*props.T, **named), dtype=float), (len(props),))
+        b = np.broadcast_to(np.real(np.asarray(sym(*props.T), dtype=complex)), (len(props),))
+    keep = props[(a > 0) | (b > 0)]
+    return keep[:24]
+
+
 def _check_joint(J: Any) -> Outcome:
     from scipy import stats
 
@@ -425,12 +440,15 @@ def _check_joint(J: Any) -> Outcome:
     f = J.numpy()
     for values in draws:
         named = {s.name: float(v) for s, v in values.items()}
-        if J.sampler is None:
-            return Outcome(("not verified against samples: this joint density has no sampler",))
-        pts = np.asarray(J.sample(n_samples, rng, **named), dtype=float)
-        pts = pts[np.all(np.isfinite(pts), axis=1)]
-        if len(pts) < n_samples // 2:
-            return Outcome(tuple(checked), "most samples of g(X) are not finite")
+        if J.sampler is None:  # no samples of g(X): probe where either form is positive
+            pts = _positive_points(J, f, values, rng)
+            if not len(pts):
+                return Outcome(tuple(checked), "no point where the joint pdf is positive was found")
+        else:
+            pts = np.asarray(J.sample(n_samples, rng, **named), dtype=float)
+            pts = pts[np.all(np.isfinite(pts), axis=1)]
+            if len(pts) < n_samples // 2:
+                return Outcome(tuple(checked), "most samples of g(X) are not finite")
         # 1: the symbolic pdf against the evaluator at sample points
         sym = sp.lambdify(J.vars, J.pdf.xreplace(values), modules="mpmath")
         probe = pts[:: max(1, len(pts) // 24)][:24]
@@ -445,8 +463,11 @@ def _check_joint(J: Any) -> Outcome:
                 return Outcome(tuple(checked), (
                     f"the symbolic joint pdf is {r.real:.10g} at {tuple(np.round(p, 6))} but the sum "
                     f"over the inverse branches gives {g_:.10g}"))
-        checked.append(f"symbolic pdf = branch sum at {len(probe)} sample points")
+        checked.append(f"symbolic pdf = branch sum at {len(probe)} points")
         # 2 + 3: binned chi-square with the mass inside a box of sample quantiles
+        if J.sampler is None:
+            checked.append("mass and samples not checked: this joint density has no sampler")
+            continue
         if J.dim > 3:
             continue
         bins = {1: 12, 2: 6, 3: 3}[J.dim]
