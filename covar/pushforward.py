@@ -140,4 +140,4 @@ def _compose_from_root(X: Density, g: sp.Expr, y: sp.Symbol, timeout: float | No
     root = X.derivation
     if root is None:
         raise UnsupportedTransform("this density has no derivation to compose with")
-    return transform(root.input, g.xreplace({X.var: root.g}), y, timeout=timeout)
+    return _derive(root.input, g.xreplace({X.var: root.g}), y, timeout)  # verified once, by the caller
