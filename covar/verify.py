@@ -532,8 +532,13 @@ def _with_note(result: Any, note: str) -> Any:
         return result
     kept = tuple(n for n in d.notes if not str(n).startswith(_VERIFIED))
     record = replace(d, notes=(*kept, note))
-    return replace(result, derivation=record, validate=False) if hasattr(result, "validate") else \
-        replace(result, derivation=record)
+    if not hasattr(result, "validate"):  # a JointDensity
+        return replace(result, derivation=record)
+    out = replace(result, derivation=record, validate=False)
+    compiled = result.__dict__.get("_compiled_pdf")  # same pdf and cells: keep the gate's compile
+    if compiled is not None:
+        object.__setattr__(out, "_compiled_pdf", compiled)
+    return out
 
 
 def verify(result: Any, what: str = "result") -> Any:
