@@ -20,7 +20,7 @@ import numpy as np
 import sympy as sp
 from sympy.core.cache import clear_cache
 
-from covar.checks import finite_difference_jacobian
+from covar.numeric.checks import finite_difference_jacobian
 from covar.flows import AffineCoupling, Flow, Permutation, default_symbols
 
 DIMS = (2, 8, 32, 128, 256)

@@ -15,7 +15,7 @@ import sympy as sp
 from scipy import stats
 
 import covar
-from covar.parsing import parse_expr, parse_set
+from covar.text.parsing import parse_expr, parse_set
 
 CASES = Path(__file__).resolve().parent.parent / "tests" / "data" / "public_cases.json"
 UNIVARIATE = {"affine", "monotone", "many-to-one", "mixed-atom"}

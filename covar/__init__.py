@@ -8,9 +8,9 @@
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import (
+from covar.errors import (
     CovarError,
     DerivationTimeout,
     InvalidDensity,
@@ -19,25 +19,34 @@ from .errors import (
     ParseError,
     UnsupportedTransform,
 )
-from .density import Density
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:  # the lazy names below, for type checkers and IDEs
+    from covar import flows
+    from covar.render import plot
+    from covar.derive import transform
+    from covar.laws.density import Density
+    from covar.laws.joint import JointDensity
+    from covar.multivariate.maps import independent
+    from covar.text.inputs import parse_density
+
+__version__ = "0.1.0"  # the one version source (pyproject reads it)
 
 # Public names that live in heavier modules, imported on first use.
 _LAZY = {
-    "transform": "covar.pushforward",
-    "parse_density": "covar.inputs",
-    "JointDensity": "covar.joint",
-    "independent": "covar.multivariate",
+    "Density": "covar.laws.density",
+    "transform": "covar.derive",
+    "parse_density": "covar.text.inputs",
+    "JointDensity": "covar.laws.joint",
+    "independent": "covar.multivariate.maps",
     "flows": "covar.flows",
-    "plot": "covar.plot",
+    "plot": "covar.render.plot",
 }
 
 _SUBMODULES = {"flows", "plot"}
 
 __all__ = [
     "CovarError", "DerivationTimeout", "InvalidDensity", "NoClosedForm", "NoClosedFormInverse",
-    "ParseError", "UnsupportedTransform", "Density", "__version__", *_LAZY,
+    "ParseError", "UnsupportedTransform", "__version__", *_LAZY,
 ]
 
 

@@ -2,7 +2,7 @@
 
 Each module in :mod:`gallery.examples` defines ``example() -> Example`` (the input law, the
 map, a title and an explanation). :func:`build` derives every example with covar, draws it
-with :mod:`covar.plot` and writes a Markdown index. ``python -m gallery`` is the command.
+with :mod:`covar.render.plot` and writes a Markdown index. ``python -m gallery`` is the command.
 
 >>> from gallery import examples
 >>> examples.NAMES[:2]
@@ -77,7 +77,7 @@ def _latex_of(Y: Any) -> str:
     if hasattr(Y, "vars"):
         names = ", ".join(sp.latex(v) for v in Y.vars)
         return rf"f({names}) = {sp.latex(Y.pdf)}"
-    from covar.latex import result_latex
+    from covar.render.latex import result_latex
 
     return result_latex(Y)
 

@@ -4,7 +4,7 @@ Every case derives Y = g(X) with covar and draws g(X) with numpy/scipy directly 
 own sampler). A result must then
 
 * integrate (continuous part, independent scipy quadrature) to 1 - sum(atoms),
-* pass a KS test (>= 1e5 samples) and match atom frequencies (covar.checks),
+* pass a KS test (>= 1e5 samples) and match atom frequencies (covar.numeric.checks),
 * be 0 off Y.support, and hold every sample inside Y.support,
 * for discrete laws: match the sample frequencies (chi-square) and sum to 1.
 
@@ -25,7 +25,7 @@ import sympy as sp
 from scipy import integrate, stats
 
 import covar
-from covar.checks import check_against_samples
+from covar.numeric.checks import check_against_samples
 
 import reference
 

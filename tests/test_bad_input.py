@@ -9,13 +9,13 @@ import sympy as sp
 from click.testing import CliRunner
 
 import covar
-from covar.parsing import parse_assumptions, parse_expr, parse_set
-from covar.serialize import from_json
-from cli.main import cli
+from covar.text.parsing import parse_assumptions, parse_expr, parse_set
+from covar.render.serialize import from_json
+from covar.cli.main import cli
 
 
 def _doc(**fields) -> str:
-    base = {"schema": "covar.density/1", "symbols": {}, "var": "x", "pdf": "1", "support": "[0, 1]",
+    base = {"schema": "covar.laws.density/1", "symbols": {}, "var": "x", "pdf": "1", "support": "[0, 1]",
             "atoms": [], "discrete": False, "family": None, "closed_form": True, "derivation": None}
     base.update(fields)
     return json.dumps(base)

@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 import covar
-from covar.budget import time_budget
+from covar.numeric.budget import time_budget
 
 x = sp.Symbol("x", real=True)
 # about 9 s of sympy work without a budget (solving a quartic over a quadratic)

@@ -5,7 +5,7 @@ import numpy as np
 import sympy as sp
 
 import covar
-from covar.checks import check, check_against_samples
+from covar.numeric.checks import check, check_against_samples
 
 y = sp.Symbol("y", real=True)
 HALF_NORMAL = covar.Density(sp.sqrt(2 / sp.pi) * sp.exp(-y**2 / 2), y, sp.Interval(0, sp.oo))

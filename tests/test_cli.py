@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from scipy import stats
 
 import covar
-from covar.checks import CheckReport
-from covar.serialize import from_json
-from covar_cli.main import cli
+from covar.numeric.checks import CheckReport
+from covar.render.serialize import from_json
+from covar.cli.main import cli
 
 SQRT_CHI2 = ["ChiSquared(1)", "sqrt(x)"]
 
@@ -62,7 +62,7 @@ def test_derive_support_and_assume_options():
 def test_derive_json_round_trips_to_the_same_values():
     result = run("derive", *SQRT_CHI2, "--format", "json")
     data = json.loads(result.output)
-    assert data["schema"] == "covar.density/1" and data["family"] == "HalfNormal(1)"
+    assert data["schema"] == "covar.laws.density/1" and data["family"] == "HalfNormal(1)"
     Y = from_json(result.output)
     ys = np.array([-1.0, 0.2, 1.0, 3.0])
     np.testing.assert_allclose(Y.numpy()(ys), stats.halfnorm.pdf(ys), rtol=1e-12)
@@ -89,7 +89,7 @@ def test_check_passes_with_atoms_and_parameters():
 
 def test_failed_check_exits_1(monkeypatch):
     failing = CheckReport(0.9, 1.0, 0.2, 1e-9, samples=1000, failures=("KS test rejects (D = 0.2, p = 1e-9)",))
-    monkeypatch.setattr("covar.checks.check", lambda *a, **k: failing)
+    monkeypatch.setattr("covar.numeric.checks.check", lambda *a, **k: failing)
     result = run("check", *SQRT_CHI2)
     assert result.exit_code == 1
     assert "verdict: FAIL" in result.output and "KS test rejects" in result.output
@@ -148,9 +148,9 @@ def covar_cmd(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 
 
 def test_help_does_not_import_sympy():
-    code = ("import sys\nfrom covar_cli.main import cli\n"
+    code = ("import sys\nfrom covar.cli.main import cli\n"
             "try:\n    cli(['--help'], prog_name='covar')\nexcept SystemExit:\n    pass\n"
-            "print('sympy' in sys.modules, 'numpy' in sys.modules, 'covar' in sys.modules)")
+            "print('sympy' in sys.modules, 'numpy' in sys.modules, 'covar.derive' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert out.strip().splitlines()[-1] == "False False False"
 

@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 import covar
-from covar.budget import time_budget
+from covar.numeric.budget import time_budget
 
 x = sp.Symbol("x", real=True)
 N01 = covar.Density(sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi), x, sp.Interval(-sp.oo, sp.oo))

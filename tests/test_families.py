@@ -9,7 +9,7 @@ import sympy
 import sympy.stats as ss
 
 from covar.errors import ParseError
-from covar.families import FAMILIES, Family, from_stats, get_family
+from covar.laws.families import FAMILIES, Family, from_stats, get_family
 
 x = sympy.Symbol("x", real=True)
 

@@ -7,7 +7,7 @@ import sympy as sp
 import sympy.stats as st
 
 import covar
-from covar.checks import check
+from covar.numeric.checks import check
 
 RVS = {
     "Normal": lambda: st.Normal("X", 1, 2), "LogNormal": lambda: st.LogNormal("X", 0, 1),

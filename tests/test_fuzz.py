@@ -21,10 +21,11 @@ from hypothesis import strategies as st
 from sympy import Interval, oo
 
 import covar
-from covar import flows, serialize
-from covar.budget import time_budget
+from covar import flows
+from covar.render import serialize
+from covar.numeric.budget import time_budget
 from covar.errors import CovarError
-from covar.parsing import FUNCTION_NAMES, parse_assumptions, parse_expr, parse_set
+from covar.text.parsing import FUNCTION_NAMES, parse_assumptions, parse_expr, parse_set
 from test_untrusted_text import payloads  # one list of code-running payloads
 
 #: examples run per API (hypothesis max_examples); the total must be at least 10**4

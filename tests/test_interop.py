@@ -8,7 +8,7 @@ import sympy.stats as st
 from scipy import stats
 
 import covar
-from covar.interop import FrozenDensity, to_scipy
+from covar.render.interop import FrozenDensity, to_scipy
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pytest
 import sympy as sp
 
 import covar
-from covar.parsing import parse_expr, parse_set
-from covar.latex import derivation_latex, escape_text, result_latex
+from covar.text.parsing import parse_expr, parse_set
+from covar.render.latex import derivation_latex, escape_text, result_latex
 
 UNIVARIATE = {"affine", "monotone", "many-to-one", "mixed-atom"}
 

@@ -13,11 +13,11 @@ import sympy.stats as st
 from scipy import integrate, stats
 
 import covar
-from covar.density import Density
-from covar.interop import to_scipy
-from covar.joint import JointDensity
-from covar.multivariate import independent, transform_joint
-from covar.serialize import from_json
+from covar.laws.density import Density
+from covar.render.interop import to_scipy
+from covar.laws.joint import JointDensity
+from covar.multivariate.maps import independent, transform_joint
+from covar.render.serialize import from_json
 
 u, v = sp.symbols("u v", real=True)
 SQ2PI = np.sqrt(2 * np.pi)

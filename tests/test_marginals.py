@@ -8,8 +8,8 @@ import sympy.stats as st
 from scipy import integrate, stats
 
 from covar.errors import NoClosedForm, UnsupportedTransform
-from covar.joint import JointDensity
-from covar.multivariate import independent, transform_joint
+from covar.laws.joint import JointDensity
+from covar.multivariate.maps import independent, transform_joint
 
 import reference as ref
 

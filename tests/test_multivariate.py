@@ -15,10 +15,10 @@ import sympy.stats as st
 from scipy import integrate, stats
 
 import covar
-from covar.checks import finite_difference_jacobian
+from covar.numeric.checks import finite_difference_jacobian
 from covar.errors import CovarError, NoClosedFormInverse, UnsupportedTransform
-from covar.joint import JointDensity
-from covar.multivariate import independent, transform_joint
+from covar.laws.joint import JointDensity
+from covar.multivariate.maps import independent, transform_joint
 
 import reference
 

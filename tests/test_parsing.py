@@ -1,4 +1,4 @@
-"""Tests of covar.parsing: whitelist reading of expressions, calls, assumptions and sets."""
+"""Tests of covar.text.parsing: whitelist reading of expressions, calls, assumptions and sets."""
 from __future__ import annotations
 
 import doctest
@@ -9,9 +9,9 @@ import sympy
 from sympy import (Abs, And, E, Eq, Float, Integer, Interval, Max, Min, Ne, Not, Or,
                    Piecewise, Range, Rational, S, Union, oo, pi)
 
-import covar.parsing as parsing
+import covar.text.parsing as parsing
 from covar.errors import CovarError, ParseError
-from covar.parsing import make_symbols, parse_assumptions, parse_call, parse_expr, parse_set
+from covar.text.parsing import make_symbols, parse_assumptions, parse_call, parse_expr, parse_set
 
 x, y, a, b, mu, sigma = sympy.symbols("x y a b mu sigma", real=True)
 alpha, beta_ = sympy.symbols("alpha beta", real=True)

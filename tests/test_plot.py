@@ -1,4 +1,4 @@
-"""covar.plot: figures and animations drawn from the engine's derivations."""
+"""covar.render.plot: figures and animations drawn from the engine's derivations."""
 from __future__ import annotations
 
 import subprocess
@@ -19,7 +19,7 @@ x = X.var
 
 
 def _quad_mass(Y: covar.Density) -> float:
-    """∫ Y.numpy() over its support with scipy's quad, independent of covar.validation."""
+    """∫ Y.numpy() over its support with scipy's quad, independent of covar.numeric.validation."""
     f = Y.numpy()
     total = 0.0
     support = Y.support.args if isinstance(Y.support, sp.Union) else (Y.support,)
@@ -128,7 +128,7 @@ def test_animation_writes_gif_and_html(tmp_path):
 
 
 def test_a_failing_frame_is_annotated_not_faked(tmp_path, monkeypatch):
-    import covar.pushforward as pf
+    import covar.derive as pf
 
     real = pf.transform
     target = sp.Abs(x)

@@ -10,8 +10,8 @@ import sympy as sp
 import sympy.stats as st
 
 import covar
-from covar.checks import check
-from covar.parsing import parse_expr, parse_set
+from covar.numeric.checks import check
+from covar.text.parsing import parse_expr, parse_set
 
 import reference
 

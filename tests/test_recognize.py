@@ -9,8 +9,8 @@ import sympy.stats as ss
 from sympy import (FiniteSet, Interval, Piecewise, Rational, S, Symbol, Union, exp, gamma, log,
                    oo, pi, sqrt, symbols)
 
-from covar.families import FAMILIES, get_family
-from covar.recognize import Recognized, label_of, recognize
+from covar.laws.families import FAMILIES, get_family
+from covar.univariate.recognize import Recognized, label_of, recognize
 
 y = Symbol("y", real=True)
 LINE, HALF = Interval(-oo, oo), Interval(0, oo)

@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 import covar
-from covar.serialize import SCHEMA, from_json, to_dict, to_json
+from covar.render.serialize import SCHEMA, from_json, to_dict, to_json
 from test_latex import public_cases
 
 PIECE_KEYS = {"interval", "g", "kind", "inverse", "jacobian", "image", "contribution", "value", "mass", "rejected"}
@@ -37,7 +37,7 @@ def test_public_cases_round_trip(index):
 def test_schema_fields_and_symbol_assumptions():
     Y = covar.transform(covar.parse_density("Normal(mu, sigma)"), "exp(x)")
     data = json.loads(to_json(Y))
-    assert data["schema"] == SCHEMA == "covar.density/1"
+    assert data["schema"] == SCHEMA == "covar.laws.density/1"
     assert data["symbols"] == {"mu": {"real": True}, "sigma": {"positive": True},
                                "x": {"real": True}, "y": {"real": True}}
     assert data["support"] == "Interval(0, oo)" and data["family"] == "LogNormal(mu, sigma)"

@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 import covar
-from covar.checks import check_against_samples
+from covar.numeric.checks import check_against_samples
 import reference
 from problems import PROBLEMS, Problem
 

@@ -16,14 +16,15 @@ import sympy as sp
 from sympy import Interval, oo
 
 import covar
-from covar import flows, serialize
+from covar import flows
+from covar.render import serialize
 from covar.errors import CovarError, ParseError
-from covar.families import get_family
-from covar.interop import to_scipy
-from covar.ordering import sign_of, sort_points
-from covar.parsing import as_expression, as_set, as_sympy, check_parameter_values, parse_expr, parse_set
-from covar.plot import interpolated_map
-from covar.recognize import label_of, recognize
+from covar.laws.families import get_family
+from covar.render.interop import to_scipy
+from covar.univariate.signs import sign_of, sort_points
+from covar.text.parsing import as_expression, as_set, as_sympy, check_parameter_values, parse_expr, parse_set
+from covar.render.plot import interpolated_map
+from covar.univariate.recognize import label_of, recognize
 
 x, y = sp.symbols("x y", real=True)
 x1, x2 = sp.symbols("x1 x2", real=True)
@@ -171,7 +172,7 @@ def test_from_json_symbol_names_are_not_code(canary: Path) -> None:
 def test_cli_refuses_code(canary: Path) -> None:
     from click.testing import CliRunner
 
-    from cli.main import cli
+    from covar.cli.main import cli
 
     for text in payloads(canary)[:6]:
         for argv in (["derive", "Exponential(1)", text], ["derive", text, "x**2"],

@@ -8,7 +8,7 @@ import sympy as sp
 from sympy import exp, pi
 
 import covar
-from covar.verify import VerificationFailed, close, verify
+from covar.numeric.verify import VerificationFailed, close, verify
 
 x1, x2, u, v = sp.symbols("x1 x2 u v", real=True)
 

@@ -1,0 +1,367 @@
+"""The ``covar`` command group: derive, latex, check, plot, families.
+
+Only click is imported at start-up; covar (and with it sympy and numpy) is imported inside the
+commands, so ``covar --help`` stays instant. Exit status: 0 on success, 2 for usage errors
+(bad options, unreadable or invalid input text), 1 for derivation failures and failed checks.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+import click
+
+EPILOG_DERIVE = """\b
+Examples:
+  covar derive "ChiSquared(1)" "sqrt(x)"
+  covar derive "exp(-x)" "x**2" --support "[0, oo)"
+  covar derive "Normal(mu, sigma)" "exp(x)" --assume "sigma>0"
+  covar derive "Normal(0, 1)" "Max(0, x)" --format json
+"""
+
+
+class UsageFailure(click.ClickException):
+    """The user's input cannot be used (exit status 2), reported on one line."""
+
+    exit_code = 2
+
+
+class DerivationFailure(click.ClickException):
+    """covar could not derive or verify the result (exit status 1)."""
+
+    exit_code = 1
+
+
+def _translate(exc: Exception) -> click.ClickException:
+    """The one-line error for an exception raised by covar (imported only when one happens)."""
+    from covar.errors import CovarError, ParseError
+
+    if isinstance(exc, ParseError):
+        return UsageFailure(str(exc))
+    if isinstance(exc, CovarError):
+        return DerivationFailure(str(exc))
+    return DerivationFailure(f"internal error ({type(exc).__name__}: {exc}); run with --debug for the traceback")
+
+
+class CovarGroup(click.Group):
+    """A click group that turns covar's exceptions into one-line errors (tracebacks with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except BrokenPipeError:  # `covar ... | head`: the reader left; stop quietly
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(0) from None
+        except Exception as exc:  # every other failure becomes a one-line message
+            if ctx.params.get("debug"):
+                raise
+            raise _translate(exc) from exc
+
+
+@click.group(cls=CovarGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="covar", prog_name="covar", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="Show the Python traceback of an error.")
+def cli(debug: bool) -> None:
+    """covar: the density of Y = g(X) in closed form, with its support and its derivation.
+
+    \b
+    DENSITY is a family such as "Gamma(alpha, beta)" (see `covar families`) or a pdf
+    in x such as "exp(-x)" with --support "[0, oo)" (or "exp(-x) on [0, oo)").
+    MAP is g as an expression in x, e.g. "sqrt(x)", "x**2", "Max(0, x)".
+
+    \b
+    Examples:
+      covar derive "ChiSquared(1)" "sqrt(x)"
+      covar latex "Normal(0, 1)" "x**2" --standalone -o square.tex
+      covar check "Gamma(2, 1)" "log(x)" --samples 50000
+      covar plot "Normal(0, 1)" "Max(0, x)" -o relu.png
+    """
+
+
+def _finite_seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """--timeout: a finite number of seconds (click's FloatRange lets nan through)."""
+    import math
+
+    if not (0.1 <= value < math.inf):
+        raise click.BadParameter(f"{value} is not a finite number of seconds >= 0.1; "
+                                 "give e.g. --timeout 30")
+    return value
+
+
+class Count(click.ParamType):
+    """A whole number within bounds; 1e6 and 200_000 are accepted spellings."""
+
+    name = "integer"
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            text = str(value).strip().replace("_", "")
+            try:
+                number = int(text)
+            except ValueError:
+                try:
+                    as_float = float(text)
+                except ValueError:
+                    self.fail(f"{value!r} is not a whole number", param, ctx)
+                if not as_float.is_integer():
+                    self.fail(f"{value!r} is not a whole number", param, ctx)
+                number = int(as_float)
+        if not (self.low <= number <= self.high):
+            self.fail(f"{value} is not in the range {self.low}..{self.high}", param, ctx)
+        return number
+
+
+def _writable_target(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """-o: the folder must exist and be writable, checked before any derivation starts."""
+    import os
+
+    if value is None:
+        return value
+    folder = os.path.dirname(os.path.abspath(value))
+    if not os.path.isdir(folder):
+        raise click.BadParameter(f"the folder {folder} does not exist; create it or pick another path")
+    if not os.access(folder, os.W_OK):
+        raise click.BadParameter(f"the folder {folder} is not writable; pick another path")
+    if os.path.isdir(value):
+        raise click.BadParameter(f"{value} is a folder; give a file name")
+    return value
+
+
+MAX_SAMPLES = 10_000_000
+
+
+def input_options(fn: Callable) -> Callable:
+    """DENSITY and MAP arguments plus the options that qualify them (shared by every command)."""
+    for deco in reversed([
+        click.argument("density"),
+        click.argument("map", metavar="MAP"),
+        click.option("--support", "-s", default=None, metavar="SET",
+                     help='Support of a raw pdf, e.g. "[0, oo)" or "(0, 1)". Default: the whole line.'),
+        click.option("--assume", "-a", multiple=True, metavar="FACT",
+                     help='Assumption on a parameter, e.g. "sigma>0" (repeatable).'),
+        click.option("--timeout", type=float, default=30.0, show_default=True, callback=_finite_seconds,
+                     help="Time budget in seconds of reading the input and deriving the result."),
+    ]):
+        fn = deco(fn)
+    return fn
+
+
+def derive(density: str, map: str, support: str | None, assume: tuple[str, ...], timeout: float):
+    """(X, Y): the input read from text and the derived law. Input errors are usage errors."""
+    import covar
+    from covar.numeric.budget import time_budget
+
+    # one budget covers reading and validating the input and the derivation
+    with time_budget(timeout, "reading and deriving"):
+        try:
+            X = covar.parse_density(density, support=support, assume=assume)
+        except covar.DerivationTimeout:
+            raise
+        except covar.CovarError as exc:  # an invalid input is the user's to fix: exit status 2
+            raise UsageFailure(f"density {density!r}: {exc}") from exc
+        try:
+            # --assume also reaches symbols that appear only in the map (c>0 in "c*x")
+            return X, covar.transform(X, map, assume=assume, timeout=timeout)
+        except covar.ParseError as exc:  # unreadable map text: a usage error too
+            raise UsageFailure(f"map {map!r}: {exc}") from exc
+
+
+def parameter_values(pairs: tuple[str, ...], density: Any) -> dict[str, float]:
+    """``name=value`` options as floats, checked against the density's free parameters."""
+    import math
+
+    values: dict[str, float] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        try:
+            values[name.strip()] = float(text)
+        except ValueError:
+            raise UsageFailure(f"--param {pair!r}: write NAME=NUMBER, e.g. -p sigma=2") from None
+        if not sep:
+            raise UsageFailure(f"--param {pair!r}: write NAME=NUMBER, e.g. -p sigma=2")
+        if not math.isfinite(values[name.strip()]):
+            raise UsageFailure(f"--param {pair!r}: the value must be a finite number")
+    needed = [p.name for p in density.params]
+    missing = [n for n in needed if n not in values]
+    unknown = [n for n in values if n not in needed]
+    if missing or unknown:
+        parts = [f"give a value to {', '.join(missing)} (e.g. -p {missing[0]}=1)"] if missing else []
+        parts += [f"unknown parameter(s) {', '.join(unknown)}"] if unknown else []
+        raise UsageFailure("; ".join(parts) + f" — the parameters are: {', '.join(needed) or 'none'}")
+    for symbol in density.params:
+        _check_assumptions(symbol, values[symbol.name])
+    return values
+
+
+_FACTS = {"positive": lambda v: v > 0, "negative": lambda v: v < 0, "nonnegative": lambda v: v >= 0,
+          "nonpositive": lambda v: v <= 0, "nonzero": lambda v: v != 0,
+          "integer": lambda v: float(v).is_integer()}
+
+
+def _check_assumptions(symbol: Any, value: float) -> None:
+    """-p values must respect what the parameter's symbol assumes (sigma > 0, n integer)."""
+    for fact, holds in _FACTS.items():
+        if getattr(symbol, f"is_{fact}") and not holds(value):
+            raise UsageFailure(f"--param {symbol.name}={value:g}: {symbol.name} must be {fact}; "
+                               f"give e.g. -p {symbol.name}={'2' if fact != 'negative' else '-2'}")
+
+
+def check_input_values(density_text: str, X: Any, values: dict[str, float]) -> None:
+    """The input with the -p values substituted must still be a density: a family's parameter
+    domain (Binomial p <= 1, Uniform a < b), or a raw pdf validated numerically."""
+    import sympy as sp
+
+    import covar
+    from covar.laws.families import FAMILIES, get_family
+    from covar.text.parsing import parse_call
+    from covar.numeric.validation import validate_density
+
+    exact = {name: sp.nsimplify(v, rational=True) for name, v in values.items()}
+    call = None if " on " in density_text else parse_call(density_text)
+    try:
+        if call is not None and call[0].lower() in {k.lower() for k in FAMILIES}:
+            args = [a.xreplace({s: exact[s.name] for s in a.free_symbols if s.name in exact})
+                    for a in call[1]]
+            get_family(call[0]).check_args(args)
+        else:
+            validate_density(X.subs({p: exact[p.name] for p in X.params if p.name in exact}))
+    except covar.DerivationTimeout:
+        raise
+    except covar.CovarError as exc:
+        shown = ", ".join(f"{k}={v:g}" for k, v in values.items())
+        raise UsageFailure(f"with {shown}: {exc}") from exc
+
+
+param_option = click.option(
+    "--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
+    help="Numeric value of a parameter, e.g. -p mu=0 -p sigma=2 (repeatable).")
+
+
+@cli.command("derive", epilog=EPILOG_DERIVE)
+@input_options
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "latex", "json"]), default="text",
+              show_default=True, help="text for the terminal, latex (an align body), json (docs/json-schema.md).")
+@click.option("--steps/--no-steps", default=True, show_default=True, help="Show the numbered derivation steps.")
+def derive_cmd(density, map, support, assume, timeout, fmt, steps) -> None:
+    """Derive the density of Y = MAP(X) for X with DENSITY."""
+    _, Y = derive(density, map, support, assume, timeout)
+    if fmt == "json":
+        click.echo(Y.to_json())
+    elif fmt == "latex":
+        from covar.render.latex import derivation_latex, result_latex
+
+        click.echo(derivation_latex(Y) if steps else f"\\[ {result_latex(Y)} \\]")
+    else:
+        from covar.render.text import render
+
+        click.echo(render(Y, steps=steps))
+
+
+@cli.command(epilog="""\b
+Examples:
+  covar latex "ChiSquared(1)" "sqrt(x)"
+  covar latex "Normal(0, 1)" "x**2" --standalone -o square.tex && pdflatex square.tex
+""")
+@input_options
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              callback=_writable_target, help="Write to this file instead of standard output.")
+@click.option("--standalone", is_flag=True, help="A complete document that compiles with pdflatex.")
+def latex(density, map, support, assume, timeout, output, standalone) -> None:
+    """The derivation of Y = MAP(X) as LaTeX (align environments, cases for the result)."""
+    _, Y = derive(density, map, support, assume, timeout)
+    text = Y.latex(document=standalone)
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text)
+
+
+@cli.command(epilog="""\b
+Examples:
+  covar check "ChiSquared(1)" "sqrt(x)"
+  covar check "Normal(mu, sigma)" "exp(x)" -p mu=0.5 -p sigma=0.4 --samples 200000
+  covar check "Normal(0, 1)" "Max(0, x)" --seed 7
+""")
+@input_options
+@param_option
+@click.option("--samples", "-n", type=Count(100, MAX_SAMPLES), default=100_000, show_default=True,
+              help=f"Number of samples of g(X) (100 to {MAX_SAMPLES:.0e}).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random generator (a whole number >= 0).")
+def check(density, map, support, assume, timeout, params, samples, seed) -> None:
+    """Verify the derived density numerically against samples of g(X).
+
+    The continuous part must integrate to 1 minus the atoms' masses, pass a Kolmogorov-Smirnov
+    test against samples of g(X) drawn with X's own sampler, and each atom's frequency must
+    match its mass. Exit status 1 when a check fails.
+    """
+    from covar.numeric.checks import check as run_check
+
+    from covar.render.text import render_check
+
+    X, Y = derive(density, map, support, assume, timeout)
+    values = parameter_values(params, Y)
+    check_input_values(density, X, values)
+    report = run_check(Y, samples, seed, progress=lambda msg: click.echo(f"… {msg}", err=True), **values)
+    click.echo(render_check(Y, report, seed, values))
+    if not report.passed:
+        sys.exit(1)
+
+
+@cli.command(epilog="""\b
+Examples:
+  covar plot "ChiSquared(1)" "sqrt(x)" -o halfnormal.png
+  covar plot "Normal(mu, sigma)" "exp(x)" -p mu=0 -p sigma=0.5
+""")
+@input_options
+@param_option
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default="covar.png",
+              show_default=True, callback=_writable_target,
+              help="Image file to write (format from the extension).")
+@click.option("--samples", "-n", type=Count(100, MAX_SAMPLES), default=50_000, show_default=True,
+              help=f"Samples of g(X) in the histogram (100 to {MAX_SAMPLES:.0e}).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random generator (a whole number >= 0).")
+def plot(density, map, support, assume, timeout, params, output, samples, seed) -> None:
+    """Plot f_X, the map g and f_Y over a histogram of samples of g(X)."""
+    from covar.cli.plotting import plot_transform
+
+    X, Y = derive(density, map, support, assume, timeout)
+    values = parameter_values(params, Y)
+    check_input_values(density, X, values)
+    plot_transform(X, Y, values, output, samples, seed)
+    click.echo(f"wrote {output}", err=True)
+
+
+@cli.command()
+def families() -> None:
+    """List the input families and their parameters."""
+    from covar.laws.families import FAMILIES
+
+    from sympy import sstr
+
+    rows = [(f"{name}({', '.join(fam.params)})", "pmf" if fam.discrete else "pdf",
+             sstr(fam.support(*fam.symbols()))) for name, fam in FAMILIES.items()]
+    width = max(len(r[0]) for r in rows)
+    for call, kind, support in rows:
+        click.echo(f"{call:<{width}}  {kind}  on {support}")
+
+
+def main() -> None:
+    """Console entry point of ``covar``."""
+    cli(prog_name="covar")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

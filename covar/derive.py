@@ -1,0 +1,143 @@
+"""covar.transform: the one entry point that derives the law of g(X)."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import sympy as sp
+
+from covar.numeric.budget import DEFAULT_BUDGET_SECONDS, time_budget
+from covar.laws.density import Density
+from covar.errors import UnsupportedTransform
+from covar.text.parsing import as_expression
+
+
+def _as_density(X: Any) -> Any:
+    if isinstance(X, Density):
+        return X
+    if isinstance(X, str):
+        from covar.text.inputs import parse_density
+
+        return parse_density(X)
+    if isinstance(X, sp.Basic) and hasattr(X, "pspace"):
+        return Density.from_stats(X)
+    if type(X).__name__ == "JointDensity":
+        return X
+    raise UnsupportedTransform(f"cannot transform {X!r}: give a covar.Density, JointDensity or sympy.stats RV")
+
+
+def map_expression(g: Any, var: sp.Symbol, params: Sequence[sp.Symbol] = (),
+                   assume: Any = ()) -> sp.Expr:
+    """The map as a sympy expression in ``var`` (text is parsed safely; same-named symbols unified).
+
+    ``assume`` ("c>0", ...) declares symbols that appear only in a text map.
+    """
+    if isinstance(g, str):
+        from covar.text.parsing import make_symbols, parse_assumptions, parse_expr
+
+        stated = parse_assumptions(assume) if assume else {}
+        known = make_symbols(stated, stated)
+        known.update({p.name: p for p in params})
+        known[var.name] = var
+        known.setdefault("x", var)
+        g = parse_expr(g, known)
+    elif callable(g) and not isinstance(g, sp.Basic):
+        g = g(var)
+    g = as_expression(g, what="map")
+    rename = {s: var for s in g.free_symbols if s.name == var.name and s != var}
+    rename.update({s: p for s in g.free_symbols for p in params if s.name == p.name and s != p})
+    g = g.xreplace(rename) if rename else g
+    if not g.has(var):
+        others = g.free_symbols - set(params)
+        if len(others) == 1 and not isinstance(g, sp.Number):
+            (only,) = others
+            raise UnsupportedTransform(
+                f"the map {g} does not use the variable {var} of the density (it uses {only}); "
+                f"write the map in {var}"
+            )
+    return g
+
+
+def _fresh_symbol(taken: set[str]) -> sp.Symbol:
+    for name in ("y", "z", "w", "u", "v"):
+        if name not in taken:
+            return sp.Symbol(name, real=True)
+    k = 1
+    while f"y{k}" in taken:
+        k += 1
+    return sp.Symbol(f"y{k}", real=True)
+
+
+def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any = (),
+              timeout: float | None = DEFAULT_BUDGET_SECONDS) -> Any:
+    """The law of Y = g(X), derived in closed form with every step recorded.
+
+    ``X`` is a :class:`Density` (or a sympy.stats RV, or text such as "Gamma(2, 1)"); ``g`` a
+    sympy expression in ``X.var`` or text; ``y`` the new variable (default: a fresh real ``y``).
+    For a JointDensity, ``g`` and ``y`` are tuples and ``inverse`` may supply the inverse map.
+    ``assume`` states assumptions on symbols of a text map, e.g. ``assume="c>0"`` for "c*x".
+    Raises a :class:`covar.CovarError` subclass when the result cannot be derived with
+    certainty; returns a numeric-only Density (``closed_form`` False) when g has no
+    closed-form inverse. Every call runs under a time budget of ``timeout`` seconds.
+
+    >>> import covar
+    >>> Y = covar.transform(covar.parse_density("Gamma(alpha, lam)"), "log(x)")
+    >>> Y.family
+    'ExpGamma(alpha, lam)'
+    >>> Y.support
+    Interval(-oo, oo)
+    """
+    with time_budget(timeout):  # reading and validating the input text count too
+        X = _as_density(X)
+        if not isinstance(X, Density):
+            from covar.multivariate.maps import transform_joint
+
+            from covar.numeric.verify import verify
+
+            return verify(transform_joint(X, g, y, inverse=inverse, timeout=timeout), "joint law of g(X)")
+        if inverse is not None:
+            raise UnsupportedTransform("inverse= is for multivariate maps; univariate inverses are solved and checked")
+        expr = map_expression(g, X.var, X.params, assume)
+        if isinstance(y, str):
+            y = sp.Symbol(y, real=True)
+        elif isinstance(y, sp.Symbol) and not y.is_real:
+            y = sp.Symbol(y.name, real=True)  # Y lives on the real line, as Density.var always does
+        if y is None:
+            y = _fresh_symbol({X.var.name, *(s.name for s in expr.free_symbols), *(p.name for p in X.params)})
+        if y == X.var or y in X.params:
+            raise UnsupportedTransform(f"the new variable {y} is already used by the density; pick another name")
+        result = _derive(X, expr, y, timeout)
+        from covar.numeric.verify import verify
+
+        return verify(result, f"law of {expr}")
+
+
+def _derive(X: Density, expr: sp.Expr, y: sp.Symbol, timeout: float | None) -> Density:
+    """Dispatch to the stage that derives g(X) for this kind of input (not yet verified)."""
+    try:
+        if X.discrete:
+            if not isinstance(X.support, (sp.FiniteSet, sp.Range)) and X.derivation is not None:
+                return _compose_from_root(X, expr, y, timeout)  # support is an image set
+            from covar.univariate.discrete import derive_discrete
+
+            return derive_discrete(X, expr, y)
+        if X.pdf is None:
+            return _compose_from_root(X, expr, y, timeout)
+        from covar.univariate.cells import derive_univariate
+
+        return derive_univariate(X, expr, y)
+    except RecursionError as exc:
+        raise UnsupportedTransform(f"the map {expr} is too deeply nested to analyse") from exc
+    except (NotImplementedError, sp.PolynomialError, sp.polys.polyerrors.PolificationFailed) as exc:
+        # sympy gave up somewhere inside; covar refuses rather than guess
+        raise UnsupportedTransform(
+            f"covar cannot analyse g(x) = {expr} for this density ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def _compose_from_root(X: Density, g: sp.Expr, y: sp.Symbol, timeout: float | None) -> Density:
+    """g of a result that cannot itself serve as an input (numeric-only, or a pmf on an image
+    set): derive g∘g₀ from the original input in one go."""
+    root = X.derivation
+    if root is None:
+        raise UnsupportedTransform("this density has no derivation to compose with")
+    return _derive(root.input, g.xreplace({X.var: root.g}), y, timeout)  # verified once, by the caller

@@ -1,0 +1,1 @@
+"""Laws: the Density and JointDensity records and the catalog of named families."""

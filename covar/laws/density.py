@@ -1,0 +1,196 @@
+"""Density: a probability density (or pmf) of one real variable, with support and atoms."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+import numpy as np
+import sympy as sp
+
+from covar.errors import InvalidDensity
+
+if TYPE_CHECKING:  # pragma: no cover
+    from covar.record import Derivation
+    from covar.numeric.evaluate import NumericPdf
+
+
+def as_real_symbol(var: sp.Symbol) -> sp.Symbol:
+    """The same-named symbol declared real (transform rules need real variables)."""
+    if var.is_real:
+        return var
+    return sp.Symbol(var.name, real=True)
+
+
+@dataclass(frozen=True, eq=False)
+class Density:
+    """The law of a real random variable: a pdf (or pmf) on a support, plus point masses.
+
+    ``pdf`` is a sympy expression in ``var`` (for derived results a Piecewise that is 0 off the
+    support); ``atoms`` maps points to masses for mixed laws such as max(0, X); ``discrete``
+    marks a pmf on a Range/FiniteSet. ``pdf`` is None only for an honest numeric-only result,
+    which still evaluates through :meth:`numpy`.
+
+    >>> from sympy import symbols, exp, Interval, oo
+    >>> x = symbols("x", real=True)
+    >>> X = Density(exp(-x), x, Interval(0, oo))
+    >>> X.support
+    Interval(0, oo)
+    >>> float(X.numpy()(np.array([0.0, 1.0]))[1])
+    0.36787944117144233
+    """
+
+    pdf: sp.Expr | None
+    var: sp.Symbol
+    support: sp.Set
+    atoms: Mapping[sp.Expr, sp.Expr] = field(default_factory=dict)
+    discrete: bool = False
+    family: str | None = None
+    derivation: "Derivation | None" = None
+    numeric: "NumericPdf | None" = None
+    validate: bool = field(default=True, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.var, sp.Symbol):
+            raise InvalidDensity(f"the variable must be a sympy Symbol, got {self.var!r}")
+        from covar.text.parsing import as_expression, as_set  # text is read by the whitelist parser only
+
+        names = {self.var.name: as_real_symbol(self.var)}
+        pdf = as_expression(self.pdf, names, what="pdf") if self.pdf is not None else None
+        support = as_set(self.support, names) if isinstance(self.support, str) else self.support
+        if support is True or support == sp.true:
+            support = sp.Reals
+        if not isinstance(support, sp.Set):
+            raise InvalidDensity(
+                f"the support must be a sympy Set such as Interval(0, oo), got {support!r}"
+            )
+        var = as_real_symbol(self.var)
+        if pdf is not None and var is not self.var:
+            pdf = pdf.xreplace({self.var: var})
+        if support == sp.Reals:
+            support = sp.Interval(-sp.oo, sp.oo)
+        # sympy's named integer sets behave unlike Range (no start, no size): normalise them
+        support = {sp.Naturals0: sp.Range(0, sp.oo), sp.Naturals: sp.Range(1, sp.oo),
+                   sp.Integers: sp.Range(-sp.oo, sp.oo)}.get(support, support)
+        atoms = {as_expression(k, names, what="atom"): as_expression(v, names, what="atom mass")
+                 for k, v in dict(self.atoms).items()}
+        object.__setattr__(self, "pdf", pdf)
+        object.__setattr__(self, "var", var)
+        object.__setattr__(self, "support", support)
+        object.__setattr__(self, "atoms", atoms)
+        if pdf is None and self.numeric is None:
+            raise InvalidDensity("a density needs a pdf expression (or a numeric evaluator)")
+        if self.validate:
+            from covar.numeric.validation import validate_density
+
+            validate_density(self)
+
+    # -- descriptive -------------------------------------------------------------------
+    @property
+    def closed_form(self) -> bool:
+        """False only for a numeric-only result (no pdf expression, numpy() by root-finding)."""
+        return self.pdf is not None
+
+    @property
+    def params(self) -> tuple[sp.Symbol, ...]:
+        """Free parameters (every symbol but the variable), sorted by name."""
+        exprs = [self.pdf] if self.pdf is not None else []
+        exprs += list(self.atoms.keys()) + list(self.atoms.values())
+        syms: set[sp.Symbol] = set()
+        for e in exprs:
+            syms |= e.free_symbols
+        syms |= getattr(self.support, "free_symbols", set())
+        syms.discard(self.var)
+        if self.numeric is not None:
+            syms |= set(self.numeric.params)
+        return tuple(sorted(syms, key=lambda s: s.name))
+
+    @property
+    def total_atom_mass(self) -> sp.Expr:
+        return sp.Add(*self.atoms.values()) if self.atoms else sp.Integer(0)
+
+    def __repr__(self) -> str:
+        body = "numeric-only" if self.pdf is None else sp.sstr(self.pdf)
+        extra = f", atoms={self.atoms}" if self.atoms else ""
+        fam = f", family={self.family!r}" if self.family else ""
+        kind = "pmf" if self.discrete else "pdf"
+        return f"Density({kind}={body}, var={self.var}, support={self.support}{extra}{fam})"
+
+    @classmethod
+    def from_stats(cls, rv: Any, var: str = "x") -> "Density":
+        """The Density of a univariate sympy.stats random variable.
+
+        >>> import sympy.stats as st
+        >>> Density.from_stats(st.Exponential("X", 2)).support
+        Interval(0, oo)
+        """
+        from covar.text.inputs import from_stats
+
+        return from_stats(rv, var)
+
+    # -- numeric front ends ------------------------------------------------------------
+    def numpy(self) -> Callable[..., np.ndarray]:
+        """Vectorised pdf: ``f(y_array, **params) -> ndarray`` (0 off the support; atoms excluded)."""
+        cached = self.__dict__.get("_compiled_pdf")
+        if cached is None:  # compiled (and checked) once per Density: records are immutable
+            from covar.numeric.evaluate import pdf_function
+
+            cached = pdf_function(self)
+            object.__setattr__(self, "_compiled_pdf", cached)
+        return cached
+
+    def logpdf_numpy(self) -> Callable[..., np.ndarray]:
+        """Vectorised log-density computed in log space (-inf off the support)."""
+        from covar.numeric.evaluate import logpdf_function
+
+        return logpdf_function(self)
+
+    def sample(self, size: int, rng: np.random.Generator | None = None, **params: float) -> np.ndarray:
+        """Draw samples: X's own sampler pushed through the map(s) for derived densities."""
+        from covar.numeric.sampling import sample
+
+        return sample(self, size, rng if rng is not None else np.random.default_rng(), **params)
+
+    def latex(self, document: bool = False) -> str:
+        """LaTeX of the derivation (or of the density when there is none)."""
+        from covar.render.latex import derivation_latex
+
+        return derivation_latex(self, document=document)
+
+    def to_scipy(self) -> Any:
+        """A scipy.stats-style frozen distribution (pdf, logpdf, cdf, ppf, rvs) of this law."""
+        from covar.render.interop import to_scipy
+
+        return to_scipy(self)
+
+    def to_stats(self, name: str = "Y") -> Any:
+        """A sympy.stats random variable with this pdf and support."""
+        from covar.render.interop import to_stats
+
+        return to_stats(self, name)
+
+    def to_json(self) -> str:
+        """The derivation record as JSON (documented schema; expressions in sympy syntax)."""
+        from covar.render.serialize import to_json
+
+        return to_json(self)
+
+    def _repr_latex_(self) -> str:
+        from covar.render.latex import result_latex
+
+        return "$\\displaystyle " + result_latex(self) + "$"
+
+    def subs(self, values: Mapping[Any, Any]) -> "Density":
+        """The same law with parameters replaced by values (names or symbols as keys)."""
+        from covar.text.parsing import as_expression
+
+        by_name = {p.name: p for p in self.params}
+        names = {**by_name, self.var.name: self.var}
+        repl = {by_name.get(k, k) if isinstance(k, str) else k: as_expression(v, names, what="value")
+                for k, v in values.items()}
+        pdf = None if self.pdf is None else self.pdf.xreplace(repl)
+        atoms = {k.xreplace(repl): v.xreplace(repl) for k, v in self.atoms.items()}
+        support = self.support.xreplace(repl) if hasattr(self.support, "xreplace") else self.support
+        from covar.numeric.verify import verify
+
+        return verify(Density(pdf, self.var, support, atoms, self.discrete, self.family, self.derivation,
+                              self.numeric, validate=False), "law after subs()")

@@ -1,0 +1,492 @@
+"""The catalog of named distributions covar can read, sample and recognise.
+
+Each :class:`Family` knows its density (pmf for discrete families) as a sympy expression,
+its support as a sympy Set, a numpy sampler, the equivalent frozen ``scipy.stats``
+distribution, and how ``sympy.stats`` orders the same parameters.
+
+Parametrisations (x is the variable; every continuous support is reported CLOSED):
+
+========================  =====================================================  ====================
+family                    density                                                support
+========================  =====================================================  ====================
+Normal(mu, sigma)         exp(-(x-mu)^2/(2 sigma^2)) / (sigma sqrt(2 pi))         (-oo, oo)
+LogNormal(mu, sigma)      exp(-(log x-mu)^2/(2 sigma^2)) / (x sigma sqrt(2 pi))   [0, oo)
+Uniform(a, b)             1/(b-a)                                                [a, b]
+Exponential(rate)         rate exp(-rate x)                                      [0, oo)
+Gamma(alpha, beta)        beta^alpha x^(alpha-1) exp(-beta x)/Gamma(alpha)       [0, oo)   beta = RATE
+ChiSquared(k)             x^(k/2-1) exp(-x/2) / (2^(k/2) Gamma(k/2))             [0, oo)
+Chi(k)                    x^(k-1) exp(-x^2/2) / (2^(k/2-1) Gamma(k/2))           [0, oo)
+StudentT(nu)              Gamma((nu+1)/2)/(sqrt(nu pi) Gamma(nu/2))
+                          * (1 + x^2/nu)^(-(nu+1)/2)                             (-oo, oo)
+Cauchy(x0, gamma)         1/(pi gamma (1 + ((x-x0)/gamma)^2))                    (-oo, oo)
+Laplace(mu, b)            exp(-|x-mu|/b)/(2b)                                    (-oo, oo)
+Logistic(mu, s)           exp(-(x-mu)/s) / (s (1 + exp(-(x-mu)/s))^2)            (-oo, oo)
+Gumbel(mu, beta)          exp(-z - exp(-z))/beta, z = (x-mu)/beta  (maximum)     (-oo, oo)
+Weibull(lam, k)           k/lam (x/lam)^(k-1) exp(-(x/lam)^k)   (scale, shape)   [0, oo)
+Pareto(xm, alpha)         alpha xm^alpha / x^(alpha+1)                           [xm, oo)
+Rayleigh(sigma)           x/sigma^2 exp(-x^2/(2 sigma^2))                        [0, oo)
+Levy(mu, c)               sqrt(c/(2 pi)) exp(-c/(2(x-mu))) / (x-mu)^(3/2)        [mu, oo)
+Arcsin(a, b)              1/(pi sqrt((x-a)(b-x)))                                [a, b]
+Beta(a, b)                x^(a-1) (1-x)^(b-1) Gamma(a+b)/(Gamma(a) Gamma(b))     [0, 1]
+HalfNormal(sigma)         sqrt(2)/(sigma sqrt(pi)) exp(-x^2/(2 sigma^2))         [0, oo)
+InverseGamma(alpha, beta) beta^alpha x^(-alpha-1) exp(-beta/x)/Gamma(alpha)      [0, oo)   beta = SCALE
+ExpGamma(alpha, beta)     beta^alpha exp(alpha x - beta exp(x))/Gamma(alpha)     (-oo, oo) log of Gamma(alpha, rate beta)
+Poisson(lam)              lam^k exp(-lam)/k!                                     {0, 1, 2, ...}
+Binomial(n, p)            C(n, k) p^k (1-p)^(n-k)                                {0, ..., n}
+Geometric(p)              p (1-p)^(k-1)                                          {1, 2, 3, ...}
+DiscreteUniform(a, b)     1/(b-a+1)                                              {a, ..., b}
+========================  =====================================================  ====================
+
+The scipy equivalents are listed in each entry below (e.g. Gamma(alpha, beta) is
+``scipy.stats.gamma(alpha, scale=1/beta)``; ExpGamma is ``loggamma(alpha, loc=-log(beta))``).
+``sympy.stats`` orders some parameters differently (``Gamma(k, theta)`` takes a SCALE,
+``Gumbel(beta, mu)`` takes the scale first); :meth:`Family.from_stats_args` converts.
+
+>>> get_family("gamma").pdf(sympy.Symbol("x"), 2, 3)
+9*x*exp(-3*x)
+>>> get_family("Exponential").support(2)
+Interval(0, oo)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import sympy
+from sympy import Abs, Interval, Range, exp, gamma, log, oo, pi, sqrt
+
+from covar.errors import InvalidDensity, ParseError
+from covar.text.parsing import as_expression, as_sympy
+
+
+class _ScipyStats:
+    """scipy.stats, imported on first use: it costs about a second and derivations never need it."""
+
+    def __getattr__(self, name: str) -> Any:
+        import scipy.stats
+
+        return getattr(scipy.stats, name)
+
+
+_st = _ScipyStats()
+
+__all__ = ["Family", "FAMILIES", "get_family", "from_stats", "MAX_SHAPE", "MAX_LOCATION_SCALE"]
+
+#: Largest |value| of a numeric shape or count parameter: these enter gamma functions, exact
+#: factorials, binomials and exponents, whose exact values explode (ChiSquared(7e8) needs the
+#: factorial of 3.5e8). The parser bounds numbers by the same reasoning.
+MAX_SHAPE = 1_000
+#: Largest |value| of a numeric location or scale parameter.
+MAX_LOCATION_SCALE = 10 ** 6
+#: Most points of a DiscreteUniform support.
+MAX_SUPPORT_POINTS = 10_000
+
+# shape and count parameters, per family (bounded by MAX_SHAPE)
+_SHAPES: Mapping[str, frozenset[str]] = MappingProxyType({
+    "Gamma": frozenset({"alpha"}), "ChiSquared": frozenset({"k"}), "Chi": frozenset({"k"}),
+    "StudentT": frozenset({"nu"}), "Weibull": frozenset({"k"}), "Pareto": frozenset({"alpha"}),
+    "Beta": frozenset({"a", "b"}), "InverseGamma": frozenset({"alpha"}),
+    "ExpGamma": frozenset({"alpha"}), "Poisson": frozenset({"lam"}), "Binomial": frozenset({"n"}),
+})
+
+
+def _relations(name: str, args: Sequence[sympy.Expr]) -> list[tuple[Any, str]]:
+    """Conditions between parameters beyond each one's own assumptions: (condition, message)."""
+    if name in ("Uniform", "Arcsin"):
+        a, b = args
+        return [(sympy.Lt(a, b), f"needs a < b, got a = {a}, b = {b}")]
+    if name == "DiscreteUniform":
+        a, b = args
+        return [(sympy.Le(a, b), f"needs a <= b, got a = {a}, b = {b}"),
+                (sympy.Le(b - a, MAX_SUPPORT_POINTS - 1),
+                 f"has at most {MAX_SUPPORT_POINTS} points here, got b - a + 1 = {b - a + 1}")]
+    if name in ("Binomial", "Geometric"):
+        p = args[-1]
+        return [(sympy.Le(p, 1), f"needs a probability p <= 1, got p = {p}")]
+    return []
+
+# Parameter assumption sets, shared read-only (MappingProxyType keeps the catalog immutable).
+_REAL = MappingProxyType({"real": True})
+_POS = MappingProxyType({"positive": True})
+_POS_INT = MappingProxyType({"positive": True, "integer": True})
+_NONNEG_INT = MappingProxyType({"nonnegative": True, "integer": True})
+_INT = MappingProxyType({"integer": True})
+# A probability: sympy has no "in [0, 1]" assumption; positive is the closest honest one.
+_PROB = MappingProxyType({"positive": True})
+
+_LINE = Interval(-oo, oo)
+_HALF = Interval(0, oo)
+
+
+@dataclass(frozen=True, eq=False)
+class Family:
+    """One named distribution: density, support, sampler, scipy twin, sympy.stats mapping.
+
+    ``params`` are the parameter names in covar's order; ``assumptions`` gives, per
+    parameter, the sympy assumptions a symbol for it should carry. ``stats_class`` is the
+    name of the matching ``sympy.stats`` distribution class (None when sympy has none) and
+    ``stats_args`` converts that class's ``args`` into covar's order (None when the sympy
+    object is a variant covar does not have, e.g. a minimum-Gumbel).
+
+    >>> fam = get_family("Normal")
+    >>> fam.params, fam.discrete
+    (('mu', 'sigma'), False)
+    >>> float(fam.scipy(0.0, 1.0).pdf(0.0)) == float(fam.pdf(sympy.Symbol("x"), 0, 1).subs("x", 0))
+    True
+    """
+
+    name: str
+    params: tuple[str, ...]
+    assumptions: tuple[Mapping[str, bool], ...]
+    discrete: bool
+    pdf_fn: Callable[..., sympy.Expr] = field(repr=False)
+    support_fn: Callable[..., sympy.Set] = field(repr=False)
+    sampler: Callable[..., np.ndarray] = field(repr=False)
+    scipy_fn: Callable[..., Any] = field(repr=False)
+    stats_class: str | None = None
+    stats_args: Callable[[tuple], tuple | None] | None = field(default=None, repr=False)
+
+    def _check_arity(self, args: Sequence[Any]) -> None:
+        if len(args) != len(self.params):
+            raise ParseError(
+                f"{self.name} takes {len(self.params)} parameter(s) "
+                f"({', '.join(self.params)}), got {len(args)}"
+            )
+
+    def check_args(self, args: Sequence[Any]) -> None:
+        """Refuse parameters outside the family's domain or too large to compute with.
+
+        Numbers are checked exactly: a violated assumption (``Normal(0, 0)``: sigma must be
+        positive) or relation (``Uniform(2, 1)``) is an :class:`InvalidDensity`; a value above
+        :data:`MAX_SHAPE` / :data:`MAX_LOCATION_SCALE` is a :class:`ParseError`. Symbolic
+        arguments pass when sympy cannot decide (their assumptions come from the catalog).
+
+        >>> get_family("Normal").check_args((0, 0))
+        Traceback (most recent call last):
+        ...
+        covar.errors.InvalidDensity: Normal(0, 0): sigma must be positive, got 0
+        """
+        self._check_arity(args)
+        values = tuple(as_sympy(a, what=f"parameter {name}") for name, a in zip(self.params, args))
+        call = f"{self.name}({', '.join(sympy.sstr(v) for v in values)})"
+        shapes = _SHAPES.get(self.name, frozenset())
+        for name, value, facts in zip(self.params, values, self.assumptions):
+            if not isinstance(value, sympy.Expr) or value.has(sympy.nan, sympy.zoo):
+                raise InvalidDensity(f"{call}: {name} must be a real number or expression, got {value}")
+            if value.is_number:
+                if value.is_finite is not True or value.is_real is not True:
+                    raise InvalidDensity(f"{call}: {name} must be a finite real number, got {value}")
+                limit = MAX_SHAPE if name in shapes else MAX_LOCATION_SCALE
+                if sympy.Gt(abs(value), limit) is sympy.true:
+                    kind = "a shape or count" if name in shapes else "a location or scale"
+                    raise ParseError(
+                        f"{call}: {name} is {kind} parameter and covar accepts |{name}| <= {limit}; "
+                        "rescale the problem or keep the parameter as a symbol")
+            for fact, wanted in facts.items():
+                got = getattr(value, f"is_{fact}")
+                if got is (not wanted) or (value.is_number and got is not wanted):
+                    raise InvalidDensity(f"{call}: {name} must be {fact}, got {value}")
+        for condition, message in _relations(self.name, values):
+            if condition is sympy.false:
+                raise InvalidDensity(f"{call} {message}")
+
+    def pdf(self, var: sympy.Symbol, *args: Any) -> sympy.Expr:
+        """Density (pmf when discrete) in ``var``; valid on :meth:`support` only.
+
+        >>> get_family("Exponential").pdf(sympy.Symbol("x"), 2)
+        2*exp(-2*x)
+        """
+        self._check_arity(args)
+        return self.pdf_fn(var, *(as_expression(a) for a in args))
+
+    def support(self, *args: Any) -> sympy.Set:
+        """Support as a sympy Set: a closed Interval, or a Range for discrete families.
+
+        >>> get_family("Pareto").support(1, 3)
+        Interval(1, oo)
+        """
+        self._check_arity(args)
+        return self.support_fn(*(as_expression(a) for a in args))
+
+    def sample(self, rng: np.random.Generator, size: int, *args: float) -> np.ndarray:
+        """``size`` draws with numpy's Generator ``rng`` (float parameters).
+
+        >>> get_family("Uniform").sample(np.random.default_rng(0), 3, 2.0, 2.5).shape
+        (3,)
+        """
+        self._check_arity(args)
+        return np.asarray(self.sampler(rng, int(size), *(float(a) for a in args)))
+
+    def scipy(self, *args: float) -> Any:
+        """The equivalent frozen ``scipy.stats`` distribution.
+
+        >>> round(float(get_family("Gamma").scipy(2.0, 4.0).mean()), 12)
+        0.5
+        """
+        self._check_arity(args)
+        return self.scipy_fn(*(float(a) for a in args))
+
+    def symbols(self) -> tuple[sympy.Symbol, ...]:
+        """Fresh symbols named after the parameters, with the family's assumptions.
+
+        >>> get_family("Gamma").symbols()[1].is_positive
+        True
+        """
+        return tuple(sympy.Symbol(n, **dict(a)) for n, a in zip(self.params, self.assumptions))
+
+    def from_stats_args(self, args: tuple) -> tuple[sympy.Expr, ...] | None:
+        """covar's parameters from a ``sympy.stats`` distribution's ``args`` (None: not this family).
+
+        >>> th = sympy.Symbol("theta", positive=True)
+        >>> get_family("Gamma").from_stats_args((2, th))
+        (2, 1/theta)
+        """
+        if self.stats_args is None:
+            return None
+        got = self.stats_args(tuple(as_sympy(a) for a in args))
+        return None if got is None else tuple(as_sympy(a) for a in got)
+
+
+# ---------------------------------------------------------------------------------------
+# numpy samplers that need more than one Generator call (kept small and exact)
+def _sample_levy(rng: np.random.Generator, size: int, mu: float, c: float) -> np.ndarray:
+    # Levy(mu, c) is mu + c/Z^2 for Z standard normal.
+    z = rng.standard_normal(size)
+    return mu + c / (z * z)
+
+
+def _sample_arcsin(rng: np.random.Generator, size: int, a: float, b: float) -> np.ndarray:
+    # sin^2 of a uniform angle is Arcsine(0, 1).
+    return a + (b - a) * np.sin(0.5 * np.pi * rng.random(size)) ** 2
+
+
+def _sample_expgamma(rng: np.random.Generator, size: int, alpha: float, beta: float) -> np.ndarray:
+    # log Gamma(alpha) = log Gamma(alpha+1) + log(U)/alpha: avoids log(0) when alpha is small.
+    g = rng.gamma(alpha + 1.0, 1.0, size)
+    return np.log(g) + np.log(rng.random(size)) / alpha - np.log(beta)
+
+
+def _discrete_uniform_stats(args: tuple) -> tuple | None:
+    # sympy.stats.DiscreteUniform takes a list of items; only consecutive integers map back.
+    items = sorted(args, key=lambda v: float(v)) if all(a.is_number for a in args) else None
+    if not items or not all(i.is_integer for i in items):
+        return None
+    if [int(i) for i in items] != list(range(int(items[0]), int(items[0]) + len(items))):
+        return None
+    return (items[0], items[-1])
+
+
+def _build() -> Mapping[str, Family]:
+    """Build the catalog once; returned read-only."""
+    F = Family
+    fams = [
+        F("Normal", ("mu", "sigma"), (_REAL, _POS), False,
+          lambda x, mu, s: exp(-(x - mu) ** 2 / (2 * s ** 2)) / (s * sqrt(2 * pi)),
+          lambda mu, s: _LINE,
+          lambda r, n, mu, s: r.normal(mu, s, n),
+          lambda mu, s: _st.norm(loc=mu, scale=s),
+          "NormalDistribution", lambda a: a),
+        F("LogNormal", ("mu", "sigma"), (_REAL, _POS), False,
+          lambda x, mu, s: exp(-(log(x) - mu) ** 2 / (2 * s ** 2)) / (x * s * sqrt(2 * pi)),
+          lambda mu, s: _HALF,
+          lambda r, n, mu, s: r.lognormal(mu, s, n),
+          lambda mu, s: _st.lognorm(s, scale=np.exp(mu)),
+          "LogNormalDistribution", lambda a: a),
+        F("Uniform", ("a", "b"), (_REAL, _REAL), False,
+          lambda x, a, b: 1 / (b - a),
+          lambda a, b: Interval(a, b),
+          lambda r, n, a, b: r.uniform(a, b, n),
+          lambda a, b: _st.uniform(loc=a, scale=b - a),
+          "UniformDistribution", lambda a: a),
+        F("Exponential", ("rate",), (_POS,), False,
+          lambda x, lam: lam * exp(-lam * x),
+          lambda lam: _HALF,
+          lambda r, n, lam: r.exponential(1.0 / lam, n),
+          lambda lam: _st.expon(scale=1.0 / lam),
+          "ExponentialDistribution", lambda a: a),
+        F("Gamma", ("alpha", "beta"), (_POS, _POS), False,
+          lambda x, al, be: be ** al * x ** (al - 1) * exp(-be * x) / gamma(al),
+          lambda al, be: _HALF,
+          lambda r, n, al, be: r.gamma(al, 1.0 / be, n),
+          lambda al, be: _st.gamma(al, scale=1.0 / be),
+          # sympy.stats.Gamma(k, theta): theta is a scale, covar's beta a rate.
+          "GammaDistribution", lambda a: (a[0], 1 / a[1])),
+        F("ChiSquared", ("k",), (_POS,), False,
+          lambda x, k: x ** (k / 2 - 1) * exp(-x / 2) / (2 ** (k / 2) * gamma(k / 2)),
+          lambda k: _HALF,
+          lambda r, n, k: r.chisquare(k, n),
+          lambda k: _st.chi2(k),
+          "ChiSquaredDistribution", lambda a: a),
+        F("Chi", ("k",), (_POS,), False,
+          lambda x, k: x ** (k - 1) * exp(-x ** 2 / 2) / (2 ** (k / 2 - 1) * gamma(k / 2)),
+          lambda k: _HALF,
+          lambda r, n, k: np.sqrt(r.chisquare(k, n)),
+          lambda k: _st.chi(k),
+          "ChiDistribution", lambda a: a),
+        F("StudentT", ("nu",), (_POS,), False,
+          lambda x, nu: gamma((nu + 1) / 2) / (sqrt(nu * pi) * gamma(nu / 2))
+          * (1 + x ** 2 / nu) ** (-(nu + 1) / 2),
+          lambda nu: _LINE,
+          lambda r, n, nu: r.standard_t(nu, n),
+          lambda nu: _st.t(nu),
+          "StudentTDistribution", lambda a: a),
+        F("Cauchy", ("x0", "gamma"), (_REAL, _POS), False,
+          lambda x, x0, g: 1 / (pi * g * (1 + ((x - x0) / g) ** 2)),
+          lambda x0, g: _LINE,
+          lambda r, n, x0, g: x0 + g * r.standard_cauchy(n),
+          lambda x0, g: _st.cauchy(loc=x0, scale=g),
+          "CauchyDistribution", lambda a: a),
+        F("Laplace", ("mu", "b"), (_REAL, _POS), False,
+          lambda x, mu, b: exp(-Abs(x - mu) / b) / (2 * b),
+          lambda mu, b: _LINE,
+          lambda r, n, mu, b: r.laplace(mu, b, n),
+          lambda mu, b: _st.laplace(loc=mu, scale=b),
+          "LaplaceDistribution", lambda a: a),
+        F("Logistic", ("mu", "s"), (_REAL, _POS), False,
+          lambda x, mu, s: exp(-(x - mu) / s) / (s * (1 + exp(-(x - mu) / s)) ** 2),
+          lambda mu, s: _LINE,
+          lambda r, n, mu, s: r.logistic(mu, s, n),
+          lambda mu, s: _st.logistic(loc=mu, scale=s),
+          "LogisticDistribution", lambda a: a),
+        F("Gumbel", ("mu", "beta"), (_REAL, _POS), False,
+          lambda x, mu, be: exp(-(x - mu) / be - exp(-(x - mu) / be)) / be,
+          lambda mu, be: _LINE,
+          lambda r, n, mu, be: r.gumbel(mu, be, n),
+          lambda mu, be: _st.gumbel_r(loc=mu, scale=be),
+          # sympy.stats.Gumbel(beta, mu, minimum): scale first; the minimum variant is not ours.
+          "GumbelDistribution",
+          lambda a: None if len(a) > 2 and bool(a[2]) else (a[1], a[0])),
+        F("Weibull", ("lam", "k"), (_POS, _POS), False,
+          lambda x, lam, k: k / lam * (x / lam) ** (k - 1) * exp(-(x / lam) ** k),
+          lambda lam, k: _HALF,
+          lambda r, n, lam, k: lam * r.weibull(k, n),
+          lambda lam, k: _st.weibull_min(k, scale=lam),
+          # sympy.stats.Weibull(alpha, beta) is (scale, shape), the same order as covar.
+          "WeibullDistribution", lambda a: a),
+        F("Pareto", ("xm", "alpha"), (_POS, _POS), False,
+          lambda x, xm, al: al * xm ** al / x ** (al + 1),
+          lambda xm, al: Interval(xm, oo),
+          # numpy's pareto is the Lomax (shifted) form.
+          lambda r, n, xm, al: xm * (1.0 + r.pareto(al, n)),
+          lambda xm, al: _st.pareto(al, scale=xm),
+          "ParetoDistribution", lambda a: a),
+        F("Rayleigh", ("sigma",), (_POS,), False,
+          lambda x, s: x / s ** 2 * exp(-x ** 2 / (2 * s ** 2)),
+          lambda s: _HALF,
+          lambda r, n, s: r.rayleigh(s, n),
+          lambda s: _st.rayleigh(scale=s),
+          "RayleighDistribution", lambda a: a),
+        F("Levy", ("mu", "c"), (_REAL, _POS), False,
+          lambda x, mu, c: sqrt(c / (2 * pi)) * exp(-c / (2 * (x - mu))) / (x - mu) ** sympy.Rational(3, 2),
+          lambda mu, c: Interval(mu, oo),
+          _sample_levy,
+          lambda mu, c: _st.levy(loc=mu, scale=c),
+          "LevyDistribution", lambda a: a),
+        F("Arcsin", ("a", "b"), (_REAL, _REAL), False,
+          lambda x, a, b: 1 / (pi * sqrt((x - a) * (b - x))),
+          lambda a, b: Interval(a, b),
+          _sample_arcsin,
+          lambda a, b: _st.arcsine(loc=a, scale=b - a),
+          "ArcsinDistribution", lambda a: a),
+        F("Beta", ("a", "b"), (_POS, _POS), False,
+          lambda x, a, b: x ** (a - 1) * (1 - x) ** (b - 1) * gamma(a + b) / (gamma(a) * gamma(b)),
+          lambda a, b: Interval(0, 1),
+          lambda r, n, a, b: r.beta(a, b, n),
+          lambda a, b: _st.beta(a, b),
+          "BetaDistribution", lambda a: a),
+        F("HalfNormal", ("sigma",), (_POS,), False,
+          lambda x, s: sqrt(2) * exp(-x ** 2 / (2 * s ** 2)) / (s * sqrt(pi)),
+          lambda s: _HALF,
+          lambda r, n, s: np.abs(r.normal(0.0, s, n)),
+          lambda s: _st.halfnorm(scale=s),
+          None, None),
+        F("InverseGamma", ("alpha", "beta"), (_POS, _POS), False,
+          lambda x, al, be: be ** al * x ** (-al - 1) * exp(-be / x) / gamma(al),
+          lambda al, be: _HALF,
+          lambda r, n, al, be: be / r.gamma(al, 1.0, n),
+          lambda al, be: _st.invgamma(al, scale=be),
+          # sympy.stats.GammaInverse(a, b): b is the scale, as here.
+          "GammaInverseDistribution", lambda a: a),
+        F("ExpGamma", ("alpha", "beta"), (_POS, _POS), False,
+          lambda y, al, be: be ** al * exp(al * y - be * exp(y)) / gamma(al),
+          lambda al, be: _LINE,
+          _sample_expgamma,
+          lambda al, be: _st.loggamma(al, loc=-np.log(be)),
+          None, None),
+        F("Poisson", ("lam",), (_POS,), True,
+          lambda k, lam: lam ** k * exp(-lam) / sympy.factorial(k),
+          lambda lam: Range(0, oo),
+          lambda r, n, lam: r.poisson(lam, n),
+          lambda lam: _st.poisson(lam),
+          "PoissonDistribution", lambda a: a),
+        F("Binomial", ("n", "p"), (_POS_INT, _PROB), True,
+          lambda k, n, p: sympy.binomial(n, k) * p ** k * (1 - p) ** (n - k),
+          lambda n, p: Range(0, n + 1),
+          lambda r, size, n, p: r.binomial(int(n), p, size),
+          lambda n, p: _st.binom(int(n), p),
+          # sympy.stats.Binomial(n, p, succ, fail): only the 1/0 coding is covar's Binomial.
+          "BinomialDistribution",
+          lambda a: (a[0], a[1]) if len(a) < 4 or (a[2] == 1 and a[3] == 0) else None),
+        F("Geometric", ("p",), (_PROB,), True,
+          lambda k, p: p * (1 - p) ** (k - 1),
+          lambda p: Range(1, oo),
+          lambda r, n, p: r.geometric(p, n),
+          lambda p: _st.geom(p),
+          "GeometricDistribution", lambda a: a),
+        F("DiscreteUniform", ("a", "b"), (_INT, _INT), True,
+          lambda k, a, b: 1 / (b - a + 1),
+          lambda a, b: Range(a, b + 1),
+          lambda r, n, a, b: r.integers(int(a), int(b), n, endpoint=True),
+          lambda a, b: _st.randint(int(a), int(b) + 1),
+          "DiscreteUniformDistribution", _discrete_uniform_stats),
+    ]
+    return MappingProxyType({f.name: f for f in fams})
+
+
+#: Read-only catalog, keyed by canonical family name.
+FAMILIES: Mapping[str, Family] = _build()
+_BY_LOWER: Mapping[str, Family] = MappingProxyType({k.lower(): v for k, v in FAMILIES.items()})
+_BY_STATS: Mapping[str, Family] = MappingProxyType(
+    {f.stats_class: f for f in FAMILIES.values() if f.stats_class}
+)
+
+
+def get_family(name: str) -> Family:
+    """The catalog entry called ``name`` (case-insensitive).
+
+    >>> get_family("chisquared").name
+    'ChiSquared'
+    >>> get_family("Nope")
+    Traceback (most recent call last):
+    ...
+    covar.errors.ParseError: unknown distribution 'Nope'; known: Normal, LogNormal, ...
+    """
+    fam = _BY_LOWER.get(str(name).lower())
+    if fam is None:
+        raise ParseError(f"unknown distribution {name!r}; known: {', '.join(FAMILIES)}")
+    return fam
+
+
+def from_stats(rv: Any) -> tuple[Family, tuple[sympy.Expr, ...]]:
+    """(family, covar-ordered args) for a ``sympy.stats`` random symbol or distribution.
+
+    >>> import sympy.stats as ss
+    >>> fam, args = from_stats(ss.Gamma("X", 3, 2))
+    >>> fam.name, args
+    ('Gamma', (3, 1/2))
+    """
+    dist = rv
+    pspace = getattr(rv, "pspace", None)
+    if pspace is not None:
+        dist = pspace.distribution
+    cls = type(dist).__name__
+    fam = _BY_STATS.get(cls)
+    args = fam.from_stats_args(tuple(dist.args)) if fam is not None else None
+    if fam is None or args is None:
+        raise ParseError(
+            f"covar has no catalog family for sympy.stats {cls}{tuple(dist.args)}; "
+            f"known: {', '.join(FAMILIES)}"
+        )
+    return fam, args

@@ -1,0 +1,555 @@
+"""Marginals of a 2-D JointDensity: integrate one variable out with exact piecewise limits.
+
+The support condition, a conjunction of inequalities, is read as bounds on the integrated
+variable t that are linear in t with coefficients in the kept variable s:
+
+    a(s) t + b(s) > 0   ->   t > -b/a  where a(s) > 0,   t < -b/a  where a(s) < 0
+
+The s-line is cut at every point where the bound set can change (zeros of a(s), of the
+constraints on s alone, and crossings of two bounds); on each cell the active lower bound is
+the largest and the upper the smallest. Each cell is integrated in closed form under a time
+budget and checked against quadrature; a cell that cannot be done gives an honest
+numeric-only marginal.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Callable
+
+import numpy as np
+import sympy as sp
+from scipy import integrate as sci
+
+from covar.numeric.budget import time_budget
+from covar.laws.density import Density
+from covar.errors import CovarError, DerivationTimeout, NoClosedForm, UnsupportedTransform
+from covar.laws.joint import JointDensity
+from covar.univariate.signs import as_float, interior_point, interior_samples, parameter_draws, sign_of, sort_points
+
+
+@dataclass(frozen=True)
+class Bound:
+    """t > root (lower) where coef(s) > 0, t < root where coef(s) < 0."""
+
+    coef: sp.Expr
+    root: sp.Expr
+    strict: bool
+
+
+@dataclass(frozen=True)
+class TermLimits:
+    expr: sp.Expr
+    s_constraints: tuple[sp.Expr, ...]  # each e(s) > 0 (measure-zero boundaries ignored)
+    bounds: tuple[Bound, ...]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One interval of the kept variable with its integration limits and marginal expression."""
+
+    lo: sp.Expr
+    hi: sp.Expr
+    pieces: tuple[tuple[sp.Expr, sp.Expr, sp.Expr], ...]  # (integrand, lower, upper)
+    result: sp.Expr | None  # None when no closed form
+
+
+def _t_sign(parts: list[sp.Basic], t: sp.Symbol) -> int:
+    """+1 (-1) when a conjunct says t > c >= 0 (t < c <= 0) outright, else 0."""
+    for rel in parts:
+        if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)) and rel.lhs == t and rel.rhs.is_nonnegative:
+            return 1
+        if isinstance(rel, (sp.StrictLessThan, sp.LessThan)) and rel.rhs == t and rel.lhs.is_nonnegative:
+            return 1
+        if isinstance(rel, (sp.StrictLessThan, sp.LessThan)) and rel.lhs == t and rel.rhs.is_nonpositive:
+            return -1
+        if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)) and rel.rhs == t and rel.lhs.is_nonpositive:
+            return -1
+    return 0
+
+
+def _clear_denominator(e: sp.Expr, t: sp.Symbol, sign: int) -> sp.Expr:
+    """e with a denominator of known sign multiplied out (s/t < 1 with t > 0 -> s - t < 0)."""
+    num, den = sp.fraction(sp.together(e))
+    if sign:
+        d = sp.Dummy("t", positive=True)
+        known = (sign * den.xreplace({t: sign * d})).expand()
+        if known.is_positive:
+            return num * sign
+        if known.is_negative:
+            return -num * sign
+    if den.free_symbols.isdisjoint({t}) and den.is_positive:
+        return num
+    return e
+
+
+def _limits(expr: sp.Expr, cond: sp.Basic, s: sp.Symbol, t: sp.Symbol) -> TermLimits | None:
+    parts = list(cond.args) if isinstance(cond, sp.And) else [cond]
+    s_cons, bounds = [], []
+    sign = _t_sign(parts, t)
+    for rel in parts:
+        if rel is sp.true or isinstance(rel, sp.Ne):
+            continue
+        if rel is sp.false or isinstance(rel, sp.Eq):
+            return None  # a set of measure zero carries no mass
+        if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)):
+            e = rel.lhs - rel.rhs
+        elif isinstance(rel, (sp.StrictLessThan, sp.LessThan)):
+            e = rel.rhs - rel.lhs
+        else:
+            raise UnsupportedTransform(
+                f"cannot read integration limits from the condition {rel}; marginals need the "
+                "support as a conjunction of inequalities")
+        if t not in e.free_symbols:
+            s_cons.append(e)
+            continue
+        a = sp.diff(e, t)
+        if t in a.free_symbols:
+            e = _clear_denominator(e, t, sign)
+            if t not in e.free_symbols:
+                s_cons.append(e)
+                continue
+            a = sp.diff(e, t)
+        if t in a.free_symbols:
+            raise NoClosedForm(
+                f"the support condition {rel} is not linear in {t}, so covar cannot find the "
+                f"integration limits; rewrite the map so that the support is linear in {t}")
+        root = sp.simplify(-(e - a * t).expand() / a) if a != 0 else None
+        if root is None:
+            continue
+        bounds.append(Bound(a, root, True))
+    return TermLimits(expr, tuple(s_cons), tuple(bounds))
+
+
+def _real_roots(e: sp.Expr, s: sp.Symbol) -> list[sp.Expr]:
+    if s not in e.free_symbols:
+        return []
+    try:
+        with time_budget(5.0, "finding breakpoints"):
+            roots = sp.solve(e, s)
+    except (NotImplementedError, DerivationTimeout) as exc:
+        raise NoClosedForm(f"cannot locate where {e} changes sign in {s}") from exc
+    return [r for r in roots if r.is_real is not False and not r.has(sp.I)]
+
+
+def _sign(e: sp.Expr) -> int:
+    """Sign of an expression that must be decidable (numbers, or known-sign parameters)."""
+    sign = sign_of(e)
+    if sign is None:
+        raise UnsupportedTransform(
+            f"cannot decide the sign of {e}; give numeric parameter values or declare parameters "
+            "positive=True so the integration limits can be ordered")
+    return sign
+
+
+def _cell_pieces(terms: list[TermLimits], s: sp.Symbol, m: sp.Expr) -> list[tuple]:
+    """(integrand, lower, upper) for each term that is active at the test point s = m."""
+    out = []
+    for term in terms:
+        if any(_sign(e.subs(s, m)) <= 0 for e in term.s_constraints):
+            continue
+        lowers, uppers = [-sp.oo], [sp.oo]
+        for b in term.bounds:
+            (lowers if _sign(b.coef.subs(s, m)) > 0 else uppers).append(b.root)
+        lower = lowers[0] if len(lowers) == 1 else _pick(lowers[1:], s, m, largest=True)
+        upper = uppers[0] if len(uppers) == 1 else _pick(uppers[1:], s, m, largest=False)
+        if lower != -sp.oo and upper != sp.oo and _sign((upper - lower).subs(s, m)) <= 0:
+            continue
+        out.append((term.expr, lower, upper))
+    return out
+
+
+def _pick(roots: list[sp.Expr], s: sp.Symbol, m: sp.Expr, largest: bool) -> sp.Expr:
+    best = roots[0]
+    for r in roots[1:]:
+        d = _sign((r - best).subs(s, m))
+        if (d > 0) == largest and d != 0:
+            best = r
+    return best
+
+
+def _integrate(expr: sp.Expr, t: sp.Symbol, lower: sp.Expr, upper: sp.Expr) -> sp.Expr:
+    """∫ expr dt over (lower, upper), split where |t| changes sign so sympy sees no Abs."""
+    cuts = sorted({sp.Integer(0)} if expr.has(sp.Abs) else set(), key=float)
+    segments = [(lower, upper)]
+    for c in cuts:  # only t = 0 is handled; other Abs stay for sympy
+        new = []
+        for lo, hi in segments:
+            inside = (lo == -sp.oo or _sign(c - lo) > 0) and (hi == sp.oo or _sign(hi - c) > 0)
+            new += [(lo, c), (c, hi)] if inside and not (lo.free_symbols or hi.free_symbols) else [(lo, hi)]
+        segments = new
+    total = sp.Integer(0)
+    for lo, hi in segments:
+        e = expr
+        if lo.is_number and lo >= 0:
+            d = sp.Dummy(t.name, positive=True)
+            e, var = e.xreplace({t: d}), d
+        elif hi.is_number and hi <= 0:
+            d = sp.Dummy(t.name, negative=True)
+            e, var = e.xreplace({t: d}), d
+        else:
+            var = t
+        total += sp.integrate(e, (var, lo, hi), conds="none")
+    return total
+
+
+def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) -> Density:
+    """The law of ``keep`` under J: the other variable integrated out over exact piecewise limits.
+
+    The branch terms of J (``J.terms``: one ``(contribution, condition)`` per inverse branch)
+    are integrated one by one, so a many-to-one map counts every branch. Each cell's closed
+    form is checked against quadrature of the terms; a cell that cannot be done or checked
+    makes the result numeric-only (``closed_form`` False, evaluated by quadrature).
+
+    >>> from sympy import symbols
+    >>> x1, x2 = symbols("x1 x2", real=True)
+    >>> J = JointDensity(1, (x1, x2), (x1 > 0) & (x1 < 1) & (x2 > 0) & (x2 < 1))
+    >>> marginal_density(J, x1).pdf
+    Piecewise((0, x1 < 0), (1, x1 < 1), (0, True))
+    """
+    if J.dim == 1:
+        raise CovarError("the joint density has one variable; it is its own marginal")
+    if J.dim != 2:
+        raise UnsupportedTransform(
+            "marginals are derived for 2-D joint densities; transform to a pair (the variable "
+            "of interest and one auxiliary) or integrate out variables step by step")
+    s = keep
+    t = next(v for v in J.vars if v != s)
+    terms = [lim for e, c in J.terms if (lim := _limits(e, c, s, t)) is not None]
+    points: list[sp.Expr] = []
+    for term in terms:
+        for e in term.s_constraints:
+            points += _real_roots(e, s)
+        for b in term.bounds:
+            points += _real_roots(b.coef, s)
+        for i, b in enumerate(term.bounds):
+            for c in term.bounds[i + 1:]:
+                points += _real_roots(b.root - c.root, s)
+    edges = sort_points([-sp.oo, *points, sp.oo], "integration breakpoints")
+    params = tuple(sorted(set(J.params) | {p for term in terms for p in _term_symbols(term)} - {s, t},
+                          key=lambda p: p.name))
+    cells: list[Cell] = []
+    with time_budget(timeout, "marginal integration"):
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            pieces = _cell_pieces(terms, s, interior_point(lo, hi))
+            result = _cell_result(pieces, s, t, lo, hi, params, min(20.0, timeout))
+            cells.append(Cell(lo, hi, tuple(pieces), result))
+    support = sp.Union(*[sp.Interval(c.lo, c.hi) for c in cells if c.pieces and c.result != 0])
+    if support == sp.S.EmptySet:
+        raise CovarError("the support condition leaves no mass to integrate")
+    upstream = tuple(sorted(joint_upstream_names(J)))
+    numeric = any(c.result is None for c in cells)
+    evaluator = MarginalEvaluator(tuple(cells), s, t, params if numeric else (), params, upstream, J,
+                                  _column(J, s))
+    if numeric:
+        return Density(None, s, support, numeric=evaluator, validate=False)
+    nonzero = [c for c in cells if c.pieces and c.result != 0]
+    family = None
+    if len(nonzero) == 1:
+        from covar.univariate.recognize import family_label
+
+        family = family_label(nonzero[0].result, s, sp.Interval(nonzero[0].lo, nonzero[0].hi))
+    return Density(_as_piecewise(cells, s), s, support, family=family, numeric=evaluator, validate=False)
+
+
+def _term_symbols(term: TermLimits) -> set[sp.Symbol]:
+    syms = set(term.expr.free_symbols)
+    for e in term.s_constraints:
+        syms |= e.free_symbols
+    for b in term.bounds:
+        syms |= b.coef.free_symbols | b.root.free_symbols
+    return syms
+
+
+def _column(J: JointDensity, s: sp.Symbol) -> int:
+    return next(i for i, v in enumerate(J.vars) if v == s)
+
+
+def joint_upstream_names(J: JointDensity) -> set[str]:
+    """Names of every parameter J and the laws it was derived from used (a marginal may lose
+    some, as the rate of two Gammas cancels in their share): passing them is not a typo."""
+    names = {p.name for p in J.params}
+    d = J.derivation
+    while d is not None:
+        used = set(sp.sympify(d.input_pdf).free_symbols) | set(sp.sympify(d.input_support).free_symbols)
+        for g in d.g:
+            used |= sp.sympify(g).free_symbols
+        names |= {p.name for p in used - set(d.x)}
+        d = d.previous
+    return names
+
+
+def _cell_result(pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo: sp.Expr, hi: sp.Expr,
+                 params: tuple[sp.Symbol, ...], seconds: float) -> sp.Expr | None:
+    if not pieces:
+        return sp.Integer(0)
+    # Sign knowledge about s on this cell helps sympy with sqrt(s^2), Abs(s), convergence.
+    if lo.is_number and lo >= 0:
+        sd = sp.Dummy(s.name, positive=True)
+    elif hi.is_number and hi <= 0:
+        sd = sp.Dummy(s.name, negative=True)
+    else:
+        sd = s
+    try:
+        with time_budget(seconds, "integrating one cell"):
+            total = sp.Integer(0)
+            for expr, lower, upper in pieces:
+                total += _integrate(expr.xreplace({s: sd}), t, lower.xreplace({s: sd}),
+                                    upper.xreplace({s: sd}))
+            if total.has(sp.Integral) or total.has(sp.nan) or total.has(sp.zoo):
+                return None
+            # polar_lift / exp_polar are sympy's bookkeeping of branches for parameters of
+            # unknown sign: unpolarify removes what it can prove; the rest is dropped (principal
+            # branches), which is right on the parameters' domain or caught by the check below
+            total = sp.unpolarify(total)
+            if total.has(sp.polar_lift, sp.exp_polar):
+                total = total.replace(sp.polar_lift, lambda a: a).replace(sp.exp_polar, sp.exp)
+            total = sp.simplify(total).xreplace({sd: s})
+    except (DerivationTimeout, NotImplementedError, ValueError, TypeError):
+        # sympy's integrate and simplify signal "cannot do this" by these; the cell is then
+        # evaluated by quadrature instead (an honest numeric-only result)
+        return None
+    return total if _agrees(total, pieces, s, t, lo, hi, params) else None
+
+
+def _compile_pieces(pieces: tuple[tuple, ...], s: sp.Symbol, t: sp.Symbol,
+                    params: tuple[sp.Symbol, ...]) -> tuple[tuple[Callable, Callable, Callable], ...]:
+    """Each (integrand, lower, upper) as numpy callables of (t, s, *params) and (s, *params)."""
+    from covar.numeric.evaluate import _MODULES
+
+    out = []
+    for expr, lower, upper in pieces:
+        out.append((sp.lambdify((t, s, *params), expr, modules=_MODULES),
+                    sp.lambdify((s, *params), lower, modules=_MODULES),
+                    sp.lambdify((s, *params), upper, modules=_MODULES)))
+    return tuple(out)
+
+
+def _real_scalar(value: Any) -> float:
+    """A float, or nan when the value is complex (beyond round-off), nan or not a number."""
+    try:
+        z = complex(value)
+    except (TypeError, ValueError):
+        return float("nan")
+    if not (abs(z.imag) <= 1e-12 * max(1.0, abs(z.real))):
+        return float("nan")
+    return z.real
+
+
+def _quad_value(compiled: tuple, x: float, pvals: tuple[float, ...]) -> float:
+    """∫ over t of the compiled pieces at s = x; nan when an integrand or limit is not real."""
+    total = 0.0
+    for f, lower, upper in compiled:
+        lo_v, hi_v = _real_scalar(lower(x, *pvals)), _real_scalar(upper(x, *pvals))
+        if np.isnan(lo_v) or np.isnan(hi_v):
+            return float("nan")
+        if not lo_v < hi_v:
+            continue
+
+        def g(u: float) -> float:
+            with np.errstate(all="ignore"):
+                return _real_scalar(f(np.float64(u), x, *pvals))  # numpy floats: 1/0 is inf, not an error
+
+        with np.errstate(all="ignore"):
+            # quad can step over a narrow bump on an infinite range: split at the integrand's
+            # largest value on a probe grid, so each piece starts at the bump.
+            probe = np.concatenate([np.linspace(-60, 60, 2401) + x, np.linspace(-60, 60, 2401)])
+            probe = probe[(probe > lo_v) & (probe < hi_v)]
+            cuts = [lo_v, hi_v]
+            if len(probe):
+                heights = np.abs(np.broadcast_to(np.asarray(f(probe, x, *pvals)), probe.shape))
+                if np.any(np.isfinite(heights)):
+                    peak = probe[int(np.nanargmax(np.where(np.isfinite(heights), heights, -1.0)))]
+                    cuts = [lo_v, *[c for c in (peak - 3, peak, peak + 3) if lo_v < c < hi_v], hi_v]
+            for a, b in zip(cuts[:-1], cuts[1:]):
+                total += sci.quad(g, a, b, limit=200, epsabs=1e-12, epsrel=1e-10)[0]
+    return total
+
+
+def _valid_draws(compiled: tuple, params: tuple[sp.Symbol, ...], lo: sp.Expr, hi: sp.Expr,
+                 want: int = 2) -> list[tuple[dict, tuple[float, ...], list[float]]]:
+    """Up to ``want`` parameter draws (respecting the declared assumptions) under which the cell
+    is a non-empty interval and the joint density is real, finite and nonnegative there; with
+    two points of the cell each. A draw outside the parameters' domain (a correlation beyond
+    ±1) is skipped, never compared."""
+    found = []
+    for values in parameter_draws(params, n=16 if params else 1):
+        try:
+            a, b = as_float(lo.xreplace(values)), as_float(hi.xreplace(values))
+        except (ValueError, TypeError):
+            continue
+        if not a < b:
+            continue
+        pvals = tuple(float(values[p]) for p in params)
+        pts = interior_samples(a, b, 2)
+        if all(_joint_ok(compiled, x, pvals) for x in pts):
+            found.append((values, pvals, pts))
+            if len(found) == want:
+                break
+    return found
+
+
+def _joint_ok(compiled: tuple, x: float, pvals: tuple[float, ...]) -> bool:
+    for f, lower, upper in compiled:
+        lo_v, hi_v = _real_scalar(lower(x, *pvals)), _real_scalar(upper(x, *pvals))
+        if np.isnan(lo_v) or np.isnan(hi_v):
+            return False
+        if not lo_v < hi_v:
+            continue
+        probe = np.array(interior_samples(lo_v, hi_v, 5))
+        with np.errstate(all="ignore"):
+            vals = np.broadcast_to(np.asarray(f(probe, x, *pvals)), probe.shape)
+        if np.iscomplexobj(vals) and not np.all(np.abs(vals.imag) <= 1e-12 * np.maximum(1.0, np.abs(vals.real))):
+            return False
+        if not np.all(np.real(vals) >= 0):  # nan, or a negative "density": not a valid draw
+            return False
+    return True
+
+
+def _agrees(result: sp.Expr, pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo: sp.Expr, hi: sp.Expr,
+            params: tuple[sp.Symbol, ...]) -> bool:
+    """Closed form (evaluated by sympy, not by a compiled function) equals quadrature of the
+    joint terms at two points of the cell for two valid parameter draws.
+
+    sympy's integrate(conds='none') assumes convergence; this is the check that it was right.
+    No valid draw means nothing was checked: that is a failure, never a pass.
+    """
+    compiled = _compile_pieces(tuple(pieces), s, t, params)
+    draws = _valid_draws(compiled, params, lo, hi)
+    if not draws:
+        return False
+    for values, pvals, pts in draws:
+        for x in pts:
+            exact = complex(sp.N(result.xreplace(values).subs(s, sp.Float(x, 30)), 20))
+            quad = _quad_value(compiled, x, pvals)
+            if not (abs(exact.imag) <= 1e-8 * max(1.0, abs(exact.real))):
+                return False
+            if not (abs(exact.real - quad) <= 1e-6 * (1 + abs(quad))):
+                return False
+    return True
+
+
+def _mpmath_scalar(expr: sp.Expr, s: sp.Symbol) -> Callable[[float], float]:
+    """expr as a float function of s through mpmath; nan where mpmath cannot evaluate it
+    (a meijerg next to its singular point) or the value is not real."""
+    import mpmath
+
+    f = sp.lambdify(s, expr, "mpmath")
+
+    def value(u: float) -> float:
+        try:
+            return _real_scalar(f(mpmath.mpf(u)))
+        except (ValueError, ZeroDivisionError, OverflowError):
+            return float("nan")
+
+    return value
+
+
+def _as_piecewise(cells: list[Cell], s: sp.Symbol) -> sp.Expr:
+    merged: list[list] = []
+    for c in cells:
+        if merged and sp.simplify(merged[-1][2] - c.result) == 0:
+            merged[-1][1] = c.hi
+        else:
+            merged.append([c.lo, c.hi, c.result])
+    args = [(r, s < hi) for _, hi, r in merged[:-1]] + [(merged[-1][2], True)]
+    return sp.Piecewise(*args)
+
+
+@dataclass(frozen=True)
+class MarginalEvaluator:
+    """How a marginal arose, and its evaluation by quadrature of the joint's terms.
+
+    ``evaluator(s_array, **params)`` (or ``.pdf``) integrates the other variable out numerically
+    cell by cell: the whole pdf of a numeric-only marginal, and an independent reference for a
+    closed-form one. ``params`` are the parameters the result exposes (none beyond the pdf's for
+    a closed form); ``needed`` those quadrature needs; ``upstream`` the names of every parameter
+    of the joint and the laws it came from, accepted (and ignored where unused) by numpy(),
+    sample() and to_scipy(). ``draw`` samples the joint and keeps column ``column``.
+    """
+
+    cells: tuple[Cell, ...]
+    s: sp.Symbol
+    t: sp.Symbol
+    params: tuple[sp.Symbol, ...]
+    needed: tuple[sp.Symbol, ...]
+    upstream: tuple[str, ...] = ()
+    joint: JointDensity | None = None
+    column: int = 0
+    method: str = "quadrature of the joint density"
+
+    @cached_property
+    def _compiled(self) -> list[tuple[Callable, Callable, tuple]]:
+        from covar.numeric.evaluate import _MODULES
+
+        out = []
+        for c in self.cells:
+            if not c.pieces:
+                continue
+            out.append((sp.lambdify(self.needed, c.lo, modules=_MODULES),
+                        sp.lambdify(self.needed, c.hi, modules=_MODULES),
+                        _compile_pieces(c.pieces, self.s, self.t, self.needed)))
+        return out
+
+    def pdf(self, values: Any, **params: float) -> np.ndarray:
+        from covar.numeric.evaluate import _param_values
+
+        pvals = tuple(float(v) for v in _param_values(self.needed, params, set(self.upstream)))
+        x = np.asarray(values, dtype=float)
+        flat = x.ravel()
+        out = np.zeros(flat.shape)
+        for lo_f, hi_f, compiled in self._compiled:
+            lo, hi = _real_scalar(lo_f(*pvals)), _real_scalar(hi_f(*pvals))
+            if np.isnan(lo) or np.isnan(hi):
+                raise CovarError(f"the cell ends of the marginal are not real at the parameters {params}")
+            for i in np.flatnonzero((flat > lo) & (flat < hi)):
+                out[i] = _quad_value(compiled, float(flat[i]), pvals)
+        return out.reshape(x.shape)
+
+    __call__ = pdf
+
+    def numpy(self) -> Callable[..., np.ndarray]:
+        return self.pdf
+
+    def draw(self, size: int, rng: np.random.Generator, values: dict) -> np.ndarray | None:
+        """Samples of the joint (X's samples pushed through the maps), this column kept; None
+        when the joint has no sampler or a parameter it needs is not given."""
+        if self.joint is None or self.joint.sampler is None:
+            return None
+        if any(p.name not in values for p in self.joint.params):
+            return None
+        return np.asarray(self.joint.sample(size, rng, **values)[:, self.column], dtype=float)
+
+    def latex_lines(self, fn: str) -> list[str]:
+        """The marginal as integrals of the joint's terms over the cells of the kept variable."""
+        rows = []
+        for c in self.cells:
+            if not c.pieces:
+                continue
+            body = " + ".join(rf"\int_{{{sp.latex(lo)}}}^{{{sp.latex(hi)}}} {sp.latex(e)}\, d{sp.latex(self.t)}"
+                              for e, lo, hi in c.pieces)
+            rows.append(rf"{fn} &= {body} && {sp.latex(self.s)} \in {sp.latex(sp.Interval(c.lo, c.hi))}")
+        return [r"\paragraph{Marginal.} The other variable is integrated out:", r"\begin{align*}",
+                " \\\\\n".join(rows), r"\end{align*}"]
+
+    def record(self, write: Callable[[Any], str | None]) -> dict:
+        """JSON-ready description, enough to rebuild the evaluator (not the joint's sampler)."""
+        return {
+            "s": write(self.s), "t": write(self.t),
+            "params": [write(p) for p in self.params], "needed": [write(p) for p in self.needed],
+            "upstream": list(self.upstream),
+            "cells": [{"lo": write(c.lo), "hi": write(c.hi), "result": write(c.result),
+                       "pieces": [[write(e), write(lo), write(hi)] for e, lo, hi in c.pieces]}
+                      for c in self.cells],
+        }
+
+
+def evaluator_from_record(data: dict, read: Callable[[str | None], Any]) -> MarginalEvaluator:
+    """The MarginalEvaluator described by :meth:`MarginalEvaluator.record` (strings read by
+    covar's whitelist reader ``read``)."""
+    cells = tuple(Cell(read(c["lo"]), read(c["hi"]),
+                       tuple((read(e), read(lo), read(hi)) for e, lo, hi in c["pieces"]),
+                       read(c["result"]))
+                  for c in data["cells"])
+    return MarginalEvaluator(cells, read(data["s"]), read(data["t"]), tuple(read(p) for p in data["params"]),
+                             tuple(read(p) for p in data["needed"]), tuple(str(n) for n in data["upstream"]))

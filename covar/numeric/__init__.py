@@ -1,0 +1,1 @@
+"""Numeric machinery: fast evaluators, sampling, the verification gate, checks and time budgets."""

@@ -1,0 +1,567 @@
+"""The verification gate: no result leaves covar before it is checked numerically.
+
+Every result — univariate, discrete, mixed, multivariate, marginal, ``subs``, ``from_json``,
+a flow's output density — goes through :func:`verify` once, just before it is returned:
+
+1. the **symbolic** pdf (the formula the user reads, evaluated with mpmath, independently of the
+   compiled evaluator) agrees with ``numpy()`` at points spread over every cell of the support,
+   for up to two random parameter draws that respect the declared assumptions;
+2. the total mass equals 1 minus the atoms' masses (adaptive quadrature split at the cell ends;
+   in n-D the mass inside a box of sample quantiles is compared cell by cell with samples);
+3. where X has a sampler, the law matches samples of g(X) (1-D: a KS test over the whole sample
+   and atom frequencies; pmfs: a chi-square test; n-D: a binned chi-square);
+4. every comparison counts nan, inf and complex values as failures.
+
+A closed form that fails is downgraded to an honest numeric-only result when the numeric
+evaluator alone passes; otherwise :class:`VerificationFailed` names the failed check.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+import sympy as sp
+
+from covar.errors import CovarError
+
+#: samples of g(X) drawn per parameter draw (1-D) and for the n-D binned test
+SAMPLES_1D = 4000
+SAMPLES_ND = 20000
+#: a check fails when its p-value is below this (fixed seeds keep the gate reproducible)
+P_FAIL = 1e-6
+MASS_TOL = 2e-4
+POINT_RTOL = 1e-6
+_SEED = 20261130
+
+
+class VerificationFailed(CovarError):
+    """A derived result disagreed with an independent numeric check; it was not returned."""
+
+
+# -- the one agreement check ---------------------------------------------------------------------
+
+def close(a: Any, b: Any, rtol: float = POINT_RTOL, atol: float = 0.0) -> bool:
+    """True only when a and b are finite reals within tolerance: nan, inf and complex fail.
+
+    >>> close(1.0, 1.0 + 1e-9), close(float("nan"), 1.0), close(1j, 0.0)
+    (True, False, False)
+    """
+    try:
+        fa, fb = complex(a), complex(b)
+    except (TypeError, ValueError):
+        return False
+    if fa.imag != 0 and not abs(fa.imag) <= 1e-12 * max(1.0, abs(fa.real)):
+        return False
+    if fb.imag != 0 and not abs(fb.imag) <= 1e-12 * max(1.0, abs(fb.real)):
+        return False
+    x, y = fa.real, fb.real
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return False
+    return abs(x - y) <= atol + rtol * max(abs(x), abs(y))
+
+
+def to_float(value: Any, values: dict | None = None) -> float:
+    """A real float (±inf allowed) for a sympy number or expression; raises ValueError if the
+    value is complex, undefined or still symbolic."""
+    e = value if isinstance(value, sp.Basic) else sp.sympify(value, strict=True)
+    if values:
+        e = e.xreplace({s: sp.sympify(values[s], strict=True) for s in e.free_symbols if s in values})
+    if e == sp.oo:
+        return math.inf
+    if e == -sp.oo:
+        return -math.inf
+    if e.free_symbols:
+        raise ValueError(f"{e} still has symbols {sorted(map(str, e.free_symbols))}")
+    z = complex(sp.N(e, 30))
+    if not abs(z.imag) <= 1e-12 * max(1.0, abs(z.real)) or math.isnan(z.real):
+        raise ValueError(f"{e} is not a real number")
+    return z.real
+
+
+# -- one way to draw parameters ------------------------------------------------------------------
+
+def parameter_draws(symbols: Sequence[sp.Symbol], n: int = 3, seed: int = 20261126) -> list[dict]:
+    """n assignments of values to ``symbols`` consistent with their assumptions (a parameter
+    declared negative is drawn negative, an integer one is drawn integer)."""
+    import random
+
+    rng = random.Random(seed)
+    draws = []
+    for k in range(n):
+        values = {}
+        # every other draw puts positive parameters in (0, 1), where probabilities live
+        pos_lo, pos_hi = (0.35, 2.9) if k % 2 == 0 else (0.05, 0.95)
+        for s in symbols:
+            if s.is_integer:
+                lo = 1 if s.is_positive else (0 if s.is_nonnegative else -3)
+                hi = -1 if s.is_negative else 5
+                values[s] = sp.Integer(rng.randint(min(lo, hi), max(lo, hi)))
+            elif s.is_positive or s.is_nonnegative:
+                values[s] = sp.Float(rng.uniform(pos_lo, pos_hi), 30)
+            elif s.is_negative or s.is_nonpositive:
+                values[s] = sp.Float(-rng.uniform(pos_lo, pos_hi), 30)
+            else:
+                values[s] = sp.Float(rng.uniform(-2.2, 2.2), 30)
+        draws.append(values)
+    return draws
+
+
+# -- evaluating the symbolic pdf independently --------------------------------------------------
+
+def symbolic_values(expr: sp.Expr, var: sp.Symbol, points: Iterable[float], values: dict) -> list[complex]:
+    """``expr`` at each point, in 30-digit arithmetic (mpmath), never through numpy.
+    A point where evaluation fails gives nan (which every check counts as a failure)."""
+    import mpmath
+
+    e = expr.xreplace(values)
+    out: list[complex] = []
+    try:
+        f = sp.lambdify(var, e, modules="mpmath")
+    except (TypeError, NameError, SyntaxError, KeyError):  # printer cannot express it: slow path
+        f = None
+    with mpmath.workdps(30):
+        for t in points:
+            v: Any = None
+            if f is not None:
+                try:
+                    v = f(mpmath.mpf(t))
+                except (TypeError, ValueError, ZeroDivisionError, NameError, AttributeError, OverflowError):
+                    v = None
+            if v is None:
+                r = sp.N(e.xreplace({var: sp.Float(t, 30)}), 20)
+                v = complex(r) if r.is_number and r.is_finite is not False and r != sp.nan else complex("nan")
+            try:
+                out.append(complex(v))
+            except (TypeError, ValueError):
+                out.append(complex("nan"))
+    return out
+
+
+def _probe_points(lo: float, hi: float) -> list[float]:
+    """Points spread over the open cell (lo, hi), into the tails of infinite ends."""
+    if math.isinf(lo) and math.isinf(hi):
+        return [-31.7, -4.3, -1.13, -0.21, 0.37, 1.9, 6.1, 27.3]
+    if math.isinf(hi):
+        return [lo + d for d in (1e-3, 0.07, 0.55, 1.7, 4.9, 23.0)]
+    if math.isinf(lo):
+        return [hi - d for d in (1e-3, 0.07, 0.55, 1.7, 4.9, 23.0)]
+    fr = (1e-3, 0.0731, 0.29, 0.5137, 0.77, 0.937, 0.999)
+    return [lo + (hi - lo) * f for f in fr if lo < lo + (hi - lo) * f < hi]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The figures of one gate run; ``failure`` is None when every check passed."""
+
+    checked: tuple[str, ...]
+    failure: str | None = None
+
+
+def _cell_bounds(density: Any) -> list[tuple[sp.Expr, sp.Expr]]:
+    d = density.derivation
+    cells = getattr(d, "cells", None) if d is not None else None
+    if cells and d.pdf is density.pdf:
+        return [(c.interval.start, c.interval.end) for c in cells]
+    from covar.univariate.pieces import support_intervals
+
+    sup = density.support
+    if isinstance(sup, sp.Union):
+        sup = sp.Union(*[a for a in sup.args if not isinstance(a, sp.FiniteSet)])
+    return [(iv.start, iv.end) for iv in support_intervals(sup)]
+
+
+def _all_params(density: Any) -> list[sp.Symbol]:
+    """Parameters of the result and of every input upstream (samples need them)."""
+    syms = set(density.params)
+    joint = getattr(density.numeric, "joint", None)  # a marginal: the joint's parameters
+    if joint is not None:
+        syms |= set(joint.params)
+    d = density.derivation
+    while d is not None:
+        inp = getattr(d, "input", None)
+        if inp is not None:
+            syms |= set(inp.params)
+        g = getattr(d, "g", None)
+        if isinstance(g, sp.Basic):
+            syms |= g.free_symbols - {d.x}
+        d = getattr(inp, "derivation", None)
+    return sorted(syms, key=lambda s: s.name)
+
+
+def _root_input(density: Any) -> Any:
+    """The input the whole chain of derivations started from."""
+    while density.derivation is not None and getattr(density.derivation, "input", None) is not None:
+        density = density.derivation.input
+    return density
+
+
+def _valid_input(root: Any, values: dict) -> bool:
+    """Is the input law itself valid at these parameter values (its own sampler accepts them,
+    its support is not empty)? Constraints such as a < b or p < 1 are not sympy assumptions."""
+    named = {s.name: float(v) for s, v in values.items()}
+    joint = getattr(root.numeric, "joint", None)
+    if joint is not None and not _joint_valid(joint, values):
+        return False
+    if not root.discrete and root.pdf is not None:
+        try:
+            bounds = [(to_float(lo, values), to_float(hi, values)) for lo, hi in _cell_bounds(root)]
+        except ValueError:
+            return False
+        if not any(a < b for a, b in bounds):
+            return False
+    if (root.family is None and joint is None) or not _independent_sampler(root):
+        return True
+    try:
+        with np.errstate(all="ignore"):
+            xs = np.asarray(root.sample(16, np.random.default_rng(0), **named), dtype=float)
+    except (ValueError, TypeError, OverflowError, ZeroDivisionError):
+        # numpy's samplers refuse parameters outside their domain (ValueError); sympy refuses
+        # to make a float of a complex argument (TypeError)
+        return False
+    return bool(np.all(np.isfinite(xs)))
+
+
+def _joint_valid(joint: Any, values: dict) -> bool:
+    """Is the joint pdf real, finite and nonnegative on a grid of points (a correlation drawn
+    beyond ±1 makes it complex: such a draw says nothing)?"""
+    axes = np.meshgrid(*[np.array([-1.3, -0.4, 0.35, 1.1, 2.2])] * joint.dim, indexing="ij")
+    f = sp.lambdify(joint.vars, joint.pdf.xreplace(values), modules=["numpy", "scipy"])
+    with np.errstate(all="ignore"):
+        v = np.asarray(f(*[a.astype(complex) for a in axes]), dtype=complex)
+    v = v[np.isfinite(v)]
+    return bool(np.all(np.abs(v.imag) <= 1e-9 * np.maximum(1.0, np.abs(v.real))) and np.all(v.real >= -1e-12))
+
+
+def _usable_draws(density: Any, wanted: int) -> list[dict]:
+    params = _all_params(density)
+    if not params:
+        return [{}]
+    usable = []
+    root = _root_input(density)
+    for values in parameter_draws(params, n=16, seed=_SEED):
+        if not _valid_input(root, values):
+            continue
+        if density.discrete:
+            usable.append(values)
+            if len(usable) == wanted:
+                break
+            continue
+        try:
+            bounds = [(to_float(lo, values), to_float(hi, values)) for lo, hi in _cell_bounds(density)]
+        except ValueError:
+            continue
+        if not density.discrete and not any(a < b for a, b in bounds):
+            continue
+        usable.append(values)
+        if len(usable) == wanted:
+            break
+    return usable
+
+
+def _pointwise(density: Any, values: dict, f: Callable) -> tuple[str | None, int]:
+    """Check 1: the symbolic pdf against the compiled evaluator inside every cell."""
+    named = {s.name: float(v) for s, v in values.items()}
+    count = 0
+    for lo, hi in _cell_bounds(density):
+        a, b = to_float(lo, values), to_float(hi, values)
+        if not a < b:
+            continue
+        pts = _probe_points(a, b)
+        with np.errstate(all="ignore"):
+            got = np.asarray(f(np.array(pts), **named), dtype=float)
+        ref = symbolic_values(density.pdf, density.var, pts, values)
+        for t, g_, r in zip(pts, got, ref):
+            count += 1
+            if not close(g_, r, POINT_RTOL, 1e-300):
+                return (f"the symbolic pdf is {complex(r).real:.10g} at {density.var} = {t:.6g} but the "
+                        f"compiled evaluator gives {g_:.10g} (parameters {named or 'none'})"), count
+    return None, count
+
+
+def _continuous_checks(density: Any, values: dict, f: Callable, rng: np.random.Generator,
+                       with_samples: bool) -> tuple[str | None, list[str]]:
+    """Checks 2 and 3 for a continuous or mixed law at one parameter draw."""
+    from covar.numeric.checks import check_against_samples
+
+    named = {s.name: float(v) for s, v in values.items()}
+    # a numeric-only marginal evaluates by quadrature, a cell numpy cannot evaluate by mpmath
+    # (~1 ms a point): a smaller sample, scalar
+    # adaptive mass; decided by the kind of evaluator, never by timing (results are reproducible)
+    from covar.numeric.evaluate import NumericPdf
+
+    slow = (density.pdf is None and not isinstance(density.numeric, NumericPdf)) \
+        or getattr(f, "pointwise", False)
+    n = 200 if slow else SAMPLES_1D
+    ys = density.sample(n, rng, **named) if with_samples and _independent_sampler(density) else None
+    cells = [(a, b) for a, b in ((to_float(lo, values), to_float(hi, values))
+                                 for lo, hi in _cell_bounds(density)) if a < b]
+    report = check_against_samples(density, ys, named, alpha=P_FAIL, evaluator=f,
+                                   vectorised_mass=not slow, intervals=cells)
+    atoms = sum(report.atom_masses.values())
+    done = [f"mass {report.mass + atoms:.6f}"]
+    unresolved = 1.0 - atoms - report.expected_mass
+    if unresolved > 1e-9:
+        done[0] += (f" + {unresolved:.4f} within round-off of a support end (the share of the samples "
+                    "that land there)")
+    if report.ks_pvalue is not None:
+        done.append(f"KS p = {report.ks_pvalue:.3g} on {report.samples} samples")
+    return (report.failures[0] if report.failures else None), done
+
+
+def _independent_sampler(density: Any) -> bool:
+    """Can g(X) be sampled without the derived pdf itself (X's own sampler pushed through g, or
+    the joint's sampler for a marginal)?"""
+    d = density.derivation
+    if d is not None and hasattr(d, "g"):
+        return True
+    joint = getattr(density.numeric, "joint", None)
+    if joint is not None:
+        return joint.sampler is not None
+    return d is None  # an input law: its family or its own pdf define it
+
+
+def _discrete_checks(density: Any, values: dict, rng: np.random.Generator) -> tuple[str | None, list[str]]:
+    from covar.numeric.checks import check_discrete
+
+    named = {s.name: float(v) for s, v in values.items()}
+    ks = density.sample(SAMPLES_1D, rng, **named)
+    report = check_discrete(density, ks, named, alpha=P_FAIL)
+    return (report.failures[0] if report.failures else None), [f"chi-square p = {report.ks_pvalue:.3g}"]
+
+
+def _discrete_pointwise(density: Any, values: dict) -> str | None:
+    sup = density.support.xreplace(values) if density.support.free_symbols else density.support
+    if not isinstance(sup, (sp.Range, sp.FiniteSet)) or density.pdf is None:
+        return None
+    pts = []
+    for k, p in enumerate(sup):
+        if k >= 12:
+            break
+        pts.append(float(p))
+    if not pts:
+        return None
+    named = {s.name: float(v) for s, v in values.items()}
+    got = density.numpy()(np.array(pts), **named)
+    ref = symbolic_values(density.pdf, density.var, pts, values)
+    for t, g_, r in zip(pts, got, ref):
+        if not close(g_, r, POINT_RTOL, 1e-300):
+            return f"the symbolic pmf is {complex(r).real:.10g} at {density.var} = {t:g} but the evaluator gives {g_:.10g}"
+    return None
+
+
+def _check_univariate(density: Any, with_samples: bool = True) -> Outcome:
+    draws = _usable_draws(density, 2)
+    if not draws:
+        return Outcome((), "no parameter values consistent with the assumptions give a non-empty "
+                           "support; state the parameters' ranges (e.g. assume='a<b') or give numbers")
+    checked: list[str] = []
+    rng = np.random.default_rng(_SEED)
+    f = None if density.discrete else density.numpy()
+    for values in draws:
+        if density.discrete:
+            why = _discrete_pointwise(density, values)
+            if why is None and with_samples:
+                why, done = _discrete_checks(density, values, rng)
+                checked += done
+        else:
+            why = None
+            if density.pdf is not None:
+                why, n = _pointwise(density, values, f)
+                checked.append(f"symbolic pdf = numpy() at {n} points")
+            if why is None:
+                why, done = _continuous_checks(density, values, f, rng, with_samples)
+                checked += done
+        if why is not None:
+            return Outcome(tuple(checked), why)
+    where = f" for {len(draws)} parameter draw(s)" if draws[0] else ""
+    return Outcome((f"verified numerically{where}: " + "; ".join(dict.fromkeys(checked)),))
+
+
+# -- the n-D binned check -------------------------------------------------------------------------
+
+_GL3 = np.polynomial.legendre.leggauss(3)
+
+
+def _box_probabilities(f: Callable, edges: list[np.ndarray], named: dict) -> np.ndarray:
+    """∫ f over each box of the grid ``edges`` (one array of edges per axis): each box split into
+    4 sub-boxes per axis with 3-point Gauss–Legendre in each."""
+    d = len(edges)
+    nodes_per_axis, weights_per_axis = [], []
+    for e in edges:
+        fine = np.concatenate([np.linspace(a, b, 5)[:-1] for a, b in zip(e[:-1], e[1:])] + [e[-1:]])
+        lo, hi = fine[:-1], fine[1:]
+        mid, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
+        nodes_per_axis.append((mid[:, None] + half[:, None] * _GL3[0]).ravel())
+        weights_per_axis.append((half[:, None] * _GL3[1]).ravel())
+    grids = np.meshgrid(*nodes_per_axis, indexing="ij")
+    w = weights_per_axis[0]
+    for extra in weights_per_axis[1:]:
+        w = np.multiply.outer(w, extra)
+    with np.errstate(all="ignore"):
+        vals = np.asarray(f(*grids, **named), dtype=float)
+    vals = np.broadcast_to(vals, grids[0].shape)
+    if not np.all(np.isfinite(vals)):
+        vals = np.where(np.isfinite(vals), vals, np.nan)
+    contrib = vals * w
+    shape = []
+    for e in edges:
+        shape += [len(e) - 1, 12]
+    return contrib.reshape(shape).sum(axis=tuple(range(1, 2 * d, 2)))
+
+
+def _positive_points(J: Any, f: Callable, values: dict, rng: np.random.Generator) -> np.ndarray:
+    """Up to 24 points where the symbolic pdf or the branch sum is positive, found among broad
+    proposals (for joint densities without a sampler)."""
+    d = J.dim
+    props = np.concatenate([rng.normal(0, 1, (3000, d)), rng.normal(0, 5, (3000, d)),
+                            rng.uniform(0, 1, (2000, d)), rng.exponential(1, (2000, d))])
+    named = {s.name: float(v) for s, v in values.items()}
+    sym = sp.lambdify(J.vars, J.pdf.xreplace(values), modules=["numpy", "scipy"])
+    with np.errstate(all="ignore"):
+        a = np.broadcast_to(np.asarray(f(*props.T, **named), dtype=float), (len(props),))
+        b = np.broadcast_to(np.real(np.asarray(sym(*props.T), dtype=complex)), (len(props),))
+    keep = props[(a > 0) | (b > 0)]
+    return keep[:24]
+
+
+def _check_joint(J: Any) -> Outcome:
+    from scipy import stats
+
+    if J.pdf.atoms(sp.core.function.AppliedUndef):
+        return Outcome(("not verified numerically: the density contains undefined functions "
+                        f"{sorted(map(str, J.pdf.atoms(sp.core.function.AppliedUndef)))}",))
+    params = sorted(J.params, key=lambda s: s.name)
+    n_samples = SAMPLES_ND if J.dim <= 3 else 256
+    draws = parameter_draws(params, n=2, seed=_SEED) if params else [{}]
+    checked: list[str] = []
+    rng = np.random.default_rng(_SEED)
+    f = J.numpy()
+    for values in draws:
+        named = {s.name: float(v) for s, v in values.items()}
+        if J.sampler is None:  # no samples of g(X): probe where either form is positive
+            pts = _positive_points(J, f, values, rng)
+            if not len(pts):
+                return Outcome(tuple(checked), "no point where the joint pdf is positive was found")
+        else:
+            pts = np.asarray(J.sample(n_samples, rng, **named), dtype=float)
+            pts = pts[np.all(np.isfinite(pts), axis=1)]
+            if len(pts) < n_samples // 2:
+                return Outcome(tuple(checked), "most samples of g(X) are not finite")
+        # 1: the symbolic pdf against the evaluator at sample points
+        sym = sp.lambdify(J.vars, J.pdf.xreplace(values), modules="mpmath")
+        probe = pts[:: max(1, len(pts) // 24)][:24]
+        with np.errstate(all="ignore"):
+            got = f(*probe.T, **named)
+        for p, g_ in zip(probe, got):
+            try:
+                r = complex(sym(*[float(c) for c in p]))
+            except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+                r = complex("nan")
+            if not close(g_, r, POINT_RTOL, 1e-300):
+                return Outcome(tuple(checked), (
+                    f"the symbolic joint pdf is {r.real:.10g} at {tuple(np.round(p, 6))} but the sum "
+                    f"over the inverse branches gives {g_:.10g}"))
+        checked.append(f"symbolic pdf = branch sum at {len(probe)} points")
+        # 2 + 3: binned chi-square with the mass inside a box of sample quantiles
+        if J.sampler is None:
+            checked.append("mass and samples not checked: this joint density has no sampler")
+            continue
+        if J.dim > 3:
+            continue
+        bins = {1: 12, 2: 6, 3: 3}[J.dim]
+        qs = np.linspace(0.02, 0.98, bins + 1)
+        edges = [np.quantile(pts[:, k], qs) for k in range(J.dim)]
+        if any(np.any(np.diff(e) <= 0) for e in edges):
+            continue  # atoms or a degenerate coordinate: the binned test does not apply
+        probs = _box_probabilities(f, edges, named)
+        counts = np.histogramdd(pts, bins=edges)[0]
+        inside = np.all([(pts[:, k] >= edges[k][0]) & (pts[:, k] <= edges[k][-1]) for k in range(J.dim)], axis=0)
+        n = len(pts)
+        if not np.all(np.isfinite(probs)):
+            return Outcome(tuple(checked), "the joint pdf is not finite inside the support")
+        expected = probs.ravel() * n
+        observed = counts.ravel()
+        box_mass, box_freq = float(probs.sum()), inside.mean()
+        se = math.sqrt(max(box_freq * (1 - box_freq), 1e-6) / n)
+        if not abs(box_mass - box_freq) <= 6 * se + 0.01:
+            return Outcome(tuple(checked), (
+                f"the joint pdf puts mass {box_mass:.4f} in a box that holds a fraction {box_freq:.4f} "
+                "of the samples of g(X)"))
+        # cubature error next to integrable singularities is ~1%: allow it in the variance
+        var = expected + (0.02 * expected) ** 2
+        stat = float(np.sum((observed - expected) ** 2 / np.maximum(var, 1e-9)))
+        p = float(stats.chi2.sf(stat, max(len(expected) - 1, 1)))
+        if not p >= P_FAIL:
+            return Outcome(tuple(checked), f"binned chi-square against samples of g(X) rejects (p = {p:.2e})")
+        checked.append(f"binned chi-square p = {p:.3g}")
+    return Outcome(("verified numerically: " + "; ".join(dict.fromkeys(checked)),))
+
+
+# -- the gate -------------------------------------------------------------------------------------
+
+def numeric_only(density: Any, why: str) -> Any:
+    """The honest numeric-only version of a univariate result: root-finding on its pieces."""
+    from covar.laws.density import Density
+    from covar.numeric.evaluate import numeric_pdf
+    from covar.univariate.pieces import RawPiece
+
+    d = density.derivation
+    if d is None or not getattr(d, "pieces", None) or d.input.pdf is None:
+        return None
+    monotone = [RawPiece(p.interval.start, p.interval.end, p.g, d.input.pdf, p.kind)
+                for p in d.pieces if p.kind != "constant"]
+    params = sorted(set().union(*[p.g.free_symbols for p in monotone], d.input.pdf.free_symbols) - {d.x},
+                    key=lambda s: s.name)
+    evaluator = numeric_pdf(d.x, monotone, params)
+    note = (f"The closed form failed verification ({why}); the result is numeric-only: the density "
+            "is evaluated by solving g(x) = y on each monotone piece.")
+    record = replace(d, pdf=None, cells=(), closed_form=False, family=None, notes=(*d.notes, note))
+    return Density(None, density.var, density.support, density.atoms, density.discrete, None, record,
+                   evaluator, validate=False)
+
+
+_VERIFIED = ("verified numerically", "not verified")
+
+
+def _with_note(result: Any, note: str) -> Any:
+    """The result with its record's verification note replaced by ``note``."""
+    d = result.derivation
+    if d is None or not hasattr(d, "notes"):
+        return result
+    kept = tuple(n for n in d.notes if not str(n).startswith(_VERIFIED))
+    record = replace(d, notes=(*kept, note))
+    if not hasattr(result, "validate"):  # a JointDensity
+        return replace(result, derivation=record)
+    out = replace(result, derivation=record, validate=False)
+    compiled = result.__dict__.get("_compiled_pdf")  # same pdf and cells: keep the gate's compile
+    if compiled is not None:
+        object.__setattr__(out, "_compiled_pdf", compiled)
+    return out
+
+
+def verify(result: Any, what: str = "result") -> Any:
+    """Return ``result`` once it has passed the gate (its record notes what was verified);
+    a closed form that fails is downgraded to numeric-only, or VerificationFailed is raised."""
+    from covar.laws.density import Density
+
+    if isinstance(result, Density):
+        outcome = _check_univariate(result)
+        if outcome.failure is None:
+            return _with_note(result, outcome.checked[-1] + ".") if outcome.checked else result
+        if result.closed_form and not result.discrete:
+            fallback = numeric_only(result, outcome.failure)
+            if fallback is not None:
+                second = _check_univariate(fallback)
+                if second.failure is None:
+                    return _with_note(fallback, second.checked[-1] + ".")
+        raise VerificationFailed(
+            f"the {what} failed verification, so covar does not return it: {outcome.failure}. "
+            "This is a covar bug worth reporting; meanwhile try a simpler equivalent map")
+    outcome = _check_joint(result)
+    if outcome.failure is not None:
+        raise VerificationFailed(
+            f"the {what} failed verification, so covar does not return it: {outcome.failure}. "
+            "This is a covar bug worth reporting; meanwhile pass inverse= explicitly")
+    return _with_note(result, outcome.checked[-1] + ".") if outcome.checked else result

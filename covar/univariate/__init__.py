@@ -1,0 +1,1 @@
+"""Univariate stages: pieces of monotonicity, inverses, cell sums, simplification, recognition."""

@@ -1,0 +1,197 @@
+"""Stage 3: on each monotone piece, the inverse h = g^{-1}, the image interval and |h'(y)|.
+
+Candidate roots of g(x) = y come from sympy's ``solve``, widened by the branch variants solve
+leaves out (real odd roots, the other LambertW branch, shifts by g's period). Each candidate is
+*checked* at several y inside the image and several parameter draws: it must be real, lie in
+the piece and satisfy g(h(y)) = y. Exactly one distinct survivor is required.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from covar.errors import NoClosedFormInverse, UnsupportedTransform
+from covar.text.parsing import as_expression
+from covar.univariate.signs import as_float, interior_samples, parameter_draws
+
+_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Inverse:
+    """The checked inverse on one piece, its signed derivative sign, and rejected candidates."""
+
+    h: sp.Expr
+    jacobian: sp.Expr  # |h'(y)|, written with the known sign instead of Abs
+    rejected: tuple[sp.Expr, ...]
+
+
+_NOT_A_VALUE = (sp.AccumBounds, sp.Limit)
+
+
+def _usable_end(value: sp.Expr) -> bool:
+    """A value that may be an interval end: a real number or +-oo, or a real symbolic expression;
+    never nan, zoo, a complex number, an AccumBounds or an unevaluated Limit."""
+    if value.has(sp.nan, sp.zoo, *_NOT_A_VALUE) or value.has(sp.I):
+        return False
+    if value in (sp.oo, -sp.oo):
+        return True
+    return value.is_extended_real is not False and value.is_finite is not False
+
+
+def _continuous_at(g: sp.Expr, x: sp.Symbol, at: sp.Expr) -> sp.Expr | None:
+    """g(at) when every subexpression of g is finite and real at ``at`` (so g is continuous
+    there and the one-sided limits are g(at)); None when any part blows up or is undefined."""
+    value = None
+    for node in sp.postorder_traversal(g):
+        if not isinstance(node, sp.Basic) or not node.has(x):
+            continue
+        value = node.subs(x, at)
+        if value.is_infinite or not _usable_end(value) or value.is_finite is not True:
+            return None
+    return value
+
+
+def _one_sided(g: sp.Expr, x: sp.Symbol, at: sp.Expr, side: str) -> sp.Expr:
+    if not at.is_infinite:
+        direct = _continuous_at(g, x, at)
+        if direct is not None:
+            return sp.simplify(direct) if direct.free_symbols else direct
+    value = sp.limit(g, x, at) if at.is_infinite else sp.limit(g, x, at, side)
+    if value.has(sp.I) and not value.has(sp.nan, sp.zoo, *_NOT_A_VALUE):
+        # limit may write a real value with I in it (I*(-I*pi**2 - 4*I)/(2*pi))
+        re, im = value.as_real_imag()
+        if sp.simplify(im) == 0:
+            value = sp.simplify(re)
+    if not _usable_end(value):
+        raise UnsupportedTransform(
+            f"g = {g} has no usable one-sided limit as x -> {at}{'' if at.is_infinite else side} "
+            f"(sympy gives {value}); the image of this piece cannot be found"
+        )
+    return value
+
+
+def image_interval(g: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr, kind: str) -> sp.Interval:
+    """g((lo, hi)) for g monotone there, from one-sided limits at the ends.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> image_interval(sp.exp(x), x, -sp.oo, sp.oo, "increasing")
+    Interval.open(0, oo)
+    """
+    at_lo = _one_sided(g, x, lo, "+")
+    at_hi = _one_sided(g, x, hi, "-")
+    a, b = (at_lo, at_hi) if kind == "increasing" else (at_hi, at_lo)
+    return sp.Interval.open(a, b)
+
+
+def _shifts(period: sp.Expr, lo: sp.Expr, hi: sp.Expr) -> range:
+    """Multiples of the period that can carry a principal root into the piece (lo, hi)."""
+    reach = 2
+    ends = [e for e in (lo, hi) if e.is_finite and not e.free_symbols]
+    if ends and period.is_number:
+        reach = min(int(max(abs(float(e)) for e in ends) / abs(float(period))) + 2, 60)
+    return range(-reach, reach + 1)
+
+
+def _variants(candidate: sp.Expr, period: sp.Expr | None, shifts: range = range(-2, 3)) -> list[sp.Expr]:
+    out = [candidate]
+    odd_roots = [
+        p for p in candidate.atoms(sp.Pow)
+        if p.exp.is_Rational and p.exp.q % 2 == 1 and p.exp.q > 1
+    ]
+    if odd_roots:
+        # solve returns principal odd roots, complex for negative bases; for base < 0 the
+        # real root is -(-base)**(1/q).
+        out.append(candidate.xreplace(
+            {p: sp.Integer(-1) ** p.exp.p * (-p.base) ** p.exp for p in odd_roots}
+        ))
+    # solve writes log(w**(1/2)) for one sign of the root only (tanh(1/x) = y gives
+    # 1/log(-sqrt(...))); the other sign is real where this one is complex
+    roots_in_logs = {r for lg in candidate.atoms(sp.log) for r in lg.atoms(sp.Pow)
+                     if r.exp == sp.Rational(1, 2)}
+    if 0 < len(roots_in_logs) <= 2:
+        out += [c.xreplace({r: -r for r in roots_in_logs}) for c in list(out)]
+    for w in candidate.atoms(sp.LambertW):
+        if len(w.args) == 1:
+            out += [c.xreplace({w: sp.LambertW(w.args[0], -1)}) for c in list(out)]
+    if period is not None and period.is_finite and period != 0:
+        out += [c + k * period for c in list(out) for k in shifts if k != 0]
+    return out
+
+
+def _check(candidate, g, x, y, lo, hi, image, draws) -> bool:
+    """Does ``candidate`` invert g on (lo, hi) at sample points, for every usable draw?
+    Draws that make the piece empty (a > b for Uniform(a, b)) say nothing and are skipped."""
+    usable = 0
+    for values in draws:
+        try:
+            ylo, yhi = as_float(image.start.subs(values)), as_float(image.end.subs(values))
+            xlo, xhi = as_float(as_expression(lo).subs(values)), as_float(as_expression(hi).subs(values))
+        except (ValueError, TypeError):
+            return False
+        if any(v != v for v in (xlo, xhi, ylo, yhi)):
+            return False  # an undefined end is no evidence for the candidate
+        if not (xlo < xhi and ylo < yhi):
+            continue
+        usable += 1
+        for yv in interior_samples(ylo, yhi, 5):
+            point = {**values, y: sp.Float(yv, 30)}
+            try:
+                xv = as_float(candidate.subs(point))
+                back = as_float(g.subs({**values, x: sp.Float(xv, 30)}))
+            except (ValueError, TypeError):
+                return False
+            slack = _TOL * max(1.0, abs(xv))
+            if not (xlo - slack < xv < xhi + slack):
+                return False
+            # nan, inf and complex values must fail: compare with <=, never with >
+            if not abs(back - yv) <= 1e-7 * max(1.0, abs(yv)):
+                return False
+    return usable > 0
+
+
+def inverse_on(
+    g: sp.Expr, x: sp.Symbol, y: sp.Symbol, lo: sp.Expr, hi: sp.Expr, image: sp.Interval, kind: str
+) -> Inverse:
+    """The inverse of g on (lo, hi), checked, with |h'(y)| from the known direction.
+
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> inv = inverse_on(x**2, x, y, -sp.oo, 0, sp.Interval.open(0, sp.oo), "decreasing")
+    >>> inv.h, inv.jacobian
+    (-sqrt(y), 1/(2*sqrt(y)))
+    """
+    try:
+        # our own numeric check below replaces solve's (slow) symbolic one
+        candidates = sp.solve(sp.Eq(g, y), x, check=False)
+    except NotImplementedError:
+        candidates = []
+    if not candidates:
+        raise NoClosedFormInverse(
+            f"g(x) = {g} = y has no closed-form solution for x on ({lo}, {hi}); "
+            "covar can still evaluate the density numerically"
+        )
+    try:
+        period = sp.periodicity(g, x)
+    except (NotImplementedError, ValueError):
+        period = None
+    params = sorted((g.free_symbols | image.free_symbols | as_expression(lo).free_symbols
+                     | as_expression(hi).free_symbols) - {x, y}, key=lambda s: s.name)
+    draws = parameter_draws(params, n=6 if params else 1)
+    accepted, rejected = [], []
+    shifts = _shifts(period, as_expression(lo), as_expression(hi)) if period is not None else range(0)
+    for cand in dict.fromkeys(v for c in candidates for v in _variants(c, period, shifts)):
+        # a formula free of y is constant: it cannot invert g on a piece where g is strictly
+        # monotone (solve proposes x = 0 for 1/x + 1/x**3 = y, the piece's end)
+        ok = cand.has(y) and _check(cand, g, x, y, lo, hi, image, draws)
+        (accepted if ok else rejected).append(cand)
+    if not accepted:
+        raise NoClosedFormInverse(
+            f"none of the solutions {candidates} of {g} = y lies in ({lo}, {hi}) for every y in "
+            f"{image}; covar can still evaluate the density numerically"
+        )
+    # a real form first: sympy's complex-unit forms of real roots do not evaluate in numpy
+    h = min(accepted, key=lambda c: (c.has(sp.I), sp.count_ops(c)))
+    dh = sp.diff(h, y)
+    jacobian = dh if kind == "increasing" else -dh
+    return Inverse(h, jacobian, tuple(c for c in rejected if c in candidates))

@@ -1,0 +1,76 @@
+"""Stage 5: targeted simplification of one cell's density.
+
+On a cell that lies in [0, oo) (or (-oo, 0]) the variable is replaced by a positive symbol
+(or minus one) so that sqrt(y**2) = y, (y**2)**a = y**(2a) and log/exp combinations are exact.
+A handful of cheap rewrites are tried and the shortest result kept; sympy's full ``simplify``
+runs only on small expressions, so a derivation stays fast.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from covar.numeric.budget import time_budget
+from covar.errors import DerivationTimeout
+from covar.univariate.signs import sign_of
+
+_FULL_SIMPLIFY_OPS = 60
+
+
+def _sign_substitution(y: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> tuple[dict, dict]:
+    """Forward and backward substitutions that put y's known sign into its assumptions."""
+    if lo != -sp.oo and sign_of(lo) in (0, 1):
+        t = sp.Dummy(y.name, positive=True)
+        return {y: t}, {t: y}
+    if hi != sp.oo and sign_of(hi) in (0, -1):
+        t = sp.Dummy(y.name, positive=True)
+        return {y: -t}, {t: -y}
+    return {}, {}
+
+
+_RATIONAL_OPS = 300  # cancel/together/factor blow up on Cardano-sized expressions
+_ATTEMPT_SECONDS = 2.0  # an optional rewrite that takes longer is skipped, not waited for
+
+
+def _attempt(rewrite, expr: sp.Expr) -> sp.Expr | None:
+    """``rewrite(expr)`` under a short budget of its own; None when it is too slow.
+    (If the whole derivation's budget is exhausted too, its own alarm still fires.)"""
+    try:
+        with time_budget(_ATTEMPT_SECONDS, "simplification"):
+            return rewrite(expr)
+    except DerivationTimeout:
+        return None
+
+
+def _rational_form(e: sp.Expr) -> sp.Expr:
+    return sp.factor_terms(sp.cancel(sp.together(e)))
+
+
+def _candidates(expr: sp.Expr) -> list[sp.Expr]:
+    ops = sp.count_ops(expr)
+    e = sp.powsimp(sp.powdenest(expr, force=False), combine="exp")
+    out = [expr, e]
+    if ops > _RATIONAL_OPS:
+        return out
+    if not e.has(sp.LambertW, sp.I):
+        out.append(_attempt(_rational_form, e))
+        out.append(_attempt(sp.factor, out[-1] if out[-1] is not None else e))
+    out.append(_attempt(lambda t: sp.powsimp(sp.expand_power_base(t), combine="all"), e))
+    if ops <= _FULL_SIMPLIFY_OPS:
+        out.append(_attempt(sp.simplify, expr))
+    return [c for c in out if c is not None]
+
+
+def simplify_on(expr: sp.Expr, y: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
+    """A short form of ``expr`` valid for y in (lo, hi).
+
+    >>> y = sp.Symbol("y", real=True)
+    >>> simplify_on(sp.exp(-y**2/2)/sp.sqrt(2*sp.pi*y**2)*2*y, y, 0, sp.oo)
+    sqrt(2)*exp(-y**2/2)/sqrt(pi)
+    """
+    if expr == 0:
+        return sp.Integer(0)
+    forward, backward = _sign_substitution(y, lo, hi)
+    work = expr.xreplace(forward) if forward else expr
+    best = min(_candidates(work), key=lambda e: (sp.count_ops(e), len(str(e))))
+    best = best.xreplace(backward) if backward else best
+    return best
