@@ -83,7 +83,7 @@ FUNCTION_NAMES: tuple[str, ...] = tuple(sorted(FUNCTIONS))
 GROWTH = frozenset({"exp", "sinh", "cosh", "sigmoid", "expit", "softplus", "gamma",
                     "loggamma", "factorial", "binomial", "beta"})
 
-CONSTANTS: Mapping[str, sympy.Expr] = MappingProxyType(
+_CONSTANTS: Mapping[str, sympy.Expr] = MappingProxyType(
     {"pi": S.Pi, "E": S.Exp1, "oo": S.Infinity, "inf": S.Infinity})
 BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 
@@ -96,7 +96,7 @@ def check_name(name: str) -> None:
         raise ParseError(f"names starting with '_' are not allowed ('{name}')")
     if name == "I":
         raise ParseError("'I' (the imaginary unit) is not allowed: covar works over the reals")
-    if name in CONSTANTS:
+    if name in _CONSTANTS:
         raise ParseError(f"'{name}' is a constant, not a symbol")
     if name in BUILTINS:
         raise ParseError(f"name '{name}' is a Python builtin and not allowed as a symbol")
@@ -104,8 +104,8 @@ def check_name(name: str) -> None:
 
 def name_value(name: str) -> sympy.Expr:
     """The constant or real symbol a bare (undeclared) name stands for."""
-    if name in CONSTANTS:
-        return CONSTANTS[name]
+    if name in _CONSTANTS:
+        return _CONSTANTS[name]
     check_name(name)
     return sympy.Symbol(name, real=True)
 
