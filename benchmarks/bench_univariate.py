@@ -15,7 +15,8 @@ import sympy as sp
 from scipy import stats
 
 import covar
-from covar.text.parsing import parse_expr, parse_set
+from covar.text.expressions import parse_expr
+from covar.text.sets import parse_set
 
 CASES = Path(__file__).resolve().parent.parent / "tests" / "data" / "public_cases.json"
 UNIVARIATE = {"affine", "monotone", "many-to-one", "mixed-atom"}

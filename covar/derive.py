@@ -8,7 +8,7 @@ import sympy as sp
 from covar.numeric.budget import DEFAULT_BUDGET_SECONDS, time_budget
 from covar.laws.density import Density
 from covar.errors import UnsupportedTransform
-from covar.text.parsing import as_expression
+from covar.text.values import as_expression
 
 
 def _as_density(X: Any) -> Any:
@@ -32,7 +32,8 @@ def map_expression(g: Any, var: sp.Symbol, params: Sequence[sp.Symbol] = (),
     ``assume`` ("c>0", ...) declares symbols that appear only in a text map.
     """
     if isinstance(g, str):
-        from covar.text.parsing import make_symbols, parse_assumptions, parse_expr
+        from covar.text.assumptions import make_symbols, parse_assumptions
+        from covar.text.expressions import parse_expr
 
         stated = parse_assumptions(assume) if assume else {}
         known = make_symbols(stated, stated)

@@ -9,7 +9,9 @@ import sympy as sp
 from click.testing import CliRunner
 
 import covar
-from covar.text.parsing import parse_assumptions, parse_expr, parse_set
+from covar.text.assumptions import parse_assumptions
+from covar.text.expressions import parse_expr
+from covar.text.sets import parse_set
 from covar.render.serialize import from_json
 from covar.cli.main import cli
 

@@ -25,7 +25,10 @@ from covar import flows
 from covar.render import serialize
 from covar.numeric.budget import time_budget
 from covar.errors import CovarError
-from covar.text.parsing import FUNCTION_NAMES, parse_assumptions, parse_expr, parse_set
+from covar.text.assumptions import parse_assumptions
+from covar.text.expressions import parse_expr
+from covar.text.sets import parse_set
+from covar.text.vocabulary import FUNCTION_NAMES
 from test_untrusted_text import payloads  # one list of code-running payloads
 
 #: examples run per API (hypothesis max_examples); the total must be at least 10**4

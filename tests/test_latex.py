@@ -11,7 +11,8 @@ import pytest
 import sympy as sp
 
 import covar
-from covar.text.parsing import parse_expr, parse_set
+from covar.text.expressions import parse_expr
+from covar.text.sets import parse_set
 from covar.render.latex import derivation_latex, escape_text, result_latex
 
 UNIVARIATE = {"affine", "monotone", "many-to-one", "mixed-atom"}

@@ -11,7 +11,8 @@ import sympy.stats as st
 
 import covar
 from covar.numeric.checks import check
-from covar.text.parsing import parse_expr, parse_set
+from covar.text.expressions import parse_expr
+from covar.text.sets import parse_set
 
 import reference
 

@@ -22,7 +22,9 @@ from covar.errors import CovarError, ParseError
 from covar.laws.families import get_family
 from covar.render.interop import to_scipy
 from covar.univariate.signs import sign_of, sort_points
-from covar.text.parsing import as_expression, as_set, as_sympy, check_parameter_values, parse_expr, parse_set
+from covar.text.expressions import parse_expr
+from covar.text.sets import parse_set
+from covar.text.values import as_expression, as_set, as_sympy, check_parameter_values
 from covar.render.plot import interpolated_map
 from covar.univariate.recognize import label_of, recognize
 

@@ -222,7 +222,7 @@ def check_input_values(density_text: str, X: Any, values: dict[str, float]) -> N
 
     import covar
     from covar.laws.families import FAMILIES, get_family
-    from covar.text.parsing import parse_call
+    from covar.text.calls import parse_call
     from covar.numeric.validation import validate_density
 
     exact = {name: sp.nsimplify(v, rational=True) for name, v in values.items()}

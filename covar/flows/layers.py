@@ -31,7 +31,7 @@ import sympy as sp
 
 from covar.errors import CovarError, UnsupportedTransform
 from covar.laws.joint import JointDensity
-from covar.text.parsing import as_expression
+from covar.text.values import as_expression
 
 Exprs = tuple[sp.Expr, ...]
 

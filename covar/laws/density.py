@@ -52,7 +52,7 @@ class Density:
     def __post_init__(self) -> None:
         if not isinstance(self.var, sp.Symbol):
             raise InvalidDensity(f"the variable must be a sympy Symbol, got {self.var!r}")
-        from covar.text.parsing import as_expression, as_set  # text is read by the whitelist parser only
+        from covar.text.values import as_expression, as_set  # text is read by the whitelist parser only
 
         names = {self.var.name: as_real_symbol(self.var)}
         pdf = as_expression(self.pdf, names, what="pdf") if self.pdf is not None else None
@@ -181,7 +181,7 @@ class Density:
 
     def subs(self, values: Mapping[Any, Any]) -> "Density":
         """The same law with parameters replaced by values (names or symbols as keys)."""
-        from covar.text.parsing import as_expression
+        from covar.text.values import as_expression
 
         by_name = {p.name: p for p in self.params}
         names = {**by_name, self.var.name: self.var}

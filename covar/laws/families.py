@@ -58,7 +58,7 @@ import sympy
 from sympy import Abs, Interval, Range, exp, gamma, log, oo, pi, sqrt
 
 from covar.errors import InvalidDensity, ParseError
-from covar.text.parsing import as_expression, as_sympy
+from covar.text.values import as_expression, as_sympy
 
 
 class _ScipyStats:

@@ -9,7 +9,7 @@ import sympy as sp
 
 from covar.laws.density import as_real_symbol
 from covar.errors import CovarError, InvalidDensity
-from covar.text.parsing import as_expression, as_sympy, check_parameter_values  # user text is read by the whitelist parser only
+from covar.text.values import as_expression, as_sympy, check_parameter_values  # user text is read by the whitelist parser only
 
 if TYPE_CHECKING:  # pragma: no cover
     from covar.laws.density import Density

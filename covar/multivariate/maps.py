@@ -25,7 +25,7 @@ from covar.errors import (
     UnsupportedTransform,
 )
 from covar.laws.joint import JointDensity
-from covar.text.parsing import as_expression, as_sympy
+from covar.text.values import as_expression, as_sympy
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import sympy as sp
 from scipy import stats
 
 from covar.numeric.validation import continuous_mass
-from covar.text.parsing import as_expression
+from covar.text.values import as_expression
 
 
 @dataclass(frozen=True)

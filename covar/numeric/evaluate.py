@@ -13,7 +13,7 @@ import numpy as np
 import sympy as sp
 
 from covar.errors import CovarError
-from covar.text.parsing import as_expression, check_parameter_values
+from covar.text.values import as_expression, check_parameter_values
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,14 @@ import numpy as np
 import sympy as sp
 
 from covar.errors import CovarError
-from covar.text.parsing import check_parameter_values
+from covar.text.values import check_parameter_values
 from covar.numeric.verify import to_float
 
 
 
 def _catalog_sampler(label: str):
     from covar.laws.families import get_family
-    from covar.text.parsing import parse_call
+    from covar.text.calls import parse_call
 
     call = parse_call(label)
     if call is None:

@@ -20,7 +20,7 @@ import numpy as np
 import sympy as sp
 
 from covar.errors import CovarError, UnsupportedTransform
-from covar.text.parsing import as_expression, check_parameter_values
+from covar.text.values import as_expression, check_parameter_values
 
 _QUAD = {"limit": 200, "epsabs": 1e-12, "epsrel": 1e-10}
 

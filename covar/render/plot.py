@@ -27,7 +27,7 @@ import sympy as sp
 
 from covar.laws.density import Density
 from covar.errors import CovarError
-from covar.text.parsing import as_expression
+from covar.text.values import as_expression
 
 #: one colour per monotone piece (colour-blind-safe Okabe–Ito order)
 PIECE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")

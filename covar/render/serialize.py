@@ -23,7 +23,7 @@ from typing import Any
 import sympy as sp
 
 from covar.errors import CovarError, ParseError
-from covar.text.parsing import as_sympy
+from covar.text.values import as_sympy
 
 SCHEMA = "covar.laws.density/1"
 
@@ -120,13 +120,13 @@ class _Reader:
         self.symbols = symbols
 
     def __call__(self, text: str | None) -> Any:
-        from covar.text.parsing import parse_expr
+        from covar.text.expressions import parse_expr
 
         return None if text is None else parse_expr(text, self.symbols, functions=_RECORD_FUNCTIONS)
 
     def set(self, text: str | None) -> Any:
         """A set: interval notation first (it alone knows Interval.open), then constructors."""
-        from covar.text.parsing import parse_set
+        from covar.text.sets import parse_set
 
         if text is None:
             return None
@@ -199,7 +199,7 @@ def from_dict(data: dict) -> Any:
 
 def _read_symbols(table: Any) -> dict[str, sp.Symbol]:
     """The ``symbols`` table: names (checked like user names) to known assumption flags."""
-    from covar.text.parsing import make_symbols
+    from covar.text.assumptions import make_symbols
 
     if not isinstance(table, dict):
         raise ParseError(f"malformed covar JSON: \"symbols\" must be an object of "

@@ -1,7 +1,7 @@
 """Stage 1: densities from text (named families or raw expressions) and from sympy.stats RVs."""
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import sympy as sp
 
@@ -10,7 +10,7 @@ from covar.errors import CovarError, InvalidDensity, ParseError
 from covar.univariate.signs import interior_point
 
 
-def _declared(arg: sp.Expr, wanted: dict[str, bool], user: dict[str, dict]) -> sp.Expr:
+def _declared(arg: sp.Expr, wanted: Mapping[str, bool], user: Mapping[str, Mapping[str, bool]]) -> sp.Expr:
     """A bare-symbol family argument gets the family's assumptions plus the user's."""
     if not isinstance(arg, sp.Symbol):
         return arg
@@ -46,7 +46,10 @@ def parse_density(text: str, support: str | sp.Set | None = None,
     Interval(0, oo)
     """
     from covar.laws.families import get_family, FAMILIES
-    from covar.text.parsing import make_symbols, parse_assumptions, parse_call, parse_expr, parse_set
+    from covar.text.assumptions import make_symbols, parse_assumptions
+    from covar.text.calls import parse_call
+    from covar.text.expressions import parse_expr
+    from covar.text.sets import parse_set
 
     if not isinstance(text, str) or not text.strip():
         raise ParseError("the density text is empty; write e.g. 'Normal(0, 1)' or 'exp(-x) on [0, oo)'")
@@ -74,20 +77,18 @@ def parse_density(text: str, support: str | sp.Set | None = None,
         label = f"{family.name}({', '.join(sp.sstr(a) for a in args)})"
         return Density(family.pdf(x, *args), x, family.support(*args), discrete=family.discrete,
                        family=label, validate=False)
-    names = make_symbols([], user)
+    names = make_symbols(user, user)  # the user's assumptions reach a raw pdf's parameters too
     expr = parse_expr(text, {**names, var: x})
     if not isinstance(expr, sp.Expr):
         raise ParseError(f"the density must be an expression in {var}, such as 'exp(-{var})', "
                          f"not a condition ({text!r} reads as {expr})")
     if isinstance(support, str):
-        free = {s.name: s for s in expr.free_symbols}
-        support = parse_set(support, free)
-    if support is None:
-        support = sp.Interval(-sp.oo, sp.oo)
+        support = parse_set(support, {s.name: s for s in expr.free_symbols})
+    domain: sp.Set = sp.Interval(-sp.oo, sp.oo) if support is None else support
     if not expr.has(x) and expr.free_symbols and not expr.is_number:
         raise ParseError(f"the density {expr} does not mention the variable {var}")
-    discrete = isinstance(support, (sp.FiniteSet, sp.Range)) or support.is_subset(sp.Integers) is True
-    return Density(expr, x, support, discrete=bool(discrete))
+    discrete = isinstance(domain, (sp.FiniteSet, sp.Range)) or domain.is_subset(sp.Integers) is True
+    return Density(expr, x, domain, discrete=bool(discrete))
 
 
 def from_stats(rv: sp.Expr, var: str = "x") -> Density:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from covar.errors import NoClosedFormInverse, UnsupportedTransform
-from covar.text.parsing import as_expression
+from covar.text.values import as_expression
 from covar.univariate.signs import as_float, interior_samples, parameter_draws
 
 _TOL = 1e-9

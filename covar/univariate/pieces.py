@@ -14,7 +14,7 @@ import sympy as sp
 from sympy.core.relational import Relational
 
 from covar.errors import UnsupportedTransform
-from covar.text.parsing import as_sympy
+from covar.text.values import as_sympy
 from covar.univariate.signs import interior_point, is_less, sign_of, sort_points
 
 _KINKED = (sp.Abs, sp.Max, sp.Min, sp.sign, sp.Heaviside)

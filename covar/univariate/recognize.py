@@ -49,7 +49,7 @@ import sympy as sp
 from sympy import Abs, Add, Interval, S, exp, log, oo
 
 from covar.laws.families import Family, get_family
-from covar.text.parsing import as_expression
+from covar.text.values import as_expression
 
 __all__ = ["Recognized", "recognize", "label_of"]
 

@@ -12,7 +12,7 @@ from typing import Iterable
 import sympy as sp
 
 from covar.errors import UnsupportedTransform
-from covar.text.parsing import as_expression
+from covar.text.values import as_expression
 from covar.numeric.verify import parameter_draws, to_float as as_float
 
 __all__ = ["as_float", "interior_point", "interior_samples", "is_less", "parameter_draws", "sign_of",
