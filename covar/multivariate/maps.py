@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 
 from covar.numeric.budget import DEFAULT_BUDGET_SECONDS, time_budget
+from covar.numeric.verify import parameter_draws
 from covar.laws.density import Density, as_real_symbol
 from covar.errors import (
     CovarError,
@@ -481,9 +482,10 @@ def _candidate_inverses(g: list[sp.Expr], xs: list[sp.Symbol], ys: list[sp.Symbo
 # numerical checks of the branches
 
 
-def _param_values(symbols: set, rng: np.random.Generator) -> dict[sp.Symbol, float]:
-    """Values for free parameters: in (0.5, 2.5), so positive parameters are respected."""
-    return {p: float(rng.uniform(0.5, 2.5)) for p in sorted(symbols, key=lambda s: s.name)}
+def _draw(symbols: set, seed: int) -> dict[sp.Symbol, float]:
+    """One draw of the free parameters (covar.numeric.verify's, so it respects their assumptions)."""
+    params = sorted(symbols, key=lambda s: s.name)
+    return {p: float(v) for p, v in parameter_draws(params, n=1, seed=seed)[0].items()}
 
 
 def _support_points(J: JointDensity, vals: dict, rng: np.random.Generator, n: int = 80) -> np.ndarray:
@@ -524,7 +526,7 @@ def _check_branches(J: JointDensity, g: Sequence[sp.Expr], ys: Sequence[sp.Symbo
     rng = np.random.default_rng(seed)
     free = set().union(*(e.free_symbols for e in g), J.pdf.free_symbols, J.support.free_symbols,
                        *(c.free_symbols for c in conds), *(e.free_symbols for h in branches for e in h))
-    vals = _param_values(free - set(J.vars) - set(ys), rng)
+    vals = _draw(free - set(J.vars) - set(ys), seed)
     xs_pts = _support_points(J, vals, rng)
     if len(xs_pts) < 10:
         return "could not find enough points of X's support to check the inverse"
@@ -642,7 +644,7 @@ def _sum_agrees(pdf: sp.Expr, terms: Sequence[tuple[sp.Expr, sp.Basic]], J: Join
     rng = np.random.default_rng(seed)
     free = (pdf.free_symbols | set().union(*(e.free_symbols | c.free_symbols for e, c in terms))
             | J.pdf.free_symbols | J.support.free_symbols | set().union(*(e.free_symbols for e in g)))
-    vals = _param_values(free - set(J.vars) - set(ys), rng)
+    vals = _draw(free - set(J.vars) - set(ys), seed)
     xs_pts = _support_points(J, vals, rng, 60)
     with np.errstate(all="ignore"):
         gf = sp.lambdify(J.vars, [e.xreplace(vals) for e in g], "numpy")
