@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import AbstractSet, Any, Sequence
 
 import numpy as np
 import sympy as sp
@@ -84,7 +84,7 @@ class MultiDerivation:
 
     @property
     def steps(self) -> tuple["MultiDerivation", ...]:
-        chain, d = [], self
+        chain, d = [], self  # type: list[MultiDerivation], MultiDerivation | None
         while d is not None:
             chain.append(d)
             d = d.previous
@@ -296,7 +296,7 @@ def _unwrap_piecewise(sols: list) -> list[sp.Expr]:
     return _real_solutions(out)
 
 
-def _real_odd_roots(s: sp.Expr, fixed: set = frozenset()) -> list[sp.Expr]:
+def _real_odd_roots(s: sp.Expr, fixed: AbstractSet[sp.Symbol] = frozenset()) -> list[sp.Expr]:
     """s and its variants with the real odd roots of negative bases.
 
     solve writes the real root of v**3 = y as y**(1/3), which is the principal (complex) root
@@ -770,13 +770,14 @@ def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
 
 def _pushed_sampler(J: JointDensity, g: Sequence[sp.Expr]):
     """The sampler of g(X): X's samples pushed through the lambdified map."""
-    if J.sampler is None:
+    draw_x = J.sampler
+    if draw_x is None:
         return None
     params = J.params
     f = sp.lambdify(tuple(J.vars) + params, list(g), "numpy")
 
     def sample(size: int, rng: np.random.Generator, values: dict) -> np.ndarray:
-        x = J.sampler(size, rng, values)
+        x = draw_x(size, rng, values)
         with np.errstate(all="ignore"):
             out = f(*x.T, *[values[p.name] for p in params])
         return np.stack(np.broadcast_arrays(*out), axis=-1).astype(float)

@@ -480,7 +480,7 @@ class MarginalEvaluator:
                         _compile_pieces(c.pieces, self.s, self.t, self.needed)))
         return out
 
-    def pdf(self, values: Any, **params: float) -> np.ndarray:
+    def pdf(self, values: Any, /, **params: float) -> np.ndarray:
         from covar.numeric.evaluate import given_values
 
         pvals = tuple(float(v) for v in given_values(self.needed, params, set(self.upstream)))

@@ -1,8 +1,10 @@
-"""Numerical verification of a derived law against samples of g(X).
+"""A law against samples of g(X): the statistical checks and their report.
 
-Used by the test suite and by ``covar check``: the continuous part must integrate to
-1 minus the atoms' masses, its normalised CDF must pass a Kolmogorov–Smirnov test against the
-samples that are not at atoms, and each atom's frequency must match its mass.
+The continuous part must integrate to 1 minus the atoms' masses, its normalised CDF must pass
+a Kolmogorov–Smirnov test against the samples that are not at atoms, and each atom's frequency
+must match its mass; a pmf must pass a chi-square test. Used by the gate
+(covar.numeric.verify), the tests and ``covar check``; ``finite_difference_jacobian`` is the
+independent reference for Jacobians and log-determinants.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import numpy as np
 import sympy as sp
 from scipy import stats
 
-from covar.numeric.validation import continuous_mass
+from covar.numeric.quadrature import continuous_mass, grid_mass, segment_masses
 from covar.text.parsing import as_expression
 
 
@@ -127,33 +129,6 @@ def check_against_samples(density, ys: np.ndarray | None, values: dict | None = 
     return CheckReport(mass, expected, ks_stat, ks_p, freqs, atoms, len(ys), tuple(failures))
 
 
-_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(10)
-
-
-def _segment_masses(f, a: np.ndarray, b: np.ndarray, split: int = 4) -> np.ndarray:
-    """∫_a^b f for many finite segments at once: Gauss–Legendre on ``split`` sub-segments each."""
-    edges = a[:, None] + (b - a)[:, None] * np.linspace(0, 1, split + 1)[None, :]
-    lo, hi = edges[:, :-1], edges[:, 1:]
-    mid, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
-    nodes = mid[..., None] + half[..., None] * _GL_NODES
-    with np.errstate(all="ignore"):
-        vals = np.real(np.asarray(f(nodes.ravel()), dtype=complex)).reshape(nodes.shape)
-    vals = np.where(np.isfinite(vals), vals, 0.0)
-    return ((vals * _GL_WEIGHTS).sum(axis=-1) * half).sum(axis=-1)
-
-
-def grid_mass(vector_pdf, intervals: list[tuple[float, float]]) -> float:
-    """∫ pdf over the (lo, hi) pairs in one vectorised pass: Gauss–Legendre on a grid that is
-    geometrically dense next to finite ends and reaches far into infinite tails."""
-    from covar.numeric.sampling import _grid
-
-    total = 0.0
-    for lo, hi in intervals:
-        xs = _grid(lo, hi)
-        total += float(_segment_masses(vector_pdf, xs[:-1], xs[1:], split=1).sum())
-    return total
-
-
 def _ks(pdf, vector_pdf, rest: np.ndarray, intervals, mass: float, integrate=continuous_mass) -> tuple[float, float]:
     """KS statistic over the whole sample. The CDF between consecutive samples comes from vectorised
     Gauss–Legendre; the end pieces (possibly infinite or singular) from adaptive quadrature."""
@@ -167,7 +142,7 @@ def _ks(pdf, vector_pdf, rest: np.ndarray, intervals, mass: float, integrate=con
         right = np.clip(knots[1:], a, b)
         ok = right > left
         if ok.any():
-            between[1:][ok] += _segment_masses(vector_pdf, left[ok], right[ok])
+            between[1:][ok] += segment_masses(vector_pdf, left[ok], right[ok])
     first = integrate(pdf, [(a, min(b, knots[0])) for a, b in intervals if a < knots[0]])
     cdf = (first + np.cumsum(between)) / mass
     emp_hi = (idx + 1) / n

@@ -7,7 +7,7 @@ Numeric-only results (no closed-form inverse) evaluate by vectorised bisection o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import AbstractSet, Callable, Sequence
+from typing import AbstractSet, Any, Callable, Protocol, Sequence
 
 import numpy as np
 import sympy as sp
@@ -230,15 +230,12 @@ def _compiled(density, log: bool = False) -> list[CompiledCell]:
             candidates = []
         chosen = next((fn for fn in candidates if _faithful(fn, body, y, params, lo, hi)), None)
         fallback = _root_finding_cell(density, pieces, log)
-        if chosen is None and fallback is None:
-            # sympy's own evaluation in mpmath: what _faithful compares against, so faithful by
-            # construction (meijerg and other functions numpy/scipy lack), only slower
-            chosen = _mpmath_cell(body, (y, *params))
-        if chosen is None and fallback is None:
-            raise CovarError(f"the closed form on ({lo}, {hi}) cannot be evaluated faithfully in floating point")
+        # last resort, sympy's own evaluation in mpmath: what _faithful compares against, so
+        # faithful by construction (meijerg and other functions numpy/scipy lack), only slower
+        f = chosen if chosen is not None else fallback if fallback is not None else _mpmath_cell(body, (y, *params))
         compiled.append(CompiledCell(
             lo=sp.lambdify(params, lo, "numpy"), hi=sp.lambdify(params, hi, "numpy"),
-            f=chosen or fallback, open_below=lo == -sp.oo, open_above=hi == sp.oo, fallback=fallback,
+            f=f, open_below=lo == -sp.oo, open_above=hi == sp.oo, fallback=fallback,
         ))
     return compiled
 
@@ -317,6 +314,16 @@ def logpdf_function(density) -> Callable[..., np.ndarray]:
     return _wrap(density, _compiled(density, log=True), -np.inf)
 
 
+class NumericEvaluator(Protocol):
+    """How a numeric-only density is evaluated: root-finding on g's pieces (NumericPdf) or
+    quadrature of a joint density (covar.multivariate.marginal.MarginalEvaluator)."""
+
+    @property
+    def params(self) -> tuple[sp.Symbol, ...]: ...
+
+    def pdf(self, ys: Any, /, **values: float) -> np.ndarray: ...
+
+
 @dataclass(frozen=True)
 class NumericPiece:
     """One monotone piece evaluated numerically: x-range, image, g, |g'| and f_X as callables."""
@@ -336,7 +343,7 @@ class NumericPdf:
     pieces: tuple[NumericPiece, ...]
     params: tuple[sp.Symbol, ...]
 
-    def pdf(self, ys, **values) -> np.ndarray:
+    def pdf(self, ys: Any, /, **values: float) -> np.ndarray:
         ys = np.asarray(ys, dtype=float)
         p = tuple(given_values(self.params, values))
         out = np.zeros(ys.shape)

@@ -407,7 +407,6 @@ def _check_univariate(density: Any, with_samples: bool = True) -> Outcome:
                            "support; state the parameters' ranges (e.g. assume='a<b') or give numbers")
     checked: list[str] = []
     rng = np.random.default_rng(_SEED)
-    f = None if density.discrete else density.numpy()
     for values in draws:
         if density.discrete:
             why = _discrete_pointwise(density, values)
@@ -416,6 +415,7 @@ def _check_univariate(density: Any, with_samples: bool = True) -> Outcome:
                 checked += done
         else:
             why = None
+            f = density.numpy()  # compiled once per Density
             if density.pdf is not None:
                 why, n = _pointwise(density, values, f)
                 checked.append(f"symbolic pdf = numpy() at {n} points")
