@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-import sympy as sp
 from scipy import stats
 
 from covar.numeric.quadrature import continuous_mass, grid_mass, segment_masses
-from covar.text.parsing import as_expression
+from covar.numeric.verify import to_float
 
 
 @dataclass(frozen=True)
@@ -37,18 +36,11 @@ class CheckReport:
         return not self.failures
 
 
-def _num(expr, values: dict) -> float:
-    from covar.numeric.verify import to_float
-
-    e = expr if isinstance(expr, sp.Basic) else as_expression(expr)
-    return to_float(e, {s: values[s.name] for s in e.free_symbols if s.name in values})
-
-
 def _intervals(density, values: dict) -> list[tuple[float, float]]:
     """The support's intervals as floats (atoms are points: they carry no continuous mass)."""
     from covar.univariate.pieces import support_intervals
 
-    return [(_num(iv.start, values), _num(iv.end, values)) for iv in support_intervals(density.support)]
+    return [(to_float(iv.start, values), to_float(iv.end, values)) for iv in support_intervals(density.support)]
 
 
 def check_against_samples(density, ys: np.ndarray | None, values: dict | None = None, alpha: float = 1e-3,
@@ -77,7 +69,7 @@ def check_against_samples(density, ys: np.ndarray | None, values: dict | None = 
             v = float(np.real(f(np.array([t]), **values)[0]))
         return v if np.isfinite(v) else 0.0
 
-    atoms = {_num(k, values): _num(m, values) for k, m in density.atoms.items()}
+    atoms = {to_float(k, values): to_float(m, values) for k, m in density.atoms.items()}
     expected = 1.0 - sum(atoms.values())
     say("integrating the density")
     if intervals is None:

@@ -44,7 +44,7 @@ def _check_far(density, intervals: list[tuple[float, float]]) -> None:
         try:
             with mpmath.workdps(20):
                 value = complex(f(mpmath.mpf(int(point))))
-        except (TypeError, ValueError, ZeroDivisionError, NameError) as exc:  # no numeric value
+        except (TypeError, ValueError, ZeroDivisionError, NameError):  # no numeric value
             raise InvalidDensity(f"the density {density.pdf} is undefined at {density.var} = "
                                  f"{point:g} inside its support {density.support}; define it on the "
                                  "whole support (a Piecewise needs a last (value, True) branch)") from None
