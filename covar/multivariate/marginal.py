@@ -418,22 +418,6 @@ def _matches_quadrature(result: sp.Expr, pieces: list[tuple], s: sp.Symbol, t: s
     return True
 
 
-def _mpmath_scalar(expr: sp.Expr, s: sp.Symbol) -> Callable[[float], float]:
-    """expr as a float function of s through mpmath; nan where mpmath cannot evaluate it
-    (a meijerg next to its singular point) or the value is not real."""
-    import mpmath
-
-    f = sp.lambdify(s, expr, "mpmath")
-
-    def value(u: float) -> float:
-        try:
-            return to_float(f(mpmath.mpf(u)), otherwise=math.nan)
-        except (ValueError, ZeroDivisionError, OverflowError):
-            return float("nan")
-
-    return value
-
-
 def _as_piecewise(cells: list[Cell], s: sp.Symbol) -> sp.Expr:
     merged: list[list] = []
     for c in cells:

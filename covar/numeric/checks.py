@@ -15,7 +15,7 @@ import numpy as np
 from scipy import stats
 
 from covar.numeric.quadrature import continuous_mass, grid_mass, segment_masses
-from covar.numeric.verify import to_float
+from covar.numeric.verify import MASS_TOL, to_float
 
 
 @dataclass(frozen=True)
@@ -92,13 +92,13 @@ def check_against_samples(density, ys: np.ndarray | None, values: dict | None = 
         at_end |= np.abs(ys - end) <= 1e-13 * max(1.0, abs(end))
     end_share = float(at_end.mean()) if len(ys) else 0.0
     end_se = np.sqrt(max(end_share * (1 - end_share), 1e-12) / max(len(ys), 1))
-    if end_share > 0 and not abs(mass - expected) <= 2e-4 \
-            and abs(mass + end_share - expected) <= 6 * end_se + 2e-4:
+    if end_share > 0 and not abs(mass - expected) <= MASS_TOL \
+            and abs(mass + end_share - expected) <= 6 * end_se + MASS_TOL:
         say(f"{end_share:.4f} of the mass lies within round-off of a support end, as the samples show")
         expected = mass
     else:
         at_end[:] = False
-    if not abs(mass - expected) <= 2e-4:
+    if not abs(mass - expected) <= MASS_TOL:
         failures.append(f"the continuous part integrates to {mass:.6f}, expected {expected:.6f}")
     at_atom = np.zeros(ys.shape, dtype=bool)
     freqs = {}

@@ -12,7 +12,7 @@ from covar.errors import InvalidDensity
 from covar.numeric.quadrature import continuous_mass
 from covar.numeric.verify import to_float
 
-_MASS_TOL = 1e-6
+_MASS_TOL = 1e-4
 _MAX_TERMS = 100_000
 
 
@@ -127,7 +127,7 @@ def validate_density(density) -> None:
                 f"inside its support {density.support}"
             )
         mass = continuous_mass(_integrand(f, density), intervals)
-    if not (abs(mass + atoms - 1) <= _MASS_TOL * 100):
+    if not (abs(mass + atoms - 1) <= _MASS_TOL):
         raise InvalidDensity(
             f"the density integrates to {mass + atoms:.6g} over {density.support}, not 1; "
             "check the normalising constant and the support"

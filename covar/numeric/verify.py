@@ -31,6 +31,7 @@ SAMPLES_1D = 4000
 SAMPLES_ND = 20000
 #: a check fails when its p-value is below this (fixed seeds keep the gate reproducible)
 P_FAIL = 1e-6
+#: a law's continuous part must integrate to 1 minus its atoms within this
 MASS_TOL = 2e-4
 POINT_RTOL = 1e-6
 _SEED = 20261130
