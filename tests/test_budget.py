@@ -1,4 +1,9 @@
-"""The time budget holds in every thread, nests, and leaves nothing behind when it exits."""
+"""The time budget holds in every thread, nests, and leaves nothing behind when it exits.
+
+A budget is wall-clock time, so it never fires early (checked on the wall clock); that it fires
+soon enough is checked on the CPU time of the thread that did the work, which a loaded machine
+does not inflate (a budget that failed to fire would keep that thread computing past the bound).
+"""
 from __future__ import annotations
 
 import threading
@@ -21,12 +26,13 @@ def _spin() -> None:
         sp.factorint(2**200 + 1)
 
 
-def _timed_spin(seconds: float, what: str = "spin") -> tuple[float, str]:
-    start = time.monotonic()
+def _timed_spin(seconds: float, what: str = "spin") -> tuple[float, float, str]:
+    """(wall seconds, this thread's CPU seconds, message) of a spin stopped by its budget."""
+    wall, cpu = time.monotonic(), time.thread_time()
     with pytest.raises(covar.DerivationTimeout) as info:
         with time_budget(seconds, what):
             _spin()
-    return time.monotonic() - start, str(info.value)
+    return time.monotonic() - wall, time.thread_time() - cpu, str(info.value)
 
 
 def _swallowing_spin() -> None:
@@ -40,26 +46,26 @@ def _swallowing_spin() -> None:
 
 def test_budget_in_the_main_thread():
     assert threading.current_thread() is threading.main_thread()
-    elapsed, message = _timed_spin(0.3, "main work")
-    assert elapsed < 3
+    wall, cpu, message = _timed_spin(0.3, "main work")
+    assert 0.25 <= wall and cpu < 3
     assert "main work ran past its time budget of 0.3 s" in message
 
 
 def test_budget_in_worker_threads():
     with ThreadPoolExecutor(max_workers=3) as pool:
         results = list(pool.map(_timed_spin, [0.3, 0.6, 0.9]))
-    for seconds, (elapsed, message) in zip([0.3, 0.6, 0.9], results):
-        assert seconds <= elapsed + 0.05 and elapsed < seconds + 3
+    for seconds, (wall, cpu, message) in zip([0.3, 0.6, 0.9], results):
+        assert seconds <= wall + 0.05 and cpu < seconds + 3
         assert f"time budget of {seconds:g} s" in message
 
 
 def test_budget_is_not_swallowed_by_except_exception():
     def run() -> float:
-        start = time.monotonic()
+        start = time.thread_time()
         with pytest.raises(covar.DerivationTimeout):
             with time_budget(0.3):
                 _swallowing_spin()
-        return time.monotonic() - start
+        return time.thread_time() - start
 
     assert run() < 3
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -68,32 +74,32 @@ def test_budget_is_not_swallowed_by_except_exception():
 
 def test_transform_in_a_worker_thread_honours_its_timeout():
     def derive() -> tuple[float, BaseException | None]:
-        start = time.monotonic()
+        start = time.thread_time()
         try:
             covar.transform("Normal(0, 1)", SLOW_MAP, timeout=1)
         except covar.CovarError as exc:
-            return time.monotonic() - start, exc
-        return time.monotonic() - start, None
+            return time.thread_time() - start, exc
+        return time.thread_time() - start, None
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        elapsed, error = pool.submit(derive).result(timeout=60)
+        cpu, error = pool.submit(derive).result(timeout=60)
     assert isinstance(error, covar.DerivationTimeout), error
-    assert elapsed < 5
+    assert cpu < 5
 
 
 @pytest.mark.parametrize("outer, inner, fired", [(0.4, 30, "outer ran past its time budget of 0.4 s"),
                                                   (30, 0.3, "inner ran past")])
 def test_nested_budgets_keep_the_tighter_deadline(outer, inner, fired):
-    start = time.monotonic()
+    start = time.thread_time()
     with pytest.raises(covar.DerivationTimeout, match=fired):
         with time_budget(outer, "outer"):
             with time_budget(inner, "inner"):
                 _spin()
-    assert time.monotonic() - start < 3
+    assert time.thread_time() - start < 3
 
 
 def test_an_outer_budget_fires_again_after_an_inner_handler_swallows_it():
-    start = time.monotonic()
+    start = time.thread_time()
     caught = []
     with pytest.raises(covar.DerivationTimeout, match="outer"):
         with time_budget(0.4, "outer"):
@@ -103,7 +109,7 @@ def test_an_outer_budget_fires_again_after_an_inner_handler_swallows_it():
             except covar.DerivationTimeout as exc:  # e.g. an optional simplification gives up
                 caught.append(exc)
             _spin()
-    assert caught and time.monotonic() - start < 3
+    assert caught and time.thread_time() - start < 3
 
 
 def test_nothing_fires_after_the_budget_exits():
@@ -163,8 +169,8 @@ def test_no_timeout_means_no_limit():
 
 def test_parsing_runs_under_the_budget():
     # thousands of "a != k" statements; the transform's budget covers reading them
-    start = time.monotonic()
+    start = time.thread_time()
     with pytest.raises(covar.CovarError):
         covar.transform("Normal(0, 1)", "a*x", assume=", ".join(f"a != {k}" for k in range(3000)),
                         timeout=1)
-    assert time.monotonic() - start < 5
+    assert time.thread_time() - start < 5

@@ -11,7 +11,7 @@ from covar.errors import InvalidDensity
 
 if TYPE_CHECKING:  # pragma: no cover
     from covar.record import Derivation
-    from covar.numeric.evaluate import NumericPdf
+    from covar.numeric.evaluate import NumericEvaluator
 
 
 def as_real_symbol(var: sp.Symbol) -> sp.Symbol:
@@ -46,7 +46,7 @@ class Density:
     discrete: bool = False
     family: str | None = None
     derivation: "Derivation | None" = None
-    numeric: "NumericPdf | None" = None
+    numeric: "NumericEvaluator | None" = None
     validate: bool = field(default=True, repr=False)
 
     def __post_init__(self) -> None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import AbstractSet, Any, Sequence
 
 import numpy as np
 import sympy as sp
 
 from covar.numeric.budget import DEFAULT_BUDGET_SECONDS, time_budget
+from covar.numeric.verify import parameter_draws
 from covar.laws.density import Density, as_real_symbol
 from covar.errors import (
     CovarError,
@@ -83,7 +84,7 @@ class MultiDerivation:
 
     @property
     def steps(self) -> tuple["MultiDerivation", ...]:
-        chain, d = [], self
+        chain, d = [], self  # type: list[MultiDerivation], MultiDerivation | None
         while d is not None:
             chain.append(d)
             d = d.previous
@@ -295,7 +296,7 @@ def _unwrap_piecewise(sols: list) -> list[sp.Expr]:
     return _real_solutions(out)
 
 
-def _real_odd_roots(s: sp.Expr, fixed: set = frozenset()) -> list[sp.Expr]:
+def _real_odd_roots(s: sp.Expr, fixed: AbstractSet[sp.Symbol] = frozenset()) -> list[sp.Expr]:
     """s and its variants with the real odd roots of negative bases.
 
     solve writes the real root of v**3 = y as y**(1/3), which is the principal (complex) root
@@ -481,9 +482,10 @@ def _candidate_inverses(g: list[sp.Expr], xs: list[sp.Symbol], ys: list[sp.Symbo
 # numerical checks of the branches
 
 
-def _param_values(symbols: set, rng: np.random.Generator) -> dict[sp.Symbol, float]:
-    """Values for free parameters: in (0.5, 2.5), so positive parameters are respected."""
-    return {p: float(rng.uniform(0.5, 2.5)) for p in sorted(symbols, key=lambda s: s.name)}
+def _draw(symbols: set, seed: int) -> dict[sp.Symbol, float]:
+    """One draw of the free parameters (covar.numeric.verify's, so it respects their assumptions)."""
+    params = sorted(symbols, key=lambda s: s.name)
+    return {p: float(v) for p, v in parameter_draws(params, n=1, seed=seed)[0].items()}
 
 
 def _support_points(J: JointDensity, vals: dict, rng: np.random.Generator, n: int = 80) -> np.ndarray:
@@ -524,7 +526,7 @@ def _check_branches(J: JointDensity, g: Sequence[sp.Expr], ys: Sequence[sp.Symbo
     rng = np.random.default_rng(seed)
     free = set().union(*(e.free_symbols for e in g), J.pdf.free_symbols, J.support.free_symbols,
                        *(c.free_symbols for c in conds), *(e.free_symbols for h in branches for e in h))
-    vals = _param_values(free - set(J.vars) - set(ys), rng)
+    vals = _draw(free - set(J.vars) - set(ys), seed)
     xs_pts = _support_points(J, vals, rng)
     if len(xs_pts) < 10:
         return "could not find enough points of X's support to check the inverse"
@@ -642,7 +644,7 @@ def _sum_agrees(pdf: sp.Expr, terms: Sequence[tuple[sp.Expr, sp.Basic]], J: Join
     rng = np.random.default_rng(seed)
     free = (pdf.free_symbols | set().union(*(e.free_symbols | c.free_symbols for e, c in terms))
             | J.pdf.free_symbols | J.support.free_symbols | set().union(*(e.free_symbols for e in g)))
-    vals = _param_values(free - set(J.vars) - set(ys), rng)
+    vals = _draw(free - set(J.vars) - set(ys), seed)
     xs_pts = _support_points(J, vals, rng, 60)
     with np.errstate(all="ignore"):
         gf = sp.lambdify(J.vars, [e.xreplace(vals) for e in g], "numpy")
@@ -768,13 +770,14 @@ def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
 
 def _pushed_sampler(J: JointDensity, g: Sequence[sp.Expr]):
     """The sampler of g(X): X's samples pushed through the lambdified map."""
-    if J.sampler is None:
+    draw_x = J.sampler
+    if draw_x is None:
         return None
     params = J.params
     f = sp.lambdify(tuple(J.vars) + params, list(g), "numpy")
 
     def sample(size: int, rng: np.random.Generator, values: dict) -> np.ndarray:
-        x = J.sampler(size, rng, values)
+        x = draw_x(size, rng, values)
         with np.errstate(all="ignore"):
             out = f(*x.T, *[values[p.name] for p in params])
         return np.stack(np.broadcast_arrays(*out), axis=-1).astype(float)

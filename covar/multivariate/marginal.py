@@ -13,6 +13,7 @@ numeric-only marginal.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Callable
@@ -25,7 +26,8 @@ from covar.numeric.budget import time_budget
 from covar.laws.density import Density
 from covar.errors import CovarError, DerivationTimeout, NoClosedForm, UnsupportedTransform
 from covar.laws.joint import JointDensity
-from covar.univariate.signs import as_float, interior_point, interior_samples, parameter_draws, sign_of, sort_points
+from covar.numeric.verify import cell_draws, close, interior_samples, symbolic_values, to_float
+from covar.univariate.signs import interior_point, sign_of, sort_points
 
 
 @dataclass(frozen=True)
@@ -309,46 +311,42 @@ def _cell_result(pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo: sp.Expr, h
         # sympy's integrate and simplify signal "cannot do this" by these; the cell is then
         # evaluated by quadrature instead (an honest numeric-only result)
         return None
-    return total if _agrees(total, pieces, s, t, lo, hi, params) else None
+    return total if _matches_quadrature(total, pieces, s, t, lo, hi, params) else None
 
 
 def _compile_pieces(pieces: tuple[tuple, ...], s: sp.Symbol, t: sp.Symbol,
                     params: tuple[sp.Symbol, ...]) -> tuple[tuple[Callable, Callable, Callable], ...]:
     """Each (integrand, lower, upper) as numpy callables of (t, s, *params) and (s, *params)."""
-    from covar.numeric.evaluate import _MODULES
+    from covar.numeric.evaluate import NUMPY_MODULES
 
     out = []
     for expr, lower, upper in pieces:
-        out.append((sp.lambdify((t, s, *params), expr, modules=_MODULES),
-                    sp.lambdify((s, *params), lower, modules=_MODULES),
-                    sp.lambdify((s, *params), upper, modules=_MODULES)))
+        out.append((sp.lambdify((t, s, *params), expr, modules=NUMPY_MODULES),
+                    sp.lambdify((s, *params), lower, modules=NUMPY_MODULES),
+                    sp.lambdify((s, *params), upper, modules=NUMPY_MODULES)))
     return tuple(out)
 
 
-def _real_scalar(value: Any) -> float:
-    """A float, or nan when the value is complex (beyond round-off), nan or not a number."""
-    try:
-        z = complex(value)
-    except (TypeError, ValueError):
-        return float("nan")
-    if not (abs(z.imag) <= 1e-12 * max(1.0, abs(z.real))):
-        return float("nan")
-    return z.real
+def _limits_at(lower: Callable, upper: Callable, x: float, pvals: tuple[float, ...]) -> tuple[float, float] | None:
+    """The integration limits at s = x as floats; None when one of them is not real."""
+    lo_v, hi_v = to_float(lower(x, *pvals), otherwise=math.nan), to_float(upper(x, *pvals), otherwise=math.nan)
+    return None if math.isnan(lo_v) or math.isnan(hi_v) else (lo_v, hi_v)
 
 
 def _quad_value(compiled: tuple, x: float, pvals: tuple[float, ...]) -> float:
     """∫ over t of the compiled pieces at s = x; nan when an integrand or limit is not real."""
     total = 0.0
     for f, lower, upper in compiled:
-        lo_v, hi_v = _real_scalar(lower(x, *pvals)), _real_scalar(upper(x, *pvals))
-        if np.isnan(lo_v) or np.isnan(hi_v):
+        limits = _limits_at(lower, upper, x, pvals)
+        if limits is None:
             return float("nan")
+        lo_v, hi_v = limits
         if not lo_v < hi_v:
             continue
 
         def g(u: float) -> float:
-            with np.errstate(all="ignore"):
-                return _real_scalar(f(np.float64(u), x, *pvals))  # numpy floats: 1/0 is inf, not an error
+            with np.errstate(all="ignore"):  # numpy floats: 1/0 is inf, not an error
+                return to_float(f(np.float64(u), x, *pvals), otherwise=math.nan)
 
         with np.errstate(all="ignore"):
             # quad can step over a narrow bump on an infinite range: split at the integrand's
@@ -373,13 +371,7 @@ def _valid_draws(compiled: tuple, params: tuple[sp.Symbol, ...], lo: sp.Expr, hi
     two points of the cell each. A draw outside the parameters' domain (a correlation beyond
     ±1) is skipped, never compared."""
     found = []
-    for values in parameter_draws(params, n=16 if params else 1):
-        try:
-            a, b = as_float(lo.xreplace(values)), as_float(hi.xreplace(values))
-        except (ValueError, TypeError):
-            continue
-        if not a < b:
-            continue
+    for values, a, b in cell_draws(params, lo, hi, n=16):
         pvals = tuple(float(values[p]) for p in params)
         pts = interior_samples(a, b, 2)
         if all(_joint_ok(compiled, x, pvals) for x in pts):
@@ -391,9 +383,10 @@ def _valid_draws(compiled: tuple, params: tuple[sp.Symbol, ...], lo: sp.Expr, hi
 
 def _joint_ok(compiled: tuple, x: float, pvals: tuple[float, ...]) -> bool:
     for f, lower, upper in compiled:
-        lo_v, hi_v = _real_scalar(lower(x, *pvals)), _real_scalar(upper(x, *pvals))
-        if np.isnan(lo_v) or np.isnan(hi_v):
+        limits = _limits_at(lower, upper, x, pvals)
+        if limits is None:
             return False
+        lo_v, hi_v = limits
         if not lo_v < hi_v:
             continue
         probe = np.array(interior_samples(lo_v, hi_v, 5))
@@ -406,8 +399,8 @@ def _joint_ok(compiled: tuple, x: float, pvals: tuple[float, ...]) -> bool:
     return True
 
 
-def _agrees(result: sp.Expr, pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo: sp.Expr, hi: sp.Expr,
-            params: tuple[sp.Symbol, ...]) -> bool:
+def _matches_quadrature(result: sp.Expr, pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo: sp.Expr,
+                        hi: sp.Expr, params: tuple[sp.Symbol, ...]) -> bool:
     """Closed form (evaluated by sympy, not by a compiled function) equals quadrature of the
     joint terms at two points of the cell for two valid parameter draws.
 
@@ -419,30 +412,10 @@ def _agrees(result: sp.Expr, pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo
     if not draws:
         return False
     for values, pvals, pts in draws:
-        for x in pts:
-            exact = complex(sp.N(result.xreplace(values).subs(s, sp.Float(x, 30)), 20))
-            quad = _quad_value(compiled, x, pvals)
-            if not (abs(exact.imag) <= 1e-8 * max(1.0, abs(exact.real))):
-                return False
-            if not (abs(exact.real - quad) <= 1e-6 * (1 + abs(quad))):
-                return False
+        exact = symbolic_values(result, s, pts, values)
+        if not all(close(e, _quad_value(compiled, x, pvals), rtol=1e-6, atol=1e-6) for e, x in zip(exact, pts)):
+            return False
     return True
-
-
-def _mpmath_scalar(expr: sp.Expr, s: sp.Symbol) -> Callable[[float], float]:
-    """expr as a float function of s through mpmath; nan where mpmath cannot evaluate it
-    (a meijerg next to its singular point) or the value is not real."""
-    import mpmath
-
-    f = sp.lambdify(s, expr, "mpmath")
-
-    def value(u: float) -> float:
-        try:
-            return _real_scalar(f(mpmath.mpf(u)))
-        except (ValueError, ZeroDivisionError, OverflowError):
-            return float("nan")
-
-    return value
 
 
 def _as_piecewise(cells: list[Cell], s: sp.Symbol) -> sp.Expr:
@@ -480,26 +453,26 @@ class MarginalEvaluator:
 
     @cached_property
     def _compiled(self) -> list[tuple[Callable, Callable, tuple]]:
-        from covar.numeric.evaluate import _MODULES
+        from covar.numeric.evaluate import NUMPY_MODULES
 
         out = []
         for c in self.cells:
             if not c.pieces:
                 continue
-            out.append((sp.lambdify(self.needed, c.lo, modules=_MODULES),
-                        sp.lambdify(self.needed, c.hi, modules=_MODULES),
+            out.append((sp.lambdify(self.needed, c.lo, modules=NUMPY_MODULES),
+                        sp.lambdify(self.needed, c.hi, modules=NUMPY_MODULES),
                         _compile_pieces(c.pieces, self.s, self.t, self.needed)))
         return out
 
-    def pdf(self, values: Any, **params: float) -> np.ndarray:
-        from covar.numeric.evaluate import _param_values
+    def pdf(self, values: Any, /, **params: float) -> np.ndarray:
+        from covar.numeric.evaluate import given_values
 
-        pvals = tuple(float(v) for v in _param_values(self.needed, params, set(self.upstream)))
+        pvals = tuple(float(v) for v in given_values(self.needed, params, set(self.upstream)))
         x = np.asarray(values, dtype=float)
         flat = x.ravel()
         out = np.zeros(flat.shape)
         for lo_f, hi_f, compiled in self._compiled:
-            lo, hi = _real_scalar(lo_f(*pvals)), _real_scalar(hi_f(*pvals))
+            lo, hi = to_float(lo_f(*pvals), otherwise=math.nan), to_float(hi_f(*pvals), otherwise=math.nan)
             if np.isnan(lo) or np.isnan(hi):
                 raise CovarError(f"the cell ends of the marginal are not real at the parameters {params}")
             for i in np.flatnonzero((flat > lo) & (flat < hi)):

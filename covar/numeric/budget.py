@@ -36,6 +36,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from types import FrameType, TracebackType
+from typing import Literal
 
 from covar.errors import CovarError, DerivationTimeout
 
@@ -203,7 +204,7 @@ class time_budget:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> bool:
+                 tb: TracebackType | None) -> Literal[False]:
         frame, self._frame = self._frame, None
         if frame is None:
             return False

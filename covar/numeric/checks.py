@@ -1,8 +1,10 @@
-"""Numerical verification of a derived law against samples of g(X).
+"""A law against samples of g(X): the statistical checks and their report.
 
-Used by the test suite and by ``covar check``: the continuous part must integrate to
-1 minus the atoms' masses, its normalised CDF must pass a Kolmogorov–Smirnov test against the
-samples that are not at atoms, and each atom's frequency must match its mass.
+The continuous part must integrate to 1 minus the atoms' masses, its normalised CDF must pass
+a Kolmogorov–Smirnov test against the samples that are not at atoms, and each atom's frequency
+must match its mass; a pmf must pass a chi-square test. Used by the gate
+(covar.numeric.verify), the tests and ``covar check``; ``finite_difference_jacobian`` is the
+independent reference for Jacobians and log-determinants.
 """
 from __future__ import annotations
 
@@ -10,11 +12,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-import sympy as sp
 from scipy import stats
 
-from covar.numeric.validation import continuous_mass
-from covar.text.values import as_expression
+from covar.numeric.quadrature import continuous_mass, grid_mass, segment_masses
+from covar.numeric.verify import MASS_TOL, to_float
 
 
 @dataclass(frozen=True)
@@ -35,18 +36,11 @@ class CheckReport:
         return not self.failures
 
 
-def _num(expr, values: dict) -> float:
-    from covar.numeric.verify import to_float
-
-    e = expr if isinstance(expr, sp.Basic) else as_expression(expr)
-    return to_float(e, {s: values[s.name] for s in e.free_symbols if s.name in values})
-
-
 def _intervals(density, values: dict) -> list[tuple[float, float]]:
     """The support's intervals as floats (atoms are points: they carry no continuous mass)."""
     from covar.univariate.pieces import support_intervals
 
-    return [(_num(iv.start, values), _num(iv.end, values)) for iv in support_intervals(density.support)]
+    return [(to_float(iv.start, values), to_float(iv.end, values)) for iv in support_intervals(density.support)]
 
 
 def check_against_samples(density, ys: np.ndarray | None, values: dict | None = None, alpha: float = 1e-3,
@@ -75,7 +69,7 @@ def check_against_samples(density, ys: np.ndarray | None, values: dict | None = 
             v = float(np.real(f(np.array([t]), **values)[0]))
         return v if np.isfinite(v) else 0.0
 
-    atoms = {_num(k, values): _num(m, values) for k, m in density.atoms.items()}
+    atoms = {to_float(k, values): to_float(m, values) for k, m in density.atoms.items()}
     expected = 1.0 - sum(atoms.values())
     say("integrating the density")
     if intervals is None:
@@ -98,13 +92,13 @@ def check_against_samples(density, ys: np.ndarray | None, values: dict | None = 
         at_end |= np.abs(ys - end) <= 1e-13 * max(1.0, abs(end))
     end_share = float(at_end.mean()) if len(ys) else 0.0
     end_se = np.sqrt(max(end_share * (1 - end_share), 1e-12) / max(len(ys), 1))
-    if end_share > 0 and not abs(mass - expected) <= 2e-4 \
-            and abs(mass + end_share - expected) <= 6 * end_se + 2e-4:
+    if end_share > 0 and not abs(mass - expected) <= MASS_TOL \
+            and abs(mass + end_share - expected) <= 6 * end_se + MASS_TOL:
         say(f"{end_share:.4f} of the mass lies within round-off of a support end, as the samples show")
         expected = mass
     else:
         at_end[:] = False
-    if not abs(mass - expected) <= 2e-4:
+    if not abs(mass - expected) <= MASS_TOL:
         failures.append(f"the continuous part integrates to {mass:.6f}, expected {expected:.6f}")
     at_atom = np.zeros(ys.shape, dtype=bool)
     freqs = {}
@@ -127,33 +121,6 @@ def check_against_samples(density, ys: np.ndarray | None, values: dict | None = 
     return CheckReport(mass, expected, ks_stat, ks_p, freqs, atoms, len(ys), tuple(failures))
 
 
-_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(10)
-
-
-def _segment_masses(f, a: np.ndarray, b: np.ndarray, split: int = 4) -> np.ndarray:
-    """∫_a^b f for many finite segments at once: Gauss–Legendre on ``split`` sub-segments each."""
-    edges = a[:, None] + (b - a)[:, None] * np.linspace(0, 1, split + 1)[None, :]
-    lo, hi = edges[:, :-1], edges[:, 1:]
-    mid, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
-    nodes = mid[..., None] + half[..., None] * _GL_NODES
-    with np.errstate(all="ignore"):
-        vals = np.real(np.asarray(f(nodes.ravel()), dtype=complex)).reshape(nodes.shape)
-    vals = np.where(np.isfinite(vals), vals, 0.0)
-    return ((vals * _GL_WEIGHTS).sum(axis=-1) * half).sum(axis=-1)
-
-
-def grid_mass(vector_pdf, intervals: list[tuple[float, float]]) -> float:
-    """∫ pdf over the (lo, hi) pairs in one vectorised pass: Gauss–Legendre on a grid that is
-    geometrically dense next to finite ends and reaches far into infinite tails."""
-    from covar.numeric.sampling import _grid
-
-    total = 0.0
-    for lo, hi in intervals:
-        xs = _grid(lo, hi)
-        total += float(_segment_masses(vector_pdf, xs[:-1], xs[1:], split=1).sum())
-    return total
-
-
 def _ks(pdf, vector_pdf, rest: np.ndarray, intervals, mass: float, integrate=continuous_mass) -> tuple[float, float]:
     """KS statistic over the whole sample. The CDF between consecutive samples comes from vectorised
     Gauss–Legendre; the end pieces (possibly infinite or singular) from adaptive quadrature."""
@@ -167,7 +134,7 @@ def _ks(pdf, vector_pdf, rest: np.ndarray, intervals, mass: float, integrate=con
         right = np.clip(knots[1:], a, b)
         ok = right > left
         if ok.any():
-            between[1:][ok] += _segment_masses(vector_pdf, left[ok], right[ok])
+            between[1:][ok] += segment_masses(vector_pdf, left[ok], right[ok])
     first = integrate(pdf, [(a, min(b, knots[0])) for a, b in intervals if a < knots[0]])
     cdf = (first + np.cumsum(between)) / mass
     emp_hi = (idx + 1) / n

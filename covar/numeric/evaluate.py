@@ -7,7 +7,7 @@ Numeric-only results (no closed-form inverse) evaluate by vectorised bisection o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import AbstractSet, Any, Callable, Protocol, Sequence
 
 import numpy as np
 import sympy as sp
@@ -71,11 +71,11 @@ def lambertw_real(z, k: int = 0):
     return w if w.ndim else float(w)
 
 
-_MODULES = [{"LambertW": lambertw_real}, "numpy", "scipy"]
+NUMPY_MODULES = [{"LambertW": lambertw_real}, "numpy", "scipy"]
 
 
 def _compile(expr: sp.Expr, args: Sequence[sp.Symbol]) -> Callable[..., np.ndarray]:
-    return sp.lambdify(args, expr, modules=_MODULES, cse=True)
+    return sp.lambdify(args, expr, modules=NUMPY_MODULES, cse=True)
 
 
 def _cells_of(density) -> list[tuple[sp.Expr, sp.Expr, sp.Expr, tuple[int, ...]]]:
@@ -100,7 +100,9 @@ def upstream_names(density) -> set[str]:
     return names
 
 
-def _param_values(params: Sequence[sp.Symbol], given: dict, ignorable: set[str] = frozenset()) -> list:
+def given_values(params: Sequence[sp.Symbol], given: dict, ignorable: AbstractSet[str] = frozenset()) -> list:
+    """The values of ``params``, in order, from the keyword arguments ``given`` by the user;
+    CovarError names what is missing or unknown (names in ``ignorable`` may be passed unused)."""
     names = [p.name for p in params]
     check_parameter_values(given)
     missing = [n for n in names if n not in given]
@@ -127,24 +129,18 @@ def _masked(cells: list[CompiledCell], fill: float, params: tuple, ys) -> np.nda
     return out
 
 
-def _agrees(fn, expr, y, params, lo, hi) -> bool:
-    """Does the compiled ``fn`` match sympy's own evaluation of ``expr`` inside (lo, hi)?
-    Probed at 7 points for up to two parameter draws that leave the cell non-empty and the
-    expression real there (a draw outside the parameters' domain, such as a correlation beyond
-    ±1, is skipped). Nothing probed is a failure, never a pass."""
-    from covar.univariate.signs import as_float, interior_samples, parameter_draws
+def _faithful(fn, expr, y, params, lo, hi) -> bool:
+    """Does the compiled ``fn`` reproduce ``expr`` (evaluated independently, in mpmath) inside
+    (lo, hi)? Probed at 7 points for up to two parameter draws that leave the cell non-empty and
+    the expression real there (a draw outside the parameters' domain, such as a correlation
+    beyond ±1, is skipped). Nothing probed is a failure, never a pass."""
+    from covar.numeric.verify import cell_draws, close, interior_samples, symbolic_values
 
     probed = 0
-    for values in parameter_draws(params, n=12 if params else 1):
-        try:
-            a, b = as_float(as_expression(lo).subs(values)), as_float(as_expression(hi).subs(values))
-        except (ValueError, TypeError):
-            continue
-        if not a < b:
-            continue
+    for values, a, b in cell_draws(params, lo, hi, n=12):
         ys = np.array(interior_samples(a, b, 7))
-        refs = [complex(sp.N(expr.subs({**values, y: sp.Float(yv, 30)}), 20)) for yv in ys]
-        if not all(abs(r.imag) <= 1e-12 * max(1.0, abs(r.real)) and np.isfinite(r.real) for r in refs):
+        refs = symbolic_values(expr, y, ys, values)
+        if not all(close(r, r) for r in refs):
             continue  # not a valid parameter draw for this expression
         args = [float(values[p]) for p in params]
         try:
@@ -152,9 +148,8 @@ def _agrees(fn, expr, y, params, lo, hi) -> bool:
                 got = np.real(np.broadcast_to(np.asarray(fn(ys, *args)), ys.shape))
         except (NameError, TypeError, ValueError, ZeroDivisionError, OverflowError):
             return False  # a function the numeric backend lacks (meijerg), or not vectorisable
-        for gv, ref in zip(got, refs):
-            if not (abs(gv - ref.real) <= 1e-7 * max(1.0, abs(ref.real))):
-                return False
+        if not all(close(gv, ref, rtol=1e-7, atol=1e-7) for gv, ref in zip(got, refs)):
+            return False
         probed += 1
         if probed == 2:
             break
@@ -233,17 +228,14 @@ def _compiled(density, log: bool = False) -> list[CompiledCell]:
             candidates = [f, _real_part_of(f)]
         except (NameError, TypeError, KeyError):  # no numpy/scipy printer for a function in body
             candidates = []
-        chosen = next((fn for fn in candidates if _agrees(fn, body, y, params, lo, hi)), None)
+        chosen = next((fn for fn in candidates if _faithful(fn, body, y, params, lo, hi)), None)
         fallback = _root_finding_cell(density, pieces, log)
-        if chosen is None and fallback is None:
-            # sympy's own evaluation in mpmath: what _agrees compares against, so faithful by
-            # construction (meijerg and other functions numpy/scipy lack), only slower
-            chosen = _mpmath_cell(body, (y, *params))
-        if chosen is None and fallback is None:
-            raise CovarError(f"the closed form on ({lo}, {hi}) cannot be evaluated faithfully in floating point")
+        # last resort, sympy's own evaluation in mpmath: what _faithful compares against, so
+        # faithful by construction (meijerg and other functions numpy/scipy lack), only slower
+        f = chosen if chosen is not None else fallback if fallback is not None else _mpmath_cell(body, (y, *params))
         compiled.append(CompiledCell(
             lo=sp.lambdify(params, lo, "numpy"), hi=sp.lambdify(params, hi, "numpy"),
-            f=chosen or fallback, open_below=lo == -sp.oo, open_above=hi == sp.oo, fallback=fallback,
+            f=f, open_below=lo == -sp.oo, open_above=hi == sp.oo, fallback=fallback,
         ))
     return compiled
 
@@ -253,7 +245,7 @@ def _wrap(density, cells: list[CompiledCell], fill: float) -> Callable[..., np.n
     ignorable = upstream_names(density)
 
     def evaluate(ys, **values):
-        return _masked(cells, fill, tuple(_param_values(params, values, ignorable)), ys)
+        return _masked(cells, fill, tuple(given_values(params, values, ignorable)), ys)
 
     evaluate.__doc__ = f"{'log-' if fill else ''}density of {density.var} at an array of points; parameters: " + (
         ", ".join(p.name for p in params) or "none")
@@ -268,7 +260,7 @@ def _pmf_function(density) -> Callable[..., np.ndarray]:
     if d is not None and "law" in d.extra:
         law_pmf = d.extra["law"].pmf(params)
         ignorable = upstream_names(density)
-        return lambda ys, **values: law_pmf(ys, *_param_values(params, values, ignorable))
+        return lambda ys, **values: law_pmf(ys, *given_values(params, values, ignorable))
     support = density.support
     f = _compile(density.pdf, (density.var, *params))
     lo_fn = sp.lambdify(params, support.inf, "numpy")
@@ -276,7 +268,7 @@ def _pmf_function(density) -> Callable[..., np.ndarray]:
     finite = sorted(float(v) for v in support) if isinstance(support, sp.FiniteSet) else None
 
     def pmf(ys, **values):
-        p = _param_values(params, values)
+        p = given_values(params, values)
         ys = np.asarray(ys, dtype=float)
         ks = np.round(ys)
         ok = (np.abs(ys - ks) < 1e-9) & (ys >= lo_fn(*p) - 1e-9) & (ys <= hi_fn(*p) + 1e-9)
@@ -322,6 +314,16 @@ def logpdf_function(density) -> Callable[..., np.ndarray]:
     return _wrap(density, _compiled(density, log=True), -np.inf)
 
 
+class NumericEvaluator(Protocol):
+    """How a numeric-only density is evaluated: root-finding on g's pieces (NumericPdf) or
+    quadrature of a joint density (covar.multivariate.marginal.MarginalEvaluator)."""
+
+    @property
+    def params(self) -> tuple[sp.Symbol, ...]: ...
+
+    def pdf(self, ys: Any, /, **values: float) -> np.ndarray: ...
+
+
 @dataclass(frozen=True)
 class NumericPiece:
     """One monotone piece evaluated numerically: x-range, image, g, |g'| and f_X as callables."""
@@ -341,9 +343,9 @@ class NumericPdf:
     pieces: tuple[NumericPiece, ...]
     params: tuple[sp.Symbol, ...]
 
-    def pdf(self, ys, **values) -> np.ndarray:
+    def pdf(self, ys: Any, /, **values: float) -> np.ndarray:
         ys = np.asarray(ys, dtype=float)
-        p = tuple(_param_values(self.params, values))
+        p = tuple(given_values(self.params, values))
         out = np.zeros(ys.shape)
         for piece in self.pieces:
             out += _piece_density(piece, ys, p)

@@ -58,7 +58,9 @@ def _inverse_cdf(density, size: int, rng: np.random.Generator, values: dict) -> 
     if density.atoms:
         raise CovarError("sampling a mixed law without a derivation is not supported")
     f = density.numpy()
-    knots, cdf, offset = [], [], 0.0
+    knots: list[np.ndarray] = []
+    pieces: list[np.ndarray] = []
+    offset = 0.0
     for iv in support_intervals(density.support):
         lo, hi = (to_float(e, {s: values[s.name] for s in e.free_symbols if s.name in values})
                   for e in (iv.start, iv.end))
@@ -69,9 +71,9 @@ def _inverse_cdf(density, size: int, rng: np.random.Generator, values: dict) -> 
             vals = np.nan_to_num(np.asarray(f(nodes.ravel(), **values), float), posinf=0.0).reshape(nodes.shape)
         seg = (vals * _GL_WEIGHTS[None, :]).sum(axis=1) * half
         knots.append(xs)
-        cdf.append(offset + np.concatenate([[0.0], np.cumsum(seg)]))
-        offset = cdf[-1][-1]
-    xs, cdf = np.concatenate(knots), np.concatenate(cdf)
+        pieces.append(offset + np.concatenate([[0.0], np.cumsum(seg)]))
+        offset = pieces[-1][-1]
+    xs, cdf = np.concatenate(knots), np.concatenate(pieces)
     cdf, keep = np.unique(cdf / cdf[-1], return_index=True)
     return np.interp(rng.uniform(size=size), cdf, xs[keep])
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -31,6 +31,7 @@ SAMPLES_1D = 4000
 SAMPLES_ND = 20000
 #: a check fails when its p-value is below this (fixed seeds keep the gate reproducible)
 P_FAIL = 1e-6
+#: a law's continuous part must integrate to 1 minus its atoms within this
 MASS_TOL = 2e-4
 POINT_RTOL = 1e-6
 _SEED = 20261130
@@ -62,25 +63,48 @@ def close(a: Any, b: Any, rtol: float = POINT_RTOL, atol: float = 0.0) -> bool:
     return abs(x - y) <= atol + rtol * max(abs(x), abs(y))
 
 
-def to_float(value: Any, values: dict | None = None) -> float:
-    """A real float (±inf allowed) for a sympy number or expression; raises ValueError if the
-    value is complex, undefined or still symbolic."""
-    e = value if isinstance(value, sp.Basic) else sp.sympify(value, strict=True)
-    if values:
-        e = e.xreplace({s: sp.sympify(values[s], strict=True) for s in e.free_symbols if s in values})
-    if e == sp.oo:
-        return math.inf
-    if e == -sp.oo:
-        return -math.inf
-    if e.free_symbols:
-        raise ValueError(f"{e} still has symbols {sorted(map(str, e.free_symbols))}")
-    z = complex(sp.N(e, 30))
+def _real(z: complex, shown: Any) -> float:
+    """The real part of ``z`` when its imaginary part is round-off and it is not nan."""
     if not abs(z.imag) <= 1e-12 * max(1.0, abs(z.real)) or math.isnan(z.real):
-        raise ValueError(f"{e} is not a real number")
+        raise ValueError(f"{shown} is not a real number")
     return z.real
 
 
-# -- one way to draw parameters ------------------------------------------------------------------
+def to_float(value: Any, values: Mapping | None = None, *, otherwise: float | None = None) -> float:
+    """A real float (±inf allowed) for a number or a sympy expression, with ``values`` (keyed by
+    symbol or by name) substituted first. A value that is complex beyond round-off, undefined or
+    still symbolic raises ValueError -- or gives ``otherwise`` when that is given (``math.nan``
+    for callers that count a non-real value as a failure later).
+
+    >>> a = sp.Symbol("a", positive=True)
+    >>> to_float(sp.sqrt(a), {"a": 4}), to_float(-sp.oo), to_float(1j, otherwise=math.nan)
+    (2.0, -inf, nan)
+    """
+    try:
+        if not isinstance(value, sp.Basic):
+            try:  # a plain number (float, numpy or mpmath scalar): no sympy on this path
+                return _real(complex(value), value)
+            except TypeError:
+                value = sp.sympify(value, strict=True)
+        e = value
+        if values:
+            given = {s: values[s] if s in values else values[s.name]
+                     for s in e.free_symbols if s in values or s.name in values}
+            e = e.xreplace({s: sp.sympify(v, strict=True) for s, v in given.items()})
+        if e == sp.oo:
+            return math.inf
+        if e == -sp.oo:
+            return -math.inf
+        if e.free_symbols:
+            raise ValueError(f"{e} still has symbols {sorted(map(str, e.free_symbols))}")
+        return _real(complex(sp.N(e, 30)), e)
+    except (ValueError, TypeError, sp.SympifyError):
+        if otherwise is None:
+            raise
+        return otherwise
+
+
+# -- one way to draw parameters and probe points -------------------------------------------------
 
 def parameter_draws(symbols: Sequence[sp.Symbol], n: int = 3, seed: int = 20261126) -> list[dict]:
     """n assignments of values to ``symbols`` consistent with their assumptions (a parameter
@@ -106,6 +130,32 @@ def parameter_draws(symbols: Sequence[sp.Symbol], n: int = 3, seed: int = 202611
                 values[s] = sp.Float(rng.uniform(-2.2, 2.2), 30)
         draws.append(values)
     return draws
+
+
+def cell_draws(params: Sequence[sp.Symbol], lo: Any, hi: Any, n: int) -> Iterator[tuple[dict, float, float]]:
+    """(values, a, b) for each of ``n`` parameter draws (one when there are no parameters) under
+    which the interval (lo, hi) is non-empty, with its ends a < b as floats."""
+    for values in parameter_draws(params, n=n if params else 1):
+        a, b = to_float(lo, values, otherwise=math.nan), to_float(hi, values, otherwise=math.nan)
+        if a < b:
+            yield values, a, b
+
+
+def interior_samples(lo: float, hi: float, n: int = 3) -> list[float]:
+    """n well-spread floats strictly inside (lo, hi), which may be infinite.
+
+    >>> interior_samples(0.0, 1.0, 2)
+    [0.1854, 0.8391]
+    """
+    # off-centre fractions: a symmetric midpoint (y = 0) is where inverse formulas are often 0/0
+    fr = [0.1854 + 0.6537 * k / max(n - 1, 1) for k in range(n)]
+    if lo == float("-inf") and hi == float("inf"):
+        return [(-1.7 + 3.1 * f) for f in fr]
+    if lo == float("-inf"):
+        return [hi - 0.31 - 2.3 * f for f in fr]
+    if hi == float("inf"):
+        return [lo + 0.31 + 2.3 * f for f in fr]
+    return [lo + (hi - lo) * f for f in fr]
 
 
 # -- evaluating the symbolic pdf independently --------------------------------------------------
@@ -358,7 +408,6 @@ def _check_univariate(density: Any, with_samples: bool = True) -> Outcome:
                            "support; state the parameters' ranges (e.g. assume='a<b') or give numbers")
     checked: list[str] = []
     rng = np.random.default_rng(_SEED)
-    f = None if density.discrete else density.numpy()
     for values in draws:
         if density.discrete:
             why = _discrete_pointwise(density, values)
@@ -367,6 +416,7 @@ def _check_univariate(density: Any, with_samples: bool = True) -> Outcome:
                 checked += done
         else:
             why = None
+            f = density.numpy()  # compiled once per Density
             if density.pdf is not None:
                 why, n = _pointwise(density, values, f)
                 checked.append(f"symbolic pdf = numpy() at {n} points")

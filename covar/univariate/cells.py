@@ -15,7 +15,8 @@ from covar.laws.density import Density
 from covar.record import Cell, Derivation, Piece, set_text
 from covar.errors import NoClosedForm, NoClosedFormInverse, UnsupportedTransform
 from covar.univariate.inverses import image_interval, inverse_on
-from covar.univariate.signs import as_float, parameter_draws, sign_of, sort_points
+from covar.numeric.verify import parameter_draws, to_float as as_float
+from covar.univariate.signs import sign_of, sort_points
 from covar.univariate.pieces import RawPiece, monotone_pieces
 from covar.univariate.simplify import simplify_on
 

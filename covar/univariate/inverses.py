@@ -13,7 +13,7 @@ import sympy as sp
 
 from covar.errors import NoClosedFormInverse, UnsupportedTransform
 from covar.text.values import as_expression
-from covar.univariate.signs import as_float, interior_samples, parameter_draws
+from covar.numeric.verify import close, interior_samples, parameter_draws, to_float
 
 _TOL = 1e-9
 
@@ -125,28 +125,25 @@ def _check(candidate, g, x, y, lo, hi, image, draws) -> bool:
     Draws that make the piece empty (a > b for Uniform(a, b)) say nothing and are skipped."""
     usable = 0
     for values in draws:
-        try:
-            ylo, yhi = as_float(image.start.subs(values)), as_float(image.end.subs(values))
-            xlo, xhi = as_float(as_expression(lo).subs(values)), as_float(as_expression(hi).subs(values))
+        try:  # an undefined end (nan, complex) is no evidence for the candidate
+            ylo, yhi = to_float(image.start, values), to_float(image.end, values)
+            xlo, xhi = to_float(as_expression(lo), values), to_float(as_expression(hi), values)
         except (ValueError, TypeError):
             return False
-        if any(v != v for v in (xlo, xhi, ylo, yhi)):
-            return False  # an undefined end is no evidence for the candidate
         if not (xlo < xhi and ylo < yhi):
             continue
         usable += 1
         for yv in interior_samples(ylo, yhi, 5):
             point = {**values, y: sp.Float(yv, 30)}
             try:
-                xv = as_float(candidate.subs(point))
-                back = as_float(g.subs({**values, x: sp.Float(xv, 30)}))
+                xv = to_float(candidate.subs(point))
+                back = to_float(g.subs({**values, x: sp.Float(xv, 30)}))
             except (ValueError, TypeError):
                 return False
             slack = _TOL * max(1.0, abs(xv))
             if not (xlo - slack < xv < xhi + slack):
                 return False
-            # nan, inf and complex values must fail: compare with <=, never with >
-            if not abs(back - yv) <= 1e-7 * max(1.0, abs(yv)):
+            if not close(back, yv, rtol=1e-7, atol=1e-7):  # nan, inf and complex fail
                 return False
     return usable > 0
 

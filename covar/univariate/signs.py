@@ -1,9 +1,9 @@
-"""Deciding signs and orders of symbolic quantities (parameter draws come from covar.numeric.verify).
+"""Deciding signs and orders of symbolic quantities.
 
 The engine must never guess: a comparison is decided by sympy's assumptions, or the
-caller is told (UnsupportedTransform) which assumption would decide it. Random parameter
-draws are used only to *check* candidate answers (inverse roots, family matches), never to
-choose a branch that sympy could not decide.
+caller is told (UnsupportedTransform) which assumption would decide it. (Random parameter
+draws, in covar.numeric.verify, only *check* candidate answers; they never choose a branch
+that sympy could not decide.)
 """
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ import sympy as sp
 
 from covar.errors import UnsupportedTransform
 from covar.text.values import as_expression
-from covar.numeric.verify import parameter_draws, to_float as as_float
 
-__all__ = ["as_float", "interior_point", "interior_samples", "is_less", "parameter_draws", "sign_of",
-           "sort_points"]
+__all__ = ["interior_point", "is_less", "sign_of", "sort_points"]
 
 
 def sign_of(expr: sp.Expr) -> int | None:
@@ -99,16 +97,3 @@ def interior_point(lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
     if hi == sp.oo:
         return lo + 1
     return (lo + hi) / 2
-
-
-def interior_samples(lo: float, hi: float, n: int = 3) -> list[float]:
-    """n well-spread floats strictly inside (lo, hi), which may be infinite."""
-    # off-centre fractions: a symmetric midpoint (y = 0) is where inverse formulas are often 0/0
-    fr = [0.1854 + 0.6537 * k / max(n - 1, 1) for k in range(n)]
-    if lo == float("-inf") and hi == float("inf"):
-        return [(-1.7 + 3.1 * f) for f in fr]
-    if lo == float("-inf"):
-        return [hi - 0.31 - 2.3 * f for f in fr]
-    if hi == float("inf"):
-        return [lo + 0.31 + 2.3 * f for f in fr]
-    return [lo + (hi - lo) * f for f in fr]
