@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property, cmp_to_key
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import sympy as sp
@@ -35,7 +35,7 @@ def _times_exp(x: sp.Expr, s: sp.Expr) -> sp.Expr:
     return x * e
 
 
-def _columns(f: Callable, Z: np.ndarray, cols: Sequence[int], n_out: int) -> np.ndarray:
+def _columns(f: Callable[..., Any], Z: np.ndarray, cols: Sequence[int], n_out: int) -> np.ndarray:
     """Evaluate a lambdified list-valued f on the given columns: an (N, n_out) array."""
     N = Z.shape[0]
     if n_out == 0:
@@ -131,7 +131,7 @@ class AffineCoupling(Layer):
         return {i: i for i in self._A}
 
     @cached_property
-    def _numpy_st(self) -> tuple[Callable, Callable]:
+    def _numpy_st(self) -> tuple[Callable[..., Any], Callable[..., Any]]:
         """s and t lambdified once in z_A, shared by the forward, inverse and log-det evaluators."""
         zA = [self.inputs[i] for i in self._A]
         return sp.lambdify(zA, list(self.s), "numpy"), sp.lambdify(zA, list(self.t), "numpy")
