@@ -13,7 +13,7 @@ from covar.laws.density import Density
 from covar.render.plot.canvas import mathtext, new_figure
 from covar.render.plot.panels import (derivation_of, draw_input, draw_map, draw_output, draw_samples, fn,
                                       result_text, rv)
-from covar.render.plot.values import Span, map_range, pad, plot_range
+from covar.render.plot.values import NO_VALUES, Span, Values, map_range, pad, plot_range
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -44,7 +44,8 @@ def derive_steps(X: Density, g: Any, timeout: float | None = 30) -> list[Density
 def plot_transform(X: Density, g: Any, *, title: str | None = None, xlim: Span | None = None,
                    ylim: Span | None = None, timeout: float | None = 30,
                    extra_maps: Sequence[tuple[sp.Expr, str]] = (),
-                   results: Sequence[Density] | None = None, samples: int = 0, seed: int = 0) -> Figure:
+                   results: Sequence[Density] | None = None, samples: int = 0, seed: int = 0,
+                   values: Values = NO_VALUES) -> Figure:
     """Map | density of X | density of g(X), one row per map when ``g`` is a list (a composition).
 
     ``g`` is anything :func:`covar.transform` accepts (an expression in ``X.var``, text, a
@@ -53,7 +54,8 @@ def plot_transform(X: Density, g: Any, *, title: str | None = None, xlim: Span |
     (expression in x, label) curves drawn dashed on the first map panel, e.g. a branch that a
     wrong derivation used. ``results`` passes densities already derived (one per map).
     ``samples`` > 0 adds a histogram of that many samples of g(X) (seeded by ``seed``) under
-    the final density. Returns a matplotlib Figure (Agg canvas; save it with ``fig.savefig``).
+    the final density. ``values`` gives numbers to the laws' parameters by name (the labels
+    keep the symbols). Returns a matplotlib Figure (Agg canvas; save it with ``fig.savefig``).
 
     >>> import covar, sympy.stats as st
     >>> X = covar.Density.from_stats(st.Normal("X", 0, 1))
@@ -66,16 +68,17 @@ def plot_transform(X: Density, g: Any, *, title: str | None = None, xlim: Span |
     axes = fig.subplots(len(steps), 3, squeeze=False)
     for row, Y in enumerate(steps):
         d = derivation_of(Y)
-        xl = xlim if (xlim is not None and row == 0) else pad(plot_range(d.input))
+        xl = xlim if (xlim is not None and row == 0) else pad(plot_range(d.input, values=values))
         last = row == len(steps) - 1
-        yl = ylim if (ylim is not None and last) else pad(map_range(d.g, d.x, xl, Y))
-        out_range = ylim if (ylim is not None and last) else pad(plot_range(Y))
+        yl = ylim if (ylim is not None and last) else pad(map_range(d.g, d.x, xl, Y, values))
+        out_range = ylim if (ylim is not None and last) else pad(plot_range(Y, values=values))
         g_tex = rf"{sp.latex(d.y)} = {sp.latex(d.g)}"
-        draw_map(axes[row, 0], d, xl, yl, g_label=mathtext(g_tex), extra_maps=extra_maps if row == 0 else ())
-        draw_input(axes[row, 1], d, xl)
-        draw_output(axes[row, 2], Y, out_range)
+        draw_map(axes[row, 0], d, xl, yl, g_label=mathtext(g_tex), extra_maps=extra_maps if row == 0 else (),
+                 values=values)
+        draw_input(axes[row, 1], d, xl, values=values)
+        draw_output(axes[row, 2], Y, out_range, values=values)
         if last and samples > 0:
-            draw_samples(axes[row, 2], Y, out_range, samples, seed)
+            draw_samples(axes[row, 2], Y, out_range, samples, seed, values)
         step = f"step {row + 1}: " if len(steps) > 1 else ""
         axes[row, 0].set_title(f"{step}the map " + mathtext(g_tex), fontsize=10)
         axes[row, 1].set_title("input: " + mathtext(fn(d.x)) + ", pieces of g coloured", fontsize=10)

@@ -6,7 +6,8 @@ ranges from a numeric CDF of the same evaluator. No matplotlib import.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +19,9 @@ from covar.numeric.verify import to_float
 FloatArray = npt.NDArray[np.float64]
 Span = tuple[float, float]
 Box = tuple[Span, Span]
+#: numeric values of a law's parameters, by name (a picture of Normal(mu, sigma) needs them)
+Values = Mapping[str, float]
+NO_VALUES: Values = MappingProxyType({})
 
 #: points per curve
 GRID_POINTS = 801
@@ -25,11 +29,26 @@ GRID_POINTS = 801
 INTEGER_SPAN = 400
 
 
-def intervals(support: sp.Set) -> list[Span]:
+def number(value: Any, values: Values = NO_VALUES) -> float:
+    """A float for a sympy number or expression, its parameters given by ``values``.
+
+    >>> number(sp.Symbol("mu") + 1, {"mu": 0.5}), number(sp.oo)
+    (1.5, inf)
+    """
+    e = sp.sympify(value, strict=True)
+    return to_float(e, {s: values[s.name] for s in e.free_symbols if s.name in values})
+
+
+def _named(D: Any, values: Values) -> dict[str, float]:
+    """The values of D's own parameters, as the keyword arguments of ``D.numpy()``."""
+    return {p.name: values[p.name] for p in D.params if p.name in values}
+
+
+def intervals(support: sp.Set, values: Values = NO_VALUES) -> list[Span]:
     """The support's intervals as float pairs (±inf allowed)."""
     from covar.univariate.pieces import support_intervals
 
-    return [(to_float(iv.start), to_float(iv.end)) for iv in support_intervals(support)]
+    return [(number(iv.start, values), number(iv.end, values)) for iv in support_intervals(support)]
 
 
 def finite_or_nan(values: Any, shape: tuple[int, ...]) -> FloatArray:
@@ -39,15 +58,16 @@ def finite_or_nan(values: Any, shape: tuple[int, ...]) -> FloatArray:
     return out
 
 
-def evaluate(D: Any, *grid: FloatArray) -> FloatArray:
+def evaluate(D: Any, *grid: FloatArray, values: Values = NO_VALUES) -> FloatArray:
     """``D.numpy()`` on the grid (one array per variable), nan where it is not finite."""
     with np.errstate(all="ignore"):
-        return finite_or_nan(D.numpy()(*grid), grid[0].shape)
+        return finite_or_nan(D.numpy()(*grid, **_named(D, values)), grid[0].shape)
 
 
-def map_function(g: sp.Expr, x: sp.Symbol) -> Callable[[FloatArray], FloatArray]:
+def map_function(g: sp.Expr, x: sp.Symbol, values: Values = NO_VALUES) -> Callable[[FloatArray], FloatArray]:
     """g as a vectorised function of x (nan where it is not finite)."""
-    f = sp.lambdify(x, g, modules="numpy")
+    f = sp.lambdify(x, g.xreplace({s: sp.Float(values[s.name]) for s in g.free_symbols if s.name in values}),
+                    modules="numpy")
 
     def run(xs: FloatArray) -> FloatArray:
         with np.errstate(all="ignore"):
@@ -95,7 +115,7 @@ def continuous_mass_of(Y: Density) -> Mass:
     return Mass(continuous_mass(pdf, intervals(Y.support)), expected)
 
 
-def pmf_points(D: Density) -> tuple[FloatArray, FloatArray]:
+def pmf_points(D: Density, values: Values = NO_VALUES) -> tuple[FloatArray, FloatArray]:
     """(points, probabilities) of a discrete law with positive probability.
 
     An input law is searched over the integers within ±INTEGER_SPAN; a derived law's points are
@@ -110,15 +130,16 @@ def pmf_points(D: Density) -> tuple[FloatArray, FloatArray]:
     if d is None:
         candidates = np.arange(-INTEGER_SPAN, INTEGER_SPAN + 1, dtype=float)
     else:
-        xs, _ = pmf_points(d.input)
-        candidates = np.unique(map_function(d.g, d.x)(xs))
+        xs, _ = pmf_points(d.input, values)
+        candidates = np.unique(map_function(d.g, d.x, values)(xs))
         candidates = candidates[np.isfinite(candidates)]
-    ps = np.nan_to_num(evaluate(D, candidates))
+    ps = np.nan_to_num(evaluate(D, candidates, values=values))
     keep = ps > 0
     return candidates[keep], ps[keep]
 
 
-def plot_range(D: Density, lo_q: float = 1e-3, hi_q: float = 1 - 1e-3, span: float = 60.0) -> Span:
+def plot_range(D: Density, lo_q: float = 1e-3, hi_q: float = 1 - 1e-3, span: float = 60.0,
+               values: Values = NO_VALUES) -> Span:
     """Where ``D`` keeps all but ``lo_q`` + ``1 - hi_q`` of its mass (numeric CDF of D.numpy()).
 
     >>> import sympy.stats as st
@@ -127,34 +148,35 @@ def plot_range(D: Density, lo_q: float = 1e-3, hi_q: float = 1 - 1e-3, span: flo
     (-3.1, 3.1)
     """
     if D.discrete:
-        pts, ps = pmf_points(D)
+        pts, ps = pmf_points(D, values)
         if not pts.size:
             return (-1.0, 1.0)
         cdf = np.cumsum(ps) / ps.sum()
         last = pts.size - 1
         return float(pts[min(int(np.searchsorted(cdf, lo_q)), last)]), float(pts[min(int(np.searchsorted(cdf, hi_q)), last)])
     grids: list[FloatArray] = []
-    values: list[FloatArray] = []
-    for lo, hi in intervals(D.support):
+    densities: list[FloatArray] = []
+    for lo, hi in intervals(D.support, values):
         grid = np.linspace(max(lo, -span), min(hi, span), 20001)
         grids.append(grid)
-        values.append(np.nan_to_num(evaluate(D, grid)))
-    atoms = [to_float(k) for k in D.atoms]
+        densities.append(np.nan_to_num(evaluate(D, grid, values=values)))
+    atoms = [number(k, values) for k in D.atoms]
     if not grids:
         return (min(atoms) - 1, max(atoms) + 1) if atoms else (-1.0, 1.0)
-    x, p = np.concatenate(grids), np.concatenate(values)
+    x, p = np.concatenate(grids), np.concatenate(densities)
     cdf = np.concatenate([[0.0], np.cumsum(0.5 * (p[1:] + p[:-1]) * np.diff(x))])
     cdf /= cdf[-1]
     lo, hi = float(np.interp(lo_q, cdf, x)), float(np.interp(hi_q, cdf, x))
     return min([lo, *atoms]), max([hi, *atoms])
 
 
-def map_range(g: sp.Expr, x: sp.Symbol, xlim: Span, Y: Density | None = None) -> Span:
+def map_range(g: sp.Expr, x: sp.Symbol, xlim: Span, Y: Density | None = None,
+              values: Values = NO_VALUES) -> Span:
     """The y-range a map sweeps over xlim (and the output's atoms), finite values only."""
-    vals = map_function(g, x)(linspace(xlim, GRID_POINTS))
-    lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
+    ys = map_function(g, x, values)(linspace(xlim, GRID_POINTS))
+    lo, hi = float(np.nanmin(ys)), float(np.nanmax(ys))
     if Y is not None and Y.atoms:
-        pts = [to_float(k) for k in Y.atoms]
+        pts = [number(k, values) for k in Y.atoms]
         lo, hi = min(lo, *pts), max(hi, *pts)
     return lo, hi
 
