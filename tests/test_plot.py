@@ -179,20 +179,25 @@ def test_polar_density_integrates_to_one():
     assert fig.axes[1].get_ylabel() == r"$\theta$"
 
 
-def test_matplotlib_stays_out_of_covar_and_pyplot_out_of_plot():
-    code = (
-        "import sys, covar, sympy.stats as st\n"
-        "X = covar.Density.from_stats(st.Normal('X', 0, 1))\n"
-        "covar.transform(X, X.var**2)\n"
-        "assert 'matplotlib' not in sys.modules, 'covar imported matplotlib'\n"
-        # read the rcParam raw: matplotlib.get_backend() would itself import pyplot
-        "import matplotlib; before = dict.__getitem__(matplotlib.rcParams, 'backend')\n"
-        "covar.plot.plot_transform(X, X.var + 1).savefig(__import__('io').BytesIO())\n"
-        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
-        "assert dict.__getitem__(matplotlib.rcParams, 'backend') == before\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+def _fresh_python(lines: list[str]) -> subprocess.CompletedProcess:
+    """Run the lines in a new interpreter (a clean sys.modules); they must succeed."""
+    done = subprocess.run([sys.executable, "-c", "\n".join(lines)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_matplotlib_stays_out_of_covar_and_pyplot_out_of_plot():
+    _fresh_python([
+        "import sys, covar, sympy.stats as st",
+        "X = covar.Density.from_stats(st.Normal('X', 0, 1))",
+        "covar.transform(X, X.var**2)",
+        "assert 'matplotlib' not in sys.modules, 'covar imported matplotlib'",
+        # read the rcParam raw: matplotlib.get_backend() would itself import pyplot
+        "import matplotlib; before = dict.__getitem__(matplotlib.rcParams, 'backend')",
+        "covar.plot.plot_transform(X, X.var + 1).savefig(__import__('io').BytesIO())",
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'",
+        "assert dict.__getitem__(matplotlib.rcParams, 'backend') == before",
+    ])
 
 
 def test_a_discrete_law_is_drawn_as_stems_with_sample_frequencies():
@@ -226,18 +231,16 @@ def test_parameter_values_and_a_sample_histogram():
 
 
 def test_without_matplotlib_plotting_names_the_extra():
-    code = (
-        "import sys\n"
-        "sys.modules['matplotlib'] = None  # as if covar[plot] were not installed\n"
-        "import covar\n"
-        "Y = covar.transform(covar.parse_density('Normal(0, 1)'), 'x**2')\n"
-        "assert Y.family == 'ChiSquared(1)'\n"
-        "try:\n"
-        "    covar.plot.plot_transform\n"
-        "except covar.CovarError as exc:\n"
-        "    print(type(exc).__name__, isinstance(exc, ImportError), exc)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
+    done = _fresh_python([
+        "import sys",
+        "sys.modules['matplotlib'] = None  # as if covar[plot] were not installed",
+        "import covar",
+        "Y = covar.transform(covar.parse_density('Normal(0, 1)'), 'x**2')",
+        "assert Y.family == 'ChiSquared(1)'",
+        "try:",
+        "    covar.plot.plot_transform",
+        "except covar.CovarError as exc:",
+        "    print(type(exc).__name__, isinstance(exc, ImportError), exc)",
+    ])
     assert done.stdout.startswith("MissingExtra True plotting needs matplotlib")
     assert 'pip install "covar[plot]"' in done.stdout
