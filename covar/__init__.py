@@ -14,6 +14,7 @@ from covar.errors import (
     CovarError,
     DerivationTimeout,
     InvalidDensity,
+    MissingExtra,
     NoClosedForm,
     NoClosedFormInverse,
     ParseError,
@@ -45,7 +46,7 @@ _LAZY = {
 _SUBMODULES = {"flows", "plot"}
 
 __all__ = [
-    "CovarError", "DerivationTimeout", "InvalidDensity", "NoClosedForm", "NoClosedFormInverse",
+    "CovarError", "DerivationTimeout", "InvalidDensity", "MissingExtra", "NoClosedForm", "NoClosedFormInverse",
     "ParseError", "UnsupportedTransform", "__version__", *_LAZY,
 ]
 

@@ -32,3 +32,7 @@ class NoClosedForm(CovarError):
 
 class DerivationTimeout(CovarError, TimeoutError):
     """A derivation ran past its time budget; raise the budget or simplify the input."""
+
+
+class MissingExtra(CovarError, ImportError):
+    """An optional dependency is not installed; the message names the extra that brings it."""

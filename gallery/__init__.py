@@ -2,7 +2,8 @@
 
 Each module in :mod:`gallery.examples` defines ``example() -> Example`` (the input law, the
 map, a title and an explanation). :func:`build` derives every example with covar, draws it
-with :mod:`covar.render.plot` and writes a Markdown index. ``python -m gallery`` is the command.
+with :mod:`covar.plot` and writes a Markdown index. ``python -m gallery`` is the command (the
+gallery is a folder of the repository, not an installed package).
 
 >>> from gallery import examples
 >>> examples.NAMES[:2]
@@ -22,6 +23,8 @@ DEFAULT_OUTDIR = HERE / "_build"
 DEFAULT_FRAMES = 13  # t = k/12; every log-Gamma frame then derives in under 10 s on an idle core
 #: every GIF must stay below this many bytes
 GIF_LIMIT = 2_000_000
+#: resolution of the still figures and of the animations at scale 1
+FIGURE_DPI, ANIMATION_DPI = 80, 72
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,10 @@ def _latex_of(Y: Any) -> str:
 
 
 def build_example(name: str, outdir: Path, frames: int, html: bool = True,
-                  progress: Callable[[str], None] | None = None) -> Result:
+                  progress: Callable[[str], None] | None = None, scale: float = 1.0) -> Result:
     """Derive, draw and animate the example ``name`` into ``outdir``.
+
+    ``scale`` multiplies the resolution of every image (the tests draw small ones).
 
     Engine errors (covar.CovarError) and a missing optional dependency (ImportError) turn into
     a skipped example with the reason in ``note``; anything else is a bug and propagates.
@@ -108,13 +113,14 @@ def build_example(name: str, outdir: Path, frames: int, html: bool = True,
             fig = plot.plot_transform(ex.X, ex.g, title=ex.title, xlim=ex.xlim, ylim=ex.ylim,
                                       extra_maps=ex.extra_maps, results=steps)
             result.latex = _latex_of(steps[-1])
-        fig.savefig(outdir / f"{name}.png", dpi=80)
+        fig.savefig(outdir / f"{name}.png", dpi=round(FIGURE_DPI * scale))
         result.files["png"] = f"{name}.png"
         say("figure")
         if ex.kind != "joint" and ex.animate:
             anim = plot.animate_transform(
                 ex.X, ex.g, frames, gif=outdir / f"{name}.gif", html=outdir / f"{name}.html" if html else None,
-                timeout=ex.frame_timeout, title=ex.title, xlim=ex.xlim, progress=say)
+                timeout=ex.frame_timeout, title=ex.title, xlim=ex.xlim, progress=say,
+                dpi=round(ANIMATION_DPI * scale))
             result.files["gif"] = f"{name}.gif"
             if html:
                 result.files["html"] = f"{name}.html"
@@ -139,19 +145,20 @@ def units_of(name: str, frames: int) -> int:
 # the whole gallery
 
 
-def _worker(name: str, outdir: str, frames: int, html: bool, queue: Any) -> Result:
-    return build_example(name, Path(outdir), frames, html, progress=lambda msg: queue.put((name, msg)))
+def _worker(name: str, outdir: str, frames: int, html: bool, scale: float, queue: Any) -> Result:
+    return build_example(name, Path(outdir), frames, html, progress=lambda msg: queue.put((name, msg)),
+                         scale=scale)
 
 
 def build(outdir: str | Path = DEFAULT_OUTDIR, frames: int = DEFAULT_FRAMES, *, jobs: int = 2,
           html: bool = True, names: Sequence[str] | None = None, index: str | Path | None = None,
-          progress: Callable[[str, str], None] | None = None) -> list[Result]:
+          progress: Callable[[str, str], None] | None = None, scale: float = 1.0) -> list[Result]:
     """Build the examples ``names`` (default: all) into ``outdir`` and write the Markdown index.
 
     ``jobs`` > 1 derives examples in that many worker processes (each has its own main
     thread, so covar's time budgets still apply). ``index`` is the Markdown file (default
     ``outdir/README.md``); its links are relative to it. ``progress(name, message)`` is
-    called after each figure and each animation frame.
+    called after each figure and each animation frame. ``scale`` multiplies the resolution.
     """
     from gallery import examples
 
@@ -160,14 +167,15 @@ def build(outdir: str | Path = DEFAULT_OUTDIR, frames: int = DEFAULT_FRAMES, *, 
     todo = list(names or examples.NAMES)
     say = progress or (lambda _n, _m: None)
     if jobs <= 1:
-        results = [build_example(n, out, frames, html, progress=lambda m, n=n: say(n, m)) for n in todo]
+        results = [build_example(n, out, frames, html, progress=lambda m, n=n: say(n, m), scale=scale)
+                   for n in todo]
     else:
-        results = _build_parallel(todo, out, frames, html, jobs, say)
+        results = _build_parallel(todo, out, frames, html, jobs, scale, say)
     write_index(results, Path(index) if index else out / "README.md", out, frames)
     return results
 
 
-def _build_parallel(todo: list[str], out: Path, frames: int, html: bool, jobs: int,
+def _build_parallel(todo: list[str], out: Path, frames: int, html: bool, jobs: int, scale: float,
                     say: Callable[[str, str], None]) -> list[Result]:
     import multiprocessing as mp
     import queue as queue_module
@@ -177,7 +185,7 @@ def _build_parallel(todo: list[str], out: Path, frames: int, html: bool, jobs: i
     slow_first = sorted(todo, key=lambda n: -getattr(import_module(f"gallery.examples.{n}"), "COST", 1))
     with mp.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as pool:
         q = manager.Queue()
-        futures = {n: pool.submit(_worker, n, str(out), frames, html, q) for n in slow_first}
+        futures = {n: pool.submit(_worker, n, str(out), frames, html, scale, q) for n in slow_first}
         while not all(f.done() for f in futures.values()):
             try:
                 say(*q.get(timeout=0.2))

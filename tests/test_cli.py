@@ -108,6 +108,19 @@ def test_plot_writes_a_png(tmp_path):
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and target.stat().st_size > 10_000
 
 
+def test_plot_with_parameter_values_and_a_discrete_law(tmp_path):
+    target = tmp_path / "lognormal.svg"
+    result = run("plot", "Normal(mu, sigma)", "exp(x)", "-p", "mu=0", "-p", "sigma=0.5", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_text().lstrip().startswith("<?xml") and "samples of g(X)" in target.read_text()
+    target = tmp_path / "poisson.png"
+    result = run("plot", "Poisson(3)", "(x - 2)**2", "-o", str(target), "-n", "0")
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    result = run("plot", "Normal(mu, 1)", "x", "-o", str(tmp_path / "no.png"))
+    assert result.exit_code == 2 and "give a value to mu" in result.output
+
+
 @pytest.mark.parametrize("args, code, message", [
     (["derive", "Foo(1)", "x"], 2, "unknown distribution 'Foo'"),
     (["derive", "Normal(0, -1)", "x"], 2, "density 'Normal(0, -1)'"),
@@ -147,12 +160,37 @@ def covar_cmd(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run([COVAR, *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def test_help_does_not_import_sympy():
-    code = ("import sys\nfrom covar.cli.main import cli\n"
-            "try:\n    cli(['--help'], prog_name='covar')\nexcept SystemExit:\n    pass\n"
-            "print('sympy' in sys.modules, 'numpy' in sys.modules, 'covar.derive' in sys.modules)")
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["derive", "--help"], ["latex", "--help"],
+                                  ["check", "--help"], ["plot", "--help"], ["families", "--help"]])
+def test_help_does_not_import_sympy(args):
+    code = (f"import sys\nfrom covar.cli.main import cli\n"
+            f"try:\n    cli({args!r}, prog_name='covar')\nexcept SystemExit:\n    pass\n"
+            "print([m for m in ('sympy', 'numpy', 'matplotlib', 'tqdm', 'covar.derive') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
-    assert out.strip().splitlines()[-1] == "False False False"
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def _without_matplotlib(*args: str) -> subprocess.CompletedProcess:
+    """The CLI in a fresh interpreter where matplotlib cannot be imported (no covar[plot])."""
+    code = ("import sys\nsys.modules['matplotlib'] = None\n"
+            "from covar.cli.main import main\nsys.argv = ['covar', *sys.argv[1:]]\nmain()\n")
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_plot_without_the_extra_says_how_to_install_it(tmp_path):
+    done = _without_matplotlib("plot", *SQRT_CHI2, "-o", str(tmp_path / "p.png"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        'Error: plotting needs matplotlib and pillow (matplotlib is not installed): pip install "covar[plot]"']
+    assert not (tmp_path / "p.png").exists()
+
+
+@pytest.mark.parametrize("args", [["derive", *SQRT_CHI2], ["latex", *SQRT_CHI2], ["families"],
+                                  ["check", *SQRT_CHI2, "-n", "2000"]])
+def test_other_commands_work_without_the_plot_extra(args):
+    done = _without_matplotlib(*args)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
 
 
 @installed
@@ -177,7 +215,7 @@ def test_program_check_and_plot(tmp_path):
     done = covar_cmd("check", "Normal(mu, sigma)", "x + c", "-p", "mu=-1.3", "-p", "sigma=0.7", "-p", "c=-4",
                      "-n", "20000")
     assert done.returncode == 0 and "verdict: PASS" in done.stdout
-    assert "… drawing 20000 samples of g(X)" in done.stderr  # progress goes to stderr
+    assert done.stderr == ""  # the progress bar (stderr) stays silent off a terminal
     target = tmp_path / "plot.png"
     done = covar_cmd("plot", *SQRT_CHI2, "-o", str(target), "-n", "2000")
     assert done.returncode == 0 and target.stat().st_size > 10_000

@@ -1,11 +1,21 @@
-"""The gallery build: every artefact valid, every frame normalised, every link resolvable."""
+"""The gallery build: every artefact valid, every frame normalised, every link resolvable.
+
+The gallery is built once per test session (3 frames, half-size images, one process) and
+shared by the pytest-xdist workers through a lock file, so the suite pays for it once.
+"""
 from __future__ import annotations
 
+import fcntl
+import io
+import json
 import re
+import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 import sympy as sp
+from click.testing import CliRunner
 from PIL import Image
 
 import covar
@@ -14,18 +24,32 @@ from gallery import examples
 from gallery.__main__ import main
 
 FRAMES = 3
+SCALE = 0.5
 LINK = re.compile(r"\]\(([^)]+)\)")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("gallery")
-    results = gallery.build(out, frames=FRAMES, jobs=2)
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, worker_id):
+    """(output folder, {name: Result}) of one build shared by every xdist worker."""
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # each worker has its own basetemp below one shared folder
+        root = root.parent
+    out, record = root / "gallery", root / "gallery.json"
+    with open(root / "gallery.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker builds; the others wait and read
+        if not record.exists():
+            results = gallery.build(out, frames=FRAMES, jobs=1, scale=SCALE)
+            record.write_text(json.dumps([asdict(r) for r in results]))
+    results = [gallery.Result(**r) for r in json.loads(record.read_text())]
     return out, {r.name: r for r in results}
 
 
 def _stages(name: str) -> int:
     return getattr(__import__(f"gallery.examples.{name}", fromlist=["_"]), "STAGES", 1)
+
+
+def _px(inches: float, dpi: int) -> int:
+    return int(inches * round(dpi * SCALE))
 
 
 def test_every_example_is_built(built):
@@ -43,16 +67,16 @@ def test_images_are_valid_and_of_the_expected_size(built):
         with Image.open(out / r.files["png"]) as im:
             assert im.format == "PNG"
             if name in ("polar", "realnvp"):
-                assert im.size == (1200, 384)  # 15 x 4.8 inches at 80 dpi
+                assert im.size == (_px(15, gallery.FIGURE_DPI), _px(4.8, gallery.FIGURE_DPI))
             else:
-                assert im.size == (1120, int(80 * (4.3 * _stages(name) + 0.5)))
+                assert im.size == (_px(14, gallery.FIGURE_DPI), _px(4.3 * _stages(name) + 0.5, gallery.FIGURE_DPI))
         if "gif" not in r.files:
             continue
         path = out / r.files["gif"]
         assert path.stat().st_size <= gallery.GIF_LIMIT
         with Image.open(path) as im:
             assert im.format == "GIF"
-            assert im.size == (720, 288)
+            assert im.size == (_px(10, gallery.ANIMATION_DPI), _px(4, gallery.ANIMATION_DPI))
             assert im.n_frames == FRAMES * _stages(name) == r.frames
 
 
@@ -105,17 +129,38 @@ def test_sqrt_of_chi2_is_the_half_normal_not_the_normal():
     assert "half-normal" in ex.explanation and "outside the support" in ex.explanation
 
 
-def test_command_line_build_with_progress_bar(tmp_path, capsys):
-    assert main([str(tmp_path), "--frames", "2", "--only", "shift", "--no-html", "--jobs", "1"]) == 0
-    err = capsys.readouterr().err
-    assert "100%" in err and "3/3" in err and "built 1 examples" in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "shift.gif", "shift.png"]
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_command_line_build_with_progress_bar(tmp_path, monkeypatch):
+    args = [str(tmp_path / "quiet"), "--frames", "2", "--only", "shift", "--no-html", "--jobs", "1"]
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 0, done.output
+    # off a terminal only the summary is written: no bar, no carriage returns
+    assert "built 1 examples" in done.output and "\r" not in done.output and "3/3" not in done.output
+    assert sorted(p.name for p in (tmp_path / "quiet").iterdir()) == ["README.md", "shift.gif", "shift.png"]
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with pytest.raises(SystemExit) as exit_status:
+        main.main([str(tmp_path / "shown"), *args[1:]], prog_name="python -m gallery")
+    assert exit_status.value.code == 0
+    shown = terminal.getvalue()
+    assert "gallery: 100%" in shown and "3/3" in shown and "shift: " in shown and "built 1 examples" in shown
+
+
+def test_command_line_rejects_bad_options():
+    done = CliRunner().invoke(main, ["--frames", "1"])
+    assert done.exit_code == 2 and "--frames" in done.output
+    done = CliRunner().invoke(main, ["--only", "nosuch"])
+    assert done.exit_code == 2 and "nosuch" in done.output
 
 
 def test_builds_are_reproducible(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     for out in (a, b):
         out.mkdir()
-        gallery.build_example("relu", out, frames=2, html=False)
+        gallery.build_example("relu", out, frames=2, html=False, scale=SCALE)
     for name in ("relu.png", "relu.gif"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name

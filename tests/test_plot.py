@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 import sympy.stats as st
 from PIL import Image
-from scipy import integrate
+from scipy import integrate, stats
 
 import covar
 from covar import plot
@@ -179,17 +179,68 @@ def test_polar_density_integrates_to_one():
     assert fig.axes[1].get_ylabel() == r"$\theta$"
 
 
-def test_matplotlib_stays_out_of_covar_and_pyplot_out_of_plot():
-    code = (
-        "import sys, covar, sympy.stats as st\n"
-        "X = covar.Density.from_stats(st.Normal('X', 0, 1))\n"
-        "covar.transform(X, X.var**2)\n"
-        "assert 'matplotlib' not in sys.modules, 'covar imported matplotlib'\n"
-        # read the rcParam raw: matplotlib.get_backend() would itself import pyplot
-        "import matplotlib; before = dict.__getitem__(matplotlib.rcParams, 'backend')\n"
-        "covar.plot.plot_transform(X, X.var + 1).savefig(__import__('io').BytesIO())\n"
-        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
-        "assert dict.__getitem__(matplotlib.rcParams, 'backend') == before\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+def _fresh_python(lines: list[str]) -> subprocess.CompletedProcess:
+    """Run the lines in a new interpreter (a clean sys.modules); they must succeed."""
+    done = subprocess.run([sys.executable, "-c", "\n".join(lines)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_matplotlib_stays_out_of_covar_and_pyplot_out_of_plot():
+    _fresh_python([
+        "import sys, covar, sympy.stats as st",
+        "X = covar.Density.from_stats(st.Normal('X', 0, 1))",
+        "covar.transform(X, X.var**2)",
+        "assert 'matplotlib' not in sys.modules, 'covar imported matplotlib'",
+        # read the rcParam raw: matplotlib.get_backend() would itself import pyplot
+        "import matplotlib; before = dict.__getitem__(matplotlib.rcParams, 'backend')",
+        "covar.plot.plot_transform(X, X.var + 1).savefig(__import__('io').BytesIO())",
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'",
+        "assert dict.__getitem__(matplotlib.rcParams, 'backend') == before",
+    ])
+
+
+def test_a_discrete_law_is_drawn_as_stems_with_sample_frequencies():
+    P = covar.parse_density("Poisson(3)")
+    fig = plot.plot_transform(P, "(x - 2)**2", samples=4000, seed=1)
+    ax_in, ax_out = fig.axes[1], fig.axes[2]
+    assert ax_in.get_ylabel() == ax_out.get_ylabel() == "probability"
+    stems = [s for c in ax_out.collections if type(c).__name__ == "LineCollection" for s in c.get_segments()]
+    heights = {round(float(s[0][0]), 6): float(s[1][1]) for s in stems}
+    # P(Y = 1) = P(X = 1) + P(X = 3) = 3e^-3 + 9e^-3/2; P(Y = 0) = P(X = 2) = 9e^-3/2
+    assert heights[1.0] == pytest.approx(7.5 * np.exp(-3), rel=1e-9)
+    assert heights[0.0] == pytest.approx(4.5 * np.exp(-3), rel=1e-9)
+    marks = [ln for ln in ax_out.get_lines() if "frequencies" in ln.get_label()]
+    xs, freq = marks[0].get_data()
+    assert freq[list(xs).index(1.0)] == pytest.approx(7.5 * np.exp(-3), abs=0.03)
+
+
+def test_parameter_values_and_a_sample_histogram():
+    N = covar.parse_density("Normal(mu, sigma)")
+    Y = covar.transform(N, "exp(x)")
+    fig = plot.plot_transform(N, None, results=[Y], values={"mu": 0.0, "sigma": 0.5}, samples=20000, seed=2)
+    ax_out = fig.axes[2]
+    curve = next(ln for ln in ax_out.get_lines() if ln.get_label() == "$f_{Y}(y)$")
+    ys, fy = curve.get_data()
+    assert np.allclose(fy, stats.lognorm(0.5).pdf(ys), rtol=1e-8, equal_nan=True)
+    bars = next(p for p in ax_out.patches if "samples" in str(p.get_label()))
+    heights, edges, _baseline = bars.get_data()
+    middle = 0.5 * (edges[1:] + edges[:-1])
+    busy = heights > 0.3
+    assert np.allclose(heights[busy], stats.lognorm(0.5).pdf(middle[busy]), rtol=0.15)
+
+
+def test_without_matplotlib_plotting_names_the_extra():
+    done = _fresh_python([
+        "import sys",
+        "sys.modules['matplotlib'] = None  # as if covar[plot] were not installed",
+        "import covar",
+        "Y = covar.transform(covar.parse_density('Normal(0, 1)'), 'x**2')",
+        "assert Y.family == 'ChiSquared(1)'",
+        "try:",
+        "    covar.plot.plot_transform",
+        "except covar.CovarError as exc:",
+        "    print(type(exc).__name__, isinstance(exc, ImportError), exc)",
+    ])
+    assert done.stdout.startswith("MissingExtra True plotting needs matplotlib")
+    assert 'pip install "covar[plot]"' in done.stdout

@@ -1,4 +1,4 @@
-"""covar.cli: the ``covar`` command line (installed from the ``cli/`` folder).
+"""covar.cli: the ``covar`` command line (entry point ``covar.cli.main:main``).
 
 It reads text, calls covar's public API and renders the Derivation record; it never derives
 anything itself. Heavy imports (sympy, numpy, covar) happen inside commands so that

@@ -34,9 +34,9 @@ class DerivationFailure(click.ClickException):
 
 def _translate(exc: Exception) -> click.ClickException:
     """The one-line error for an exception raised by covar (imported only when one happens)."""
-    from covar.errors import CovarError, ParseError
+    from covar.errors import CovarError, MissingExtra, ParseError
 
-    if isinstance(exc, ParseError):
+    if isinstance(exc, (ParseError, MissingExtra)):
         return UsageFailure(str(exc))
     if isinstance(exc, CovarError):
         return DerivationFailure(str(exc))
@@ -215,17 +215,22 @@ def _check_assumptions(symbol: Any, value: float) -> None:
                                f"give e.g. -p {symbol.name}={'2' if fact != 'negative' else '-2'}")
 
 
+def exact_values(values: dict[str, float]) -> dict[str, Any]:
+    """The -p values as exact sympy rationals (0.4 is 2/5), keyed by name."""
+    import sympy as sp
+
+    return {name: sp.nsimplify(v, rational=True) for name, v in values.items()}
+
+
 def check_input_values(density_text: str, X: Any, values: dict[str, float]) -> None:
     """The input with the -p values substituted must still be a density: a family's parameter
     domain (Binomial p <= 1, Uniform a < b), or a raw pdf validated numerically."""
-    import sympy as sp
-
     import covar
     from covar.laws.families import FAMILIES, get_family
     from covar.text.calls import parse_call
     from covar.numeric.validation import validate_density
 
-    exact = {name: sp.nsimplify(v, rational=True) for name, v in values.items()}
+    exact = exact_values(values)
     call = None if " on " in density_text else parse_call(density_text)
     try:
         if call is not None and call[0].lower() in {k.lower() for k in FAMILIES}:
@@ -306,6 +311,7 @@ def check(density, map, support, assume, timeout, params, samples, seed) -> None
     test against samples of g(X) drawn with X's own sampler, and each atom's frequency must
     match its mass. Exit status 1 when a check fails.
     """
+    from covar.cli.progress import progress_bar, stepper
     from covar.numeric.checks import check as run_check
 
     from covar.render.text import render_check
@@ -313,7 +319,8 @@ def check(density, map, support, assume, timeout, params, samples, seed) -> None
     X, Y = derive(density, map, support, assume, timeout)
     values = parameter_values(params, Y)
     check_input_values(density, X, values)
-    report = run_check(Y, samples, seed, progress=lambda msg: click.echo(f"… {msg}", err=True), **values)
+    with progress_bar(None, "checking") as bar:
+        report = run_check(Y, samples, seed, progress=stepper(bar), **values)
     click.echo(render_check(Y, report, seed, values))
     if not report.passed:
         sys.exit(1)
@@ -323,24 +330,34 @@ def check(density, map, support, assume, timeout, params, samples, seed) -> None
 Examples:
   covar plot "ChiSquared(1)" "sqrt(x)" -o halfnormal.png
   covar plot "Normal(mu, sigma)" "exp(x)" -p mu=0 -p sigma=0.5
+  covar plot "Poisson(3)" "(x - 2)**2" -o square.svg
 """)
 @input_options
 @param_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default="covar.png",
               show_default=True, callback=_writable_target,
-              help="Image file to write (format from the extension).")
-@click.option("--samples", "-n", type=Count(100, MAX_SAMPLES), default=50_000, show_default=True,
-              help=f"Samples of g(X) in the histogram (100 to {MAX_SAMPLES:.0e}).")
+              help="Image file to write (format from the extension: png, svg, pdf).")
+@click.option("--samples", "-n", type=Count(0, MAX_SAMPLES), default=50_000, show_default=True,
+              help=f"Samples of g(X) in the histogram (0 for none, up to {MAX_SAMPLES:.0e}).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the random generator (a whole number >= 0).")
 def plot(density, map, support, assume, timeout, params, output, samples, seed) -> None:
-    """Plot f_X, the map g and f_Y over a histogram of samples of g(X)."""
-    from covar.cli.plotting import plot_transform
+    """Plot the map g, f_X and f_Y (each monotone piece in its colour) over samples of g(X).
+
+    Needs the plotting extra: pip install "covar[plot]".
+    """
+    from covar.render.plot.canvas import require_matplotlib
+
+    require_matplotlib()  # before any derivation: a missing extra is the user's to fix
+    from covar.render.plot import plot_transform
 
     X, Y = derive(density, map, support, assume, timeout)
     values = parameter_values(params, Y)
     check_input_values(density, X, values)
-    plot_transform(X, Y, values, output, samples, seed)
+    steps = Y.derivation.steps  # the input and the law after each map, as derived
+    results = [step.input for step in steps[1:]] + [Y]
+    fig = plot_transform(steps[0].input, None, results=results, samples=samples, seed=seed, values=values)
+    fig.savefig(output, dpi=110)
     click.echo(f"wrote {output}", err=True)
 
 
