@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 import numpy as np
 import sympy as sp
@@ -10,7 +10,7 @@ import sympy as sp
 from covar.errors import InvalidDensity
 
 if TYPE_CHECKING:  # pragma: no cover
-    from covar.record import Derivation
+    from covar.record import LawSummary, Record
     from covar.numeric.evaluate import NumericPdf
 
 
@@ -39,13 +39,14 @@ class Density:
     0.36787944117144233
     """
 
+    kind: ClassVar[str] = "density"  # its name in JSON
     pdf: sp.Expr | None
     var: sp.Symbol
     support: sp.Set
     atoms: Mapping[sp.Expr, sp.Expr] = field(default_factory=dict)
     discrete: bool = False
     family: str | None = None
-    derivation: "Derivation | None" = None
+    derivation: "Record | None" = None
     numeric: "NumericPdf | None" = None
     validate: bool = field(default=True, repr=False)
 
@@ -107,6 +108,17 @@ class Density:
     @property
     def total_atom_mass(self) -> sp.Expr:
         return sp.Add(*self.atoms.values()) if self.atoms else sp.Integer(0)
+
+    def summary(self) -> "LawSummary":
+        """What front ends show as the result: f_Y(y) (or p_Y(y)) on the support, atoms, family."""
+        from covar.record import LawSummary, function_label, letter
+
+        return LawSummary(
+            name=letter(self.var), label=function_label(self.var, self.discrete), pdf=self.pdf,
+            support=self.support, where=sp.Contains(self.var, self.support, evaluate=False),
+            atoms=tuple(self.atoms.items()), family=None if self.family is None else str(self.family),
+            kind="pmf" if self.discrete else "density",
+            numeric_method=getattr(self.numeric, "method", "root-finding on each monotone piece"))
 
     def __repr__(self) -> str:
         body = "numeric-only" if self.pdf is None else sp.sstr(self.pdf)
@@ -175,9 +187,15 @@ class Density:
         return to_json(self)
 
     def _repr_latex_(self) -> str:
-        from covar.render.latex import result_latex
+        from covar.render.notebook import latex_display
 
-        return "$\\displaystyle " + result_latex(self) + "$"
+        return latex_display(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter display: plain text, LaTeX and HTML of the result."""
+        from covar.render.notebook import mimebundle
+
+        return mimebundle(self)
 
     def subs(self, values: Mapping[Any, Any]) -> "Density":
         """The same law with parameters replaced by values (names or symbols as keys)."""

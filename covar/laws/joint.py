@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
 
 import numpy as np
 import sympy as sp
@@ -13,7 +13,7 @@ from covar.text.parsing import as_expression, as_sympy, check_parameter_values  
 
 if TYPE_CHECKING:  # pragma: no cover
     from covar.laws.density import Density
-    from covar.multivariate.maps import MultiDerivation
+    from covar.record import LawSummary, Record
 
 #: A sampler draws ``size`` points of the random vector: ``(size, rng, params) -> (size, n) array``.
 Sampler = Callable[[int, np.random.Generator, dict], np.ndarray]
@@ -48,10 +48,11 @@ class JointDensity:
     Piecewise((0, x1 < 0), (exp(-x1), True))
     """
 
+    kind: ClassVar[str] = "joint"  # its name in JSON
     pdf: sp.Expr
     vars: tuple[sp.Symbol, ...]
     support: Any = True
-    derivation: "MultiDerivation | None" = None
+    derivation: "Record | None" = None
     terms: tuple[tuple[sp.Expr, sp.Basic], ...] = ()
     sampler: Sampler | None = field(default=None, repr=False)
     closed_form: bool = True
@@ -88,6 +89,39 @@ class JointDensity:
         """Free parameters (every symbol but the variables), sorted by name."""
         syms = set(self.pdf.free_symbols) | set(self.support.free_symbols)
         return tuple(sorted(syms - set(self.vars), key=lambda s: s.name))
+
+    def summary(self) -> "LawSummary":
+        """What front ends show as the result: f(y1, ..., yn) on its support condition."""
+        from covar.record import Label, LawSummary, letter
+
+        v = sp.Tuple(*self.vars)
+        return LawSummary(
+            name=sp.sstr(sp.Tuple(*(sp.Symbol(letter(x)) for x in self.vars))),
+            label=Label(f"f{sp.sstr(v)}", rf"f{sp.latex(v)}"), pdf=self.pdf if self.closed_form else None,
+            support=self.support, where=self.support, atoms=(), family=None, kind="density")
+
+    def latex(self, document: bool = False) -> str:
+        """LaTeX of the derivation (or of the density when there is none)."""
+        from covar.render.latex import derivation_latex
+
+        return derivation_latex(self, document=document)
+
+    def to_json(self) -> str:
+        """The joint law and its record as JSON (docs/json-schema.md)."""
+        from covar.render.serialize import to_json
+
+        return to_json(self)
+
+    def _repr_latex_(self) -> str:
+        from covar.render.notebook import latex_display
+
+        return latex_display(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter display: plain text, LaTeX and HTML of the result."""
+        from covar.render.notebook import mimebundle
+
+        return mimebundle(self)
 
     def __repr__(self) -> str:
         return f"JointDensity(pdf={sp.sstr(self.pdf)}, vars={self.vars}, support={self.support})"

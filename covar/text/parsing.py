@@ -278,7 +278,7 @@ def _screen(tree: ast.Expression, functions: Mapping[str, Any]) -> None:
 
 # --- numeric guards -----------------------------------------------------------------------
 def _is_condition(value: object) -> bool:
-    return isinstance(value, (Relational, BooleanFunction, BooleanAtom))
+    return isinstance(value, (Relational, BooleanFunction, BooleanAtom, sympy.Contains))
 
 
 def _approx(value: sympy.Expr) -> sympy.Expr:
