@@ -394,12 +394,19 @@ class MapRecord(Record):
         return self._single().abs_det
 
     def heading(self) -> Phrase:
-        return (sp.Eq(sp.Tuple(*self.y), sp.Tuple(*self.g), evaluate=False),)
+        return (sp.Tuple(*self.y), " = ", sp.Tuple(*self.g))
+
+    def headline(self) -> Phrase:
+        first = self
+        while isinstance(first.previous, MapRecord):
+            first = first.previous
+        return (f"{_names(self.y)} = g({_names(self.x)}) with g = ", sp.Tuple(*self.g),
+                f", {_names(first.x)} with a joint density")
 
     def display(self) -> tuple[DisplayStep, ...]:
         xs, ys = sp.Tuple(*self.x), sp.Tuple(*self.y)
         steps = [_joint_input_step(self.x, self.input_pdf, self.input_support),
-                 DisplayStep(("Map: ", sp.Eq(ys, sp.Tuple(*self.g), evaluate=False),
+                 DisplayStep(("Map: ", ys, " = ", sp.Tuple(*self.g),
                               f"; {len(self.pieces)} inverse branch(es).",))]
         for k, p in enumerate(self.pieces, start=1):
             fx = "f_X"
@@ -418,9 +425,14 @@ class MapRecord(Record):
         return (*steps, *_notes_step(self.notes))
 
 
+def _names(xs: tuple[sp.Symbol, ...]) -> str:
+    """(X1, X2) for (x1, x2)."""
+    return sp.sstr(sp.Tuple(*(sp.Symbol(letter(x)) for x in xs)))
+
+
 def _joint_input_step(xs: tuple[sp.Symbol, ...], pdf: sp.Expr, support: sp.Basic) -> DisplayStep:
     v = sp.Tuple(*xs)
-    return DisplayStep((f"Input: {sp.sstr(sp.Tuple(*(sp.Symbol(letter(x)) for x in xs)))} has a joint density",),
+    return DisplayStep((f"Input: {_names(xs)} has a joint density",),
                        (Formula(Label(f"f{sp.sstr(v)}", rf"f{sp.latex(v)}"), (pdf,), ("where ", support)),))
 
 
@@ -457,8 +469,7 @@ class MarginalRecord(Record):
         return (f"the marginal of {letter(self.kept)}: {self.integrated} integrated out",)
 
     def headline(self) -> Phrase:
-        return (f"{letter(self.kept)}, the marginal of the joint law of "
-                f"{sp.sstr(sp.Tuple(*(sp.Symbol(letter(v)) for v in self.joint.vars)))}",)
+        return (f"{letter(self.kept)}, the marginal of the joint law of {_names(self.joint.vars)}",)
 
     def display(self) -> tuple[DisplayStep, ...]:
         s, t = self.kept, self.integrated
@@ -508,6 +519,10 @@ class FlowRecord(Record):
 
     def heading(self) -> Phrase:
         return (f"a flow of {len(self.layers)} layer(s): " + ", ".join(layer.name for layer in self.layers),)
+
+    def headline(self) -> Phrase:
+        ys = self.layers[-1].outputs if self.layers else self.x
+        return (f"{_names(ys)} = {self.heading()[0]} applied to {_names(self.x)} with a joint density",)
 
     def display(self) -> tuple[DisplayStep, ...]:
         steps = [_joint_input_step(self.x, self.input_pdf, self.input_support)]

@@ -10,6 +10,7 @@ result passes the verification gate. docs/json-schema.md describes every key.
 from __future__ import annotations
 
 import json
+import keyword
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -153,21 +154,52 @@ class _RecordPrinter(StrPrinter):
 
 _PRINTER = _RecordPrinter()
 
+# Records may hold complex intermediate values (the rejected roots of a cubic, a root at
+# complex infinity); covar's reader works over the reals, so these constants travel as names
+# and are put back after reading. The stand-ins have no assumptions: never equal to a user symbol.
+_STANDINS = {sp.I: sp.Symbol("imaginary_unit"), sp.zoo: sp.Symbol("complex_infinity"),
+             sp.nan: sp.Symbol("undefined")}
+_CONSTANTS = {v: k for k, v in _STANDINS.items()}
+_RESERVED = {s.name for s in _CONSTANTS}
+
 
 class _Writer:
     """Collects every symbol while turning a law and its records into JSON-ready values."""
 
     def __init__(self) -> None:
-        self.symbols: dict[str, sp.Symbol] = {}
+        self.symbols: dict[str, sp.Symbol] = {}  # by the name written in the document
+        self.aliases: dict[str, str] = {}  # written name -> real name, for names the reader refuses
+
+    def _written(self, sym: sp.Symbol) -> str:
+        """The name ``sym`` goes by in the document (an alias such as z2_1 for z2^(1))."""
+        name = sym.name
+        if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_") \
+                and name not in _RESERVED:
+            return name
+        for alias, real in self.aliases.items():
+            if real == name:
+                return alias
+        base = "v" + "".join(ch if ch.isalnum() else "_" for ch in name).strip("_")
+        alias, k = base, 1
+        while alias in self.symbols or alias in self.aliases:
+            alias, k = f"{base}_{k}", k + 1
+        self.aliases[alias] = name
+        return alias
 
     def expr(self, e: Any) -> str | None:
         if e is None:
             return None
         e = as_sympy(e)
-        for s in e.atoms(sp.Symbol):
-            if self.symbols.setdefault(s.name, s) != s:
+        if e.has(*_STANDINS):
+            e = e.xreplace(_STANDINS)
+        rename = {}
+        for s in e.atoms(sp.Symbol) - set(_CONSTANTS):
+            name = self._written(s)
+            if self.symbols.setdefault(name, s) != s:
                 raise CovarError(f"cannot write JSON: two different symbols are named {s.name}")
-        return _PRINTER.doprint(e)
+            if name != s.name:
+                rename[s] = sp.Symbol(name)
+        return _PRINTER.doprint(e.xreplace(rename) if rename else e)
 
     def fields(self, value: Any) -> dict:
         return {name: codec.write(self, getattr(value, name)) for name, codec in _FIELDS[type(value)].items()}
@@ -200,7 +232,8 @@ def to_dict(law: Any) -> dict:
     """The JSON-ready dict of ``law`` (see docs/json-schema.md)."""
     w = _Writer()
     body = w.law(law)
-    return {"schema": SCHEMA, "symbols": {n: _assumptions(s) for n, s in sorted(w.symbols.items())}, **body}
+    names = {"names": dict(sorted(w.aliases.items()))} if w.aliases else {}
+    return {"schema": SCHEMA, "symbols": {n: _assumptions(s) for n, s in sorted(w.symbols.items())}, **names, **body}
 
 
 def to_json(law: Any, indent: int | None = 2) -> str:
@@ -227,12 +260,19 @@ class _Reader:
     """Reads the strings of one document with its own symbol table."""
 
     def __init__(self, symbols: dict[str, sp.Symbol]) -> None:
-        self.symbols = symbols
+        self.symbols = {**symbols, **{s.name: s for s in _CONSTANTS}}
+        # one object per distinct string: the record's pdf *is* the law's pdf again, as when derived
+        self.seen: dict[tuple[str, bool], Any] = {}
 
     def __call__(self, text: str | None) -> Any:
         from covar.text.parsing import parse_expr
 
-        return None if text is None else parse_expr(text, self.symbols, functions=_RECORD_FUNCTIONS)
+        if text is None:
+            return None
+        if (text, False) not in self.seen:
+            value = parse_expr(text, self.symbols, functions=_RECORD_FUNCTIONS)
+            self.seen[text, False] = value.xreplace(_CONSTANTS) if value.has(*_CONSTANTS) else value
+        return self.seen[text, False]
 
     def set(self, text: str | None) -> Any:
         """A set: interval notation first (it alone knows Interval.open), then constructors."""
@@ -240,10 +280,14 @@ class _Reader:
 
         if text is None:
             return None
-        try:
-            return parse_set(text, self.symbols)
-        except ParseError:
-            return self(text)
+        if (text, True) not in self.seen:
+            try:
+                value = parse_set(text, self.symbols)
+            except ParseError:
+                value = self(text)
+            # the reader names the whole line Reals; covar's records write it as an interval
+            self.seen[text, True] = sp.Interval(-sp.oo, sp.oo) if value == sp.Reals else value
+        return self.seen[text, True]
 
     def fields(self, cls: type, data: dict) -> Any:
         table = _FIELDS[cls]
@@ -313,7 +357,7 @@ def from_dict(data: dict) -> Any:
     """The law (with its record chain) described by a ``covar/2`` dict."""
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ParseError(f"not a covar JSON document (expected \"schema\": \"{SCHEMA}\")")
-    symbols = _read_symbols(data.get("symbols", {}))
+    symbols = _read_symbols(data.get("symbols", {}), data.get("names", {}))
     try:
         law = _Reader(symbols).law(data)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
@@ -326,8 +370,9 @@ def from_dict(data: dict) -> Any:
     return verify(law, "law read from JSON")
 
 
-def _read_symbols(table: Any) -> dict[str, sp.Symbol]:
-    """The ``symbols`` table: names (checked like user names) to known assumption flags."""
+def _read_symbols(table: Any, names: Any) -> dict[str, sp.Symbol]:
+    """The ``symbols`` table: names (checked like user names) to known assumption flags; a name
+    listed in ``names`` stands for a symbol whose own name the reader would refuse."""
     from covar.text.parsing import make_symbols
 
     if not isinstance(table, dict):
@@ -341,8 +386,13 @@ def _read_symbols(table: Any) -> dict[str, sp.Symbol]:
         if unknown:
             raise ParseError(f"malformed covar JSON: unknown assumption {sorted(unknown)[0]!r} "
                              f"for {name!r}; known: {', '.join(_ASSUMPTION_KEYS)}")
+    if not (isinstance(names, dict) and all(isinstance(v, str) and k in table for k, v in names.items())):
+        raise ParseError('malformed covar JSON: "names" must map names of "symbols" to strings')
     # make_symbols checks every name and refuses non-real or conflicting assumptions
-    return make_symbols(list(table), {n: {k: v for k, v in f.items() if v} for n, f in table.items()})
+    symbols = make_symbols(list(table), {n: {k: v for k, v in f.items() if v} for n, f in table.items()})
+    for alias, real in names.items():  # the symbol keeps its own name; the text uses the alias
+        symbols[alias] = sp.Symbol(real, **symbols[alias].assumptions0)
+    return symbols
 
 
 def _check_read(law: Any) -> None:
