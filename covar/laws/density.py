@@ -11,6 +11,7 @@ from covar.errors import InvalidDensity
 
 if TYPE_CHECKING:  # pragma: no cover
     from covar.record import LawSummary, Record
+    from covar.multivariate.marginal import MarginalEvaluator
     from covar.numeric.evaluate import NumericPdf
 
 
@@ -47,7 +48,7 @@ class Density:
     discrete: bool = False
     family: str | None = None
     derivation: "Record | None" = None
-    numeric: "NumericPdf | None" = None
+    numeric: "NumericPdf | MarginalEvaluator | None" = None
     validate: bool = field(default=True, repr=False)
 
     def __post_init__(self) -> None:

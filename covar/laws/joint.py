@@ -169,7 +169,7 @@ class JointDensity:
                 sp.lambdify(self.vars + params, c, "numpy")) for e, c in self.terms]
 
         def pdf(*arrays: np.ndarray, **values: float) -> np.ndarray:
-            args = [np.asarray(a, dtype=float) for a in arrays]
+            args: list[Any] = [np.asarray(a, dtype=float) for a in arrays]
             args += [values[p.name] for p in params]
             shape = np.broadcast(*args[: len(self.vars)]).shape
             total = np.zeros(shape)

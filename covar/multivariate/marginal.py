@@ -25,7 +25,7 @@ from covar.numeric.budget import time_budget
 from covar.laws.density import Density
 from covar.errors import CovarError, DerivationTimeout, NoClosedForm, UnsupportedTransform
 from covar.laws.joint import JointDensity
-from covar.record import Integral, MarginalRecord
+from covar.record import Integral, MapRecord, MarginalRecord
 from covar.univariate.signs import as_float, interior_point, interior_samples, parameter_draws, sign_of, sort_points
 
 
@@ -263,7 +263,7 @@ def joint_upstream_names(J: JointDensity) -> set[str]:
     some, as the rate of two Gammas cancels in their share): passing them is not a typo."""
     names = {p.name for p in J.params}
     d = J.derivation
-    while d is not None:
+    while isinstance(d, MapRecord):
         used = set(sp.sympify(d.input_pdf).free_symbols) | set(sp.sympify(d.input_support).free_symbols)
         for g in d.g:
             used |= sp.sympify(g).free_symbols

@@ -297,14 +297,14 @@ class _Reader:
         return cls(**{name: codec.read(self, data[name]) for name, codec in table.items()})
 
     def record(self, data: dict) -> Any:
-        cls = RECORD_KINDS.get(data.get("kind"))
+        cls = RECORD_KINDS.get(str(data.get("kind")))
         if cls is None:
             raise ParseError(f"malformed covar JSON: unknown record kind {data.get('kind')!r}; "
                              f"known: {', '.join(RECORD_KINDS)}")
         return self.fields(cls, data)
 
     def law(self, data: dict) -> Any:
-        entry = _LAWS.get(data.get("law"))
+        entry = _LAWS.get(str(data.get("law")))
         if entry is None:
             raise ParseError(f"malformed covar JSON: \"law\" must be one of {', '.join(_LAWS)}")
         return entry[1](self, data)
@@ -345,9 +345,10 @@ def _numeric_evaluator(d: Any) -> Any:
     from covar.numeric.evaluate import numeric_pdf
     from covar.univariate.pieces import RawPiece
 
-    if not isinstance(d, Derivation):
-        raise ParseError("malformed covar JSON: a numeric-only law needs its map record or its quadrature")
-    fx = d.input.pdf
+    fx = d.input.pdf if isinstance(d, Derivation) else None
+    if d is None or fx is None:
+        raise ParseError("malformed covar JSON: a numeric-only law needs its map record (from a closed-form "
+                         "input) or its quadrature")
     raw = [RawPiece(p.interval.start, p.interval.end, p.g, fx, p.kind) for p in d.pieces if p.kind != "constant"]
     params = sorted((d.g.free_symbols | fx.free_symbols) - {d.x}, key=lambda s: s.name)
     return numeric_pdf(d.x, raw, params)
