@@ -22,8 +22,38 @@ def as_real_symbol(var: sp.Symbol) -> sp.Symbol:
     return sp.Symbol(var.name, real=True)
 
 
+class Shown:
+    """The front ends every law shares (Density and JointDensity): LaTeX, JSON, Jupyter display.
+
+    Each renders the law's summary and record; none depends on the kind of law.
+    """
+
+    def latex(self, document: bool = False) -> str:
+        """LaTeX of the derivation (or of the law when there is none)."""
+        from covar.render.latex import derivation_latex
+
+        return derivation_latex(self, document=document)
+
+    def to_json(self) -> str:
+        """The law and its record chain as JSON (docs/json-schema.md)."""
+        from covar.render.serialize import to_json
+
+        return to_json(self)
+
+    def _repr_latex_(self) -> str:
+        from covar.render.notebook import latex_display
+
+        return latex_display(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter display: plain text, LaTeX and HTML of the result."""
+        from covar.render.notebook import mimebundle
+
+        return mimebundle(self)
+
+
 @dataclass(frozen=True, eq=False)
-class Density:
+class Density(Shown):
     """The law of a real random variable: a pdf (or pmf) on a support, plus point masses.
 
     ``pdf`` is a sympy expression in ``var`` (for derived results a Piecewise that is 0 off the
@@ -163,11 +193,6 @@ class Density:
 
         return sample(self, size, rng if rng is not None else np.random.default_rng(), **params)
 
-    def latex(self, document: bool = False) -> str:
-        """LaTeX of the derivation (or of the density when there is none)."""
-        from covar.render.latex import derivation_latex
-
-        return derivation_latex(self, document=document)
 
     def to_scipy(self) -> Any:
         """A scipy.stats-style frozen distribution (pdf, logpdf, cdf, ppf, rvs) of this law."""
@@ -181,22 +206,6 @@ class Density:
 
         return to_stats(self, name)
 
-    def to_json(self) -> str:
-        """The derivation record as JSON (documented schema; expressions in sympy syntax)."""
-        from covar.render.serialize import to_json
-
-        return to_json(self)
-
-    def _repr_latex_(self) -> str:
-        from covar.render.notebook import latex_display
-
-        return latex_display(self)
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        """Jupyter display: plain text, LaTeX and HTML of the result."""
-        from covar.render.notebook import mimebundle
-
-        return mimebundle(self)
 
     def subs(self, values: Mapping[Any, Any]) -> "Density":
         """The same law with parameters replaced by values (names or symbols as keys)."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
 import numpy as np
 import sympy as sp
 
-from covar.laws.density import as_real_symbol
+from covar.laws.density import Shown, as_real_symbol
 from covar.errors import CovarError, InvalidDensity
 from covar.text.parsing import as_expression, as_sympy, check_parameter_values  # user text is read by the whitelist parser only
 
@@ -34,7 +34,7 @@ def as_condition(support: Any) -> sp.Basic:
 
 
 @dataclass(frozen=True, eq=False)
-class JointDensity:
+class JointDensity(Shown):
     """The density of a random vector: ``pdf`` in ``vars``, nonzero only where ``support`` holds.
 
     ``support`` is a sympy boolean condition in the variables (True = all of R^n). Results of
@@ -99,29 +99,6 @@ class JointDensity:
             name=sp.sstr(sp.Tuple(*(sp.Symbol(letter(x)) for x in self.vars))),
             label=Label(f"f{sp.sstr(v)}", rf"f{sp.latex(v)}"), pdf=self.pdf if self.closed_form else None,
             support=self.support, where=self.support, atoms=(), family=None, kind="density")
-
-    def latex(self, document: bool = False) -> str:
-        """LaTeX of the derivation (or of the density when there is none)."""
-        from covar.render.latex import derivation_latex
-
-        return derivation_latex(self, document=document)
-
-    def to_json(self) -> str:
-        """The joint law and its record as JSON (docs/json-schema.md)."""
-        from covar.render.serialize import to_json
-
-        return to_json(self)
-
-    def _repr_latex_(self) -> str:
-        from covar.render.notebook import latex_display
-
-        return latex_display(self)
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        """Jupyter display: plain text, LaTeX and HTML of the result."""
-        from covar.render.notebook import mimebundle
-
-        return mimebundle(self)
 
     def __repr__(self) -> str:
         return f"JointDensity(pdf={sp.sstr(self.pdf)}, vars={self.vars}, support={self.support})"
