@@ -138,7 +138,10 @@ def _derive(X: Density, expr: sp.Expr, y: sp.Symbol, timeout: float | None) -> D
 def _compose_from_root(X: Density, g: sp.Expr, y: sp.Symbol, timeout: float | None) -> Density:
     """g of a result that cannot itself serve as an input (numeric-only, or a pmf on an image
     set): derive g∘g₀ from the original input in one go."""
+    from covar.record import Derivation
+
     root = X.derivation
-    if root is None:
-        raise UnsupportedTransform("this density has no derivation to compose with")
+    if not isinstance(root, Derivation):  # an input law, or a marginal: no univariate map to compose
+        raise UnsupportedTransform("this numeric-only law has no univariate map to compose with; "
+                                   "covar transforms closed-form densities and results of univariate maps")
     return _derive(root.input, g.xreplace({X.var: root.g}), y, timeout)  # verified once, by the caller

@@ -1,13 +1,24 @@
-"""The Derivation record: the one account of how a density was obtained.
+"""The derivation records: one family of frozen dataclasses for how every kind of result arose.
 
-Every front end (text, LaTeX, JSON, plots, gallery) renders these records; none re-derives.
+Every result carries a :class:`Record`: a univariate map (:class:`Derivation`, which covers
+densities, pmfs, mixed laws and numeric-only results), a multivariate map (:class:`MapRecord`),
+a marginal (:class:`MarginalRecord`) or a flow stack (:class:`FlowRecord`). A record links to
+the record of its input (:attr:`Record.previous`), so a composition keeps each step, and
+:meth:`Record.display` turns it into uniform :class:`DisplayStep` s (a title, formulas, remarks)
+that every front end renders (text, LaTeX, JSON, notebooks) without knowing the kind of result.
+The result itself is summarised by a :class:`LawSummary` that every law provides.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 import sympy as sp
+
+if TYPE_CHECKING:  # pragma: no cover
+    from covar.laws.density import Density
+    from covar.laws.joint import JointDensity
+    from covar.univariate.discrete import DiscreteLaw
 
 
 def set_text(s: sp.Set) -> str:
@@ -25,6 +36,139 @@ def set_text(s: sp.Set) -> str:
     if isinstance(s, sp.FiniteSet):
         return "{" + ", ".join(sp.sstr(v) for v in s) + "}"
     return sp.sstr(s)
+
+
+# ---- what front ends render -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Label:
+    """A name that is not a sympy expression (h₁(y), f_X(h₁(y))·|h₁'(y)|), in both notations."""
+
+    text: str
+    tex: str
+
+
+#: Prose with math inline: strings are words; sympy objects and labels are math.
+Phrase = tuple[Union[str, sp.Basic, Label], ...]
+
+
+@dataclass(frozen=True)
+class Formula:
+    """``label = values[0] = values[1] ...``, optionally only ``where`` (a phrase) holds."""
+
+    label: Label
+    values: tuple[Union[sp.Basic, Label], ...]
+    where: Phrase = ()
+
+
+@dataclass(frozen=True)
+class DisplayStep:
+    """One step as every front end shows it: a title, its formulas, then remarks."""
+
+    title: Phrase
+    formulas: tuple[Formula, ...] = ()
+    remarks: tuple[Phrase, ...] = ()
+    bulleted: bool = False  # remarks are a list (notes), not sentences
+
+
+@dataclass(frozen=True)
+class LawSummary:
+    """What a law shows as a result: ``label = pdf`` on ``support``, atoms and family.
+
+    ``name`` is the random variable (Y, or (Y1, Y2)); ``where`` is the support as math
+    (y ∈ [0, ∞) or a condition on the variables); ``kind`` is "density" or "pmf".
+    """
+
+    name: str
+    label: Label
+    pdf: sp.Basic | None
+    support: sp.Basic
+    where: sp.Basic
+    atoms: tuple[tuple[sp.Basic, sp.Basic], ...]
+    family: str | None
+    kind: str
+    numeric_method: str = "root-finding"
+
+
+def letter(var: sp.Symbol) -> str:
+    """The random variable's name for a variable: x -> X, y1 -> Y1."""
+    return str(var).upper()
+
+
+def _sub(k: int) -> str:
+    return str(k).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+def function_label(var: sp.Symbol, discrete: bool = False) -> Label:
+    """f_X(x), or p_X(x) for a pmf.
+
+    >>> function_label(sp.Symbol("y"), discrete=True)
+    Label(text='p_Y(y)', tex='p_{Y}(y)')
+    """
+    f, name = ("p" if discrete else "f"), letter(var)
+    return Label(f"{f}_{name}({var})", f"{f}_{{{name}}}({sp.latex(var)})")
+
+
+def _notes_step(notes: tuple[str, ...]) -> tuple[DisplayStep, ...]:
+    return (DisplayStep(("Notes:",), remarks=tuple((n,) for n in notes), bulleted=True),) if notes else ()
+
+
+def law_phrase(law: Any, name: str) -> Phrase:
+    """'X ~ family' or 'X has density f on S' (from the law's own summary)."""
+    s = law.summary()
+    if s.family:
+        return (f"{name} ~ {s.family}",)
+    if s.pdf is None:
+        return (f"{name} has a numeric-only {s.kind} on ", s.support)
+    return (f"{name} has {s.kind} ", s.pdf, " on ", s.support)
+
+
+# ---- the records ----------------------------------------------------------------------------
+
+class Record:
+    """What every record offers: its kind, notes, the previous step, and display steps.
+
+    Subclasses are frozen dataclasses; ``kind`` names them in JSON.
+    """
+
+    kind: ClassVar[str] = ""
+    notes: tuple[str, ...]
+
+    @property
+    def previous(self) -> "Record | None":
+        """The record of this step's input, when the input was itself derived."""
+        return None
+
+    @property
+    def steps(self) -> tuple["Record", ...]:
+        """Every record from the first map to this one, oldest first."""
+        chain: list[Record] = []
+        d: Record | None = self
+        while d is not None:
+            chain.append(d)
+            d = d.previous
+        return tuple(reversed(chain))
+
+    def heading(self) -> Phrase:
+        """This step in one line (a composition titles each map with it)."""
+        raise NotImplementedError
+
+    def headline(self) -> Phrase:
+        """The whole result in one line: the map(s) and the law they started from."""
+        return self.heading()
+
+    def display(self) -> tuple[DisplayStep, ...]:
+        """This step's own display steps (the input's record has its own)."""
+        raise NotImplementedError
+
+    def with_notes(self, notes: tuple[str, ...]) -> "Record":
+        return replace(self, notes=notes)  # type: ignore[type-var]
+
+    def text(self) -> str:
+        """Plain text of every step, oldest first (covar.render.text)."""
+        from covar.render.text import render_record
+
+        return render_record(self)
 
 
 @dataclass(frozen=True)
@@ -60,15 +204,17 @@ class Cell:
 
 
 @dataclass(frozen=True)
-class Derivation:
-    """How Y = g(X) was derived: input, map, breakpoints, pieces, cells, result.
+class Derivation(Record):
+    """How Y = g(X) was derived for a univariate X: input, map, breakpoints, pieces, cells, result.
 
-    ``input`` is the Density of X; when X was itself derived, ``previous`` is its derivation,
-    so a composition keeps each step. ``notes`` are sentences for the reader (why a branch
-    contributes nothing, which candidate inverse was rejected and why).
+    ``input`` is the Density of X; when X was itself derived, ``previous`` is its record, so a
+    composition keeps each step. ``notes`` are sentences for the reader (why a branch
+    contributes nothing, which candidate inverse was rejected and why). A pmf keeps its
+    evaluable law (points and an infinite tail) in ``law``.
     """
 
-    input: Any  # the Density of X (its own derivation, if any, is the previous step)
+    kind: ClassVar[str] = "map"
+    input: "Density"
     x: sp.Symbol
     y: sp.Symbol
     g: sp.Expr
@@ -83,11 +229,11 @@ class Derivation:
     closed_form: bool = True
     notes: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
+    law: "DiscreteLaw | None" = None
 
     @property
-    def previous(self) -> "Derivation | None":
-        return getattr(self.input, "derivation", None)
+    def previous(self) -> Record | None:
+        return self.input.derivation
 
     @property
     def input_pdf(self) -> sp.Expr | None:
@@ -97,12 +243,301 @@ class Derivation:
     def input_support(self) -> sp.Set:
         return self.input.support
 
+    def heading(self) -> Phrase:
+        return (sp.Eq(sp.Symbol(letter(self.y)), self.g.xreplace({self.x: sp.Symbol(letter(self.x))}),
+                      evaluate=False),)
+
+    def headline(self) -> Phrase:
+        g, first = self.g, self
+        while isinstance(first.previous, Derivation):  # a composition: g in the first variable
+            first = first.previous
+            g = g.xreplace({first.y: first.g})
+        x = first.x
+        return (f"{letter(self.y)} = g({letter(x)}) with g({x}) = ", g, ", ",
+                *law_phrase(first.input, letter(x)))
+
+    def display(self) -> tuple[DisplayStep, ...]:
+        x, y, X = self.x, self.y, self.input
+        s = X.summary()
+        first = DisplayStep(("Input: ", *law_phrase(X, letter(x))),
+                            (Formula(s.label, (s.pdf,), ("for ", s.where)),) if s.pdf is not None else ())
+        if self.discrete and not self.pieces:
+            pieces_step = DisplayStep((f"Map: {y} = ", self.g, f"; each value of {letter(x)} is sent through g "
+                                       "and the masses of equal images add up.",))
+        else:
+            inner = [b for b in self.breakpoints if b.is_finite is not False]
+            where: Phrase = (f"split at {x} = ", *_commas(inner)) if inner else ("not split",)
+            pieces_step = DisplayStep((f"Map: {y} = g({x}) = ", self.g, ". The support is ", *where,
+                                       f": {len(self.pieces)} piece(s) on which g is monotone or constant.",))
+        steps = [first, pieces_step]
+        steps += [self._piece_step(k, p) for k, p in enumerate(self.pieces, start=1)]
+        if self.cells:
+            steps.append(self._sum_step())
+        return (*steps, *_notes_step(self.notes))
+
+    def _h(self, k: int) -> Label:
+        return Label(f"h{_sub(k)}({self.y})", f"h_{{{k}}}({sp.latex(self.y)})")
+
+    def _term(self, k: int) -> Label:
+        h, fx = self._h(k), letter(self.x)
+        return Label(f"f_{fx}({h.text})·|h{_sub(k)}'({self.y})|",
+                     rf"f_{{{fx}}}({h.tex})\left|h_{{{k}}}'({sp.latex(self.y)})\right|")
+
+    def _piece_step(self, k: int, p: Piece) -> DisplayStep:
+        x, y = self.x, self.y
+        title: Phrase = (f"Piece {k}: on ", sp.Contains(x, p.interval, evaluate=False), f", g is {p.kind}")
+        if p.kind == "constant":
+            return DisplayStep(title, remarks=((
+                "g = ", p.value, f" there, so the probability P({letter(x)} ∈ ", p.interval, ") = ", p.mass,
+                " becomes an atom at ", sp.Eq(y, p.value, evaluate=False), "."),))
+        image: Phrase = ("image g(", p.interval, ") = ", p.image) if p.image is not None else ()
+        if p.inverse is None:
+            return DisplayStep(title, remarks=(image, (
+                "g(x) = y has no closed-form solution: ", x, " is solved numerically on this piece."),))
+        h = self._h(k)
+        formulas = [Formula(Label(f"inverse  {x} = {h.text}", f"{sp.latex(x)} = {h.tex}"), (p.inverse,))]
+        if p.jacobian is not None:
+            formulas.append(Formula(Label(f"|h{_sub(k)}'({y})|", rf"\left|h_{{{k}}}'({sp.latex(y)})\right|"),
+                                    (p.jacobian,)))
+        if p.contribution is not None:
+            formulas.append(Formula(self._term(k), (p.contribution,)))
+        remarks = [image] if image else []
+        if p.rejected:
+            many = len(p.rejected) > 1
+            remarks.append((f"The other root{'s' if many else ''} ", *_commas(p.rejected),
+                            f" of g({x}) = {y} {'lie' if many else 'lies'} outside the piece and "
+                            f"{'are' if many else 'is'} rejected.",))
+        return DisplayStep(title, tuple(formulas), tuple(remarks))
+
+    def _sum_step(self) -> DisplayStep:
+        y = self.y
+        label = function_label(y)
+        formulas = []
+        for cell in self.cells:
+            terms = [self._term(i + 1) for i in cell.pieces]
+            values: list[sp.Basic | Label] = [Label(" + ".join(t.text for t in terms),
+                                                    " + ".join(t.tex for t in terms))]
+            if len(cell.pieces) > 1:  # the branch sum written out term by term, before sympy merges it
+                values.append(sp.Add(*[self.pieces[i].contribution for i in cell.pieces], evaluate=False))
+            values.append(cell.raw)
+            if cell.simplified != cell.raw:
+                values.append(cell.simplified)
+            formulas.append(Formula(label, tuple(values), ("on ", sp.Contains(y, cell.interval, evaluate=False))))
+        fy, fx, yt = letter(y), letter(self.x), sp.latex(y)
+        rule = Label(f"f_{fy}({y}) = Σₖ f_{fx}(hₖ({y}))·|hₖ'({y})|",
+                     rf"f_{{{fy}}}({yt}) = \sum_k f_{{{fx}}}(h_k({yt}))\left|h_k'({yt})\right|")
+        return DisplayStep(("Change of variables: ", rule, ", summed over the pieces whose image contains ", y),
+                           tuple(formulas))
+
+
+def _commas(items: Any) -> Phrase:
+    out: list[str | sp.Basic] = []
+    for i, item in enumerate(items):
+        out += ([", "] if i else []) + [item]
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class InversePiece:
+    """One branch x = h(y) of g^{-1}, valid where ``condition`` (a condition in y) holds."""
+
+    inverse: tuple[sp.Expr, ...]
+    jacobian: sp.ImmutableMatrix
+    det: sp.Expr
+    abs_det: sp.Expr
+    condition: sp.Basic
+    contribution: sp.Expr
+
+
+@dataclass(frozen=True)
+class MapRecord(Record):
+    """How f_Y was derived from f_X and y = g(x) for a random vector: branches, Jacobians, result.
+
+    ``previous`` is the record of X itself when X was already derived, so a composition keeps
+    each step (see :attr:`steps`).
+    """
+
+    kind: ClassVar[str] = "joint-map"
+    x: tuple[sp.Symbol, ...]
+    y: tuple[sp.Symbol, ...]
+    input_pdf: sp.Expr
+    input_support: sp.Basic
+    g: tuple[sp.Expr, ...]
+    pieces: tuple[InversePiece, ...]
+    pdf: sp.Expr
+    support: sp.Basic
+    notes: tuple[str, ...] = ()
+    previous: "Record | None" = None  # type: ignore[assignment]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def _single(self) -> InversePiece:
+        if len(self.pieces) != 1:
+            from covar.errors import CovarError
+
+            raise CovarError(f"the map has {len(self.pieces)} inverse branches; see .pieces")
+        return self.pieces[0]
+
     @property
-    def steps(self) -> tuple["Derivation", ...]:
-        """All derivations from the first map to this one, oldest first."""
-        chain = []
-        d: Derivation | None = self
-        while d is not None:
-            chain.append(d)
-            d = d.previous
-        return tuple(reversed(chain))
+    def inverse(self) -> tuple[sp.Expr, ...]:
+        return self._single().inverse
+
+    @property
+    def jacobian(self) -> sp.ImmutableMatrix:
+        return self._single().jacobian
+
+    @property
+    def det(self) -> sp.Expr:
+        return self._single().det
+
+    @property
+    def abs_det(self) -> sp.Expr:
+        return self._single().abs_det
+
+    def heading(self) -> Phrase:
+        return (sp.Tuple(*self.y), " = ", sp.Tuple(*self.g))
+
+    def headline(self) -> Phrase:
+        first = self
+        while isinstance(first.previous, MapRecord):
+            first = first.previous
+        return (f"{_names(self.y)} = g({_names(self.x)}) with g = ", sp.Tuple(*self.g),
+                f", {_names(first.x)} with a joint density")
+
+    def display(self) -> tuple[DisplayStep, ...]:
+        xs, ys = sp.Tuple(*self.x), sp.Tuple(*self.y)
+        steps = [_joint_input_step(self.x, self.input_pdf, self.input_support),
+                 DisplayStep(("Map: ", ys, " = ", sp.Tuple(*self.g),
+                              f"; {len(self.pieces)} inverse branch(es).",))]
+        for k, p in enumerate(self.pieces, start=1):
+            fx = "f_X"
+            steps.append(DisplayStep(
+                (f"Branch {k}: where ", p.condition),
+                (Formula(Label(f"{sp.sstr(xs)} = h{_sub(k)}{sp.sstr(ys)}", rf"{sp.latex(xs)} = h_{{{k}}}{sp.latex(ys)}"),
+                         (sp.Tuple(*p.inverse),)),
+                 Formula(Label(f"J_h{_sub(k)}", rf"J_{{h_{{{k}}}}}"), (p.jacobian,)),
+                 Formula(Label(f"det J_h{_sub(k)}", rf"\det J_{{h_{{{k}}}}}"), (p.det,)),
+                 Formula(Label(f"|det J_h{_sub(k)}|", rf"\left|\det J_{{h_{{{k}}}}}\right|"), (p.abs_det,)),
+                 Formula(Label(f"{fx}(h{_sub(k)}(y))·|det J_h{_sub(k)}|",
+                               rf"f_{{X}}(h_{{{k}}}(y))\left|\det J_{{h_{{{k}}}}}\right|"), (p.contribution,)))))
+        if len(self.pieces) > 1:
+            steps.append(DisplayStep(("Sum over the branches whose condition holds:",),
+                                     (Formula(Label(f"f{sp.sstr(ys)}", rf"f{sp.latex(ys)}"), (self.pdf,)),)))
+        return (*steps, *_notes_step(self.notes))
+
+
+def _names(xs: tuple[sp.Symbol, ...]) -> str:
+    """(X1, X2) for (x1, x2)."""
+    return sp.sstr(sp.Tuple(*(sp.Symbol(letter(x)) for x in xs)))
+
+
+def _joint_input_step(xs: tuple[sp.Symbol, ...], pdf: sp.Expr, support: sp.Basic) -> DisplayStep:
+    v = sp.Tuple(*xs)
+    return DisplayStep((f"Input: {_names(xs)} has a joint density",),
+                       (Formula(Label(f"f{sp.sstr(v)}", rf"f{sp.latex(v)}"), (pdf,), ("where ", support)),))
+
+
+@dataclass(frozen=True)
+class Integral:
+    """One interval lo < s < hi of the kept variable: its integrals and the marginal there.
+
+    ``pieces`` are ``(integrand, lower, upper)`` in the integrated variable; ``result`` is None
+    when the cell has no checked closed form (the marginal is then numeric-only).
+    """
+
+    lo: sp.Expr
+    hi: sp.Expr
+    pieces: tuple[tuple[sp.Expr, sp.Expr, sp.Expr], ...]
+    result: sp.Expr | None
+
+
+@dataclass(frozen=True)
+class MarginalRecord(Record):
+    """How the marginal of ``kept`` arose: ``integrated`` is integrated out of ``joint`` cell by cell."""
+
+    kind: ClassVar[str] = "marginal"
+    joint: "JointDensity"
+    kept: sp.Symbol
+    integrated: sp.Symbol
+    integrals: tuple[Integral, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def previous(self) -> Record | None:
+        return self.joint.derivation
+
+    def heading(self) -> Phrase:
+        return (f"the marginal of {letter(self.kept)}: {self.integrated} integrated out",)
+
+    def headline(self) -> Phrase:
+        return (f"{letter(self.kept)}, the marginal of the joint law of {_names(self.joint.vars)}",)
+
+    def display(self) -> tuple[DisplayStep, ...]:
+        s, t = self.kept, self.integrated
+        formulas = []
+        for c in self.integrals:
+            if not c.pieces:
+                continue
+            integral = sp.Add(*[sp.Integral(e, (t, lo, hi)) for e, lo, hi in c.pieces], evaluate=False)
+            values = (integral,) if c.result is None else (integral, c.result)
+            formulas.append(Formula(function_label(s), values, ("on ", sp.Contains(s, sp.Interval(c.lo, c.hi),
+                                                                               evaluate=False))))
+        return (_joint_input_step(self.joint.vars, self.joint.pdf, self.joint.support),
+                DisplayStep((f"Marginal: {t} is integrated out over exact limits on each interval of {s}",),
+                            tuple(formulas)),
+                *_notes_step(self.notes))
+
+
+@dataclass(frozen=True)
+class LayerStep:
+    """One layer of a flow stack: ``outputs = forward(inputs)``, ``inputs = inverse(outputs)``."""
+
+    name: str
+    inputs: tuple[sp.Symbol, ...]
+    outputs: tuple[sp.Symbol, ...]
+    forward: tuple[sp.Expr, ...]
+    inverse: tuple[sp.Expr, ...]
+    log_det: sp.Expr
+
+
+@dataclass(frozen=True)
+class FlowRecord(Record):
+    """How the density of a flow's output arose: the base law and each layer's step.
+
+    A flow builds it with ``FlowRecord(base.vars, base.pdf, base.support, tuple(LayerStep(...)
+    for each step), pdf, support, previous=base.derivation)``.
+    """
+
+    kind: ClassVar[str] = "flow"
+    x: tuple[sp.Symbol, ...]
+    input_pdf: sp.Expr
+    input_support: sp.Basic
+    layers: tuple[LayerStep, ...]
+    pdf: sp.Expr
+    support: sp.Basic
+    notes: tuple[str, ...] = ()
+    previous: "Record | None" = None  # type: ignore[assignment]
+
+    def heading(self) -> Phrase:
+        return (f"a flow of {len(self.layers)} layer(s): " + ", ".join(layer.name for layer in self.layers),)
+
+    def headline(self) -> Phrase:
+        ys = self.layers[-1].outputs if self.layers else self.x
+        return (f"{_names(ys)} = {self.heading()[0]} applied to {_names(self.x)} with a joint density",)
+
+    def display(self) -> tuple[DisplayStep, ...]:
+        steps = [_joint_input_step(self.x, self.input_pdf, self.input_support)]
+        for k, layer in enumerate(self.layers, start=1):
+            zin, zout = sp.Tuple(*layer.inputs), sp.Tuple(*layer.outputs)
+            steps.append(DisplayStep((f"Layer {k}: {layer.name}",), (
+                Formula(Label(sp.sstr(zout), sp.latex(zout)), (sp.Tuple(*layer.forward),)),
+                Formula(Label(sp.sstr(zin), sp.latex(zin)), (sp.Tuple(*layer.inverse),)),
+                Formula(Label("log|det J|", r"\log\left|\det J\right|"), (layer.log_det,)))))
+        ys = sp.Tuple(*self.layers[-1].outputs) if self.layers else sp.Tuple(*self.x)
+        steps.append(DisplayStep(("Density of the output: the base at the inverse times exp(-sum of log|det J|)",),
+                                 (Formula(Label(f"f{sp.sstr(ys)}", rf"f{sp.latex(ys)}"), (self.pdf,),
+                                          ("where ", self.support)),)))
+        return (*steps, *_notes_step(self.notes))
+
+
+#: Every record kind by its JSON name.
+RECORD_KINDS: dict[str, type[Record]] = {cls.kind: cls for cls in (Derivation, MapRecord, MarginalRecord, FlowRecord)}

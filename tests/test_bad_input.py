@@ -17,7 +17,7 @@ from covar.cli.main import cli
 
 
 def _doc(**fields) -> str:
-    base = {"schema": "covar.laws.density/1", "symbols": {}, "var": "x", "pdf": "1", "support": "[0, 1]",
+    base = {"schema": "covar/2", "law": "density", "symbols": {}, "var": "x", "pdf": "1", "support": "[0, 1]",
             "atoms": [], "discrete": False, "family": None, "closed_form": True, "derivation": None}
     base.update(fields)
     return json.dumps(base)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 import numpy as np
 import sympy as sp
@@ -10,8 +10,8 @@ import sympy as sp
 from covar.errors import InvalidDensity
 
 if TYPE_CHECKING:  # pragma: no cover
-    from covar.record import Derivation
     from covar.numeric.evaluate import NumericEvaluator
+    from covar.record import LawSummary, Record
 
 
 def as_real_symbol(var: sp.Symbol) -> sp.Symbol:
@@ -21,8 +21,38 @@ def as_real_symbol(var: sp.Symbol) -> sp.Symbol:
     return sp.Symbol(var.name, real=True)
 
 
+class Shown:
+    """The front ends every law shares (Density and JointDensity): LaTeX, JSON, Jupyter display.
+
+    Each renders the law's summary and record; none depends on the kind of law.
+    """
+
+    def latex(self, document: bool = False) -> str:
+        """LaTeX of the derivation (or of the law when there is none)."""
+        from covar.render.latex import derivation_latex
+
+        return derivation_latex(self, document=document)
+
+    def to_json(self) -> str:
+        """The law and its record chain as JSON (docs/json-schema.md)."""
+        from covar.render.serialize import to_json
+
+        return to_json(self)
+
+    def _repr_latex_(self) -> str:
+        from covar.render.notebook import latex_display
+
+        return latex_display(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter display: plain text, LaTeX and HTML of the result."""
+        from covar.render.notebook import mimebundle
+
+        return mimebundle(self)
+
+
 @dataclass(frozen=True, eq=False)
-class Density:
+class Density(Shown):
     """The law of a real random variable: a pdf (or pmf) on a support, plus point masses.
 
     ``pdf`` is a sympy expression in ``var`` (for derived results a Piecewise that is 0 off the
@@ -39,13 +69,14 @@ class Density:
     0.36787944117144233
     """
 
+    kind: ClassVar[str] = "density"  # its name in JSON
     pdf: sp.Expr | None
     var: sp.Symbol
     support: sp.Set
     atoms: Mapping[sp.Expr, sp.Expr] = field(default_factory=dict)
     discrete: bool = False
     family: str | None = None
-    derivation: "Derivation | None" = None
+    derivation: "Record | None" = None
     numeric: "NumericEvaluator | None" = None
     validate: bool = field(default=True, repr=False)
 
@@ -108,6 +139,17 @@ class Density:
     def total_atom_mass(self) -> sp.Expr:
         return sp.Add(*self.atoms.values()) if self.atoms else sp.Integer(0)
 
+    def summary(self) -> "LawSummary":
+        """What front ends show as the result: f_Y(y) (or p_Y(y)) on the support, atoms, family."""
+        from covar.record import LawSummary, function_label, letter
+
+        return LawSummary(
+            name=letter(self.var), label=function_label(self.var, self.discrete), pdf=self.pdf,
+            support=self.support, where=sp.Contains(self.var, self.support, evaluate=False),
+            atoms=tuple(self.atoms.items()), family=None if self.family is None else str(self.family),
+            kind="pmf" if self.discrete else "density",
+            numeric_method=getattr(self.numeric, "method", "root-finding on each monotone piece"))
+
     def __repr__(self) -> str:
         body = "numeric-only" if self.pdf is None else sp.sstr(self.pdf)
         extra = f", atoms={self.atoms}" if self.atoms else ""
@@ -150,11 +192,6 @@ class Density:
 
         return sample(self, size, rng if rng is not None else np.random.default_rng(), **params)
 
-    def latex(self, document: bool = False) -> str:
-        """LaTeX of the derivation (or of the density when there is none)."""
-        from covar.render.latex import derivation_latex
-
-        return derivation_latex(self, document=document)
 
     def to_scipy(self) -> Any:
         """A scipy.stats-style frozen distribution (pdf, logpdf, cdf, ppf, rvs) of this law."""
@@ -168,16 +205,6 @@ class Density:
 
         return to_stats(self, name)
 
-    def to_json(self) -> str:
-        """The derivation record as JSON (documented schema; expressions in sympy syntax)."""
-        from covar.render.serialize import to_json
-
-        return to_json(self)
-
-    def _repr_latex_(self) -> str:
-        from covar.render.latex import result_latex
-
-        return "$\\displaystyle " + result_latex(self) + "$"
 
     def subs(self, values: Mapping[Any, Any]) -> "Density":
         """The same law with parameters replaced by values (names or symbols as keys)."""

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
 
 import numpy as np
 import sympy as sp
 
-from covar.laws.density import as_real_symbol
+from covar.laws.density import Shown, as_real_symbol
 from covar.errors import CovarError, InvalidDensity
 from covar.text.values import as_expression, as_sympy, check_parameter_values  # user text is read by the whitelist parser only
 
 if TYPE_CHECKING:  # pragma: no cover
     from covar.laws.density import Density
-    from covar.multivariate.maps import MultiDerivation
+    from covar.record import LawSummary, Record
 
 #: A sampler draws ``size`` points of the random vector: ``(size, rng, params) -> (size, n) array``.
 Sampler = Callable[[int, np.random.Generator, dict], np.ndarray]
@@ -34,7 +34,7 @@ def as_condition(support: Any) -> sp.Basic:
 
 
 @dataclass(frozen=True, eq=False)
-class JointDensity:
+class JointDensity(Shown):
     """The density of a random vector: ``pdf`` in ``vars``, nonzero only where ``support`` holds.
 
     ``support`` is a sympy boolean condition in the variables (True = all of R^n). Results of
@@ -48,10 +48,11 @@ class JointDensity:
     Piecewise((0, x1 < 0), (exp(-x1), True))
     """
 
+    kind: ClassVar[str] = "joint"  # its name in JSON
     pdf: sp.Expr
     vars: tuple[sp.Symbol, ...]
     support: Any = True
-    derivation: "MultiDerivation | None" = None
+    derivation: "Record | None" = None
     terms: tuple[tuple[sp.Expr, sp.Basic], ...] = ()
     sampler: Sampler | None = field(default=None, repr=False)
     closed_form: bool = True
@@ -88,6 +89,16 @@ class JointDensity:
         """Free parameters (every symbol but the variables), sorted by name."""
         syms = set(self.pdf.free_symbols) | set(self.support.free_symbols)
         return tuple(sorted(syms - set(self.vars), key=lambda s: s.name))
+
+    def summary(self) -> "LawSummary":
+        """What front ends show as the result: f(y1, ..., yn) on its support condition."""
+        from covar.record import Label, LawSummary, letter
+
+        v = sp.Tuple(*self.vars)
+        return LawSummary(
+            name=sp.sstr(sp.Tuple(*(sp.Symbol(letter(x)) for x in self.vars))),
+            label=Label(f"f{sp.sstr(v)}", rf"f{sp.latex(v)}"), pdf=self.pdf if self.closed_form else None,
+            support=self.support, where=self.support, atoms=(), family=None, kind="density")
 
     def __repr__(self) -> str:
         return f"JointDensity(pdf={sp.sstr(self.pdf)}, vars={self.vars}, support={self.support})"
@@ -135,7 +146,7 @@ class JointDensity:
                 sp.lambdify(self.vars + params, c, "numpy")) for e, c in self.terms]
 
         def pdf(*arrays: np.ndarray, **values: float) -> np.ndarray:
-            args = [np.asarray(a, dtype=float) for a in arrays]
+            args: list[Any] = [np.asarray(a, dtype=float) for a in arrays]
             args += [values[p.name] for p in params]
             shape = np.broadcast(*args[: len(self.vars)]).shape
             total = np.zeros(shape)

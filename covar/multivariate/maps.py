@@ -9,7 +9,6 @@ g^{-1}(g(x)), and every active branch must map back to y under g.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import AbstractSet, Any, Sequence
 
 import numpy as np
@@ -26,83 +25,8 @@ from covar.errors import (
     UnsupportedTransform,
 )
 from covar.laws.joint import JointDensity
+from covar.record import InversePiece, MapRecord
 from covar.text.values import as_expression, as_sympy
-
-
-@dataclass(frozen=True)
-class InversePiece:
-    """One branch x = h(y) of g^{-1}, valid where ``condition`` (a condition in y) holds."""
-
-    inverse: tuple[sp.Expr, ...]
-    jacobian: sp.ImmutableMatrix
-    det: sp.Expr
-    abs_det: sp.Expr
-    condition: sp.Basic
-    contribution: sp.Expr
-
-
-@dataclass(frozen=True)
-class MultiDerivation:
-    """How f_Y was derived from f_X and y = g(x): the branches, Jacobians and the result.
-
-    ``previous`` is the derivation of X itself when X was already a transformed vector, so a
-    composition keeps each step (see :attr:`steps`).
-    """
-
-    x: tuple[sp.Symbol, ...]
-    y: tuple[sp.Symbol, ...]
-    input_pdf: sp.Expr
-    input_support: sp.Basic
-    g: tuple[sp.Expr, ...]
-    pieces: tuple[InversePiece, ...]
-    pdf: sp.Expr
-    support: sp.Basic
-    notes: tuple[str, ...] = ()
-    previous: "MultiDerivation | None" = None
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def _single(self) -> InversePiece:
-        if len(self.pieces) != 1:
-            raise CovarError(f"the map has {len(self.pieces)} inverse branches; see .pieces")
-        return self.pieces[0]
-
-    @property
-    def inverse(self) -> tuple[sp.Expr, ...]:
-        return self._single().inverse
-
-    @property
-    def jacobian(self) -> sp.ImmutableMatrix:
-        return self._single().jacobian
-
-    @property
-    def det(self) -> sp.Expr:
-        return self._single().det
-
-    @property
-    def abs_det(self) -> sp.Expr:
-        return self._single().abs_det
-
-    @property
-    def steps(self) -> tuple["MultiDerivation", ...]:
-        chain, d = [], self  # type: list[MultiDerivation], MultiDerivation | None
-        while d is not None:
-            chain.append(d)
-            d = d.previous
-        return tuple(reversed(chain))
-
-    def text(self) -> str:
-        """A plain-text account of every step, oldest first."""
-        out = []
-        for n, d in enumerate(d for d in self.steps):
-            out.append(f"Step {n + 1}: {d.y} = g{d.x} = {d.g}")
-            for k, p in enumerate(d.pieces):
-                out.append(f"  branch {k + 1}: x = h(y) = {p.inverse} where {p.condition}")
-                out.append(f"    Jacobian of h: {p.jacobian.tolist()}")
-                out.append(f"    det = {p.det},  |det| = {p.abs_det}")
-                out.append(f"    f_X(h(y))|det| = {p.contribution}")
-            out.extend(f"  note: {s}" for s in d.notes)
-            out.append(f"  f_Y = {d.pdf}")
-        return "\n".join(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -762,9 +686,8 @@ def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
             pdf = sp.Add(*[sp.Piecewise((e, c), (0, True)) for e, c in terms])
             notes.append("the branch sum is kept term by term (merging it did not check out)")
         support = sp.Or(*conds)
-    deriv = MultiDerivation(tuple(xs), tuple(ys), J.pdf, J.support, tuple(g), tuple(pieces), pdf,
-                            support, tuple(notes), J.derivation,
-                            {"total": time.perf_counter() - started})
+    deriv = MapRecord(tuple(xs), tuple(ys), J.pdf, J.support, tuple(g), tuple(pieces), pdf,
+                      support, tuple(notes), J.derivation, {"total": time.perf_counter() - started})
     return JointDensity(pdf, tuple(ys), support, deriv, tuple(terms), _pushed_sampler(J, g), True)
 
 

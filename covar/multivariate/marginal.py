@@ -27,6 +27,7 @@ from covar.laws.density import Density
 from covar.errors import CovarError, DerivationTimeout, NoClosedForm, UnsupportedTransform
 from covar.laws.joint import JointDensity
 from covar.numeric.verify import cell_draws, close, interior_samples, symbolic_values, to_float
+from covar.record import Integral, MapRecord, MarginalRecord
 from covar.univariate.signs import interior_point, sign_of, sort_points
 
 
@@ -44,16 +45,6 @@ class TermLimits:
     expr: sp.Expr
     s_constraints: tuple[sp.Expr, ...]  # each e(s) > 0 (measure-zero boundaries ignored)
     bounds: tuple[Bound, ...]
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One interval of the kept variable with its integration limits and marginal expression."""
-
-    lo: sp.Expr
-    hi: sp.Expr
-    pieces: tuple[tuple[sp.Expr, sp.Expr, sp.Expr], ...]  # (integrand, lower, upper)
-    result: sp.Expr | None  # None when no closed form
 
 
 def _t_sign(parts: list[sp.Basic], t: sp.Symbol) -> int:
@@ -230,12 +221,12 @@ def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) ->
     edges = sort_points([-sp.oo, *points, sp.oo], "integration breakpoints")
     params = tuple(sorted(set(J.params) | {p for term in terms for p in _term_symbols(term)} - {s, t},
                           key=lambda p: p.name))
-    cells: list[Cell] = []
+    cells: list[Integral] = []
     with time_budget(timeout, "marginal integration"):
         for lo, hi in zip(edges[:-1], edges[1:]):
             pieces = _cell_pieces(terms, s, interior_point(lo, hi))
             result = _cell_result(pieces, s, t, lo, hi, params, min(20.0, timeout))
-            cells.append(Cell(lo, hi, tuple(pieces), result))
+            cells.append(Integral(lo, hi, tuple(pieces), result))
     support = sp.Union(*[sp.Interval(c.lo, c.hi) for c in cells if c.pieces and c.result != 0])
     if support == sp.S.EmptySet:
         raise CovarError("the support condition leaves no mass to integrate")
@@ -243,15 +234,17 @@ def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) ->
     numeric = any(c.result is None for c in cells)
     evaluator = MarginalEvaluator(tuple(cells), s, t, params if numeric else (), params, upstream, J,
                                   _column(J, s))
+    record = MarginalRecord(J, s, t, tuple(cells))
     if numeric:
-        return Density(None, s, support, numeric=evaluator, validate=False)
+        return Density(None, s, support, derivation=record, numeric=evaluator, validate=False)
     nonzero = [c for c in cells if c.pieces and c.result != 0]
     family = None
     if len(nonzero) == 1:
         from covar.univariate.recognize import family_label
 
         family = family_label(nonzero[0].result, s, sp.Interval(nonzero[0].lo, nonzero[0].hi))
-    return Density(_as_piecewise(cells, s), s, support, family=family, numeric=evaluator, validate=False)
+    return Density(_as_piecewise(cells, s), s, support, family=family, derivation=record, numeric=evaluator,
+                   validate=False)
 
 
 def _term_symbols(term: TermLimits) -> set[sp.Symbol]:
@@ -272,7 +265,7 @@ def joint_upstream_names(J: JointDensity) -> set[str]:
     some, as the rate of two Gammas cancels in their share): passing them is not a typo."""
     names = {p.name for p in J.params}
     d = J.derivation
-    while d is not None:
+    while isinstance(d, MapRecord):
         used = set(sp.sympify(d.input_pdf).free_symbols) | set(sp.sympify(d.input_support).free_symbols)
         for g in d.g:
             used |= sp.sympify(g).free_symbols
@@ -418,7 +411,7 @@ def _matches_quadrature(result: sp.Expr, pieces: list[tuple], s: sp.Symbol, t: s
     return True
 
 
-def _as_piecewise(cells: list[Cell], s: sp.Symbol) -> sp.Expr:
+def _as_piecewise(cells: list[Integral], s: sp.Symbol) -> sp.Expr:
     merged: list[list] = []
     for c in cells:
         if merged and sp.simplify(merged[-1][2] - c.result) == 0:
@@ -441,7 +434,7 @@ class MarginalEvaluator:
     sample() and to_scipy(). ``draw`` samples the joint and keeps column ``column``.
     """
 
-    cells: tuple[Cell, ...]
+    cells: tuple[Integral, ...]
     s: sp.Symbol
     t: sp.Symbol
     params: tuple[sp.Symbol, ...]
@@ -493,18 +486,6 @@ class MarginalEvaluator:
             return None
         return np.asarray(self.joint.sample(size, rng, **values)[:, self.column], dtype=float)
 
-    def latex_lines(self, fn: str) -> list[str]:
-        """The marginal as integrals of the joint's terms over the cells of the kept variable."""
-        rows = []
-        for c in self.cells:
-            if not c.pieces:
-                continue
-            body = " + ".join(rf"\int_{{{sp.latex(lo)}}}^{{{sp.latex(hi)}}} {sp.latex(e)}\, d{sp.latex(self.t)}"
-                              for e, lo, hi in c.pieces)
-            rows.append(rf"{fn} &= {body} && {sp.latex(self.s)} \in {sp.latex(sp.Interval(c.lo, c.hi))}")
-        return [r"\paragraph{Marginal.} The other variable is integrated out:", r"\begin{align*}",
-                " \\\\\n".join(rows), r"\end{align*}"]
-
     def record(self, write: Callable[[Any], str | None]) -> dict:
         """JSON-ready description, enough to rebuild the evaluator (not the joint's sampler)."""
         return {
@@ -517,12 +498,16 @@ class MarginalEvaluator:
         }
 
 
-def evaluator_from_record(data: dict, read: Callable[[str | None], Any]) -> MarginalEvaluator:
+def evaluator_from_record(data: dict, read: Callable[[str | None], Any],
+                          record: MarginalRecord | None = None) -> MarginalEvaluator:
     """The MarginalEvaluator described by :meth:`MarginalEvaluator.record` (strings read by
-    covar's whitelist reader ``read``)."""
-    cells = tuple(Cell(read(c["lo"]), read(c["hi"]),
-                       tuple((read(e), read(lo), read(hi)) for e, lo, hi in c["pieces"]),
-                       read(c["result"]))
+    covar's whitelist reader ``read``); ``record`` gives back the joint it samples from."""
+    cells = tuple(Integral(read(c["lo"]), read(c["hi"]),
+                           tuple((read(e), read(lo), read(hi)) for e, lo, hi in c["pieces"]),
+                           read(c["result"]))
                   for c in data["cells"])
-    return MarginalEvaluator(cells, read(data["s"]), read(data["t"]), tuple(read(p) for p in data["params"]),
-                             tuple(read(p) for p in data["needed"]), tuple(str(n) for n in data["upstream"]))
+    s = read(data["s"])
+    joint = None if record is None else record.joint
+    return MarginalEvaluator(cells, s, read(data["t"]), tuple(read(p) for p in data["params"]),
+                             tuple(read(p) for p in data["needed"]), tuple(str(n) for n in data["upstream"]),
+                             joint, 0 if joint is None else _column(joint, s))

@@ -257,8 +257,9 @@ def _wrap(density, cells: list[CompiledCell], fill: float) -> Callable[..., np.n
 def _pmf_function(density) -> Callable[..., np.ndarray]:
     params = density.params
     d = density.derivation
-    if d is not None and "law" in d.extra:
-        law_pmf = d.extra["law"].pmf(params)
+    law = getattr(d, "law", None)  # a pmf derived from a pmf keeps its evaluable law in its record
+    if law is not None:
+        law_pmf = law.pmf(params)
         ignorable = upstream_names(density)
         return lambda ys, **values: law_pmf(ys, *given_values(params, values, ignorable))
     support = density.support

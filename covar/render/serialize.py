@@ -1,32 +1,29 @@
-"""JSON of a Density and its Derivation record, and back (schema ``covar.laws.density/1``).
+"""JSON of any law (Density or JointDensity) and its record chain, and back (schema ``covar/2``).
 
 Every expression, set and condition is a string in sympy syntax (``sympy.sstr``); the
 assumptions of the symbols, which that syntax cannot carry, are listed once in ``symbols``.
-:func:`from_json` reads the strings back with covar.text.parsing's whitelist reader (never ``eval``), so a JSON
-file from elsewhere cannot run code. Schema (docs/json-schema.md has the full description):
-
-``{"schema": "covar.laws.density/1", "symbols": {NAME: {ASSUMPTION: bool}}, ...DENSITY}`` where
-DENSITY is ``{"var": str, "pdf": str|null, "support": str, "atoms": [[point, mass], ...],
-"discrete": bool, "family": str|null, "closed_form": bool, "derivation": DERIVATION|null}``
-and DERIVATION is ``{"input": DENSITY, "x": str, "y": str, "g": str, "breakpoints": [str],
-"pieces": [PIECE], "cells": [CELL], "notes": [str], "timings": {stage: seconds}}``;
-PIECE is ``{"interval", "g", "kind", "inverse", "jacobian", "image", "contribution", "value",
-"mass": str|null, "rejected": [str]}`` (kind is increasing/decreasing/constant) and CELL is
-``{"interval": str, "pieces": [int], "raw": str, "simplified": str}`` (piece indices from 0).
-A numeric-only result has ``"pdf": null`` and ``"closed_form": false``.
+Each record kind is written field by field from one declarative table (:data:`_FIELDS`), and
+read back through the same table with covar.text.expressions' whitelist reader (never ``eval``),
+so a JSON file from elsewhere cannot run code. The fast evaluator is rebuilt on load and the
+result passes the verification gate. docs/json-schema.md describes every key.
 """
 from __future__ import annotations
 
 import json
-from typing import Any
+import keyword
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 from covar.errors import CovarError, ParseError
+from covar.record import (RECORD_KINDS, Cell, Derivation, FlowRecord, Integral, InversePiece, LayerStep,
+                          MapRecord, MarginalRecord, Piece)
 from covar.text.values import as_sympy
+from covar.univariate.discrete import DiscreteLaw, Tail
 
-SCHEMA = "covar.laws.density/1"
-
+SCHEMA = "covar/2"
 _MAX_RANGE_POINTS = 10 ** 6  # a finite discrete support read from JSON has at most this many points
 _ASSUMPTION_KEYS = ("integer", "positive", "negative", "nonnegative", "nonpositive", "nonzero", "real", "finite")
 
@@ -43,70 +40,216 @@ def _assumptions(sym: sp.Symbol) -> dict[str, bool]:
     return given
 
 
+def family_to_json(family: Any) -> dict | None:
+    """The recognised family as ``{"name": ..., "args": [...]}`` (args in sympy syntax).
+
+    Works on a structured family (``.name`` and ``.args``) and on a label such as "Gamma(2, 1)".
+
+    >>> family_to_json("ExpGamma(alpha, lam)")
+    {'name': 'ExpGamma', 'args': ['alpha', 'lam']}
+    """
+    if family is None:
+        return None
+    if not isinstance(family, str):
+        return {"name": str(family.name), "args": [sp.sstr(a) for a in family.args]}
+    name, _, rest = family.partition("(")
+    if not rest.endswith(")"):
+        return {"name": family, "args": []}
+    args, depth, start = [], 0, 0
+    body = rest[:-1]
+    for k, ch in enumerate(body):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch == "," and depth == 0:
+            args.append(body[start:k].strip())
+            start = k + 1
+    args.append(body[start:].strip())
+    return {"name": name, "args": [a for a in args if a]}
+
+
+def family_from_json(data: Any) -> str | None:
+    """The family label written by :func:`family_to_json`.
+
+    >>> family_from_json({"name": "Gamma", "args": ["2", "1"]})
+    'Gamma(2, 1)'
+    """
+    if data is None:
+        return None
+    if not (isinstance(data, dict) and isinstance(data.get("name"), str) and isinstance(data.get("args"), list)
+            and all(isinstance(a, str) for a in data["args"])):
+        raise ParseError('malformed covar JSON: "family" must be {"name": str, "args": [str]} or null')
+    return f"{data['name']}({', '.join(data['args'])})" if data["args"] else data["name"]
+
+
+@dataclass(frozen=True)
+class _Codec:
+    """How one field is written to JSON and read back."""
+
+    write: Callable[["_Writer", Any], Any]
+    read: Callable[["_Reader", Any], Any]
+
+
+def _many(codec: _Codec) -> _Codec:
+    return _Codec(lambda w, v: [codec.write(w, e) for e in v], lambda r, d: tuple(codec.read(r, e) for e in d))
+
+
+def _nested(cls: type) -> _Codec:
+    return _Codec(lambda w, v: None if v is None else w.fields(v), lambda r, d: None if d is None else r.fields(cls, d))
+
+
+_EXPR = _Codec(lambda w, v: w.expr(v), lambda r, d: r(d))
+_SET = _Codec(lambda w, v: w.expr(v), lambda r, d: r.set(d))
+_EXPRS = _many(_EXPR)
+_TEXT = _Codec(lambda w, v: str(v), lambda r, d: str(d))
+_BOOL = _Codec(lambda w, v: bool(v), lambda r, d: bool(d))
+_INTS = _Codec(lambda w, v: [int(k) for k in v], lambda r, d: tuple(int(k) for k in d))
+_TIMINGS = _Codec(lambda w, v: {k: float(t) for k, t in v.items()}, lambda r, d: {str(k): float(t) for k, t in d.items()})
+_POINTS = _Codec(lambda w, v: [[w.expr(k), w.expr(m)] for k, m in v.items()],
+                 lambda r, d: {r(k): r(m) for k, m in d})
+_MATRIX = _Codec(lambda w, v: [[w.expr(e) for e in row] for row in v.tolist()],
+                 lambda r, d: sp.ImmutableMatrix([[r(e) for e in row] for row in d]))
+_FAMILY = _Codec(lambda w, v: family_to_json(v), lambda r, d: family_from_json(d))
+_LAW = _Codec(lambda w, v: w.law(v), lambda r, d: r.law(d))
+_RECORD = _Codec(lambda w, v: None if v is None else w.record(v), lambda r, d: None if d is None else r.record(d))
+
+#: Every record class, field by field (docs/json-schema.md lists the same keys).
+_FIELDS: dict[type, dict[str, _Codec]] = {
+    Piece: {"interval": _SET, "g": _EXPR, "kind": _TEXT, "inverse": _EXPR, "jacobian": _EXPR, "image": _SET,
+            "contribution": _EXPR, "value": _EXPR, "mass": _EXPR, "rejected": _EXPRS},
+    Cell: {"interval": _SET, "pieces": _INTS, "raw": _EXPR, "simplified": _EXPR},
+    Tail: {"first": _EXPR, "last": _EXPR, "inverse": _EXPR, "pmf": _EXPR},
+    DiscreteLaw: {"points": _POINTS, "tail": _nested(Tail), "y": _EXPR, "x": _EXPR, "x_pmf": _EXPR},
+    Derivation: {"input": _LAW, "x": _EXPR, "y": _EXPR, "g": _EXPR, "breakpoints": _EXPRS,
+                 "pieces": _many(_nested(Piece)), "cells": _many(_nested(Cell)), "pdf": _EXPR, "support": _SET,
+                 "atoms": _POINTS, "family": _FAMILY, "discrete": _BOOL, "closed_form": _BOOL, "notes": _many(_TEXT),
+                 "timings": _TIMINGS, "law": _nested(DiscreteLaw)},
+    InversePiece: {"inverse": _EXPRS, "jacobian": _MATRIX, "det": _EXPR, "abs_det": _EXPR, "condition": _EXPR,
+                   "contribution": _EXPR},
+    MapRecord: {"x": _EXPRS, "y": _EXPRS, "input_pdf": _EXPR, "input_support": _EXPR, "g": _EXPRS,
+                "pieces": _many(_nested(InversePiece)), "pdf": _EXPR, "support": _EXPR, "notes": _many(_TEXT),
+                "previous": _RECORD, "timings": _TIMINGS},
+    Integral: {"lo": _EXPR, "hi": _EXPR, "pieces": _many(_EXPRS), "result": _EXPR},
+    MarginalRecord: {"joint": _LAW, "kept": _EXPR, "integrated": _EXPR, "integrals": _many(_nested(Integral)),
+                     "notes": _many(_TEXT)},
+    LayerStep: {"name": _TEXT, "inputs": _EXPRS, "outputs": _EXPRS, "forward": _EXPRS, "inverse": _EXPRS,
+                "log_det": _EXPR},
+    FlowRecord: {"x": _EXPRS, "input_pdf": _EXPR, "input_support": _EXPR, "layers": _many(_nested(LayerStep)),
+                 "pdf": _EXPR, "support": _EXPR, "notes": _many(_TEXT), "previous": _RECORD},
+}
+
+
+class _RecordPrinter(StrPrinter):
+    """sympy syntax that covar's reader reads back: sets by their constructors, never ``{...}``
+    or ``Interval.open`` (which only the interval reader knows)."""
+
+    def _print_FiniteSet(self, s: sp.FiniteSet) -> str:
+        return "FiniteSet(" + ", ".join(self._print(a) for a in s.args) + ")"
+
+    def _print_Interval(self, i: sp.Interval) -> str:
+        ends = f"{self._print(i.start)}, {self._print(i.end)}"
+        if (i.left_open and i.start != -sp.oo) or (i.right_open and i.end != sp.oo):
+            return f"Interval({ends}, {i.left_open}, {i.right_open})"
+        return f"Interval({ends})"
+
+
+_PRINTER = _RecordPrinter()
+
+# Records may hold complex intermediate values (the rejected roots of a cubic, a root at
+# complex infinity); covar's reader works over the reals, so these constants travel as names
+# and are put back after reading. The stand-ins have no assumptions: never equal to a user symbol.
+_STANDINS = {sp.I: sp.Symbol("imaginary_unit"), sp.zoo: sp.Symbol("complex_infinity"),
+             sp.nan: sp.Symbol("undefined")}
+_CONSTANTS = {v: k for k, v in _STANDINS.items()}
+_RESERVED = {s.name for s in _CONSTANTS}
+
+
 class _Writer:
-    """Collects every symbol while turning the record into JSON-ready values."""
+    """Collects every symbol while turning a law and its records into JSON-ready values."""
 
     def __init__(self) -> None:
-        self.symbols: dict[str, sp.Symbol] = {}
+        self.symbols: dict[str, sp.Symbol] = {}  # by the name written in the document
+        self.aliases: dict[str, str] = {}  # written name -> real name, for names the reader refuses
+
+    def _written(self, sym: sp.Symbol) -> str:
+        """The name ``sym`` goes by in the document (an alias such as z2_1 for z2^(1))."""
+        name = sym.name
+        if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_") \
+                and name not in _RESERVED:
+            return name
+        for alias, real in self.aliases.items():
+            if real == name:
+                return alias
+        base = "v" + "".join(ch if ch.isalnum() else "_" for ch in name).strip("_")
+        alias, k = base, 1
+        while alias in self.symbols or alias in self.aliases:
+            alias, k = f"{base}_{k}", k + 1
+        self.aliases[alias] = name
+        return alias
 
     def expr(self, e: Any) -> str | None:
         if e is None:
             return None
         e = as_sympy(e)
-        for s in e.atoms(sp.Symbol):
-            if self.symbols.setdefault(s.name, s) != s:
+        if e.has(*_STANDINS):
+            e = e.xreplace(_STANDINS)
+        rename = {}
+        for s in e.atoms(sp.Symbol) - set(_CONSTANTS):
+            name = self._written(s)
+            if self.symbols.setdefault(name, s) != s:
                 raise CovarError(f"cannot write JSON: two different symbols are named {s.name}")
-        return sp.sstr(e)
+            if name != s.name:
+                rename[s] = sp.Symbol(name)
+        return _PRINTER.doprint(e.xreplace(rename) if rename else e)
 
-    def density(self, d: Any) -> dict:
-        der = d.derivation
-        out = {
-            "var": self.expr(d.var), "pdf": self.expr(d.pdf), "support": self.expr(d.support),
-            "atoms": [[self.expr(k), self.expr(v)] for k, v in d.atoms.items()],
-            "discrete": bool(d.discrete), "family": d.family, "closed_form": bool(d.closed_form),
-            "derivation": None if der is None else self.derivation(der),
-        }
-        if hasattr(d.numeric, "record"):  # a marginal: how to evaluate it by quadrature
-            out["marginal"] = d.numeric.record(self.expr)
-        return out
+    def fields(self, value: Any) -> dict:
+        return {name: codec.write(self, getattr(value, name)) for name, codec in _FIELDS[type(value)].items()}
 
-    def derivation(self, d: Any) -> dict:
-        return {
-            "input": self.density(d.input), "x": self.expr(d.x), "y": self.expr(d.y), "g": self.expr(d.g),
-            "breakpoints": [self.expr(b) for b in d.breakpoints],
-            "pieces": [{
-                "interval": self.expr(p.interval), "g": self.expr(p.g), "kind": p.kind,
-                "inverse": self.expr(p.inverse), "jacobian": self.expr(p.jacobian), "image": self.expr(p.image),
-                "contribution": self.expr(p.contribution), "value": self.expr(p.value), "mass": self.expr(p.mass),
-                "rejected": [self.expr(r) for r in p.rejected],
-            } for p in d.pieces],
-            "cells": [{"interval": self.expr(c.interval), "pieces": list(c.pieces), "raw": self.expr(c.raw),
-                       "simplified": self.expr(c.simplified)} for c in d.cells],
-            "notes": list(d.notes), "timings": {k: float(v) for k, v in d.timings.items()},
-        }
+    def record(self, record: Any) -> dict:
+        return {"kind": record.kind, **self.fields(record)}
+
+    def law(self, law: Any) -> dict:
+        return {"law": law.kind, **_LAWS[law.kind][0](self, law)}
 
 
-def to_dict(density: Any) -> dict:
-    """The JSON-ready dict of ``density`` (see the module docstring for the schema)."""
+def _write_density(w: _Writer, d: Any) -> dict:
+    out = {
+        "var": w.expr(d.var), "pdf": w.expr(d.pdf), "support": w.expr(d.support),
+        "atoms": _POINTS.write(w, d.atoms), "discrete": bool(d.discrete), "family": family_to_json(d.family),
+        "closed_form": bool(d.closed_form), "derivation": _RECORD.write(w, d.derivation),
+    }
+    if hasattr(d.numeric, "record"):  # a marginal: how to evaluate it by quadrature
+        out["marginal"] = d.numeric.record(w.expr)
+    return out
+
+
+def _write_joint(w: _Writer, J: Any) -> dict:
+    return {"vars": _EXPRS.write(w, J.vars), "pdf": w.expr(J.pdf), "support": w.expr(J.support),
+            "terms": [[w.expr(e), w.expr(c)] for e, c in J.terms], "closed_form": bool(J.closed_form),
+            "derivation": _RECORD.write(w, J.derivation)}
+
+
+def to_dict(law: Any) -> dict:
+    """The JSON-ready dict of ``law`` (see docs/json-schema.md)."""
     w = _Writer()
-    body = w.density(density)
-    return {"schema": SCHEMA, "symbols": {n: _assumptions(s) for n, s in sorted(w.symbols.items())}, **body}
+    body = w.law(law)
+    names = {"names": dict(sorted(w.aliases.items()))} if w.aliases else {}
+    return {"schema": SCHEMA, "symbols": {n: _assumptions(s) for n, s in sorted(w.symbols.items())}, **names, **body}
 
 
-def to_json(density: Any, indent: int | None = 2) -> str:
-    """The Density and its Derivation as JSON text.
+def to_json(law: Any, indent: int | None = 2) -> str:
+    """A law (Density or JointDensity) and its whole record chain as JSON text.
 
     >>> import covar
     >>> text = to_json(covar.transform(covar.parse_density("Normal(0, 1)"), "Max(0, x)"))
     >>> data = json.loads(text)
-    >>> data["schema"], data["atoms"], data["derivation"]["g"]
-    ('covar.laws.density/1', [['0', '1/2']], 'Max(0, x)')
+    >>> data["schema"], data["law"], data["atoms"], data["derivation"]["kind"], data["derivation"]["g"]
+    ('covar/2', 'density', [['0', '1/2']], 'map', 'Max(0, x)')
     """
-    return json.dumps(to_dict(density), indent=indent, ensure_ascii=False)
+    return json.dumps(to_dict(law), indent=indent, ensure_ascii=False)
 
 
 # ---- reading back ------------------------------------------------------------------------
-# covar's whitelist reader (covar.text.parsing) reads the strings; these are the extra sympy
+# covar's whitelist reader (covar.text.expressions) reads the strings; these are the extra sympy
 # constructors a record contains beyond user input (conditions of a pmf, discrete supports).
 _RECORD_FUNCTIONS = {"Eq": sp.Eq, "Ne": sp.Ne, "Contains": sp.Contains, "Range": sp.Range,
                      "ImageSet": sp.ImageSet, "Lambda": sp.Lambda, "Interval": sp.Interval,
@@ -117,12 +260,19 @@ class _Reader:
     """Reads the strings of one document with its own symbol table."""
 
     def __init__(self, symbols: dict[str, sp.Symbol]) -> None:
-        self.symbols = symbols
+        self.symbols = {**symbols, **{s.name: s for s in _CONSTANTS}}
+        # one object per distinct string: the record's pdf *is* the law's pdf again, as when derived
+        self.seen: dict[tuple[str, bool], Any] = {}
 
     def __call__(self, text: str | None) -> Any:
         from covar.text.expressions import parse_expr
 
-        return None if text is None else parse_expr(text, self.symbols, functions=_RECORD_FUNCTIONS)
+        if text is None:
+            return None
+        if (text, False) not in self.seen:
+            value = parse_expr(text, self.symbols, functions=_RECORD_FUNCTIONS)
+            self.seen[text, False] = value.xreplace(_CONSTANTS) if value.has(*_CONSTANTS) else value
+        return self.seen[text, False]
 
     def set(self, text: str | None) -> Any:
         """A set: interval notation first (it alone knows Interval.open), then constructors."""
@@ -130,75 +280,100 @@ class _Reader:
 
         if text is None:
             return None
-        try:
-            return parse_set(text, self.symbols)
-        except ParseError:
-            return self(text)
+        if (text, True) not in self.seen:
+            try:
+                value = parse_set(text, self.symbols)
+            except ParseError:
+                value = self(text)
+            # the reader names the whole line Reals; covar's records write it as an interval
+            self.seen[text, True] = sp.Interval(-sp.oo, sp.oo) if value == sp.Reals else value
+        return self.seen[text, True]
+
+    def fields(self, cls: type, data: dict) -> Any:
+        table = _FIELDS[cls]
+        unknown = set(data) - set(table) - {"kind"}
+        if unknown:
+            raise ParseError(f"malformed covar JSON: unknown key {sorted(unknown)[0]!r} in {cls.__name__}")
+        return cls(**{name: codec.read(self, data[name]) for name, codec in table.items()})
+
+    def record(self, data: dict) -> Any:
+        cls = RECORD_KINDS.get(str(data.get("kind")))
+        if cls is None:
+            raise ParseError(f"malformed covar JSON: unknown record kind {data.get('kind')!r}; "
+                             f"known: {', '.join(RECORD_KINDS)}")
+        return self.fields(cls, data)
+
+    def law(self, data: dict) -> Any:
+        entry = _LAWS.get(str(data.get("law")))
+        if entry is None:
+            raise ParseError(f"malformed covar JSON: \"law\" must be one of {', '.join(_LAWS)}")
+        return entry[1](self, data)
 
 
-def _read_density(data: dict, read: _Reader) -> Any:
+def _read_density(read: _Reader, data: dict) -> Any:
     from covar.laws.density import Density
-    from covar.record import Cell, Derivation, Piece
 
-    var, pdf, support = read(data["var"]), read(data["pdf"]), read.set(data["support"])
-    atoms = {read(k): read(v) for k, v in data["atoms"]}
-    der = data.get("derivation")
-    derivation = numeric = None
-    if der is not None:
-        X = _read_density(der["input"], read)
-        pieces = tuple(Piece(
-            read.set(p["interval"]), read(p["g"]), p["kind"], inverse=read(p["inverse"]),
-            jacobian=read(p["jacobian"]), image=read.set(p["image"]), contribution=read(p["contribution"]),
-            value=read(p["value"]), mass=read(p["mass"]), rejected=tuple(read(r) for r in p["rejected"]),
-        ) for p in der["pieces"])
-        cells = tuple(Cell(read.set(c["interval"]), tuple(c["pieces"]), read(c["raw"]), read(c["simplified"]))
-                      for c in der["cells"])
-        derivation = Derivation(
-            input=X, x=read(der["x"]), y=read(der["y"]), g=read(der["g"]),
-            breakpoints=tuple(read(b) for b in der["breakpoints"]), pieces=pieces, cells=cells, pdf=pdf,
-            support=support, atoms=atoms, family=data["family"], discrete=data["discrete"],
-            closed_form=data["closed_form"], notes=tuple(der["notes"]), timings=dict(der["timings"]),
-        )
-        if pdf is None:
-            numeric = _numeric_evaluator(derivation)
-    if data.get("marginal") is not None:
+    pdf = read(data["pdf"])
+    derivation = read.record(data["derivation"]) if data["derivation"] is not None else None
+    numeric = None
+    if data.get("marginal") is not None:  # a marginal: quadrature of the joint it came from
         from covar.multivariate.marginal import evaluator_from_record
 
-        numeric = evaluator_from_record(data["marginal"], read)
-    return Density(pdf, var, support, atoms, discrete=data["discrete"], family=data["family"],
+        numeric = evaluator_from_record(data["marginal"], read, derivation)
+    elif pdf is None:
+        numeric = _numeric_evaluator(derivation)
+    return Density(pdf, read(data["var"]), read.set(data["support"]), _POINTS.read(read, data["atoms"]),
+                   discrete=bool(data["discrete"]), family=family_from_json(data["family"]),
                    derivation=derivation, numeric=numeric, validate=False)
 
 
+def _read_joint(read: _Reader, data: dict) -> Any:
+    from covar.laws.joint import JointDensity
+
+    derivation = read.record(data["derivation"]) if data["derivation"] is not None else None
+    return JointDensity(read(data["pdf"]), _EXPRS.read(read, data["vars"]), read(data["support"]), derivation,
+                        tuple((read(e), read(c)) for e, c in data["terms"]), None, bool(data["closed_form"]))
+
+
+#: Each law kind: (writer, reader).
+_LAWS: dict[str, tuple[Callable[[_Writer, Any], dict], Callable[[_Reader, dict], Any]]] = {
+    "density": (_write_density, _read_density), "joint": (_write_joint, _read_joint)}
+
+
 def _numeric_evaluator(d: Any) -> Any:
-    """Rebuild the root-finding evaluator of a numeric-only result from its recorded pieces."""
+    """Rebuild the root-finding evaluator of a numeric-only univariate result from its pieces."""
     from covar.numeric.evaluate import numeric_pdf
     from covar.univariate.pieces import RawPiece
 
-    fx = d.input.pdf
+    fx = d.input.pdf if isinstance(d, Derivation) else None
+    if d is None or fx is None:
+        raise ParseError("malformed covar JSON: a numeric-only law needs its map record (from a closed-form "
+                         "input) or its quadrature")
     raw = [RawPiece(p.interval.start, p.interval.end, p.g, fx, p.kind) for p in d.pieces if p.kind != "constant"]
     params = sorted((d.g.free_symbols | fx.free_symbols) - {d.x}, key=lambda s: s.name)
     return numeric_pdf(d.x, raw, params)
 
 
 def from_dict(data: dict) -> Any:
-    """The Density (with its Derivation) described by a ``covar.laws.density/1`` dict."""
+    """The law (with its record chain) described by a ``covar/2`` dict."""
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ParseError(f"not a covar JSON document (expected \"schema\": \"{SCHEMA}\")")
-    symbols = _read_symbols(data.get("symbols", {}))
+    symbols = _read_symbols(data.get("symbols", {}), data.get("names", {}))
     try:
-        density = _read_density(data, _Reader(symbols))
+        law = _Reader(symbols).law(data)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         if isinstance(exc, CovarError):
             raise
         raise ParseError(f"malformed covar JSON: {type(exc).__name__}: {exc}") from None
-    _check_read(density)
+    _check_read(law)
     from covar.numeric.verify import verify
 
-    return verify(density, "law read from JSON")
+    return verify(law, "law read from JSON")
 
 
-def _read_symbols(table: Any) -> dict[str, sp.Symbol]:
-    """The ``symbols`` table: names (checked like user names) to known assumption flags."""
+def _read_symbols(table: Any, names: Any) -> dict[str, sp.Symbol]:
+    """The ``symbols`` table: names (checked like user names) to known assumption flags; a name
+    listed in ``names`` stands for a symbol whose own name the reader would refuse."""
     from covar.text.assumptions import make_symbols
 
     if not isinstance(table, dict):
@@ -212,17 +387,24 @@ def _read_symbols(table: Any) -> dict[str, sp.Symbol]:
         if unknown:
             raise ParseError(f"malformed covar JSON: unknown assumption {sorted(unknown)[0]!r} "
                              f"for {name!r}; known: {', '.join(_ASSUMPTION_KEYS)}")
+    if not (isinstance(names, dict) and all(isinstance(v, str) and k in table for k, v in names.items())):
+        raise ParseError('malformed covar JSON: "names" must map names of "symbols" to strings')
     # make_symbols checks every name and refuses non-real or conflicting assumptions
-    return make_symbols(list(table), {n: {k: v for k, v in f.items() if v} for n, f in table.items()})
+    symbols = make_symbols(list(table), {n: {k: v for k, v in f.items() if v} for n, f in table.items()})
+    for alias, real in names.items():  # the symbol keeps its own name; the text uses the alias
+        symbols[alias] = sp.Symbol(real, **symbols[alias].assumptions0)
+    return symbols
 
 
-def _check_read(density: Any) -> None:
-    """A document read back is checked like any input: bounded discrete supports, and a
-    concrete pdf (and the derivation's input) must be a probability density."""
+def _check_read(law: Any) -> None:
+    """A document read back is checked like any input: every law a chain starts from has a
+    bounded discrete support (or an infinite one) and must be a probability density."""
+    from covar.laws.density import Density
     from covar.numeric.validation import validate_density
 
-    for d in (density, getattr(density.derivation, "input", None)):
-        if d is None or d.derivation is not None:  # derived laws are checked by the gate
+    chain = law.derivation.steps if law.derivation is not None else ()
+    for d in (law, *(rec.input for rec in chain if isinstance(rec, Derivation))):
+        if not isinstance(d, Density) or d.derivation is not None:  # derived laws are checked by the gate
             continue
         support = d.support
         if isinstance(support, sp.Range) and support.size.is_finite is True \
@@ -233,7 +415,7 @@ def _check_read(density: Any) -> None:
 
 
 def from_json(text: str) -> Any:
-    """The Density written by :func:`to_json`.
+    """The law written by :func:`to_json` (a Density or a JointDensity), verified.
 
     >>> import covar
     >>> Y = covar.transform(covar.parse_density("ChiSquared(1)"), "sqrt(x)")

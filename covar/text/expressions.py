@@ -72,7 +72,7 @@ def parse_expr(text: str, symbols: Mapping[str, sympy.Basic] | None = None, *,
 
 def is_condition(value: object) -> bool:
     """True for a relation or logical combination of relations (including True and False)."""
-    return isinstance(value, (Relational, BooleanFunction, BooleanAtom))
+    return isinstance(value, (Relational, BooleanFunction, BooleanAtom, sympy.Contains))
 
 
 def need_expr(value: Any, where: str) -> None:

@@ -111,7 +111,7 @@ def derive_discrete(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
         out_support = sp.Union(out_support, sp.ImageSet(sp.Lambda(x, g), sp.Range(*_range_args(tail))))
     derivation = Derivation(
         input=X, x=x, y=y, g=g, breakpoints=(), pieces=tuple(pieces), cells=(), pdf=out_pmf,
-        support=out_support, atoms={}, discrete=True, notes=tuple(notes), extra={"law": law},
+        support=out_support, atoms={}, discrete=True, notes=tuple(notes), law=law,
     )
     return Density(out_pmf, y, out_support, discrete=True, derivation=derivation, validate=False)
 

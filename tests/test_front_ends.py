@@ -1,0 +1,61 @@
+"""Every front end (text, LaTeX, JSON, Jupyter) on every kind of result.
+
+The front ends are called the same way for every kind of result (no check of the kind here):
+what the user reads must name the result, its support and its family, and show the steps.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from covar.render.latex import derivation_latex
+from covar.render.text import render
+from record_cases import derived
+
+
+#: One cheap case of each kind of result; test_record_roundtrip.py runs :func:`check_front_ends`
+#: on every case of every table (each derived once there).
+KINDS = ("problem/normal-shift", "pmf/binomial-abs", "problem/relu-normal", "problem/x-plus-sin-uniform",
+         "composition/gamma-log-affine", "public/polar-normals", "public/sum-exponentials", "flow/coupling",
+         "flow/stack")
+
+
+def check_front_ends(law) -> None:
+    """Text, LaTeX, JSON and the Jupyter mimebundle of any result, called the same way for all."""
+    summary = law.summary()
+    text = render(law)
+    assert summary.label.text in text and "support" in text
+    if summary.family:
+        assert f"family   {summary.family}" in text
+    tex = law.latex()
+    assert r"\begin{document}" not in tex and summary.label.tex in tex
+    assert law.latex(document=True).startswith(r"\documentclass")
+    if law.derivation is not None:
+        assert "Derivation" in text and r"\paragraph{Result.}" in tex
+        assert len(law.derivation.display()) >= 2
+    else:
+        assert tex == derivation_latex(law)
+    data = json.loads(law.to_json())
+    assert data["law"] in ("density", "joint")
+    bundle = law._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/latex", "text/html"}
+    assert bundle["text/latex"] == law._repr_latex_() and bundle["text/latex"].startswith("$\\displaystyle ")
+    assert summary.name in bundle["text/plain"]
+
+
+@pytest.mark.parametrize("case_id", KINDS)
+def test_every_front_end_renders_each_kind_of_result(case_id):
+    law = derived(case_id)
+    assert law is not None
+    check_front_ends(law)
+
+
+def test_input_laws_render_without_a_record():
+    import covar
+
+    X = covar.parse_density("Gamma(2, 3)")
+    check_front_ends(X)
+    J = covar.independent(covar.parse_density("Exponential(1)"), covar.parse_density("Exponential(2)"))
+    check_front_ends(J)
+    assert "has density" in J._repr_mimebundle_()["text/plain"]
