@@ -367,7 +367,7 @@ class MapRecord(Record):
     pdf: sp.Expr
     support: sp.Basic
     notes: tuple[str, ...] = ()
-    previous: "Record | None" = None  # type: ignore[assignment]
+    previous: "Record | None" = None
     timings: dict[str, float] = field(default_factory=dict)
 
     def _single(self) -> InversePiece:
@@ -515,7 +515,7 @@ class FlowRecord(Record):
     pdf: sp.Expr
     support: sp.Basic
     notes: tuple[str, ...] = ()
-    previous: "Record | None" = None  # type: ignore[assignment]
+    previous: "Record | None" = None
 
     def heading(self) -> Phrase:
         return (f"a flow of {len(self.layers)} layer(s): " + ", ".join(layer.name for layer in self.layers),)

@@ -137,10 +137,13 @@ def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     t_inverse = time.perf_counter()
 
     monotone = [(k, p) for k, p in enumerate(pieces) if p.kind != "constant"]
+    images = {k: p.image for k, p in monotone if p.image is not None}
+    if len(images) != len(monotone):
+        raise RuntimeError("a monotone piece without an image interval")  # a covar bug, not user input
     if len(monotone) == 1:  # one image interval: its ends are ordered by construction
-        ends = [monotone[0][1].image.start, monotone[0][1].image.end]
+        ends = [images[monotone[0][0]].start, images[monotone[0][0]].end]
     else:
-        ends = sort_points([e for _, p in monotone for e in (p.image.start, p.image.end)], "image endpoints")
+        ends = sort_points([e for im in images.values() for e in (im.start, im.end)], "image endpoints")
     def position(e: sp.Expr) -> int:
         # sort_points merged endpoints that are equal but written differently
         return next(k for k, v in enumerate(ends) if v == e or (not (v.is_infinite or e.is_infinite)
@@ -149,7 +152,7 @@ def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     cells: list[Cell] = []
     for i, (lo, hi) in enumerate(zip(ends, ends[1:])):
         covering = tuple(k for k, p in monotone
-                         if position(p.image.start) <= i and i + 1 <= position(p.image.end))
+                         if position(images[k].start) <= i and i + 1 <= position(images[k].end))
         if not covering:
             continue
         raw_sum = sp.Add(*[pieces[k].contribution for k in covering])
@@ -228,7 +231,8 @@ def _numeric_only(X: Density, g, y, breakpoints, raw: list[RawPiece], why: Excep
     support = sp.Union(*[sp.Interval(p.image.start, p.image.end) for p in pieces if p.image is not None])
     if atoms:
         support = sp.Union(support, sp.FiniteSet(*atoms))
-    params = sorted((g.free_symbols | X.pdf.free_symbols) - {x}, key=lambda s: s.name)
+    pdf_symbols = X.pdf.free_symbols if X.pdf is not None else set()
+    params = sorted((g.free_symbols | pdf_symbols) - {x}, key=lambda s: s.name)
     evaluator = numeric_pdf(x, monotone, params)
     derivation = Derivation(
         input=X, x=x, y=y, g=g,

@@ -132,6 +132,8 @@ def _tail_at(tail: Tail, y: sp.Symbol, v: sp.Expr) -> sp.Expr:
 def _infinite_range(X: Density, g, y, pieces: list[Piece], notes: list[str]):
     """Head integers enumerated exactly; the unbounded monotone piece becomes a Tail."""
     x, pmf, support = X.var, X.pdf, X.support
+    if pmf is None:
+        raise UnsupportedTransform("this pmf is numeric-only: there is no expression to map term by term")
     lo, hi = support.inf, support.sup
     if lo == -sp.oo and hi == sp.oo:
         raise UnsupportedTransform("a pmf on all of the integers is not supported; give a support with a finite end")

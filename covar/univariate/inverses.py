@@ -175,7 +175,8 @@ def inverse_on(
     params = sorted((g.free_symbols | image.free_symbols | as_expression(lo).free_symbols
                      | as_expression(hi).free_symbols) - {x, y}, key=lambda s: s.name)
     draws = parameter_draws(params, n=6 if params else 1)
-    accepted, rejected = [], []
+    accepted: list[sp.Expr] = []
+    rejected: list[sp.Expr] = []
     shifts = _shifts(period, as_expression(lo), as_expression(hi)) if period is not None else range(0)
     for cand in dict.fromkeys(v for c in candidates for v in _variants(c, period, shifts)):
         # a formula free of y is constant: it cannot invert g on a piece where g is strictly

@@ -21,7 +21,7 @@ from covar.laws.density import Density
 from covar.numeric.verify import to_float
 from covar.render.plot.canvas import GREY, mathtext, new_figure
 from covar.render.plot.figure import maps_of
-from covar.render.plot.panels import draw_map, draw_output, rv
+from covar.render.plot.panels import derivation_of, draw_map, draw_output, rv
 from covar.render.plot.values import (GRID_POINTS, Mass, Span, continuous_mass_of, density_top, evaluate,
                                       linspace, map_function, map_range, pad, plot_range)
 from covar.text.values import as_expression
@@ -186,7 +186,7 @@ def animate_transform(X: Density, g: Any, frames: int = 24, *, gif: str | Path |
         g_tex = mathtext(rf"g_t({sp.latex(D.var)}) = (1-t)\,{sp.latex(D.var)} + t\,({sp.latex(targets[i])})")
         stage = f"stage {f.stage + 1}: " if inputs[1:] else ""
         if f.density is not None and f.mass is not None and f.density.derivation is not None:
-            draw_map(ax_map, f.density.derivation, xl, yl, g_label=mathtext(r"g_t"), target=targets[i])
+            draw_map(ax_map, derivation_of(f.density), xl, yl, g_label=mathtext(r"g_t"), target=targets[i])
             draw_output(ax_pdf, f.density, yl, top=tops[f.stage], reference=D)
             m = f.mass
             check = mathtext(rf"\int f\,dy = {m.integral:.4f}") + f"\n(expected {m.expected:.4f})"

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
 def derivation_of(Y: Density) -> Derivation:
     """The record a picture of Y is drawn from (a law given directly has none to draw)."""
-    if Y.derivation is None:
-        raise CovarError("this law was not derived by covar.transform, so there is no map to draw")
+    if not isinstance(Y.derivation, Derivation):
+        raise CovarError("this law was not derived from a univariate map by covar.transform, "
+                         "so there is no map x -> g(x) to draw")
     return Y.derivation
 
 
@@ -162,7 +163,7 @@ def draw_output(ax: Axes, Y: Density, ylim: Span, top: float | None = None,
     ax.plot(ys, fy, color="black", lw=1.8, label=mathtext(fn(y)))
     # Stems come from Y.atoms (several constant pieces may share one atom); a stem takes the
     # colour of the constant piece that made it, when there is one.
-    pieces = Y.derivation.pieces if Y.derivation is not None else ()
+    pieces = Y.derivation.pieces if isinstance(Y.derivation, Derivation) else ()
     made_by = {p.value: colour(k) for k, p in enumerate(pieces) if p.kind == "constant"}
     for point, mass in Y.atoms.items():
         c, v, m = made_by.get(point, "black"), number(point, values), number(mass, values)
@@ -184,7 +185,8 @@ def draw_samples(ax: Axes, Y: Density, span: Span, samples: int, seed: int, valu
     draws = Y.sample(samples, np.random.default_rng(seed), **{p.name: values[p.name] for p in Y.params})
     points = pmf_points(Y, values)[0] if Y.discrete else np.array([number(k, values) for k in Y.atoms])
     at_point = np.isclose(draws[:, None], points[None, :]) if points.size else np.zeros((draws.size, 0), bool)
-    label = f"{samples} samples of g({rv(derivation_of(Y).steps[0].x)})"
+    first = derivation_of(Y).steps[0]
+    label = f"{samples} samples of g({rv(first.x if isinstance(first, Derivation) else Y.var)})"
     if points.size:
         freq = at_point.sum(axis=0) / samples
         shown = (points >= span[0]) & (points <= span[1])
@@ -199,7 +201,7 @@ def draw_samples(ax: Axes, Y: Density, span: Span, samples: int, seed: int, valu
 def result_text(Y: Density) -> str:
     """The result cell by cell, as mathtext where it can be typeset."""
     y = Y.var
-    cells = Y.derivation.cells if Y.derivation is not None else ()
+    cells = Y.derivation.cells if isinstance(Y.derivation, Derivation) else ()
     parts = [mathtext(rf"{fn(y)} = {sp.latex(cell.simplified)}\ \ \mathrm{{on}}\ {sp.latex(cell.interval)}")
              for cell in cells if cell.simplified != 0]
     for point, mass in Y.atoms.items():

@@ -14,6 +14,7 @@ import numpy.typing as npt
 import sympy as sp
 
 from covar.laws.density import Density
+from covar.record import Derivation
 from covar.numeric.verify import to_float
 
 FloatArray = npt.NDArray[np.float64]
@@ -127,7 +128,7 @@ def pmf_points(D: Density, values: Values = NO_VALUES) -> tuple[FloatArray, Floa
     ([1.0, 3.0], [0.75, 0.25])
     """
     d = D.derivation
-    if d is None:
+    if not isinstance(d, Derivation):  # a pmf given directly, or not from a univariate map
         candidates = np.arange(-INTEGER_SPAN, INTEGER_SPAN + 1, dtype=float)
     else:
         xs, _ = pmf_points(d.input, values)
