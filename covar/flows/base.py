@@ -22,6 +22,7 @@ import sympy as sp
 
 from covar.flows.density import flow_density
 from covar.laws.joint import JointDensity
+from covar.record import LayerStep
 from covar.text.values import as_expression
 
 Exprs = tuple[sp.Expr, ...]
@@ -122,6 +123,11 @@ class Layer(ABC):
     def inverse_log_det_jacobian(self) -> sp.Expr:
         """log|det df^{-1}/dy| in the output symbols (= -log_det at z = f^{-1}(y))."""
         return self.inverse_log_det_at(self.outputs)
+
+    def layer_steps(self) -> tuple[LayerStep, ...]:
+        """This layer as the steps of a :class:`~covar.record.FlowRecord` (one per layer)."""
+        return (LayerStep(type(self).__name__, self.inputs, self.outputs, tuple(self.forward),
+                          tuple(self.inverse), self.log_det_jacobian),)
 
     def passthrough(self) -> dict[int, int]:
         """{output index: input index} for outputs that are an input carried over unchanged.

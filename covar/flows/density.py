@@ -10,6 +10,7 @@ from covar.errors import CovarError
 from covar.laws.joint import JointDensity
 from covar.multivariate.maps import simplify_condition
 from covar.numeric.verify import verify
+from covar.record import FlowRecord
 
 if TYPE_CHECKING:
     from covar.flows.base import Layer
@@ -43,5 +44,7 @@ def flow_density(flow: Layer, base: JointDensity) -> JointDensity:
         def sampler(size: int, rng: np.random.Generator, values: dict) -> np.ndarray:
             return fwd(base_sampler(size, rng, values))
 
-    return verify(JointDensity(sp.Piecewise((pdf, support), (0, True)), y, support, sampler=sampler),
-                  "density of the flow's output")
+    result = sp.Piecewise((pdf, support), (0, True))
+    record = FlowRecord(base.vars, base.pdf, base.support, flow.layer_steps(), result, support,
+                        previous=base.derivation)
+    return verify(JointDensity(result, y, support, record, sampler=sampler), "density of the flow's output")

@@ -17,6 +17,7 @@ import sympy as sp
 
 from covar.errors import CovarError
 from covar.flows.base import BatchMap, Exprs, Layer, NumpyMap, Symbols
+from covar.record import LayerStep
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,6 +98,11 @@ class Flow(Layer):
                                   layer.log_det_at(u), layer.inverse_log_det_at(out)))
             u = out
         return tuple(steps)
+
+    def layer_steps(self) -> tuple[LayerStep, ...]:
+        """One record step per layer, between the intermediate symbols of :attr:`steps`."""
+        return tuple(LayerStep(type(s.layer).__name__, s.inputs, s.outputs, tuple(s.forward),
+                               tuple(s.inverse), s.log_det) for s in self.steps)
 
     def _compose(self, point: Sequence[sp.Expr], backward: bool) -> list[Exprs]:
         """Closed forms of every stage z^(0), ..., z^(L) at ``point`` (= z^(0), or z^(L) if backward)."""
