@@ -7,12 +7,13 @@ import sympy as sp
 
 from covar.numeric.budget import DEFAULT_BUDGET_SECONDS, time_budget
 from covar.laws.density import Density
+from covar.laws.joint import JointDensity
 from covar.errors import UnsupportedTransform
 from covar.text.values import as_expression
 
 
-def _as_density(X: Any) -> Any:
-    if isinstance(X, Density):
+def _as_density(X: Any) -> Density | JointDensity:
+    if isinstance(X, (Density, JointDensity)):
         return X
     if isinstance(X, str):
         from covar.text.inputs import parse_density
@@ -20,8 +21,6 @@ def _as_density(X: Any) -> Any:
         return parse_density(X)
     if isinstance(X, sp.Basic) and hasattr(X, "pspace"):
         return Density.from_stats(X)
-    if type(X).__name__ == "JointDensity":
-        return X
     raise UnsupportedTransform(f"cannot transform {X!r}: give a covar.Density, JointDensity or sympy.stats RV")
 
 

@@ -148,7 +148,7 @@ class Density(Shown):
             support=self.support, where=sp.Contains(self.var, self.support, evaluate=False),
             atoms=tuple(self.atoms.items()), family=None if self.family is None else str(self.family),
             kind="pmf" if self.discrete else "density",
-            numeric_method=getattr(self.numeric, "method", "root-finding on each monotone piece"))
+            numeric_method=self.numeric.method if self.numeric is not None else "")
 
     def __repr__(self) -> str:
         body = "numeric-only" if self.pdf is None else sp.sstr(self.pdf)

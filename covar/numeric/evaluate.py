@@ -7,13 +7,16 @@ Numeric-only results (no closed-form inverse) evaluate by vectorised bisection o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import AbstractSet, Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Protocol, Sequence
 
 import numpy as np
 import sympy as sp
 
 from covar.errors import CovarError
 from covar.text.values import as_expression, check_parameter_values
+
+if TYPE_CHECKING:
+    from covar.laws.joint import JointDensity
 
 
 @dataclass(frozen=True)
@@ -322,7 +325,19 @@ class NumericEvaluator(Protocol):
     @property
     def params(self) -> tuple[sp.Symbol, ...]: ...
 
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def joint(self) -> "JointDensity | None": ...
+
     def pdf(self, ys: Any, /, **values: float) -> np.ndarray: ...
+
+    def draw(self, size: int, rng: np.random.Generator, values: dict) -> np.ndarray | None:
+        """Samples drawn by the evaluator itself (a marginal: its joint's), or None."""
+
+    def record(self, write: Callable[[Any], str | None]) -> dict | None:
+        """What JSON must store to rebuild the evaluator (None: it is rebuilt from the record)."""
 
 
 @dataclass(frozen=True)
@@ -343,6 +358,16 @@ class NumericPdf:
 
     pieces: tuple[NumericPiece, ...]
     params: tuple[sp.Symbol, ...]
+    method: str = "root-finding on each monotone piece"
+    joint: None = None  # not a marginal
+
+    def draw(self, size: int, rng: np.random.Generator, values: dict) -> None:
+        """None: samples come from the law's own derivation (X pushed through g)."""
+        return None
+
+    def record(self, write: Callable[[Any], str | None]) -> None:
+        """None: the pieces are rebuilt from the law's derivation when JSON is read."""
+        return None
 
     def pdf(self, ys: Any, /, **values: float) -> np.ndarray:
         ys = np.asarray(ys, dtype=float)

@@ -25,6 +25,7 @@ import numpy as np
 import sympy as sp
 
 from covar.errors import CovarError
+from covar.record import Derivation
 
 #: samples of g(X) drawn per parameter draw (1-D) and for the n-D binned test
 SAMPLES_1D = 4000
@@ -211,9 +212,8 @@ class Outcome:
 
 def _cell_bounds(density: Any) -> list[tuple[sp.Expr, sp.Expr]]:
     d = density.derivation
-    cells = getattr(d, "cells", None) if d is not None else None
-    if cells and d.pdf is density.pdf:
-        return [(c.interval.start, c.interval.end) for c in cells]
+    if isinstance(d, Derivation) and d.cells and d.pdf is density.pdf:
+        return [(c.interval.start, c.interval.end) for c in d.cells]
     from covar.univariate.pieces import support_intervals
 
     sup = density.support
@@ -225,24 +225,19 @@ def _cell_bounds(density: Any) -> list[tuple[sp.Expr, sp.Expr]]:
 def _all_params(density: Any) -> list[sp.Symbol]:
     """Parameters of the result and of every input upstream (samples need them)."""
     syms = set(density.params)
-    joint = getattr(density.numeric, "joint", None)  # a marginal: the joint's parameters
-    if joint is not None:
+    joint = density.numeric.joint if density.numeric is not None else None
+    if joint is not None:  # a marginal: the joint's parameters
         syms |= set(joint.params)
     d = density.derivation
-    while d is not None:
-        inp = getattr(d, "input", None)
-        if inp is not None:
-            syms |= set(inp.params)
-        g = getattr(d, "g", None)
-        if isinstance(g, sp.Basic):
-            syms |= g.free_symbols - {d.x}
-        d = getattr(inp, "derivation", None)
+    while isinstance(d, Derivation):  # a chain of univariate maps, back to the first input
+        syms |= set(d.input.params) | (d.g.free_symbols - {d.x})
+        d = d.input.derivation
     return sorted(syms, key=lambda s: s.name)
 
 
 def _root_input(density: Any) -> Any:
     """The input the whole chain of derivations started from."""
-    while density.derivation is not None and getattr(density.derivation, "input", None) is not None:
+    while isinstance(density.derivation, Derivation):
         density = density.derivation.input
     return density
 
@@ -251,7 +246,7 @@ def _valid_input(root: Any, values: dict) -> bool:
     """Is the input law itself valid at these parameter values (its own sampler accepts them,
     its support is not empty)? Constraints such as a < b or p < 1 are not sympy assumptions."""
     named = {s.name: float(v) for s, v in values.items()}
-    joint = getattr(root.numeric, "joint", None)
+    joint = root.numeric.joint if root.numeric is not None else None
     if joint is not None and not _joint_valid(joint, values):
         return False
     if not root.discrete and root.pdf is not None:
@@ -364,9 +359,9 @@ def _independent_sampler(density: Any) -> bool:
     """Can g(X) be sampled without the derived pdf itself (X's own sampler pushed through g, or
     the joint's sampler for a marginal)?"""
     d = density.derivation
-    if d is not None and hasattr(d, "g"):
+    if isinstance(d, Derivation):
         return True
-    joint = getattr(density.numeric, "joint", None)
+    joint = density.numeric.joint if density.numeric is not None else None
     if joint is not None:
         return joint.sampler is not None
     return d is None  # an input law: its family or its own pdf define it
@@ -558,7 +553,7 @@ def numeric_only(density: Any, why: str) -> Any:
     from covar.univariate.pieces import RawPiece
 
     d = density.derivation
-    if d is None or not getattr(d, "pieces", None) or d.input.pdf is None:
+    if not isinstance(d, Derivation) or not d.pieces or d.input.pdf is None:
         return None
     monotone = [RawPiece(p.interval.start, p.interval.end, p.g, d.input.pdf, p.kind)
                 for p in d.pieces if p.kind != "constant"]
@@ -577,12 +572,14 @@ _VERIFIED = ("verified numerically", "not verified")
 
 def _with_note(result: Any, note: str) -> Any:
     """The result with its record's verification note replaced by ``note``."""
+    from covar.laws.density import Density
+
     d = result.derivation
-    if d is None or not hasattr(d, "notes"):
+    if d is None:
         return result
     kept = tuple(n for n in d.notes if not str(n).startswith(_VERIFIED))
-    record = replace(d, notes=(*kept, note))
-    if not hasattr(result, "validate"):  # a JointDensity
+    record = d.with_notes((*kept, note))
+    if not isinstance(result, Density):  # a JointDensity
         return replace(result, derivation=record)
     out = replace(result, derivation=record, validate=False)
     compiled = result.__dict__.get("_compiled_pdf")  # same pdf and cells: keep the gate's compile

@@ -217,8 +217,9 @@ def _write_density(w: _Writer, d: Any) -> dict:
         "atoms": _POINTS.write(w, d.atoms), "discrete": bool(d.discrete), "family": family_to_json(d.family),
         "closed_form": bool(d.closed_form), "derivation": _RECORD.write(w, d.derivation),
     }
-    if hasattr(d.numeric, "record"):  # a marginal: how to evaluate it by quadrature
-        out["marginal"] = d.numeric.record(w.expr)
+    evaluator = d.numeric.record(w.expr) if d.numeric is not None else None
+    if evaluator is not None:  # a marginal: how to evaluate it by quadrature
+        out["marginal"] = evaluator
     return out
 
 
