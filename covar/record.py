@@ -5,9 +5,12 @@ Every front end (text, LaTeX, JSON, plots, gallery) renders these records; none 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sympy as sp
+
+if TYPE_CHECKING:  # pragma: no cover
+    from covar.laws.families import NamedLaw
 
 
 def set_text(s: sp.Set) -> str:
@@ -78,7 +81,7 @@ class Derivation:
     pdf: sp.Expr | None
     support: sp.Set
     atoms: dict
-    family: str | None = None
+    family: "NamedLaw | None" = None
     discrete: bool = False
     closed_form: bool = True
     notes: tuple[str, ...] = ()

@@ -40,10 +40,10 @@ def test_schema_fields_and_symbol_assumptions():
     assert data["schema"] == SCHEMA == "covar.laws.density/1"
     assert data["symbols"] == {"mu": {"real": True}, "sigma": {"positive": True},
                                "x": {"real": True}, "y": {"real": True}}
-    assert data["support"] == "Interval(0, oo)" and data["family"] == "LogNormal(mu, sigma)"
+    assert data["support"] == "Interval(0, oo)" and data["family"] == {"name": "LogNormal", "args": ["mu", "sigma"]}
     assert data["closed_form"] is True and data["atoms"] == []
     der = data["derivation"]
-    assert der["g"] == "exp(x)" and der["input"]["family"] == "Normal(mu, sigma)"
+    assert der["g"] == "exp(x)" and der["input"]["family"] == {"name": "Normal", "args": ["mu", "sigma"]}
     assert set(der["pieces"][0]) == PIECE_KEYS and der["pieces"][0]["inverse"] == "log(y)"
     assert der["cells"][0]["pieces"] == [0]
     assert set(der["timings"]) >= {"pieces", "inverses"}

@@ -59,8 +59,8 @@ def _fn(density: Any) -> str:
     return rf"{'p' if density.discrete else 'f'}_{{{_letter(density.var)}}}({_tex(density.var)})"
 
 
-def _family(label: str) -> str:
-    return r"\text{" + escape_text(label) + "}"
+def _family(law: Any) -> str:
+    return r"\text{" + escape_text(str(law)) + "}"
 
 
 def _atoms(density: Any) -> str:

@@ -7,7 +7,7 @@ file from elsewhere cannot run code. Schema (docs/json-schema.md has the full de
 
 ``{"schema": "covar.laws.density/1", "symbols": {NAME: {ASSUMPTION: bool}}, ...DENSITY}`` where
 DENSITY is ``{"var": str, "pdf": str|null, "support": str, "atoms": [[point, mass], ...],
-"discrete": bool, "family": str|null, "closed_form": bool, "derivation": DERIVATION|null}``
+"discrete": bool, "family": {"name": str, "args": [str]}|null, "closed_form": bool, "derivation": DERIVATION|null}``
 and DERIVATION is ``{"input": DENSITY, "x": str, "y": str, "g": str, "breakpoints": [str],
 "pieces": [PIECE], "cells": [CELL], "notes": [str], "timings": {stage: seconds}}``;
 PIECE is ``{"interval", "g", "kind", "inverse", "jacobian", "image", "contribution", "value",
@@ -63,7 +63,8 @@ class _Writer:
         out = {
             "var": self.expr(d.var), "pdf": self.expr(d.pdf), "support": self.expr(d.support),
             "atoms": [[self.expr(k), self.expr(v)] for k, v in d.atoms.items()],
-            "discrete": bool(d.discrete), "family": d.family, "closed_form": bool(d.closed_form),
+            "discrete": bool(d.discrete),
+            "family": None if d.family is None else d.family.to_dict(self.expr), "closed_form": bool(d.closed_form),
             "derivation": None if der is None else self.derivation(der),
         }
         if hasattr(d.numeric, "record"):  # a marginal: how to evaluate it by quadrature
@@ -140,7 +141,10 @@ def _read_density(data: dict, read: _Reader) -> Any:
     from covar.laws.density import Density
     from covar.record import Cell, Derivation, Piece
 
+    from covar.laws.families import NamedLaw
+
     var, pdf, support = read(data["var"]), read(data["pdf"]), read.set(data["support"])
+    family = None if data["family"] is None else NamedLaw.from_dict(data["family"], read.symbols)
     atoms = {read(k): read(v) for k, v in data["atoms"]}
     der = data.get("derivation")
     derivation = numeric = None
@@ -156,7 +160,7 @@ def _read_density(data: dict, read: _Reader) -> Any:
         derivation = Derivation(
             input=X, x=read(der["x"]), y=read(der["y"]), g=read(der["g"]),
             breakpoints=tuple(read(b) for b in der["breakpoints"]), pieces=pieces, cells=cells, pdf=pdf,
-            support=support, atoms=atoms, family=data["family"], discrete=data["discrete"],
+            support=support, atoms=atoms, family=family, discrete=data["discrete"],
             closed_form=data["closed_form"], notes=tuple(der["notes"]), timings=dict(der["timings"]),
         )
         if pdf is None:
@@ -165,7 +169,7 @@ def _read_density(data: dict, read: _Reader) -> Any:
         from covar.multivariate.marginal import evaluator_from_record
 
         numeric = evaluator_from_record(data["marginal"], read)
-    return Density(pdf, var, support, atoms, discrete=data["discrete"], family=data["family"],
+    return Density(pdf, var, support, atoms, discrete=data["discrete"], family=family,
                    derivation=derivation, numeric=numeric, validate=False)
 
 
