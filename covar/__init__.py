@@ -2,8 +2,8 @@
 
 >>> import covar
 >>> Y = covar.transform(covar.parse_density("Normal(0, 1)"), "x**2")
->>> Y.family
-'ChiSquared(1)'
+>>> Y.family, str(Y.family)
+(NamedLaw('ChiSquared', (1,)), 'ChiSquared(1)')
 """
 from __future__ import annotations
 

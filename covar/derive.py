@@ -19,8 +19,10 @@ def _as_density(X: Any) -> Density | JointDensity:
         from covar.text.inputs import parse_density
 
         return parse_density(X)
-    if isinstance(X, sp.Basic) and hasattr(X, "pspace"):
-        return Density.from_stats(X)
+    from covar.laws.sympy_stats import density_of, is_random_variable
+
+    if is_random_variable(X):
+        return density_of(X)
     raise UnsupportedTransform(f"cannot transform {X!r}: give a covar.Density, JointDensity or sympy.stats RV")
 
 
@@ -82,7 +84,7 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
     >>> import covar
     >>> Y = covar.transform(covar.parse_density("Gamma(alpha, lam)"), "log(x)")
     >>> Y.family
-    'ExpGamma(alpha, lam)'
+    NamedLaw('ExpGamma', (alpha, lam))
     >>> Y.support
     Interval(-oo, oo)
     """

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from covar.laws.density import Density
     from covar.laws.joint import JointDensity
     from covar.univariate.discrete import DiscreteLaw
+    from covar.laws.families import NamedLaw
 
 
 def set_text(s: sp.Set) -> str:
@@ -224,7 +225,7 @@ class Derivation(Record):
     pdf: sp.Expr | None
     support: sp.Set
     atoms: dict
-    family: str | None = None
+    family: "NamedLaw | None" = None
     discrete: bool = False
     closed_form: bool = True
     notes: tuple[str, ...] = ()

@@ -35,8 +35,8 @@ def test_direction_depending_on_an_undeclared_sign_is_refused():
     c = sp.Symbol("c", real=True)
     with pytest.raises(covar.UnsupportedTransform, match="c>0"):
         covar.transform(N01, c * x)
-    assert covar.transform(N01, sp.Symbol("c", positive=True) * x).family == "Normal(0, c)"
-    assert covar.transform(N01, sp.Symbol("c", negative=True) * x).family == "Normal(0, -c)"
+    assert str(covar.transform(N01, sp.Symbol("c", positive=True) * x).family) == "Normal(0, c)"
+    assert str(covar.transform(N01, sp.Symbol("c", negative=True) * x).family) == "Normal(0, -c)"
 
 
 def test_breakpoints_that_cannot_be_ordered_are_refused():
@@ -105,15 +105,15 @@ def test_unknown_family_and_wrong_arity_name_the_problem():
 
 
 def test_assumptions_for_symbols_of_a_text_map():
-    assert covar.transform(N01, "c*x", assume="c>0").family == "Normal(0, c)"
-    assert covar.transform(N01, "c*x", assume=["c<0"]).family == "Normal(0, -c)"
+    assert str(covar.transform(N01, "c*x", assume="c>0").family) == "Normal(0, c)"
+    assert str(covar.transform(N01, "c*x", assume=["c<0"]).family) == "Normal(0, -c)"
 
 
 def test_plain_symbols_without_assumptions_are_accepted():
     xp, yp = sp.symbols("x y")
     X = covar.Density(sp.exp(-xp**2 / 2) / sp.sqrt(2 * sp.pi), xp, sp.Interval(-sp.oo, sp.oo))
     Y = covar.transform(X, xp**2, yp)
-    assert Y.var.name == "y" and Y.var.is_real and Y.family == "ChiSquared(1)"
+    assert Y.var.name == "y" and Y.var.is_real and str(Y.family) == "ChiSquared(1)"
     assert float(Y.numpy()([1.0])[0]) == pytest.approx(np.exp(-0.5) / np.sqrt(2 * np.pi))
 
 

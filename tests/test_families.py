@@ -1,6 +1,8 @@
 """The catalog: every density agrees with scipy, integrates to 1, and samples correctly."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import scipy.integrate as si
@@ -8,8 +10,9 @@ import scipy.stats as st
 import sympy
 import sympy.stats as ss
 
-from covar.errors import ParseError
-from covar.laws.families import FAMILIES, Family, from_stats, get_family
+from covar.errors import CovarError, InvalidDensity, ParseError
+from covar.laws.families import FAMILIES, Family, NamedLaw, get_family
+from covar.laws.sympy_stats import law_of
 
 x = sympy.Symbol("x", real=True)
 
@@ -177,8 +180,9 @@ def test_get_family_is_case_insensitive_and_errors_name_known_families():
 )
 def test_from_stats_maps_parameter_order(rv, name, args):
     X = rv()
-    fam, got = from_stats(X)
-    assert fam.name == name and got == args
+    law = law_of(X)
+    fam, got = law.entry, law.args
+    assert law == NamedLaw(name, args) and fam.name == name and got == args
     if not fam.discrete:
         # The sympy.stats density and covar's density are the same function.
         mine = sympy.lambdify(x, fam.pdf(x, *got), "mpmath")
@@ -190,9 +194,62 @@ def test_from_stats_maps_parameter_order(rv, name, args):
 
 
 def test_from_stats_rejects_variants_covar_lacks():
-    with pytest.raises(ParseError, match="GumbelDistribution"):
-        from_stats(ss.Gumbel("X", 2, 1, minimum=True))
-    with pytest.raises(ParseError, match="DiscreteUniform"):
-        from_stats(ss.DiscreteUniform("X", [1, 2, 5]))
+    assert law_of(ss.Gumbel("X", 2, 1, minimum=True)) is None
+    assert law_of(ss.DiscreteUniform("X", [1, 2, 5])) is None
+    assert law_of(ss.Nakagami("X", 1, 1)) is None
+
+
+# -- NamedLaw: a catalog member as a value ------------------------------------------------------
+def test_named_law_is_a_value_with_a_label():
+    a = sympy.Symbol("alpha", positive=True)
+    law = NamedLaw("expgamma", (a, 2))
+    assert law.name == "ExpGamma" and law.args == (a, sympy.Integer(2))
+    assert str(law) == law.label == "ExpGamma(alpha, 2)"
+    assert law.entry is FAMILIES["ExpGamma"]
+    assert law == NamedLaw("ExpGamma", (a, sympy.Integer(2))) and hash(law) == hash(NamedLaw("ExpGamma", (a, 2)))
+    assert law != NamedLaw("ExpGamma", (a, 3)) and law != "ExpGamma(alpha, 2)"
+    assert NamedLaw("Normal", (0.5, 2.0)).label == "Normal(0.5, 2.0)"
+
+
+def test_named_law_refuses_unknown_names_and_wrong_arity():
+    with pytest.raises(ParseError, match="unknown distribution"):
+        NamedLaw("Nomral", (0, 1))
+    with pytest.raises(ParseError, match="takes 2 parameter"):
+        NamedLaw("Normal", (0,))
+
+
+def test_named_law_subs_re_evaluates_and_checks_the_arguments():
+    a, b = sympy.symbols("alpha beta", positive=True)
+    law = NamedLaw("ExpGamma", (a, b))
+    assert law.subs({"alpha": 2}) == NamedLaw("ExpGamma", (2, b))
+    assert str(law.subs({a: 2, b: sympy.Rational(1, 2)})) == "ExpGamma(2, 1/2)"
+    assert law.subs({"unrelated": 5}) == law
+    with pytest.raises(InvalidDensity, match="beta must be positive"):
+        law.subs({"beta": -1})
+
+
+def test_named_law_samples_with_the_catalog_sampler():
+    lam = sympy.Symbol("lam", positive=True)
+    law = NamedLaw("Exponential", (2 * lam,))
+    draws = law.sample(np.random.default_rng(1), 200_000, lam=2.0)
+    assert draws.shape == (200_000,) and abs(draws.mean() - 0.25) <= 0.005
+    with pytest.raises(CovarError, match="needs a value for lam"):
+        law.sample(np.random.default_rng(1), 3)
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_named_law_json_round_trip(name):
+    fam = get_family(name)
+    law = NamedLaw(name, fam.symbols())
+    data = json.loads(json.dumps(law.to_dict()))
+    assert data == {"name": name, "args": list(fam.params)}
+    assert NamedLaw.from_dict(data, {s.name: s for s in fam.symbols()}) == law
+
+
+@pytest.mark.parametrize("bad", [None, "Normal(0, 1)", {"name": "Normal"}, {"name": "Normal", "args": [0, 1]},
+                                 {"name": 3, "args": []}, {"name": "Normal", "args": ["0", "1"], "x": 1},
+                                 {"name": "Normal", "args": ["0", "__import__('os')"]},
+                                 {"name": "Normal", "args": ["0"]}, {"name": "Nope", "args": []}])
+def test_named_law_from_dict_refuses_malformed_documents(bad):
     with pytest.raises(ParseError):
-        from_stats(ss.Nakagami("X", 1, 1))
+        NamedLaw.from_dict(bad)

@@ -26,7 +26,7 @@ RVS = {
 def test_from_stats_then_transform(name):
     rv = RVS[name]()
     X = covar.Density.from_stats(rv)
-    assert X.family is not None and X.family.startswith(name)
+    assert X.family is not None and X.family.name == name and str(X.family).startswith(name)
     xs = np.linspace(-3, 6, 37)
     inside = np.array([bool(X.support.interior.contains(sp.Float(v))) and v != 0 for v in xs])
     ref = [float(st.density(rv)(sp.Float(v))) for v in xs[inside]]
@@ -34,3 +34,37 @@ def test_from_stats_then_transform(name):
     Y = covar.transform(X, "2*x + 1")
     report = check(Y, samples=100_000, seed=11)
     assert report.passed, report.failures
+
+
+def test_independent_components_sample_with_the_catalog_sampler(monkeypatch):
+    from covar.laws.families import NamedLaw
+
+    calls = []
+    original = NamedLaw.sample
+
+    def spy(self, rng, size, **params):
+        calls.append(str(self))
+        return original(self, rng, size, **params)
+
+    monkeypatch.setattr(NamedLaw, "sample", spy)
+    lam = sp.Symbol("lam", positive=True)
+    J = covar.independent(st.Gamma("G", 2, 1 / lam), st.Uniform("U", 0, 1))
+    draws = J.sample(40_000, np.random.default_rng(5), lam=2.0)
+    assert sorted(calls) == ["Gamma(2, lam)", "Uniform(0, 1)"]
+    assert draws.shape == (40_000, 2)
+    assert abs(draws[:, 0].mean() - 1.0) <= 0.02 and abs(draws[:, 1].mean() - 0.5) <= 0.01
+
+
+def test_a_distribution_outside_the_catalog_has_no_family_but_still_samples():
+    X = covar.Density.from_stats(st.Maxwell("M", 1))
+    assert X.family is None
+    draws = X.sample(20_000, np.random.default_rng(2))
+    assert np.all(draws >= 0) and abs(draws.mean() - 2 * np.sqrt(2 / np.pi)) <= 0.03
+    J = covar.independent(st.Maxwell("M", 1), st.Normal("Z", 0, 1))
+    assert J.sample(10, np.random.default_rng(2)).shape == (10, 2)
+
+
+def test_discrete_and_finite_stats_variables_keep_their_catalog_family():
+    assert str(covar.Density.from_stats(st.Poisson("P", 3)).family) == "Poisson(3)"
+    assert str(covar.Density.from_stats(st.Binomial("B", 4, sp.Rational(1, 2))).family) == "Binomial(4, 1/2)"
+    assert covar.Density.from_stats(st.Die("D", 6)).family is None

@@ -84,3 +84,37 @@ def test_to_stats_refuses_what_sympy_stats_cannot_hold():
         covar.transform(covar.parse_density("Normal(0, 1)"), "Max(0, x)").to_stats()
     with pytest.raises(covar.UnsupportedTransform, match="numeric-only"):
         covar.transform(covar.parse_density("Exponential(1)"), "x**5 + x").to_stats()
+
+
+@pytest.mark.parametrize("text", ["Normal(mu, 2)", "Gamma(3, 1/2)", "Gumbel(1, 2)", "InverseGamma(3, 2)",
+                                  "Binomial(5, 1/4)", "Weibull(2, 3)", "Poisson(lam)"])
+def test_to_stats_gives_the_named_sympy_distribution_and_reads_back(text):
+    from covar.laws.sympy_stats import law_of
+
+    X = covar.parse_density(text)
+    R = X.to_stats("R")
+    assert type(R.pspace.distribution).__name__ == X.family.entry.stats_class
+    assert law_of(R) == X.family
+
+
+def test_to_stats_and_from_stats_round_trip_the_named_law():
+    X = covar.parse_density("Gamma(3, 1/2)")
+    back = covar.Density.from_stats(X.to_stats("G"))
+    assert back.family == X.family
+    ys = np.linspace(0.1, 9, 15)
+    np.testing.assert_allclose(back.numpy()(ys), X.numpy()(ys), rtol=1e-12)
+
+
+def test_to_stats_of_a_recognised_result_is_the_named_distribution():
+    Y = covar.transform(covar.parse_density("Exponential(1)"), "2*x")
+    assert str(Y.family) == "ChiSquared(2)"  # the most specific name of Exponential(1/2)
+    R = Y.to_stats()
+    assert type(R.pspace.distribution).__name__ == "ChiSquaredDistribution"
+    assert st.E(R) == 2 and st.variance(R) == 4
+
+
+def test_to_stats_without_a_sympy_twin_falls_back_to_the_pdf():
+    X = covar.parse_density("HalfNormal(2)")
+    R = X.to_stats("H")
+    assert type(R.pspace.distribution).__name__ == "ContinuousDistributionHandmade"
+    assert st.E(R) == 2 * sp.sqrt(2) / sp.sqrt(sp.pi)

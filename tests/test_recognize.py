@@ -9,8 +9,8 @@ import sympy.stats as ss
 from sympy import (FiniteSet, Interval, Piecewise, Rational, S, Symbol, Union, exp, gamma, log,
                    oo, pi, sqrt, symbols)
 
-from covar.laws.families import FAMILIES, get_family
-from covar.univariate.recognize import Recognized, label_of, recognize
+from covar.laws.families import FAMILIES, NamedLaw, get_family
+from covar.univariate.recognize import recognize
 
 y = Symbol("y", real=True)
 LINE, HALF = Interval(-oo, oo), Interval(0, oo)
@@ -98,7 +98,7 @@ def test_own_pdf_symbolic(name):
     args = fam.symbols()
     got = recognize(fam.pdf(y, *args), y, fam.support(*args))
     assert got is not None
-    assert got.family == name and got.args == args
+    assert got.name == name and got.args == args
     assert got.label == f"{name}({', '.join(fam.params)})"
 
 
@@ -114,7 +114,7 @@ def test_own_pdf_float_parameters(name):
     fam = get_family(name)
     args = tuple(float(a) for a in NUMERIC[name][0])
     got = recognize(fam.pdf(y, *args), y, fam.support(*args))
-    assert got is not None and got.family == name
+    assert got is not None and got.name == name
     assert [float(a) for a in got.args] == pytest.approx(list(args), rel=1e-12)
     assert got.label == f"{name}({', '.join(repr(a) for a in args)})"  # e.g. Normal(0.5, 2.0)
 
@@ -208,9 +208,9 @@ def test_most_specific_name_wins(name, args, expected):
 
 def test_recognized_parameters_are_exact_sympy_objects():
     got = recognize(exp(-(y - c - mu) ** 2 / (2 * sigma ** 2)) / (sqrt(2 * pi) * sigma), y, LINE)
-    assert got == Recognized("Normal", (c + mu, sigma), "Normal(c + mu, sigma)")
+    assert got == NamedLaw("Normal", (c + mu, sigma)) and got.label == "Normal(c + mu, sigma)"
     with pytest.raises(dataclasses.FrozenInstanceError):
-        got.family = "Gamma"  # type: ignore[misc]
+        got.name = "Gamma"  # type: ignore[misc]
 
 
 def test_parameter_names_that_shadow_functions():
@@ -272,11 +272,11 @@ def test_reals_is_accepted_as_the_whole_line():
     assert label(exp(-y ** 2 / 2) / sqrt(2 * pi), S.Reals) == "Normal(0, 1)"
 
 
-def test_label_of():
-    assert label_of("normal", (c + mu, sigma)) == "Normal(c + mu, sigma)"
-    assert label_of(get_family("ChiSquared"), (1,)) == "ChiSquared(1)"
-    assert label_of("Cauchy", (0, 1)) == "Cauchy(0, 1)"
-    assert label_of("Normal", (0.5, 2.0)) == "Normal(0.5, 2.0)"
+def test_labels():
+    assert NamedLaw("normal", (c + mu, sigma)).label == "Normal(c + mu, sigma)"
+    assert str(NamedLaw("ChiSquared", (1,))) == "ChiSquared(1)"
+    assert str(NamedLaw("Cauchy", (0, 1))) == "Cauchy(0, 1)"
+    assert NamedLaw("Normal", (0.5, 2.0)).label == "Normal(0.5, 2.0)"
 
 
 def test_recognition_is_fast():
@@ -290,3 +290,46 @@ def test_recognition_is_fast():
         t0 = time.perf_counter()
         recognize(pdf, y, support)
         assert time.perf_counter() - t0 < 0.3
+
+
+# -- the recognised family is a value that subs and sampling use --------------------------------
+def test_subs_re_evaluates_the_recognised_family():
+    import covar
+
+    Y = covar.transform(covar.parse_density("Gamma(alpha, beta)"), "log(x)")
+    assert str(Y.family) == "ExpGamma(alpha, beta)"
+    Z = Y.subs({"alpha": 2})
+    assert str(Z.family) == "ExpGamma(2, beta)"
+    assert Z.family == Y.family.subs({"alpha": 2}) and Z.family.args[0] == 2
+    W = covar.parse_density("Gamma(alpha, beta)").subs({"alpha": 3, "beta": Rational(1, 2)})
+    assert str(W.family) == "Gamma(3, 1/2)"
+
+
+def test_subs_refuses_values_outside_the_family_domain():
+    import covar
+
+    Y = covar.transform(covar.parse_density("Gamma(alpha, beta)"), "log(x)")
+    with pytest.raises(covar.InvalidDensity, match="alpha must be positive"):
+        Y.subs({"alpha": -1})
+
+
+def test_sampling_a_recognised_result_never_reads_text(monkeypatch):
+    import numpy as np
+    from scipy import stats
+
+    import covar
+    import covar.text.calls as calls
+    import covar.text.expressions as expressions
+
+    Y = covar.transform(covar.parse_density("Gamma(alpha, beta)"), "log(x)")
+    bare = covar.Density(Y.pdf, Y.var, Y.support, family=Y.family, validate=False)  # no derivation
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the text parser was called while sampling")
+
+    monkeypatch.setattr(calls, "parse_call", refuse)
+    monkeypatch.setattr(expressions, "parse_expr", refuse)
+    ref = stats.loggamma(2.5, loc=-np.log(1.5)).cdf
+    for D in (Y, bare):
+        draws = D.sample(50_000, np.random.default_rng(3), alpha=2.5, beta=1.5)
+        assert stats.kstest(draws, ref).pvalue > 1e-3

@@ -19,14 +19,14 @@ import covar
 from covar import flows
 from covar.render import serialize
 from covar.errors import CovarError, ParseError
-from covar.laws.families import get_family
+from covar.laws.families import NamedLaw, get_family
 from covar.render.interop import to_scipy
 from covar.univariate.signs import sign_of, sort_points
 from covar.text.expressions import parse_expr
 from covar.text.sets import parse_set
 from covar.text.values import as_expression, as_set, as_sympy, check_parameter_values
 from covar.render.plot import interpolated_map
-from covar.univariate.recognize import label_of, recognize
+from covar.univariate.recognize import recognize
 
 x, y = sp.symbols("x y", real=True)
 x1, x2 = sp.symbols("x1 x2", real=True)
@@ -148,7 +148,8 @@ API: dict[str, Callable[[str], object]] = {
     "family pdf": lambda t: get_family("Normal").pdf(x, t, 1),
     "family support": lambda t: get_family("Uniform").support(0, t),
     "family name": get_family,
-    "label_of": lambda t: label_of("Normal", (t, 1)),
+    "NamedLaw argument": lambda t: NamedLaw("Normal", (t, 1)),
+    "NamedLaw.from_dict": lambda t: NamedLaw.from_dict({"name": "Normal", "args": [t, "1"]}),
     "recognize": lambda t: recognize(t, y, Interval(0, oo)),
     "sign_of": sign_of,
     "sort_points": lambda t: sort_points([0, t]),

@@ -222,21 +222,16 @@ def exact_values(values: dict[str, float]) -> dict[str, Any]:
     return {name: sp.nsimplify(v, rational=True) for name, v in values.items()}
 
 
-def check_input_values(density_text: str, X: Any, values: dict[str, float]) -> None:
+def check_input_values(X: Any, values: dict[str, float]) -> None:
     """The input with the -p values substituted must still be a density: a family's parameter
     domain (Binomial p <= 1, Uniform a < b), or a raw pdf validated numerically."""
     import covar
-    from covar.laws.families import FAMILIES, get_family
-    from covar.text.calls import parse_call
     from covar.numeric.validation import validate_density
 
     exact = exact_values(values)
-    call = None if " on " in density_text else parse_call(density_text)
     try:
-        if call is not None and call[0].lower() in {k.lower() for k in FAMILIES}:
-            args = [a.xreplace({s: exact[s.name] for s in a.free_symbols if s.name in exact})
-                    for a in call[1]]
-            get_family(call[0]).check_args(args)
+        if X.family is not None:
+            X.family.subs(exact)  # the family's own parameter domain (check_args)
         else:
             validate_density(X.subs({p: exact[p.name] for p in X.params if p.name in exact}))
     except covar.DerivationTimeout:
@@ -318,7 +313,7 @@ def check(density, map, support, assume, timeout, params, samples, seed) -> None
 
     X, Y = derive(density, map, support, assume, timeout)
     values = parameter_values(params, Y)
-    check_input_values(density, X, values)
+    check_input_values(X, values)
     with progress_bar(None, "checking") as bar:
         report = run_check(Y, samples, seed, progress=stepper(bar), **values)
     click.echo(render_check(Y, report, seed, values))
@@ -353,7 +348,7 @@ def plot(density, map, support, assume, timeout, params, output, samples, seed) 
 
     X, Y = derive(density, map, support, assume, timeout)
     values = parameter_values(params, Y)
-    check_input_values(density, X, values)
+    check_input_values(X, values)
     steps = Y.derivation.steps  # the input and the law after each map, as derived
     results = [step.input for step in steps[1:]] + [Y]
     fig = plot_transform(steps[0].input, None, results=results, samples=samples, seed=seed, values=values)

@@ -1,7 +1,7 @@
 """Density: a probability density (or pmf) of one real variable, with support and atoms."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 import numpy as np
@@ -10,6 +10,7 @@ import sympy as sp
 from covar.errors import InvalidDensity
 
 if TYPE_CHECKING:  # pragma: no cover
+    from covar.laws.families import NamedLaw
     from covar.numeric.evaluate import NumericEvaluator
     from covar.record import LawSummary, Record
 
@@ -75,7 +76,7 @@ class Density(Shown):
     support: sp.Set
     atoms: Mapping[sp.Expr, sp.Expr] = field(default_factory=dict)
     discrete: bool = False
-    family: str | None = None
+    family: "NamedLaw | None" = None
     derivation: "Record | None" = None
     numeric: "NumericEvaluator | None" = None
     validate: bool = field(default=True, repr=False)
@@ -108,6 +109,10 @@ class Density(Shown):
         object.__setattr__(self, "var", var)
         object.__setattr__(self, "support", support)
         object.__setattr__(self, "atoms", atoms)
+        from covar.laws.families import NamedLaw
+
+        if self.family is not None and not isinstance(self.family, NamedLaw):
+            raise InvalidDensity(f"the family must be a covar.laws.families.NamedLaw or None, got {self.family!r}")
         if pdf is None and self.numeric is None:
             raise InvalidDensity("a density needs a pdf expression (or a numeric evaluator)")
         if self.validate:
@@ -153,7 +158,7 @@ class Density(Shown):
     def __repr__(self) -> str:
         body = "numeric-only" if self.pdf is None else sp.sstr(self.pdf)
         extra = f", atoms={self.atoms}" if self.atoms else ""
-        fam = f", family={self.family!r}" if self.family else ""
+        fam = f", family={self.family}" if self.family else ""
         kind = "pmf" if self.discrete else "pdf"
         return f"Density({kind}={body}, var={self.var}, support={self.support}{extra}{fam})"
 
@@ -165,9 +170,9 @@ class Density(Shown):
         >>> Density.from_stats(st.Exponential("X", 2)).support
         Interval(0, oo)
         """
-        from covar.text.inputs import from_stats
+        from covar.laws.sympy_stats import density_of
 
-        return from_stats(rv, var)
+        return density_of(rv, var)
 
     # -- numeric front ends ------------------------------------------------------------
     def numpy(self) -> Callable[..., np.ndarray]:
@@ -200,14 +205,23 @@ class Density(Shown):
         return to_scipy(self)
 
     def to_stats(self, name: str = "Y") -> Any:
-        """A sympy.stats random variable with this pdf and support."""
-        from covar.render.interop import to_stats
+        """A sympy.stats random variable with this law (the named distribution when it has one)."""
+        from covar.laws.sympy_stats import to_stats
 
         return to_stats(self, name)
 
 
     def subs(self, values: Mapping[Any, Any]) -> "Density":
-        """The same law with parameters replaced by values (names or symbols as keys)."""
+        """The same law with parameters replaced by values (names or symbols as keys).
+
+        The recognised family and the derivation record (down to the input law, which the
+        verification gate samples through the maps) are re-evaluated too, so the result passes
+        the gate as the law it now is.
+
+        >>> from covar.text.inputs import parse_density
+        >>> str(parse_density("Gamma(alpha, beta)").subs({"alpha": 2}).family)
+        'Gamma(2, beta)'
+        """
         from covar.text.values import as_expression
 
         by_name = {p.name: p for p in self.params}
@@ -217,7 +231,30 @@ class Density(Shown):
         pdf = None if self.pdf is None else self.pdf.xreplace(repl)
         atoms = {k.xreplace(repl): v.xreplace(repl) for k, v in self.atoms.items()}
         support = self.support.xreplace(repl) if hasattr(self.support, "xreplace") else self.support
+        family = None if self.family is None else self.family.subs(repl)
+        derivation = None if self.derivation is None else _substituted(self.derivation, repl)
         from covar.numeric.verify import verify
 
-        return verify(Density(pdf, self.var, support, atoms, self.discrete, self.family, self.derivation,
+        return verify(Density(pdf, self.var, support, atoms, self.discrete, family, derivation,
                               self.numeric, validate=False), "law after subs()")
+
+
+def _substituted(value: Any, repl: Mapping[sp.Basic, sp.Expr]) -> Any:
+    """A record (or one of its fields) with parameters replaced: expressions, nested records,
+    named laws and the input densities (each re-verified by its own :meth:`Density.subs`)."""
+    from covar.laws.families import NamedLaw
+
+    if isinstance(value, Density):
+        return value.subs(repl)
+    if isinstance(value, NamedLaw):
+        return value.subs(repl)
+    if isinstance(value, sp.Basic):
+        return value.xreplace(repl)
+    if isinstance(value, tuple):
+        return tuple(_substituted(v, repl) for v in value)
+    if isinstance(value, dict):
+        return {_substituted(k, repl): _substituted(v, repl) for k, v in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **{f.name: _substituted(getattr(value, f.name), repl)
+                                 for f in fields(value) if f.init})
+    return value

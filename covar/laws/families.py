@@ -40,7 +40,11 @@ DiscreteUniform(a, b)     1/(b-a+1)                                             
 The scipy equivalents are listed in each entry below (e.g. Gamma(alpha, beta) is
 ``scipy.stats.gamma(alpha, scale=1/beta)``; ExpGamma is ``loggamma(alpha, loc=-log(beta))``).
 ``sympy.stats`` orders some parameters differently (``Gamma(k, theta)`` takes a SCALE,
-``Gumbel(beta, mu)`` takes the scale first); :meth:`Family.from_stats_args` converts.
+``Gumbel(beta, mu)`` takes the scale first); :meth:`Family.from_stats_args` converts (the
+one adapter, :mod:`covar.laws.sympy_stats`, uses it).
+
+A :class:`Family` is a catalog ENTRY; a :class:`NamedLaw` is one member of it with its
+arguments (``Gamma(alpha, 2)``): the value ``Density.family`` holds.
 
 >>> get_family("gamma").pdf(sympy.Symbol("x"), 2, 3)
 9*x*exp(-3*x)
@@ -51,14 +55,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 import sympy
 from sympy import Abs, Interval, Range, exp, gamma, log, oo, pi, sqrt
 
-from covar.errors import InvalidDensity, ParseError
+from covar.errors import CovarError, InvalidDensity, ParseError
 from covar.text.values import as_expression, as_sympy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from covar.laws.density import Density
 
 
 class _ScipyStats:
@@ -72,7 +79,7 @@ class _ScipyStats:
 
 _st = _ScipyStats()
 
-__all__ = ["Family", "FAMILIES", "get_family", "from_stats", "MAX_SHAPE", "MAX_LOCATION_SCALE"]
+__all__ = ["Family", "NamedLaw", "FAMILIES", "get_family", "MAX_SHAPE", "MAX_LOCATION_SCALE"]
 
 #: Largest |value| of a numeric shape or count parameter: these enter gamma functions, exact
 #: factorials, binomials and exponents, whose exact values explode (ChiSquared(7e8) needs the
@@ -448,9 +455,6 @@ def _build() -> Mapping[str, Family]:
 #: Read-only catalog, keyed by canonical family name.
 FAMILIES: Mapping[str, Family] = _build()
 _BY_LOWER: Mapping[str, Family] = MappingProxyType({k.lower(): v for k, v in FAMILIES.items()})
-_BY_STATS: Mapping[str, Family] = MappingProxyType(
-    {f.stats_class: f for f in FAMILIES.values() if f.stats_class}
-)
 
 
 def get_family(name: str) -> Family:
@@ -469,24 +473,132 @@ def get_family(name: str) -> Family:
     return fam
 
 
-def from_stats(rv: Any) -> tuple[Family, tuple[sympy.Expr, ...]]:
-    """(family, covar-ordered args) for a ``sympy.stats`` random symbol or distribution.
+@dataclass(frozen=True)
+class NamedLaw:
+    """One member of a catalog family: the entry's name and its sympy arguments.
 
-    >>> import sympy.stats as ss
-    >>> fam, args = from_stats(ss.Gamma("X", 3, 2))
-    >>> fam.name, args
-    ('Gamma', (3, 1/2))
+    This is what ``Density.family`` holds: the law a density was recognised as (or was
+    named as), e.g. ``Gamma(alpha, 2)``. ``str()`` gives the display label; :meth:`subs`
+    re-evaluates the arguments; :meth:`sample` draws with the catalog's sampler; JSON goes
+    through :meth:`to_dict` / :meth:`from_dict`. Equality compares the name and the sympy
+    arguments (never a display label).
+
+    >>> a = sympy.Symbol("alpha", positive=True)
+    >>> law = NamedLaw("expgamma", (a, 3))
+    >>> law
+    NamedLaw('ExpGamma', (alpha, 3))
+    >>> str(law), str(law.subs({"alpha": 2}))
+    ('ExpGamma(alpha, 3)', 'ExpGamma(2, 3)')
+    >>> law.entry.params
+    ('alpha', 'beta')
     """
-    dist = rv
-    pspace = getattr(rv, "pspace", None)
-    if pspace is not None:
-        dist = pspace.distribution
-    cls = type(dist).__name__
-    fam = _BY_STATS.get(cls)
-    args = fam.from_stats_args(tuple(dist.args)) if fam is not None else None
-    if fam is None or args is None:
-        raise ParseError(
-            f"covar has no catalog family for sympy.stats {cls}{tuple(dist.args)}; "
-            f"known: {', '.join(FAMILIES)}"
-        )
-    return fam, args
+
+    name: str
+    args: tuple[sympy.Expr, ...]
+
+    def __post_init__(self) -> None:
+        entry = get_family(self.name)  # ParseError for a name the catalog lacks
+        args = tuple(as_expression(a, what=f"{entry.name} argument") for a in self.args)
+        entry._check_arity(args)
+        object.__setattr__(self, "name", entry.name)
+        object.__setattr__(self, "args", args)
+
+    @property
+    def entry(self) -> Family:
+        """The catalog entry (density, support, sampler, scipy twin) of this law."""
+        return get_family(self.name)
+
+    @property
+    def label(self) -> str:
+        """Display label such as ``Normal(c + mu, sigma)`` (a float argument reads 0.5)."""
+        return f"{self.name}({', '.join(sympy.sstr(a, full_prec=False) for a in self.args)})"
+
+    def __str__(self) -> str:
+        return self.label
+
+    def __repr__(self) -> str:
+        return f"NamedLaw({self.name!r}, ({', '.join(sympy.sstr(a) for a in self.args)}{',' * (len(self.args) == 1)}))"
+
+    @property
+    def free_symbols(self) -> set[sympy.Symbol]:
+        """The parameters the arguments mention."""
+        return set().union(*(a.free_symbols for a in self.args))
+
+    def density(self, var: sympy.Symbol) -> "Density":
+        """The Density of this law in ``var``: the catalog's pdf (pmf) on its support, after the
+        exact domain checks of :meth:`Family.check_args` (so it needs no numeric validation).
+
+        >>> NamedLaw("Exponential", (2,)).density(sympy.Symbol("x", real=True))
+        Density(pdf=2*exp(-2*x), var=x, support=Interval(0, oo), family=Exponential(2))
+        """
+        from covar.laws.density import Density
+
+        entry = self.entry
+        entry.check_args(self.args)
+        return Density(entry.pdf(var, *self.args), var, entry.support(*self.args), discrete=entry.discrete,
+                       family=self, validate=False)
+
+    def subs(self, values: Mapping[Any, Any]) -> "NamedLaw":
+        """The same family with arguments re-evaluated at ``values`` (symbols or names as keys).
+
+        The new arguments must still be valid for the family (:meth:`Family.check_args`).
+
+        >>> mu, s = sympy.symbols("mu s", positive=True)
+        >>> NamedLaw("Normal", (mu, s)).subs({mu: 1, "s": 2})
+        NamedLaw('Normal', (1, 2))
+        >>> NamedLaw("Normal", (mu, s)).subs({"s": 0})
+        Traceback (most recent call last):
+        ...
+        covar.errors.InvalidDensity: Normal(mu, 0): sigma must be positive, got 0
+        """
+        by_name = {s.name: s for s in self.free_symbols}
+        repl = {}
+        for key, value in values.items():
+            sym = by_name.get(key) if isinstance(key, str) else key
+            if sym is not None:
+                repl[sym] = as_expression(value, what="value")
+        law = NamedLaw(self.name, tuple(a.xreplace(repl) for a in self.args))
+        law.entry.check_args(law.args)
+        return law
+
+    def sample(self, rng: np.random.Generator, size: int, **params: float) -> np.ndarray:
+        """``size`` draws with the catalog's sampler, parameters given by name.
+
+        >>> NamedLaw("Uniform", (0, sympy.Symbol("b"))).sample(np.random.default_rng(0), 2, b=3.0).shape
+        (2,)
+        """
+        from covar.numeric.verify import to_float
+
+        missing = sorted(s.name for s in self.free_symbols if s.name not in params)
+        if missing:
+            raise CovarError(f"sampling {self} needs a value for {', '.join(missing)}")
+        values = {s: params[s.name] for s in self.free_symbols}
+        return self.entry.sample(rng, size, *(to_float(a, values) for a in self.args))
+
+    def to_dict(self, write: Callable[[sympy.Expr], str] = sympy.sstr) -> dict[str, Any]:
+        """JSON-ready ``{"name": ..., "args": [text, ...]}``; ``write`` turns an argument into text.
+
+        >>> NamedLaw("Gamma", (2, sympy.Rational(1, 2))).to_dict()
+        {'name': 'Gamma', 'args': ['2', '1/2']}
+        """
+        return {"name": self.name, "args": [write(a) for a in self.args]}
+
+    @classmethod
+    def from_dict(cls, data: Any, symbols: Mapping[str, sympy.Basic] | None = None) -> "NamedLaw":
+        """The law written by :meth:`to_dict`; the arguments are read by covar's whitelist
+        parser (``symbols`` gives the document's symbols with their assumptions).
+
+        >>> NamedLaw.from_dict({"name": "Gamma", "args": ["2", "1/2"]})
+        NamedLaw('Gamma', (2, 1/2))
+        >>> NamedLaw.from_dict({"name": "Gamma", "args": "2"})
+        Traceback (most recent call last):
+        ...
+        covar.errors.ParseError: a family must be {"name": str, "args": [str, ...]}, got {'name': 'Gamma', 'args': '2'}
+        """
+        shape_ok = (isinstance(data, Mapping) and set(data) == {"name", "args"}
+                    and isinstance(data["name"], str) and isinstance(data["args"], list)
+                    and all(isinstance(a, str) for a in data["args"]))
+        if not shape_ok:
+            shown = repr(data) if len(repr(data)) <= 80 else repr(data)[:77] + "..."
+            raise ParseError(f'a family must be {{"name": str, "args": [str, ...]}}, got {shown}')
+        return cls(data["name"], tuple(as_expression(a, symbols, what="family argument") for a in data["args"]))

@@ -712,54 +712,12 @@ def _pushed_sampler(J: JointDensity, g: Sequence[sp.Expr]):
 # independent components
 
 
-_NUMPY_SAMPLERS = {
-    # sympy.stats distribution class name -> numpy draw(rng, size, *args)
-    "NormalDistribution": lambda r, n, m, s: r.normal(m, s, n),
-    "ExponentialDistribution": lambda r, n, lam: r.exponential(1 / lam, n),
-    "UniformDistribution": lambda r, n, a, b: r.uniform(a, b, n),
-    "GammaDistribution": lambda r, n, k, theta: r.gamma(k, theta, n),
-    "ChiSquaredDistribution": lambda r, n, k: r.chisquare(k, n),
-    "BetaDistribution": lambda r, n, a, b: r.beta(a, b, n),
-    "LogNormalDistribution": lambda r, n, m, s: r.lognormal(m, s, n),
-    "CauchyDistribution": lambda r, n, x0, g: x0 + g * r.standard_cauchy(n),
-    "LaplaceDistribution": lambda r, n, m, b: r.laplace(m, b, n),
-    "StudentTDistribution": lambda r, n, nu: r.standard_t(nu, n),
-}
-
-
-def _from_stats(X: Any, name: str):
-    """(pdf, symbol, support condition, numpy draw or None) of a sympy.stats continuous RV."""
-    import sympy.stats as st
-
-    try:
-        dist = X.pspace.distribution
-    except AttributeError as exc:
-        raise InvalidDensity(f"{X!r} is neither a covar.Density nor a sympy.stats random variable") from exc
-    if not isinstance(X.pspace, st.crv.SingleContinuousPSpace):
-        raise InvalidDensity(f"{X!r} is not a continuous univariate sympy.stats variable")
-    v = sp.Symbol(name, real=True)
-    pdf = dist.pdf(v)
-    cond = dist.set.as_relational(v)
-    if isinstance(pdf, sp.Piecewise) and len(pdf.args) == 2 and pdf.args[1] == (0, True):
-        # e.g. Uniform: the Piecewise only restates the support, which the condition carries
-        pdf, cond = pdf.args[0].expr, sp.And(cond, pdf.args[0].cond)
-    draw = _NUMPY_SAMPLERS.get(type(dist).__name__)
-    args = dist.args
-    if draw is None:
-        return pdf, v, cond, None
-
-    def numeric_draw(rng: np.random.Generator, n: int, vals: dict) -> np.ndarray:
-        nums = [float(a.xreplace({s: vals[s.name] for s in a.free_symbols})) for a in args]
-        return draw(rng, n, *nums)
-
-    return pdf, v, cond, numeric_draw
-
-
 def independent(*densities: Any) -> JointDensity:
     """The joint density of independent variables: the product of their densities.
 
-    Accepts covar.Density objects and sympy.stats continuous random variables. Variables are
-    named after the inputs (x1, x2, ... when names clash).
+    Accepts covar.Density objects and sympy.stats continuous random variables (read by the one
+    adapter, covar.laws.sympy_stats, so each component samples with its catalog sampler).
+    Variables are named after the inputs (x1, x2, ... when names clash).
 
     >>> import sympy.stats as st
     >>> J = independent(st.Exponential("X1", 1), st.Exponential("X2", 1))
@@ -770,6 +728,8 @@ def independent(*densities: Any) -> JointDensity:
         densities = tuple(densities[0])
     if not densities:
         raise CovarError("independent() needs at least one density")
+    from covar.laws.sympy_stats import density_of, is_random_variable
+
     names = []
     for D in densities:
         names.append(D.var.name if isinstance(D, Density) else str(getattr(D, "name", "x")).lower())
@@ -777,29 +737,27 @@ def independent(*densities: Any) -> JointDensity:
         names = [f"x{i + 1}" for i in range(len(densities))]
     pdfs, vars_, conds, draws = [], [], [], []
     for D, name in zip(densities, names):
-        if isinstance(D, Density):
-            if D.pdf is None or D.discrete or D.atoms:
-                raise UnsupportedTransform(
-                    f"independent() needs continuous closed-form densities; {D!r} is not one")
-            v = sp.Symbol(name, real=True)
-            pdfs.append(D.pdf.xreplace({D.var: v}))
-            conds.append(D.support.as_relational(v))
-            draws.append(_density_draw(D))
-        else:
-            pdf, v, cond, draw = _from_stats(D, name)
-            pdfs.append(pdf)
-            conds.append(cond)
-            draws.append(draw)
+        if not isinstance(D, Density):
+            if not is_random_variable(D):
+                raise InvalidDensity(f"{D!r} is neither a covar.Density nor a sympy.stats random variable")
+            D = density_of(D, name)
+        if D.pdf is None or D.discrete or D.atoms:
+            raise UnsupportedTransform(
+                f"independent() needs continuous closed-form densities; {D!r} is not one")
+        v = sp.Symbol(name, real=True)
+        pdfs.append(D.pdf.xreplace({D.var: v}))
+        conds.append(D.support.as_relational(v))
+        draws.append(_density_draw(D))
         vars_.append(v)
-    sampler = None
-    if all(d is not None for d in draws):
-        def sampler(size: int, rng: np.random.Generator, values: dict) -> np.ndarray:
-            return np.stack([np.broadcast_to(d(rng, size, values), (size,)) for d in draws], axis=-1)
+    def sampler(size: int, rng: np.random.Generator, values: dict) -> np.ndarray:
+        return np.stack([np.broadcast_to(d(rng, size, values), (size,)) for d in draws], axis=-1)
+
     return JointDensity(sp.Mul(*pdfs), tuple(vars_), sp.And(*conds), sampler=sampler)
 
 
 def _density_draw(D: Density):
-    """A numpy draw for a covar.Density, through its own sampler when it has one."""
+    """A numpy draw for a covar.Density: its catalog sampler when it is a named law, else its own
+    way of sampling (Density.sample)."""
     def draw(rng: np.random.Generator, n: int, vals: dict) -> np.ndarray:
         params = {p.name: vals[p.name] for p in D.params}
         return np.asarray(D.sample(n, rng, **params), dtype=float)

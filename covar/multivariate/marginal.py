@@ -240,9 +240,9 @@ def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) ->
     nonzero = [c for c in cells if c.pieces and c.result != 0]
     family = None
     if len(nonzero) == 1:
-        from covar.univariate.recognize import family_label
+        from covar.univariate.recognize import recognize
 
-        family = family_label(nonzero[0].result, s, sp.Interval(nonzero[0].lo, nonzero[0].hi))
+        family = recognize(nonzero[0].result, s, sp.Interval(nonzero[0].lo, nonzero[0].hi))
     return Density(_as_piecewise(cells, s), s, support, family=family, derivation=record, numeric=evaluator,
                    validate=False)
 

@@ -14,18 +14,6 @@ from covar.numeric.verify import to_float
 
 
 
-def _catalog_sampler(label: str):
-    from covar.laws.families import get_family
-    from covar.text.calls import parse_call
-
-    call = parse_call(label)
-    if call is None:
-        return None
-    name, args = call
-    family = get_family(name)
-    return family, args
-
-
 def _grid(lo: float, hi: float) -> np.ndarray:
     """Points of (lo, hi), geometrically dense next to finite ends (integrable singularities)
     and reaching far into infinite tails (heavy tails)."""
@@ -95,13 +83,8 @@ def sample(density, size: int, rng: np.random.Generator, **values: float) -> np.
         g = sp.lambdify((d.x, *params), d.g, modules=["numpy", "scipy"])
         with np.errstate(all="ignore"):
             return np.broadcast_to(np.asarray(g(xs, *[values[p.name] for p in params]), float), xs.shape).copy()
-    if density.family:
-        found = _catalog_sampler(density.family)
-        if found is not None:
-            family, args = found
-            concrete = [float(sp.N(a.xreplace({s: values[s.name] for s in a.free_symbols if s.name in values})))
-                        for a in args]
-            return np.asarray(family.sample(rng, size, *concrete), dtype=float)
+    if density.family is not None:  # a named law: the catalog's sampler
+        return np.asarray(density.family.sample(rng, size, **values), dtype=float)
     if density.discrete:
         return _pmf_draws(density, size, rng, values)
     return _inverse_cdf(density, size, rng, dict(values))

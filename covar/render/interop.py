@@ -1,4 +1,4 @@
-"""covar results in other libraries: a scipy.stats-style frozen distribution and sympy.stats RVs.
+"""covar results in other libraries: a scipy.stats-style frozen distribution (sympy.stats: covar.laws.sympy_stats).
 
 :func:`to_scipy` returns a :class:`FrozenDensity`, which has the methods of a frozen
 ``scipy.stats`` distribution (pdf, logpdf, cdf, sf, ppf, isf, rvs, mean, var, std, median,
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from covar.errors import CovarError, UnsupportedTransform
+from covar.errors import UnsupportedTransform
 from covar.text.values import as_expression, check_parameter_values
 
 _QUAD = {"limit": 200, "epsabs": 1e-12, "epsrel": 1e-10}
@@ -58,8 +58,9 @@ class FrozenDensity:
         atoms = sorted((_value(k, values), _value(m, values)) for k, m in density.atoms.items())
         self.atom_points = np.array([p for p, _ in atoms])
         self.atom_masses = np.array([m for _, m in atoms])
-        ends = [e for iv in self.intervals for e in iv] + list(self.atom_points)
-        self.a, self.b = (min(ends), max(ends)) if ends else (-np.inf, np.inf)
+        ends = [e for iv in self.intervals for e in iv] + [float(p) for p in self.atom_points]
+        self.a: float = min(ends) if ends else -np.inf
+        self.b: float = max(ends) if ends else np.inf
 
     # -- densities -----------------------------------------------------------------------
     def pdf(self, y: Any) -> np.ndarray:
@@ -209,32 +210,3 @@ def _finite_discrete(density: Any, values: dict[str, float]) -> Any:
     points = np.array([_value(k, values) for k in support], dtype=float)
     probs = np.asarray(density.numpy()(points, **values), dtype=float)
     return stats.rv_discrete(values=(points, probs / probs.sum()))
-
-
-def to_stats(density: Any, name: str = "Y") -> Any:
-    """A sympy.stats random variable with the same pdf (pmf) and support.
-
-    >>> import covar, sympy.stats as st
-    >>> Y = covar.transform(covar.parse_density("Exponential(1)"), "2*x")
-    >>> st.E(to_stats(Y))
-    2
-    """
-    import sympy.stats as st
-
-    if density.pdf is None:
-        raise UnsupportedTransform("a numeric-only result has no pdf expression to give to sympy.stats")
-    if density.atoms:
-        raise UnsupportedTransform(
-            "sympy.stats has no mixed (continuous + atoms) random variables; "
-            f"this law has atoms {density.atoms}")
-    var, support = density.var, density.support
-    # sympy.stats names the variable after the random symbol: the pdf is rewritten in it
-    if not density.discrete:
-        sym = sp.Symbol(name, real=True)
-        return st.ContinuousRV(sym, density.pdf.xreplace({var: sym}), set=support)
-    if isinstance(support, sp.FiniteSet):
-        return st.FiniteRV(name, {k: density.pdf.subs(var, k) for k in support})
-    if isinstance(support, sp.Range):
-        sym = sp.Symbol(name, integer=True)
-        return st.DiscreteRV(sym, density.pdf.xreplace({var: sym}), set=support)
-    raise CovarError(f"cannot express a pmf on {support} as a sympy.stats random variable")

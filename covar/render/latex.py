@@ -57,8 +57,8 @@ def phrase(parts: Phrase) -> str:
     return "".join(escape_text(p) if isinstance(p, str) else f"${_tex(p)}$" for p in parts)
 
 
-def _family(label: str) -> str:
-    return r"\text{" + escape_text(label) + "}"
+def _family(law: Any) -> str:
+    return r"\text{" + escape_text(str(law)) + "}"
 
 
 def _atoms(s: LawSummary) -> str:

@@ -18,6 +18,7 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from covar.errors import CovarError, ParseError
+from covar.laws.families import NamedLaw
 from covar.record import (RECORD_KINDS, Cell, Derivation, FlowRecord, Integral, InversePiece, LayerStep,
                           MapRecord, MarginalRecord, Piece)
 from covar.text.values import as_sympy
@@ -38,47 +39,6 @@ def _assumptions(sym: sp.Symbol) -> dict[str, bool]:
     if sp.Symbol(sym.name, **given) != sym:
         given = {k: v for k, v in sym.assumptions0.items() if k != "commutative"}
     return given
-
-
-def family_to_json(family: Any) -> dict | None:
-    """The recognised family as ``{"name": ..., "args": [...]}`` (args in sympy syntax).
-
-    Works on a structured family (``.name`` and ``.args``) and on a label such as "Gamma(2, 1)".
-
-    >>> family_to_json("ExpGamma(alpha, lam)")
-    {'name': 'ExpGamma', 'args': ['alpha', 'lam']}
-    """
-    if family is None:
-        return None
-    if not isinstance(family, str):
-        return {"name": str(family.name), "args": [sp.sstr(a) for a in family.args]}
-    name, _, rest = family.partition("(")
-    if not rest.endswith(")"):
-        return {"name": family, "args": []}
-    args, depth, start = [], 0, 0
-    body = rest[:-1]
-    for k, ch in enumerate(body):
-        depth += ch in "([{"
-        depth -= ch in ")]}"
-        if ch == "," and depth == 0:
-            args.append(body[start:k].strip())
-            start = k + 1
-    args.append(body[start:].strip())
-    return {"name": name, "args": [a for a in args if a]}
-
-
-def family_from_json(data: Any) -> str | None:
-    """The family label written by :func:`family_to_json`.
-
-    >>> family_from_json({"name": "Gamma", "args": ["2", "1"]})
-    'Gamma(2, 1)'
-    """
-    if data is None:
-        return None
-    if not (isinstance(data, dict) and isinstance(data.get("name"), str) and isinstance(data.get("args"), list)
-            and all(isinstance(a, str) for a in data["args"])):
-        raise ParseError('malformed covar JSON: "family" must be {"name": str, "args": [str]} or null')
-    return f"{data['name']}({', '.join(data['args'])})" if data["args"] else data["name"]
 
 
 @dataclass(frozen=True)
@@ -108,7 +68,8 @@ _POINTS = _Codec(lambda w, v: [[w.expr(k), w.expr(m)] for k, m in v.items()],
                  lambda r, d: {r(k): r(m) for k, m in d})
 _MATRIX = _Codec(lambda w, v: [[w.expr(e) for e in row] for row in v.tolist()],
                  lambda r, d: sp.ImmutableMatrix([[r(e) for e in row] for row in d]))
-_FAMILY = _Codec(lambda w, v: family_to_json(v), lambda r, d: family_from_json(d))
+_FAMILY = _Codec(lambda w, v: None if v is None else v.to_dict(w.expr),
+                 lambda r, d: None if d is None else NamedLaw.from_dict(d, r.symbols))
 _LAW = _Codec(lambda w, v: w.law(v), lambda r, d: r.law(d))
 _RECORD = _Codec(lambda w, v: None if v is None else w.record(v), lambda r, d: None if d is None else r.record(d))
 
@@ -214,7 +175,7 @@ class _Writer:
 def _write_density(w: _Writer, d: Any) -> dict:
     out = {
         "var": w.expr(d.var), "pdf": w.expr(d.pdf), "support": w.expr(d.support),
-        "atoms": _POINTS.write(w, d.atoms), "discrete": bool(d.discrete), "family": family_to_json(d.family),
+        "atoms": _POINTS.write(w, d.atoms), "discrete": bool(d.discrete), "family": _FAMILY.write(w, d.family),
         "closed_form": bool(d.closed_form), "derivation": _RECORD.write(w, d.derivation),
     }
     evaluator = d.numeric.record(w.expr) if d.numeric is not None else None
@@ -261,7 +222,7 @@ class _Reader:
     """Reads the strings of one document with its own symbol table."""
 
     def __init__(self, symbols: dict[str, sp.Symbol]) -> None:
-        self.symbols = {**symbols, **{s.name: s for s in _CONSTANTS}}
+        self.symbols: dict[str, sp.Symbol] = {**symbols, **{s.name: s for s in _CONSTANTS}}
         # one object per distinct string: the record's pdf *is* the law's pdf again, as when derived
         self.seen: dict[tuple[str, bool], Any] = {}
 
@@ -324,7 +285,7 @@ def _read_density(read: _Reader, data: dict) -> Any:
     elif pdf is None:
         numeric = _numeric_evaluator(derivation)
     return Density(pdf, read(data["var"]), read.set(data["support"]), _POINTS.read(read, data["atoms"]),
-                   discrete=bool(data["discrete"]), family=family_from_json(data["family"]),
+                   discrete=bool(data["discrete"]), family=_FAMILY.read(read, data["family"]),
                    derivation=derivation, numeric=numeric, validate=False)
 
 

@@ -1,4 +1,4 @@
-"""Stage 1: densities from text (named families or raw expressions) and from sympy.stats RVs."""
+"""Stage 1: densities from text, a named family or a raw pdf (sympy.stats RVs: covar.laws.sympy_stats)."""
 from __future__ import annotations
 
 from typing import Iterable, Mapping
@@ -6,8 +6,7 @@ from typing import Iterable, Mapping
 import sympy as sp
 
 from covar.laws.density import Density
-from covar.errors import CovarError, InvalidDensity, ParseError
-from covar.univariate.signs import interior_point
+from covar.errors import ParseError
 
 
 def _declared(arg: sp.Expr, wanted: Mapping[str, bool], user: Mapping[str, Mapping[str, bool]]) -> sp.Expr:
@@ -16,20 +15,6 @@ def _declared(arg: sp.Expr, wanted: Mapping[str, bool], user: Mapping[str, Mappi
         return arg
     merged = {"real": True, **wanted, **user.get(arg.name, {})}
     return sp.Symbol(arg.name, **merged)
-
-
-def _clean_piecewise(pdf: sp.Expr, x: sp.Symbol, support: sp.Set) -> sp.Expr:
-    """Drop a Piecewise whose only job is to restate the support (as sympy.stats pdfs do)."""
-    if not isinstance(pdf, sp.Piecewise) or not isinstance(support, sp.Interval):
-        return pdf
-    from covar.univariate.pieces import kinks, local_expression
-
-    try:
-        if kinks(pdf, x, support.start, support.end):
-            return pdf
-        return local_expression(pdf, x, interior_point(support.start, support.end))
-    except (CovarError, TypeError, ValueError, NotImplementedError):
-        return pdf  # undecidable conditions: keep the Piecewise as it is
 
 
 def parse_density(text: str, support: str | sp.Set | None = None,
@@ -41,11 +26,11 @@ def parse_density(text: str, support: str | sp.Set | None = None,
     assumptions such as "sigma>0".
 
     >>> parse_density("Normal(0, 1)").family
-    'Normal(0, 1)'
+    NamedLaw('Normal', (0, 1))
     >>> parse_density("exp(-x) on [0, oo)").support
     Interval(0, oo)
     """
-    from covar.laws.families import get_family, FAMILIES
+    from covar.laws.families import FAMILIES, NamedLaw, get_family
     from covar.text.assumptions import make_symbols, parse_assumptions
     from covar.text.calls import parse_call
     from covar.text.expressions import parse_expr
@@ -73,59 +58,17 @@ def parse_density(text: str, support: str | sp.Set | None = None,
         # Symbols appearing inside compound arguments get the user's assumptions too.
         syms = make_symbols({s.name for a in args for s in a.free_symbols}, user)
         args = tuple(a.xreplace({s: syms[s.name] for s in a.free_symbols if not isinstance(a, sp.Symbol)}) for a in args)
-        family.check_args(args)  # exact domain and size checks: the catalog pdf is then a density
-        label = f"{family.name}({', '.join(sp.sstr(a) for a in args)})"
-        return Density(family.pdf(x, *args), x, family.support(*args), discrete=family.discrete,
-                       family=label, validate=False)
+        return NamedLaw(family.name, args).density(x)  # exact domain and size checks inside
     names = make_symbols(user, user)  # the user's assumptions reach a raw pdf's parameters too
     expr = parse_expr(text, {**names, var: x})
     if not isinstance(expr, sp.Expr):
         raise ParseError(f"the density must be an expression in {var}, such as 'exp(-{var})', "
                          f"not a condition ({text!r} reads as {expr})")
     if isinstance(support, str):
-        support = parse_set(support, {s.name: s for s in expr.free_symbols})
-    domain: sp.Set = sp.Interval(-sp.oo, sp.oo) if support is None else support
+        region = parse_set(support, {s.name: s for s in expr.free_symbols})
+    else:
+        region = sp.Interval(-sp.oo, sp.oo) if support is None else support
     if not expr.has(x) and expr.free_symbols and not expr.is_number:
         raise ParseError(f"the density {expr} does not mention the variable {var}")
-    discrete = isinstance(domain, (sp.FiniteSet, sp.Range)) or domain.is_subset(sp.Integers) is True
-    return Density(expr, x, domain, discrete=bool(discrete))
-
-
-def from_stats(rv: sp.Expr, var: str = "x") -> Density:
-    """A Density from a univariate sympy.stats random variable (continuous or discrete)."""
-    try:
-        dist = rv.pspace.distribution
-    except AttributeError as exc:
-        raise InvalidDensity(f"{rv!r} is not a univariate sympy.stats random variable") from exc
-    x = sp.Symbol(var, real=True)
-    label = _stats_label(rv)
-    if label is not None:
-        from covar.laws.families import from_stats as family_of
-
-        family, args = family_of(rv)
-        family.check_args(args)
-    if hasattr(dist, "dict") and not hasattr(dist, "pdf"):
-        table = dist.dict
-        pdf = sp.Piecewise(*[(p, sp.Eq(x, k)) for k, p in table.items()], (0, True))
-        return Density(pdf, x, sp.FiniteSet(*table), discrete=True, family=label)
-    if hasattr(dist, "dict") and type(dist).__name__.endswith("Distribution") and not hasattr(dist, "set"):
-        raise InvalidDensity(f"unsupported sympy.stats distribution {type(dist).__name__}")
-    support = dist.set
-    pdf = dist.pdf(x)
-    discrete = type(dist).__module__.endswith(("drv_types", "frv_types")) or support.is_subset(sp.Integers) is True
-    if hasattr(dist, "dict") and not discrete:
-        discrete = True
-    if not discrete:
-        pdf = _clean_piecewise(pdf, x, support)
-    return Density(pdf, x, support, discrete=bool(discrete), family=label)
-
-
-def _stats_label(rv) -> str | None:
-    """The catalog label (covar's parametrisation) of a sympy.stats RV, when it has one."""
-    from covar.laws.families import from_stats as family_of
-
-    try:
-        family, args = family_of(rv)
-    except ParseError:
-        return None
-    return f"{family.name}({', '.join(sp.sstr(a) for a in args)})"
+    discrete = isinstance(region, (sp.FiniteSet, sp.Range)) or region.is_subset(sp.Integers) is True
+    return Density(expr, x, region, discrete=bool(discrete))

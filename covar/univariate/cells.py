@@ -12,6 +12,7 @@ import time
 import sympy as sp
 
 from covar.laws.density import Density
+from covar.laws.families import NamedLaw
 from covar.record import Cell, Derivation, Piece, set_text
 from covar.errors import NoClosedForm, NoClosedFormInverse, UnsupportedTransform
 from covar.univariate.inverses import image_interval, inverse_on
@@ -242,10 +243,11 @@ def _numeric_only(X: Density, g, y, breakpoints, raw: list[RawPiece], why: Excep
     return Density(None, y, support, atoms, derivation=derivation, numeric=evaluator, validate=False)
 
 
-def _recognise(cells: list[Cell], y: sp.Symbol, atoms: dict) -> str | None:
+def _recognise(cells: list[Cell], y: sp.Symbol, atoms: dict) -> NamedLaw | None:
+    """The catalog law of a one-cell result without atoms, or None."""
     if len(cells) != 1 or atoms:
         return None
-    from covar.univariate.recognize import family_label
+    from covar.univariate.recognize import recognize
 
     cell = cells[0]
-    return family_label(cell.simplified, y, sp.Interval(cell.interval.start, cell.interval.end))
+    return recognize(cell.simplified, y, sp.Interval(cell.interval.start, cell.interval.end))

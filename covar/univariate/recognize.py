@@ -35,12 +35,11 @@ shape parameters), in this order:
 
 >>> from sympy import symbols, exp, sqrt, pi, Interval, oo
 >>> y = symbols("y", real=True)
->>> recognize(sqrt(2)*exp(-y**2/2)/sqrt(pi), y, Interval(0, oo)).label
-'HalfNormal(1)'
+>>> recognize(sqrt(2)*exp(-y**2/2)/sqrt(pi), y, Interval(0, oo))
+NamedLaw('HalfNormal', (1,))
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import mpmath
@@ -48,10 +47,10 @@ import numpy as np
 import sympy as sp
 from sympy import Abs, Add, Interval, S, exp, log, oo
 
-from covar.laws.families import Family, get_family
+from covar.laws.families import Family, NamedLaw, get_family
 from covar.text.values import as_expression
 
-__all__ = ["Recognized", "recognize", "label_of"]
+__all__ = ["recognize"]
 
 _SEED = 20240531          # fixed: recognition must be deterministic
 _RTOL = 1e-9              # agreement required between the two pdfs
@@ -60,30 +59,6 @@ _WANT_DRAWS = 3           # parameter draws to confirm symbolic inputs with
 _MAX_ATTEMPTS = 16        # draws tried (some are skipped: e.g. a > b for Uniform(a, b))
 _SYMBOLIC_FAILURES = (ValueError, TypeError, ArithmeticError, AttributeError,
                       NotImplementedError, RecursionError, sp.PolynomialError)
-
-
-@dataclass(frozen=True)
-class Recognized:
-    """A confirmed family: catalog name, parameters, and the display label.
-
-    >>> Recognized("ChiSquared", (sp.Integer(1),), "ChiSquared(1)").label
-    'ChiSquared(1)'
-    """
-
-    family: str
-    args: tuple[sp.Expr, ...]
-    label: str
-
-
-def label_of(family: str | Family, args: Sequence[Any]) -> str:
-    """Display label of a family with arguments, e.g. ``Normal(c + mu, sigma)``.
-
-    >>> label_of("Normal", (sp.Symbol("c") + sp.Symbol("mu"), sp.Symbol("sigma")))
-    'Normal(c + mu, sigma)'
-    """
-    name = family.name if isinstance(family, Family) else get_family(family).name
-    # full_prec=False: a float parameter reads 0.5, not 0.500000000000000.
-    return f"{name}({', '.join(sp.sstr(as_expression(a), full_prec=False) for a in args)})"
 
 
 # ------------------------------------------------------------------------------------------
@@ -441,7 +416,7 @@ def _confirm(pdf: sp.Expr, var: sp.Symbol, support: Interval, fam: Family, args:
 
 
 # ------------------------------------------------------------------------------------------
-def recognize(pdf: sp.Expr, var: sp.Symbol, support: sp.Set) -> Recognized | None:
+def recognize(pdf: sp.Expr, var: sp.Symbol, support: sp.Set) -> NamedLaw | None:
     """The catalog family whose density is ``pdf`` on ``support`` (one Interval), or None.
 
     ``pdf`` is the single expression valid on the support (not a Piecewise). Parameters
@@ -450,7 +425,7 @@ def recognize(pdf: sp.Expr, var: sp.Symbol, support: sp.Set) -> Recognized | Non
 
     >>> from sympy import symbols, exp, pi, Interval, oo
     >>> y = symbols("y", real=True)
-    >>> recognize(1/(pi*(y**2 + 1)), y, Interval(-oo, oo)).label
+    >>> str(recognize(1/(pi*(y**2 + 1)), y, Interval(-oo, oo)))
     'Cauchy(0, 1)'
     >>> recognize(exp(-y**2/2)/sp.sqrt(2*pi), y, Interval(0, oo)) is None  # half a Normal
     True
@@ -482,19 +457,8 @@ def recognize(pdf: sp.Expr, var: sp.Symbol, support: sp.Set) -> Recognized | Non
             fam = get_family(name)
             args = tuple(as_expression(a) for a in args)
             if _confirm(pdf, var, support, fam, args):
-                return Recognized(fam.name, args, label_of(fam, args))
+                return NamedLaw(fam.name, args)
     except _SYMBOLIC_FAILURES:
         # Recognition is an optional label: an expression sympy cannot take apart has none.
         return None
     return None
-
-
-def family_label(pdf: sp.Expr, var: sp.Symbol, support: sp.Set) -> str | None:
-    """The label of the recognised family (e.g. "Gamma(2, lam)"), or None.
-
-    >>> from sympy import symbols, exp, Interval, oo
-    >>> family_label(exp(-symbols("y", real=True)), symbols("y", real=True), Interval(0, oo))
-    'Exponential(1)'
-    """
-    found = recognize(pdf, var, support)
-    return None if found is None else found.label

@@ -29,7 +29,7 @@ def derive_steps(X: Density, g: Any, timeout: float | None = 30) -> list[Density
 
     >>> import covar, sympy.stats as st
     >>> X = covar.Density.from_stats(st.Normal("X", 0, 1))
-    >>> [D.family for D in derive_steps(X, [lambda v: v**2, sp.sqrt])]
+    >>> [str(D.family) for D in derive_steps(X, [lambda v: v**2, sp.sqrt])]
     ['ChiSquared(1)', 'HalfNormal(1)']
     """
     from covar.derive import transform
