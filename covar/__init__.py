@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers and IDEs
     from covar.laws.density import Density
     from covar.laws.joint import JointDensity
     from covar.multivariate.maps import independent
+    from covar.render.serialize import from_json
     from covar.text.inputs import parse_density
 
 __version__ = "0.1.0"  # the one version source (pyproject reads it)
@@ -41,6 +42,7 @@ _LAZY = {
     "independent": "covar.multivariate.maps",
     "flows": "covar.flows",
     "plot": "covar.render.plot",
+    "from_json": "covar.render.serialize",
 }
 
 _SUBMODULES = {"flows", "plot"}
