@@ -14,8 +14,8 @@ index. :meth:`Example.problem` turns a row into the covar objects the build deri
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
