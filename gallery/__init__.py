@@ -1,8 +1,8 @@
 """The covar gallery: worked change-of-variables examples turned into figures and animations.
 
-Each module in :mod:`gallery.examples` defines ``example() -> Example`` (the input law, the
-map, a title and an explanation). :func:`build` derives every example with covar, draws it
-with :mod:`covar.plot` and writes a Markdown index. ``python -m gallery`` is the command (the
+:mod:`gallery.examples` is the table of examples (the input law, the map, a title and an
+explanation per row). :func:`build` derives every example with covar, draws it with
+:mod:`covar.plot` and writes a Markdown index. ``python -m gallery`` is the command (the
 gallery is a folder of the repository, not an installed package).
 
 >>> from gallery import examples
@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from importlib import import_module
 from pathlib import Path
 from typing import Any, Callable, Sequence
+
+from gallery.examples import NAMES, Example, by_name
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUTDIR = HERE / "_build"
@@ -25,32 +26,6 @@ DEFAULT_FRAMES = 13  # t = k/12; every log-Gamma frame then derives in under 10 
 GIF_LIMIT = 2_000_000
 #: resolution of the still figures and of the animations at scale 1
 FIGURE_DPI, ANIMATION_DPI = 80, 72
-
-
-@dataclass(frozen=True)
-class Example:
-    """One gallery entry.
-
-    ``X`` is a covar Density (or JointDensity for ``kind="joint"``); ``g`` a map in X's
-    variable, or a list of maps (a composition, drawn step by step). For joint examples ``y``
-    names the new variables, ``xlim``/``ylim`` are boxes ((a, b), (c, d)) and ``log_det`` may
-    give log|det J| from the structure of the map. ``frame_timeout`` is the engine's budget
-    per animation frame; ``extra_maps`` are curves drawn on the map panel (with labels).
-    """
-
-    name: str
-    title: str
-    explanation: str
-    X: Any
-    g: Any
-    kind: str = "univariate"
-    y: tuple = ()
-    xlim: tuple | None = None
-    ylim: tuple | None = None
-    extra_maps: tuple = ()
-    log_det: Any = None
-    animate: bool = True
-    frame_timeout: float = 5.0
 
 
 @dataclass
@@ -86,10 +61,13 @@ def _latex_of(Y: Any) -> str:
 
 
 def build_example(name: str, outdir: Path, frames: int, html: bool = True,
-                  progress: Callable[[str], None] | None = None, scale: float = 1.0) -> Result:
+                  progress: Callable[[str], None] | None = None, scale: float = 1.0,
+                  budget: float = 1.0) -> Result:
     """Derive, draw and animate the example ``name`` into ``outdir``.
 
-    ``scale`` multiplies the resolution of every image (the tests draw small ones).
+    ``scale`` multiplies the resolution of every image (the tests draw small ones); ``budget``
+    multiplies every time budget of the engine, which is wall-clock time (a loaded machine
+    needs more, and the tests give it).
 
     Engine errors (covar.CovarError) and a missing optional dependency (ImportError) turn into
     a skipped example with the reason in ``note``; anything else is a bug and propagates.
@@ -101,25 +79,26 @@ def build_example(name: str, outdir: Path, frames: int, html: bool = True,
     started = time.perf_counter()
     result = Result(name)
     try:
-        ex: Example = import_module(f"gallery.examples.{name}").example()
+        ex: Example = by_name(name)
         result.title, result.explanation = ex.title, ex.explanation
+        p = ex.problem()
         if ex.kind == "joint":
-            K = covar.transform(ex.X, ex.g, ex.y, timeout=60)
-            fig = plot.plot_joint_transform(ex.X, ex.g, ex.y, K=K, xlim=ex.xlim, ylim=ex.ylim,
-                                            log_det=ex.log_det, title=ex.title)
+            K = covar.transform(p.X, p.g, p.y, timeout=60 * budget)
+            fig = plot.plot_joint_transform(p.X, p.g, p.y, K=K, xlim=ex.xlim, ylim=ex.ylim,
+                                            log_det=p.log_det, title=ex.title)
             result.latex = _latex_of(K)
         else:
-            steps = plot.derive_steps(ex.X, ex.g, timeout=60)
-            fig = plot.plot_transform(ex.X, ex.g, title=ex.title, xlim=ex.xlim, ylim=ex.ylim,
-                                      extra_maps=ex.extra_maps, results=steps)
+            steps = plot.derive_steps(p.X, p.g, timeout=60 * budget)
+            fig = plot.plot_transform(p.X, p.g, title=ex.title, xlim=ex.xlim, ylim=ex.ylim,
+                                      extra_maps=p.extra_maps, results=steps)
             result.latex = _latex_of(steps[-1])
         fig.savefig(outdir / f"{name}.png", dpi=round(FIGURE_DPI * scale))
         result.files["png"] = f"{name}.png"
         say("figure")
-        if ex.kind != "joint" and ex.animate:
+        if ex.animated:
             anim = plot.animate_transform(
-                ex.X, ex.g, frames, gif=outdir / f"{name}.gif", html=outdir / f"{name}.html" if html else None,
-                timeout=ex.frame_timeout, title=ex.title, xlim=ex.xlim, progress=say,
+                p.X, p.g, frames, gif=outdir / f"{name}.gif", html=outdir / f"{name}.html" if html else None,
+                timeout=ex.frame_timeout * budget, title=ex.title, xlim=ex.xlim, progress=say,
                 dpi=round(ANIMATION_DPI * scale))
             result.files["gif"] = f"{name}.gif"
             if html:
@@ -136,56 +115,56 @@ def build_example(name: str, outdir: Path, frames: int, html: bool = True,
 
 def units_of(name: str, frames: int) -> int:
     """Progress units of one example: its figure plus one per animation frame."""
-    ex_module = import_module(f"gallery.examples.{name}")
-    stages = getattr(ex_module, "STAGES", 1)
-    return 1 + (frames * stages if getattr(ex_module, "ANIMATED", True) else 0)
+    ex = by_name(name)
+    return 1 + (frames * ex.stages if ex.animated else 0)
 
 
 # ---------------------------------------------------------------------------------------------
 # the whole gallery
 
 
-def _worker(name: str, outdir: str, frames: int, html: bool, scale: float, queue: Any) -> Result:
+def _worker(name: str, outdir: str, frames: int, html: bool, scale: float, budget: float,
+            queue: Any) -> Result:
     return build_example(name, Path(outdir), frames, html, progress=lambda msg: queue.put((name, msg)),
-                         scale=scale)
+                         scale=scale, budget=budget)
 
 
 def build(outdir: str | Path = DEFAULT_OUTDIR, frames: int = DEFAULT_FRAMES, *, jobs: int = 2,
           html: bool = True, names: Sequence[str] | None = None, index: str | Path | None = None,
-          progress: Callable[[str, str], None] | None = None, scale: float = 1.0) -> list[Result]:
+          progress: Callable[[str, str], None] | None = None, scale: float = 1.0,
+          budget: float = 1.0) -> list[Result]:
     """Build the examples ``names`` (default: all) into ``outdir`` and write the Markdown index.
 
     ``jobs`` > 1 derives examples in that many worker processes (each has its own main
     thread, so covar's time budgets still apply). ``index`` is the Markdown file (default
     ``outdir/README.md``); its links are relative to it. ``progress(name, message)`` is
-    called after each figure and each animation frame. ``scale`` multiplies the resolution.
+    called after each figure and each animation frame. ``scale`` multiplies the resolution,
+    ``budget`` the engine's time budgets.
     """
-    from gallery import examples
-
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    todo = list(names or examples.NAMES)
+    todo = list(names or NAMES)
     say = progress or (lambda _n, _m: None)
     if jobs <= 1:
-        results = [build_example(n, out, frames, html, progress=lambda m, n=n: say(n, m), scale=scale)
-                   for n in todo]
+        results = [build_example(n, out, frames, html, progress=lambda m, n=n: say(n, m), scale=scale,
+                                 budget=budget) for n in todo]
     else:
-        results = _build_parallel(todo, out, frames, html, jobs, scale, say)
+        results = _build_parallel(todo, out, frames, html, jobs, scale, budget, say)
     write_index(results, Path(index) if index else out / "README.md", out, frames)
     return results
 
 
 def _build_parallel(todo: list[str], out: Path, frames: int, html: bool, jobs: int, scale: float,
-                    say: Callable[[str, str], None]) -> list[Result]:
+                    budget: float, say: Callable[[str, str], None]) -> list[Result]:
     import multiprocessing as mp
     import queue as queue_module
     from concurrent.futures import ProcessPoolExecutor
 
     # Slowest first, so that two workers finish together (the order of the index is kept).
-    slow_first = sorted(todo, key=lambda n: -getattr(import_module(f"gallery.examples.{n}"), "COST", 1))
+    slow_first = sorted(todo, key=lambda n: -by_name(n).cost)
     with mp.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as pool:
         q = manager.Queue()
-        futures = {n: pool.submit(_worker, n, str(out), frames, html, scale, q) for n in slow_first}
+        futures = {n: pool.submit(_worker, n, str(out), frames, html, scale, budget, q) for n in slow_first}
         while not all(f.done() for f in futures.values()):
             try:
                 say(*q.get(timeout=0.2))
@@ -224,7 +203,7 @@ def write_index(results: list[Result], index: Path, outdir: Path, frames: int) -
         f"**Regenerate:** `python -m gallery` writes the images to `gallery/_build/` (ignored by "
         f"git) and rewrites this file; it takes about two minutes on two cores and shows a "
         f"progress bar. No image is committed: every PNG, GIF and HTML player linked below is "
-        f"rebuilt from the example modules in `gallery/examples/`, which use no randomness. "
+        f"rebuilt from the table of examples in `gallery/examples.py`, which uses no randomness. "
         f"`python -m gallery OUTDIR --frames N` builds elsewhere (with its own index in OUTDIR). "
         f"This index links into `{build_dir}/` and was built with {frames} frames per animation; "
         f"each animation has an HTML player to step through its frames.",

@@ -58,22 +58,23 @@ def test_no_closed_form_inverse_gives_an_honest_numeric_result():
 
 
 def test_time_budget_turns_an_overrun_into_derivation_timeout():
-    start = time.perf_counter()
+    # bounds in CPU seconds (time.process_time): load does not inflate them, a runaway does
+    start = time.process_time()
     with pytest.raises(covar.DerivationTimeout, match="time budget"):
         with time_budget(0.2):
             while True:
                 sp.factorint(2**200 + 1)
-    assert time.perf_counter() - start < 5
+    assert time.process_time() - start < 5
 
 
 def test_transform_honours_its_timeout():
     hard = sp.exp(x) + x**7 + sp.sin(x) ** 3 * x
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         covar.transform(N01, hard, timeout=0.3)
     except covar.CovarError:
         pass
-    assert time.perf_counter() - start < 5
+    assert time.process_time() - start < 5
 
 
 @pytest.mark.parametrize("text", [
@@ -88,13 +89,13 @@ def test_transform_honours_its_timeout():
 ])
 @pytest.mark.parametrize("where", ["map", "density"])
 def test_unsafe_or_huge_text_is_a_quick_parse_error(text, where):
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(covar.ParseError):
         if where == "map":
             covar.transform(N01, text)
         else:
             covar.parse_density(text)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
 
 
 def test_unknown_family_and_wrong_arity_name_the_problem():

@@ -287,9 +287,9 @@ def test_recognition_is_fast():
         ((exp(-y ** 2 / 2) + exp(-(y - 2) ** 2 / 2)) / (2 * sqrt(2 * pi)), LINE),
     ]
     for pdf, support in cases:
-        t0 = time.perf_counter()
+        t0 = time.process_time()  # CPU seconds: a loaded machine does not inflate them
         recognize(pdf, y, support)
-        assert time.perf_counter() - t0 < 0.3
+        assert time.process_time() - t0 < 0.3
 
 
 # -- the recognised family is a value that subs and sampling use --------------------------------
