@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers and IDEs
     from covar.derive import transform
     from covar.laws.density import Density
     from covar.laws.joint import JointDensity
-    from covar.multivariate.maps import independent
+    from covar.multivariate.products import independent
     from covar.text.inputs import parse_density
 
 __version__ = "0.1.0"  # the one version source (pyproject reads it)
@@ -38,7 +38,7 @@ _LAZY = {
     "transform": "covar.derive",
     "parse_density": "covar.text.inputs",
     "JointDensity": "covar.laws.joint",
-    "independent": "covar.multivariate.maps",
+    "independent": "covar.multivariate.products",
     "flows": "covar.flows",
     "plot": "covar.render.plot",
 }
