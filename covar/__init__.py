@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers and IDEs
     from covar.derive import transform
     from covar.laws.density import Density
     from covar.laws.joint import JointDensity
-    from covar.multivariate.maps import independent
+    from covar.multivariate.products import independent
     from covar.render.serialize import from_json
     from covar.text.inputs import parse_density
 
@@ -39,7 +39,7 @@ _LAZY = {
     "transform": "covar.derive",
     "parse_density": "covar.text.inputs",
     "JointDensity": "covar.laws.joint",
-    "independent": "covar.multivariate.maps",
+    "independent": "covar.multivariate.products",
     "flows": "covar.flows",
     "plot": "covar.render.plot",
     "from_json": "covar.render.serialize",

@@ -91,7 +91,7 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
     with time_budget(timeout):  # reading and validating the input text count too
         X = _as_density(X)
         if not isinstance(X, Density):
-            from covar.multivariate.maps import transform_joint
+            from covar.multivariate.transform import transform_joint
 
             from covar.numeric.verify import verify
 

@@ -13,7 +13,7 @@ from covar.flows import AffineCoupling, Elementwise, Flow, Layer, Permutation, r
 from covar.flows.coupling import _times_exp
 from covar.flows.elementwise import ELEMENTWISE_MAPS
 from covar.laws.joint import JointDensity
-from covar.multivariate.maps import transform_joint
+from covar.multivariate.transform import transform_joint
 
 import reference
 

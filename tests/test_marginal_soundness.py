@@ -16,7 +16,8 @@ import covar
 from covar.laws.density import Density
 from covar.render.interop import to_scipy
 from covar.laws.joint import JointDensity
-from covar.multivariate.maps import independent, transform_joint
+from covar.multivariate.products import independent
+from covar.multivariate.transform import transform_joint
 from covar.render.serialize import from_json
 
 u, v = sp.symbols("u v", real=True)

@@ -9,7 +9,8 @@ from scipy import integrate, stats
 
 from covar.errors import NoClosedForm, UnsupportedTransform
 from covar.laws.joint import JointDensity
-from covar.multivariate.maps import independent, transform_joint
+from covar.multivariate.products import independent
+from covar.multivariate.transform import transform_joint
 
 import reference as ref
 

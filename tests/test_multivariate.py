@@ -18,7 +18,8 @@ import covar
 from covar.numeric.checks import finite_difference_jacobian
 from covar.errors import CovarError, NoClosedFormInverse, UnsupportedTransform
 from covar.laws.joint import JointDensity
-from covar.multivariate.maps import independent, transform_joint
+from covar.multivariate.products import independent
+from covar.multivariate.transform import transform_joint
 
 import reference
 

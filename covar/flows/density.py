@@ -8,7 +8,7 @@ import sympy as sp
 
 from covar.errors import CovarError
 from covar.laws.joint import JointDensity
-from covar.multivariate.maps import simplify_condition
+from covar.multivariate.conditions import simplify_condition
 from covar.numeric.verify import verify
 from covar.record import FlowRecord
 

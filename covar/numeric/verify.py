@@ -54,14 +54,23 @@ def close(a: Any, b: Any, rtol: float = POINT_RTOL, atol: float = 0.0) -> bool:
         fa, fb = complex(a), complex(b)
     except (TypeError, ValueError):
         return False
-    if fa.imag != 0 and not abs(fa.imag) <= 1e-12 * max(1.0, abs(fa.real)):
-        return False
-    if fb.imag != 0 and not abs(fb.imag) <= 1e-12 * max(1.0, abs(fb.real)):
-        return False
-    x, y = fa.real, fb.real
-    if not (math.isfinite(x) and math.isfinite(y)):
-        return False
-    return abs(x - y) <= atol + rtol * max(abs(x), abs(y))
+    return bool(close_each(fa, fb, rtol, atol))
+
+
+def close_each(a: Any, b: Any, rtol: float = POINT_RTOL, atol: float = 0.0) -> np.ndarray:
+    """:func:`close` elementwise over numpy arrays (broadcast): True only where both are finite
+    reals within ``atol + rtol * max(|a|, |b|)``.
+
+    >>> close_each(np.array([1.0, np.nan, 2.0, 1j]), np.array([1.0, 1.0, np.inf, 0.0])).tolist()
+    [True, False, False, False]
+    """
+    x, y = np.asarray(a, dtype=complex), np.asarray(b, dtype=complex)
+    with np.errstate(invalid="ignore", over="ignore"):
+        real = ((x.imag == 0) | (np.abs(x.imag) <= 1e-12 * np.maximum(1.0, np.abs(x.real)))) \
+            & ((y.imag == 0) | (np.abs(y.imag) <= 1e-12 * np.maximum(1.0, np.abs(y.real))))
+        u, v = x.real, y.real
+        finite = np.isfinite(u) & np.isfinite(v)
+        return real & finite & (np.abs(u - v) <= atol + rtol * np.maximum(np.abs(u), np.abs(v)))
 
 
 def _real(z: complex, shown: Any) -> float:
