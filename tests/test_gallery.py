@@ -1,8 +1,7 @@
 """The gallery build: every artefact valid, every frame normalised, every link resolvable.
 
 The gallery is built once per test session (3 frames, half-size images, one process) and
-shared by the pytest-xdist workers through a lock file, so the suite pays for it once; the
-tests that use it share one xdist group, so that no second worker sits idle waiting for it. The
+shared by the pytest-xdist workers through a lock file, so the suite pays for it once. The
 engine's time budgets are wall-clock time, so the build gets BUDGET times its usual ones: a
 loaded machine does not skip frames, and a frame that hangs still runs out of time.
 """
@@ -30,8 +29,6 @@ FRAMES = 3
 SCALE = 0.5
 BUDGET = 4.0
 LINK = re.compile(r"\]\(([^)]+)\)")
-#: the tests of the session's build run on one worker (the others go on with other tests)
-ON_THE_BUILD = pytest.mark.xdist_group("gallery-build")
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +55,6 @@ def _px(inches: float, dpi: int) -> int:
     return int(inches * round(dpi * SCALE))
 
 
-@ON_THE_BUILD
 def test_every_example_is_built(built):
     _out, results = built
     assert list(results) == list(examples.NAMES)
@@ -66,7 +62,6 @@ def test_every_example_is_built(built):
     assert {n: r.note for n, r in results.items() if r.note} == {}
 
 
-@ON_THE_BUILD
 def test_images_are_valid_and_of_the_expected_size(built):
     out, results = built
     for name, r in results.items():
@@ -88,7 +83,6 @@ def test_images_are_valid_and_of_the_expected_size(built):
             assert im.n_frames == FRAMES * _stages(name) == r.frames
 
 
-@ON_THE_BUILD
 def test_every_frame_integrates_to_one_minus_atoms(built):
     _out, results = built
     for name, r in results.items():
@@ -103,7 +97,6 @@ def test_every_frame_integrates_to_one_minus_atoms(built):
     assert relu[0][2] == 1.0
 
 
-@ON_THE_BUILD
 def test_index_links_only_to_files_that_exist(built):
     out, results = built
     index = out / "README.md"
@@ -121,7 +114,6 @@ def test_index_links_only_to_files_that_exist(built):
     assert r"P(Y = 0) = \frac{1}{2}" in text
 
 
-@ON_THE_BUILD
 def test_committed_index_points_at_what_the_build_makes(built):
     """gallery/README.md links into gallery/_build/ with exactly the files a build writes."""
     _out, results = built
@@ -169,7 +161,6 @@ def test_command_line_rejects_bad_options():
     assert done.exit_code == 2 and "nosuch" in done.output
 
 
-@ON_THE_BUILD
 def test_builds_are_reproducible(built, tmp_path):
     out, _results = built
     again = gallery.build_example("relu", tmp_path, frames=FRAMES, html=False, scale=SCALE, budget=BUDGET)
