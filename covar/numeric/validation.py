@@ -6,6 +6,8 @@ checked here: covar.numeric.verify is the gate for those.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import sympy as sp
 from covar.errors import InvalidDensity
@@ -39,7 +41,14 @@ def _check_far(density, intervals: list[tuple[float, float]]) -> None:
     import mpmath
 
     far = np.concatenate([_FAR, -_FAR])
-    f = sp.lambdify(density.var, density.pdf, modules="mpmath")  # big exponents, no overflow
+
+    def exp(z: Any) -> Any:
+        # only the sign and definedness matter here: exp(-exp(1e6)) would take mpmath ~20 s
+        if isinstance(z, mpmath.mpf) and abs(z) > 1e5:
+            return mpmath.mpf(0) if z < 0 else mpmath.inf
+        return mpmath.exp(z)
+
+    f = sp.lambdify(density.var, density.pdf, modules=[{"exp": exp}, "mpmath"])  # big exponents, no overflow
     for point in (p for p in far if any(lo < p < hi for lo, hi in intervals)):
         try:
             with mpmath.workdps(20):
