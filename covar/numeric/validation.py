@@ -43,9 +43,11 @@ def _check_far(density, intervals: list[tuple[float, float]]) -> None:
     far = np.concatenate([_FAR, -_FAR])
 
     def exp(z: Any) -> Any:
-        # only the sign and definedness matter here: exp(-exp(1e6)) would take mpmath ~20 s
+        # exp(z) = 2**(z/ln 2), exponent rounded: mpmath's exact argument reduction of an
+        # astronomically large z (exp(-exp(1e6)) of a Gumbel pdf) takes ~20 s, and only the sign
+        # and rough size of the value matter here
         if isinstance(z, mpmath.mpf) and abs(z) > 1e5:
-            return mpmath.mpf(0) if z < 0 else mpmath.inf
+            return mpmath.ldexp(mpmath.mpf(1), int(z / mpmath.ln2))
         return mpmath.exp(z)
 
     f = sp.lambdify(density.var, density.pdf, modules=[{"exp": exp}, "mpmath"])  # big exponents, no overflow
