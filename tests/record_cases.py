@@ -21,8 +21,8 @@ from covar.errors import CovarError
 from covar.text.expressions import parse_expr
 from covar.text.sets import parse_set
 
-SOUNDNESS_1D = 3  # cases of the 1-D CI subset (make_cases(300, SEED)[:N])
-SOUNDNESS_2D = 7  # the first cycle of the 2-D table: one case per map kind
+SOUNDNESS_1D = 30  # cases of the 1-D CI subset (make_cases(300, SEED)[:N])
+SOUNDNESS_2D = 14  # the first two cycles of the 2-D table: two cases per map kind
 
 
 def _problems() -> dict[str, Callable[[], Any]]:
