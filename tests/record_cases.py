@@ -2,7 +2,7 @@
 
 ``CASES`` maps an id to a builder; :func:`derived` runs a builder once (a declined case gives
 None). Tables: tests/problems.py (all), tests/data/public_cases.json (all), the first cases of
-the 1-D soundness CI subset and of the 2-D soundness table (one per map kind), marginals
+the 1-D soundness CI subset and of the 2-D soundness table (two per map kind), marginals
 (a closed form: the numeric-only one, 8 s to derive, is round-tripped in
 test_marginal_soundness.py), pmfs, a composition and flow outputs (a layer's density and a stack's record).
 """
