@@ -24,8 +24,8 @@ _by_compare = cmp_to_key(sp.Basic.compare)  # the order sympy's Mul sorts its fa
 def _times_exp(x: sp.Expr, s: sp.Expr) -> sp.Expr:
     """x*exp(s) in sympy's canonical form, without Mul's evaluation where it cannot change anything.
 
-    Evaluating x*exp(s) asks the assumptions system about s (is_zero, ...), about 2 ms per component
-    for s = w*tanh(a + b/2): that dominated derivation time. For a Symbol or an Add x and an
+    Evaluating x*exp(s) asks the assumptions system about s (is_zero, ...) for every component
+    (s = w*tanh(a + b/2) is a costly case): that dominated derivation time (benchmarks/bench_flows.py). For a Symbol or an Add x and an
     exp(s) that stayed an exp, the evaluated product is exactly the two factors in Basic.compare
     order, so build that directly.
     """

@@ -44,7 +44,7 @@ def _check_far(density, intervals: list[tuple[float, float]]) -> None:
 
     def exp(z: Any) -> Any:
         # exp(z) = 2**(z/ln 2), exponent rounded: mpmath's exact argument reduction of an
-        # astronomically large z (exp(-exp(1e6)) of a Gumbel pdf) takes ~20 s, and only the sign
+        # astronomically large z (exp(-exp(1e6)) of a Gumbel pdf) is very slow, and only the sign
         # and rough size of the value matter here
         if isinstance(z, mpmath.mpf) and abs(z) > 1e5:
             return mpmath.ldexp(mpmath.mpf(1), int(z / mpmath.ln2))
