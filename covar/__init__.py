@@ -22,7 +22,7 @@ from covar.errors import (
 )
 
 if TYPE_CHECKING:  # the lazy names below, for type checkers and IDEs
-    from covar import flows
+    from covar import flows, matrix
     from covar.render import plot
     from covar.derive import transform
     from covar.laws.density import Density
@@ -41,11 +41,12 @@ _LAZY = {
     "JointDensity": "covar.laws.joint",
     "independent": "covar.multivariate.products",
     "flows": "covar.flows",
+    "matrix": "covar.matrix",
     "plot": "covar.render.plot",
     "from_json": "covar.render.serialize",
 }
 
-_SUBMODULES = {"flows", "plot"}
+_SUBMODULES = {"flows", "matrix", "plot"}
 
 __all__ = [
     "CovarError", "DerivationTimeout", "InvalidDensity", "MissingExtra", "NoClosedForm", "NoClosedFormInverse",

@@ -70,13 +70,15 @@ def _fresh_symbol(taken: set[str]) -> sp.Symbol:
 
 
 def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any = (),
-              timeout: float | None = DEFAULT_BUDGET_SECONDS) -> Any:
+              timeout: float | None = DEFAULT_BUDGET_SECONDS, **matrices: Any) -> Any:
     """The law of Y = g(X), derived in closed form with every step recorded.
 
     ``X`` is a :class:`Density` (or a sympy.stats RV, or text such as "Gamma(2, 1)"); ``g`` a
     sympy expression in ``X.var`` or text; ``y`` the new variable (default: a fresh real ``y``).
     For a JointDensity, ``g`` and ``y`` are tuples and ``inverse`` may supply the inverse map.
     ``assume`` states assumptions on symbols of a text map, e.g. ``assume="c>0"`` for "c*x".
+    A matrix variate (``covar.matrix.Wishart``) takes a matrix map text ("sqrtm", "inv", "chol",
+    "A * X * A.T" with the matrix as a keyword ``A=...``): see covar/matrix/maps.py.
     Raises a :class:`covar.CovarError` subclass when the result cannot be derived with
     certainty; returns a numeric-only Density (``closed_form`` False) when g has no
     closed-form inverse. Every call runs under a time budget of ``timeout`` seconds.
@@ -89,6 +91,15 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
     Interval(-oo, oo)
     """
     with time_budget(timeout):  # reading and validating the input text count too
+        from covar.matrix.variates import MatrixDensity
+
+        if isinstance(X, MatrixDensity):  # a random matrix (covar.matrix): its own maps
+            from covar.matrix.maps import transform_matrix
+            from covar.numeric.verify import verify
+
+            return verify(transform_matrix(X, g, **matrices), f"law of {g}")
+        if matrices:
+            raise UnsupportedTransform(f"unknown keyword(s) {sorted(matrices)}: matrices are for matrix variates")
         X = _as_density(X)
         if not isinstance(X, Density):
             from covar.multivariate.transform import transform_joint

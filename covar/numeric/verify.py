@@ -601,7 +601,12 @@ def verify(result: Any, what: str = "result") -> Any:
     """Return ``result`` once it has passed the gate (its record notes what was verified);
     a closed form that fails is downgraded to numeric-only, or VerificationFailed is raised."""
     from covar.laws.density import Density
+    from covar.matrix.variates import MatrixDensity
 
+    if isinstance(result, MatrixDensity):  # random matrices have their own gate
+        from covar.matrix.checks import verify_matrix
+
+        return verify_matrix(result, what)
     if isinstance(result, Density):
         outcome = _check_univariate(result)
         if outcome.failure is None:
