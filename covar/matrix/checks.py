@@ -28,14 +28,15 @@ _SEED = 20261130
 def matrix_draws(law: MatrixDensity, n: int = DRAWS, seed: int = 20261126) -> list[dict]:
     """n assignments of the law's scalar parameters: symmetric parameter matrices positive
     definite (Σ = C Cᵀ + I/4 with C drawn by :func:`parameter_draws`), other parameter matrices
-    nonsingular, degrees of freedom above p - 1; keyed by symbol."""
+    nonsingular, degrees of freedom in (p, p + 3) (above p - 1 with a margin: nearer p - 1 the
+    samples are numerically singular); keyed by symbol."""
     if not law.params:
         return [{}]
     bound = {c.lhs: c.rhs for c in law.conditions if isinstance(c, sp.StrictGreaterThan)}
     base = parameter_draws(law.params, n=n, seed=seed)
     draws = []
     for k, values in enumerate(base):
-        values = {s: v + bound[s] if s in bound else v for s, v in values.items()}
+        values = {s: v + bound[s] + 1 if s in bound else v for s, v in values.items()}
         for symbol, explicit in law.parameters:
             p = explicit.shape[0]
             rng = np.random.default_rng(seed + 17 * k)
@@ -46,6 +47,15 @@ def matrix_draws(law: MatrixDensity, n: int = DRAWS, seed: int = 20261126) -> li
                     values[entry] = sp.Float(M[i, j], 30)
         draws.append(values)
     return draws
+
+
+def well_conditioned(M: np.ndarray, k: int) -> np.ndarray:
+    """The k best-conditioned of the matrices M (finite differences and scipy are exact there)."""
+    w = np.abs(np.linalg.eigvalsh(M if M.shape[-1] == M.shape[-2] and np.allclose(M, np.swapaxes(M, -1, -2))
+                                  else M @ np.swapaxes(M, -1, -2)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cond = np.where(w[:, 0] > 0, w[:, -1] / w[:, 0], np.inf)
+    return M[np.argsort(cond)[:k]]
 
 
 def _jacobians(forward: Any, X: np.ndarray, signs: np.ndarray | None, values: dict, lower: bool) -> np.ndarray:
@@ -72,11 +82,7 @@ def pushforward_failure(law: MatrixDensity, values: dict, points: int = POINTS,
     if rec is None or rec.forward is None:
         return None
     rng = np.random.default_rng(seed)
-    X = rec.input.sample(8 * points, rng, values)
-    w = np.linalg.eigvalsh(X)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cond = np.where(w[:, 0] > 0, w[:, -1] / w[:, 0], np.inf)
-    X = X[np.argsort(cond)[:points]]  # well-conditioned points: finite differences are exact there
+    X = well_conditioned(rec.input.sample(8 * points, rng, values), points)
     randomized = rec.weight != 1
     signs = rng.choice((-1.0, 1.0), size=(points, law.p)) if randomized else None
     Y = rec.forward(X, signs, values)
@@ -92,6 +98,13 @@ def pushforward_failure(law: MatrixDensity, values: dict, points: int = POINTS,
     return _symbolic_failure(law, Y[:2], fy[:2], values)
 
 
+def numeric_matrix(expr: sp.Basic, law: MatrixDensity, values: dict) -> np.ndarray:
+    """A matrix expression in the law's parameter matrices, as a float array for these values."""
+    at = {m: e.xreplace({s: v for s, v in values.items() if isinstance(s, sp.Symbol)}) for m, e in law.parameters}
+    out = sp.ImmutableMatrix(expr.xreplace(at).doit())
+    return np.array([[to_float(v, values) for v in row] for row in out.tolist()])
+
+
 def _symbolic_failure(law: MatrixDensity, Ys: np.ndarray, expected: np.ndarray, values: dict) -> str | None:
     """The symbolic pdf (entry form at each point, det/trace form at the first) against numpy()."""
     for k, Yk in enumerate(Ys):
@@ -101,7 +114,7 @@ def _symbolic_failure(law: MatrixDensity, Ys: np.ndarray, expected: np.ndarray, 
             return f"the symbolic pdf gives {entry_form} at {Yk.tolist()}, numpy() {expected[k]}"
     matrices = {law.symbol: sp.ImmutableMatrix(Ys[0].tolist())}
     for symbol, explicit in law.parameters:
-        matrices[symbol] = explicit.xreplace({s: v for s, v in values.items() if isinstance(s, sp.Symbol)})
+        matrices[symbol] = explicit.xreplace(values)
     structural = law.pdf_matrix.xreplace(matrices).doit()
     form = to_float(structural, values, otherwise=np.nan)
     if not close_each(form, expected[0], rtol=1e-8):

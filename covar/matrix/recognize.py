@@ -28,19 +28,30 @@ class MatrixFamily:
         return f"{self.name}({', '.join(sp.sstr(a) for a in self.args)})"
 
 
-def recognize(law: "MatrixDensity", name: str, n: sp.Expr, scale: sp.Basic) -> "MatrixFamily | None":
+def recognize(law: "MatrixDensity", name: str, n: sp.Expr, scale: sp.Basic, points: int = 6) -> "MatrixFamily | None":
     """``MatrixFamily(name, (n, scale))`` when ``law`` is that Wishart / inverse Wishart law.
 
-    The candidate's density is built from the catalog constructor and compared with the
-    derived one at sampled points of the law for two parameter draws.
+    For two parameter draws, the derived density (``numpy()``) must equal scipy's density of
+    the candidate (scale evaluated numerically) at sampled points of the law.
     """
-    from covar.matrix.variates import InverseWishart, Wishart
+    from scipy import stats
 
-    build = Wishart if name == "Wishart" else InverseWishart
-    explicit = law.explicit(scale) if isinstance(scale, sp.MatrixExpr) else scale
-    candidate = build(n, sp.ImmutableMatrix(explicit), p=law.p, letter=law.symbol.name)
-    if not agree(law, candidate.pdf):
-        return None
+    from covar.matrix.checks import matrix_draws, numeric_matrix, well_conditioned
+    from covar.numeric.verify import close_each, to_float
+
+    rng = np.random.default_rng(20261130)
+    family = stats.wishart if name == "Wishart" else stats.invwishart
+    f = law.numpy()
+    for values in matrix_draws(law, 2):
+        try:
+            S = numeric_matrix(scale, law, values)
+            candidate = family(df=to_float(n, values), scale=S)
+        except (ValueError, np.linalg.LinAlgError):
+            return None
+        Ys = well_conditioned(law.sample(8 * points, rng, values), points)
+        theirs = np.array([candidate.pdf(Yk) for Yk in Ys])
+        if not np.all(close_each(f(Ys, **{s.name: float(v) for s, v in values.items()}), theirs, rtol=1e-8)):
+            return None
     return MatrixFamily(name, (n, scale))
 
 

@@ -52,15 +52,15 @@ def symmetric_matrix(letter: str, p: int) -> tuple[sp.ImmutableMatrix, tuple[sp.
 
 
 def lower_matrix(letter: str, p: int) -> tuple[sp.ImmutableMatrix, tuple[sp.Symbol, ...]]:
-    """The lower-triangular p×p matrix with a positive diagonal, and its free entries (row by row).
+    """The lower-triangular p×p matrix and its free entries (row by row); the entries are only
+    real, so that the support condition (a positive diagonal) stays a condition.
 
     >>> lower_matrix("l", 2)[0]
     Matrix([
     [l11,   0],
     [l21, l22]])
     """
-    s = {(i, j): sp.Symbol(f"{letter}{i + 1}{j + 1}", real=True, positive=(i == j) or None)
-         for i in range(p) for j in range(i + 1)}
+    s = {(i, j): sp.Symbol(f"{letter}{i + 1}{j + 1}", real=True) for i in range(p) for j in range(i + 1)}
     m = sp.ImmutableMatrix(p, p, lambda i, j: s[(i, j)] if j <= i else 0)
     return m, tuple(s[(i, j)] for i in range(p) for j in range(i + 1))
 
@@ -81,14 +81,21 @@ def square_matrix(value: Any, p: int, name: str) -> tuple[sp.MatrixSymbol | None
 def _numeric_matrix(value: Any, p: int, name: str) -> sp.ImmutableMatrix:
     try:
         rows = value.tolist() if isinstance(value, (sp.MatrixBase, np.ndarray)) else list(map(list, value))
-        arr = sp.ImmutableMatrix([[sp.sympify(v.item() if hasattr(v, "item") else v, strict=True) for v in row]
-                                  for row in rows])
+        arr = sp.ImmutableMatrix([[_number(v) for v in row] for row in rows])
     except (TypeError, ValueError, sp.SympifyError) as exc:
         raise InvalidDensity(f"{name} must be a {p}×{p} matrix (nested lists, numpy array, sympy Matrix or "
                              f"MatrixSymbol), got {value!r}") from exc
     if arr.shape != (p, p):
         raise InvalidDensity(f"{name} must be {p}×{p}, got shape {arr.shape}")
     return arr
+
+
+def _number(v: Any) -> sp.Basic:
+    """A matrix entry as sympy: integral floats become integers (numpy arrays are float)."""
+    v = v.item() if hasattr(v, "item") else v
+    if isinstance(v, float) and v.is_integer():
+        return sp.Integer(int(v))
+    return sp.sympify(v, strict=True)
 
 
 def positive_definite(m: sp.Matrix) -> sp.Basic:
