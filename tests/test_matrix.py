@@ -334,3 +334,31 @@ def test_bad_input_is_refused_with_a_message():
         covar.transform(W, "A*X*A.T", A=[[1, 1], [1, 1]])
     with pytest.raises(UnsupportedTransform, match="matrix variates"):
         covar.transform("Normal(0, 1)", "x**2", A=np.eye(2))
+
+
+# ---- eigenvalues (p = 2) ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("symbolic", [False, True])
+def test_eigenvalue_density_of_a_2x2_wishart(symbolic):
+    from scipy import integrate
+
+    if symbolic:
+        E = covar.matrix.eigenvalue_density(covar.matrix.Wishart(N_SYM, sp.MatrixSymbol("Sigma", 2, 2)))
+        values = {N_SYM: DF[2], **{sp.Symbol(f"Sigma{i + 1}{j + 1}", real=True): SIGMA[2][i, j]
+                                    for i in range(2) for j in range(2)}}
+        pdf = E.pdf.xreplace(values)
+    else:
+        E = covar.matrix.eigenvalue_density(covar.matrix.Wishart(sp.Rational(11, 2), SIGMA[2]))
+        pdf = E.pdf
+    l1, l2 = E.vars
+    f = sp.lambdify((l1, l2), pdf, modules=["scipy", "numpy"])  # the symbolic pdf itself
+    mass = integrate.dblquad(lambda b, a: f(a, b), 0, np.inf, 0, lambda a: a)[0]
+    assert abs(mass - 1) < 1e-6, mass
+    rng = np.random.default_rng(9)
+    lam = np.linalg.eigvalsh(_wishart(2).rvs(size=20000, random_state=rng))
+    for t in np.quantile(lam[:, 1], [0.2, 0.5, 0.8]):  # P(l1 <= t), both eigenvalues below t
+        want = integrate.dblquad(lambda b, a: f(a, b), 0, t, 0, lambda a: a)[0]
+        got = np.mean(lam[:, 1] <= t)
+        assert abs(got - want) <= 5 * np.sqrt(want * (1 - want) / len(lam)), (t, got, want)
+    at = {l1: 3.0, l2: 1.2}
+    assert close_each(complex(sp.N(pdf.xreplace(at), 20)), f(3.0, 1.2), rtol=1e-9)

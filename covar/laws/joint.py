@@ -142,7 +142,7 @@ class JointDensity(Shown):
         0.0
         """
         params = self.params
-        fns = [(sp.lambdify(self.vars + params, e, "numpy"),
+        fns = [(sp.lambdify(self.vars + params, e, ["numpy", "scipy"]),
                 sp.lambdify(self.vars + params, c, "numpy")) for e, c in self.terms]
 
         def pdf(*arrays: np.ndarray, **values: float) -> np.ndarray:

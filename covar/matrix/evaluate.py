@@ -4,10 +4,11 @@ The explicit pdf (in the free entries) and its support condition are compiled on
 ``lambdify``; a parameter matrix may be passed whole (``Sigma=array``) or entry by entry.
 
 >>> import numpy as np, covar
+>>> from scipy import stats
 >>> W = covar.matrix.Wishart(4, np.eye(2))
 >>> f = W.numpy()
->>> float(f(np.eye(2)).round(6)), float(f(-np.eye(2)))
-(0.003447, 0.0)
+>>> float(f(np.eye(2)).round(6)), float(stats.wishart(4, np.eye(2)).pdf(np.eye(2)).round(6)), float(f(-np.eye(2)))
+(0.014637, 0.014637, 0.0)
 """
 from __future__ import annotations
 

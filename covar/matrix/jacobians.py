@@ -10,7 +10,7 @@ lower-triangular one) and are written with det, trace and the eigenvalues of Y:
 
 >>> Y = sp.MatrixSymbol("Y", 3, 3)
 >>> pair_sums(Y, 3)
--Determinant(Y) + (-Trace(Y**2)/2 + Trace(Y)**2/2)*Trace(Y)
+(-Trace(Y**2)/2 + Trace(Y)**2/2)*Trace(Y) - Determinant(Y)
 """
 from __future__ import annotations
 

@@ -12,9 +12,9 @@ matrices substituted.
 >>> W.entries
 (x11, x12, x22)
 >>> W.pdf_matrix
-exp(-Trace(Matrix([
+sqrt(3)*exp(-Trace(Matrix([
 [ 2/3, -1/3],
-[-1/3,  2/3]])*X)/2)*Determinant(X)/(216*pi**(1/2)*gamma(5/2)*gamma(2))
+[-1/3,  2/3]])*X)/2)*Determinant(X)/(648*pi)
 """
 from __future__ import annotations
 
