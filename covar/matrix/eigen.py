@@ -12,7 +12,7 @@ with C the Wishart constant and (a₁−a₂)² = tr(Σ⁻¹)² − 4 det Σ⁻�
 >>> import covar
 >>> E = covar.matrix.eigenvalue_density(covar.matrix.Wishart(4, [[1, 0], [0, 1]]))
 >>> E.pdf
-pi*l1*l2*(l1 - l2)*exp(-l1/2 - l2/2)/(16*pi**(3/2)*gamma(3/2))
+sqrt(l1)*sqrt(l2)*(l1 - l2)*exp(-l1/2 - l2/2)/8
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import numpy as np
 import sympy as sp
 
 from covar.errors import UnsupportedTransform
-from covar.laws.joint import JointDensity
+from covar.laws.joint import JointDensity, Sampler
 from covar.matrix.variates import MatrixDensity, multigamma
 
 
@@ -51,7 +51,14 @@ def eigenvalue_density(W: MatrixDensity) -> JointDensity:
     law = JointDensity(pdf, (l1, l2), sp.And(l1 > l2, l2 > 0), sampler=sampler)
     params = W.params
     for values in (matrix_draws(W) if params else [{}]):
-        at = JointDensity(pdf.xreplace(values), (l1, l2), law.support,
-                          sampler=lambda size, rng, _v, v=values: sampler(size, rng, v))
+        at = JointDensity(pdf.xreplace(values), (l1, l2), law.support, sampler=_at(sampler, values))
         verify(at, "eigenvalue law" + (" at a parameter draw" if values else ""))
     return law
+
+
+def _at(sampler: Sampler, values: dict) -> Sampler:
+    """The sampler with the parameters fixed at ``values``."""
+    def draw(size: int, rng: np.random.Generator, _given: dict) -> np.ndarray:
+        return sampler(size, rng, values)
+
+    return draw
