@@ -52,6 +52,8 @@ def _latex_of(Y: Any) -> str:
     """The result as LaTeX; a JointDensity has no result_latex, so its pdf is written directly."""
     import sympy as sp
 
+    if hasattr(Y, "pdf_matrix"):  # a random matrix: its density in det/trace form
+        return rf"f_{{{Y.symbol}}}({Y.symbol}) = {sp.latex(Y.pdf_matrix)}"
     if hasattr(Y, "vars"):
         names = ", ".join(sp.latex(v) for v in Y.vars)
         return rf"f({names}) = {sp.latex(Y.pdf)}"
@@ -82,7 +84,13 @@ def build_example(name: str, outdir: Path, frames: int, html: bool = True,
         ex: Example = by_name(name)
         result.title, result.explanation = ex.title, ex.explanation
         p = ex.problem()
-        if ex.kind == "joint":
+        if ex.kind == "matrix":
+            from covar.render.plot.matrix import animate_matrix_transform, plot_matrix_transform
+
+            K = covar.transform(p.X, p.g, timeout=60 * budget)
+            fig = plot_matrix_transform(p.X, K, title=ex.title)
+            result.latex = _latex_of(K)
+        elif ex.kind == "joint":
             K = covar.transform(p.X, p.g, p.y, timeout=60 * budget)
             fig = plot.plot_joint_transform(p.X, p.g, p.y, K=K, xlim=ex.xlim, ylim=ex.ylim,
                                             log_det=p.log_det, title=ex.title)
@@ -95,7 +103,12 @@ def build_example(name: str, outdir: Path, frames: int, html: bool = True,
         fig.savefig(outdir / f"{name}.png", dpi=round(FIGURE_DPI * scale))
         result.files["png"] = f"{name}.png"
         say("figure")
-        if ex.animated:
+        if ex.kind == "matrix":
+            result.frames = animate_matrix_transform(
+                p.X, K, frames, gif=outdir / f"{name}.gif", html=outdir / f"{name}.html" if html else None,
+                title=ex.title, dpi=round(ANIMATION_DPI * scale))
+            result.files.update({"gif": f"{name}.gif", **({"html": f"{name}.html"} if html else {})})
+        elif ex.animated:
             anim = plot.animate_transform(
                 p.X, p.g, frames, gif=outdir / f"{name}.gif", html=outdir / f"{name}.html" if html else None,
                 timeout=ex.frame_timeout * budget, title=ex.title, xlim=ex.xlim, progress=say,
@@ -223,7 +236,7 @@ def write_index(results: list[Result], index: Path, outdir: Path, frames: int) -
         if "html" in r.files:
             lines += [f"[Step through the frames]({_link(outdir / r.files['html'], index)})", ""]
         lines += ["$$", r.latex, "$$", "", r.explanation, ""]
-        if r.frames:
+        if r.frame_masses:  # frames whose density was derived and integrated (not the matrix slices)
             # No timings here: the index is committed, and must not change with the machine's load.
             # a verdict, not the round-off itself, so that rebuilding elsewhere gives the same file
             worst = max((abs(i - e) for _t, i, e in r.frame_masses), default=0.0)
