@@ -75,6 +75,10 @@ def transform_matrix(X: MatrixDensity, g: str, **matrices: Any) -> MatrixDensity
     if unused:
         raise UnsupportedTransform(f"the map {g!r} does not use {sorted(unused)}")
     letter = "L" if name == "chol" else ("Z" if X.symbol.name == "Y" else "Y")
+    x = X.symbol.name
+    g = {"sqrtm": f"sqrtm({x})", "random sqrt": f"a uniformly random symmetric square root of {x}",
+         "inv": f"{x}⁻¹", "chol": f"chol({x}), the lower factor of {x} = {letter} {letter}ᵀ",
+         "congruence": f"{mname} {x} {mname}ᵀ"}[name]
     if name == "congruence":
         return _congruence(X, g, letter, mname or "A", matrices[mname or "A"])
     if name == "inv":
