@@ -66,9 +66,12 @@ def _one_sided(g: sp.Expr, x: sp.Symbol, at: sp.Expr, side: str) -> sp.Expr:
             value = sp.simplify(re)
     if not _usable_end(value):
         raise UnsupportedTransform(
-            f"g = {g} has no usable one-sided limit as x -> {at}{'' if at.is_infinite else side} "
-            f"(sympy gives {value}); the image of this piece cannot be found"
+            f"covar could not find the one-sided limit of g = {g} as x -> {at}"
+            f"{'' if at.is_infinite else side} (sympy gives {value}); the image of this piece "
+            "cannot be found: try an equivalent form of the map, or transform step by step"
         )
+    if value.has(sp.Float) and value.is_number and not value.is_infinite:
+        value = sp.Float(sp.N(value, 30), 30)  # g at a certified numeric turning point
     return value
 
 
@@ -95,7 +98,13 @@ def _shifts(period: sp.Expr, lo: sp.Expr, hi: sp.Expr) -> range:
 
 
 def _variants(candidate: sp.Expr, period: sp.Expr | None, shifts: range = range(-2, 3)) -> list[sp.Expr]:
+    if candidate.has(sp.erfcinv):  # sympy cannot evaluate erfcinv numerically; erfinv it can
+        candidate = candidate.replace(sp.erfcinv, lambda u: sp.erfinv(1 - u))
     out = [candidate]
+    if candidate.has(sp.acot):
+        # sympy's acot jumps at 0 (values in (-pi/2, pi/2]); pi/2 - atan(u) is the continuous
+        # branch, so tan(pi*(x - 1/2)) = y inverts to atan(y)/pi + 1/2, not a piecewise root
+        out.append(candidate.replace(sp.acot, lambda u: sp.pi / 2 - sp.atan(u)))
     odd_roots = [
         p for p in candidate.atoms(sp.Pow)
         if p.exp.is_Rational and p.exp.q % 2 == 1 and p.exp.q > 1
