@@ -7,6 +7,7 @@ the piece and satisfy g(h(y)) = y. Exactly one distinct survivor is required.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import sympy as sp
@@ -141,19 +142,25 @@ def _check(candidate, g, x, y, lo, hi, image, draws) -> bool:
             return False
         if not (xlo < xhi and ylo < yhi):
             continue
-        usable += 1
+        checked = 0
         for yv in interior_samples(ylo, yhi, 5):
             point = {**values, y: sp.Float(yv, 30)}
             try:
-                xv = to_float(candidate.subs(point))
-                back = to_float(g.subs({**values, x: sp.Float(xv, 30)}))
+                exact = sp.N(candidate.subs(point), 60)  # g is evaluated at the 60-digit root
+                xv = to_float(exact)
+                back = to_float(g.subs({**values, x: exact if exact.is_real else sp.Float(xv, 30)}))
             except (ValueError, TypeError):
                 return False
             slack = _TOL * max(1.0, abs(xv))
             if not (xlo - slack < xv < xhi + slack):
                 return False
+            if not math.isfinite(back) and any(math.isfinite(e) and abs(xv - e) <= 1e-40 * max(1.0, abs(e))
+                                               for e in (xlo, xhi)):
+                continue  # the root sits on the piece's end to 40 digits (y far in a tail): no evidence
             if not close(back, yv, rtol=1e-7, atol=1e-7):  # nan, inf and complex fail
                 return False
+            checked += 1
+        usable += checked > 0
     return usable > 0
 
 

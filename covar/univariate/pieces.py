@@ -219,6 +219,8 @@ def _poles(g: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set[sp.Expr]:
     """Points inside (lo, hi) where g is undefined (tan at pi/2, 1/x at 0)."""
     if g.is_polynomial(x) or _obviously_continuous(g, x):
         return set()
+    # sympy's continuous_domain knows atanh, not erfinv: both are continuous exactly on (-1, 1)
+    g = g.replace(sp.erfinv, sp.atanh).replace(sp.erfcinv, lambda u: sp.atanh(u - 1))
     try:
         domain = sp.calculus.util.continuous_domain(g, x, sp.Interval.open(lo, hi))
     except NotImplementedError as exc:
