@@ -69,6 +69,11 @@ def simplify_on(expr: sp.Expr, y: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Exp
     """
     if expr == 0:
         return sp.Integer(0)
+    if expr.has(sp.Piecewise):  # a piecewise inverse (a cubic's): the branch that holds on the cell
+        from covar.univariate.pieces import local_expression
+        from covar.univariate.signs import interior_point
+
+        expr = local_expression(expr, y, interior_point(lo, hi))
     forward, backward = _sign_substitution(y, lo, hi)
     work = expr.xreplace(forward) if forward else expr
     best = min(_candidates(work), key=lambda e: (sp.count_ops(e), len(str(e))))
