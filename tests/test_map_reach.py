@@ -55,8 +55,9 @@ PROBLEMS = [
             True, (("mu", 0.3), ("s", 1.7)), family="Normal(mu, s)"),
     Problem("softplus", "Normal(0, 1)", sp.log(1 + sp.exp(x)), _normal, True),
     Problem("swish", "Normal(0, 1)", x / (1 + sp.exp(-x)), _normal, True),
-    Problem("gelu", "Normal(0, 1)", x * Phi, _normal, False),
-    Problem("quartic-plus-sine", "Normal(0, 1)", x**4 + sp.sin(x), _normal, False),
+    pytest.param(Problem("gelu", "Normal(0, 1)", x * Phi, _normal, False), marks=pytest.mark.slow),
+    pytest.param(Problem("quartic-plus-sine", "Normal(0, 1)", x**4 + sp.sin(x), _normal, False),
+                 marks=pytest.mark.slow),
     Problem("sin-exponential", "Exponential(1)", sp.sin(x), lambda r, n: r.exponential(1.0, n), True),
     Problem("sin-exponential-lam", "Exponential(lam)", sp.sin(x), lambda r, n: r.exponential(1 / 0.7, n),
             True, (("lam", 0.7),)),
@@ -96,7 +97,11 @@ def _probability(Y, values: dict, a: float, b: float) -> float:
     return sum(integrate.quad(f, u, v, limit=200, epsabs=1e-10)[0] for u, v in zip(ends, ends[1:]))
 
 
-@pytest.mark.parametrize("p", PROBLEMS, ids=[p.name for p in PROBLEMS])
+def _name(p) -> str:
+    return (p.values[0] if hasattr(p, "values") and not isinstance(p, Problem) else p).name
+
+
+@pytest.mark.parametrize("p", PROBLEMS, ids=[_name(p) for p in PROBLEMS])
 def test_map_reach(p: Problem):
     X, g, Y = _derive(p)
     values = dict(p.values)
@@ -126,7 +131,11 @@ def test_map_reach(p: Problem):
 
 
 def test_numeric_only_shows_the_formula():
-    Y = covar.transform("Normal(0, 1)", "x**4 + sin(x)")
+    from covar.univariate.cells import derive_univariate
+
+    X = parse_density("Normal(0, 1)")
+    Y = derive_univariate(X, X.var**4 + sp.sin(X.var), sp.Symbol("y", real=True))  # the record, before the gate
+    assert Y.pdf is None
     text = Y.derivation.text()
     assert "Σₖ f_X(hₖ(y))/|g'(hₖ(y))|" in text
     assert "g(h₁(y)) = y" in text and "g(h₂(y)) = y" in text
@@ -176,7 +185,8 @@ def test_refusal_message_is_true():
     assert "could not find" in str(info.value) and "has no usable" not in str(info.value)
 
 
-def test_gelu_matches_scipy_samples():
+@pytest.mark.slow
+def test_gelu_support_starts_at_its_certified_minimum():
     Y = covar.transform("Normal(0, 1)", "x*(1 + erf(x/sqrt(2)))/2")
     z = stats.norm.rvs(size=50_000, random_state=1)
     samples = z * stats.norm.cdf(z)
