@@ -13,7 +13,7 @@ message that says so; nothing is guessed.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import mpmath
 import sympy as sp
@@ -49,7 +49,7 @@ _FUNCTIONS: dict[type, Callable] = {
 }
 
 
-def _interval(expr: sp.Expr, x: sp.Symbol, box) -> object:
+def _interval(expr: sp.Expr, x: sp.Symbol, box: Any) -> Any:
     """An interval enclosing expr(t) for every t in ``box`` (raises _Unbounded when unsure)."""
     if expr == x:
         return box
@@ -113,7 +113,7 @@ def _erfcx(z: mpmath.mpf) -> mpmath.mpf:
     return mpmath.erfc(z) * mpmath.exp(z * z)
 
 
-def _scaled_erfc(args: list, x: sp.Symbol, box) -> tuple[list, object]:
+def _scaled_erfc(args: list, x: sp.Symbol, box: Any) -> tuple[list, Any]:
     """exp(z**2)*erfc(z) taken out of a product as one bounded, decreasing factor erfcx(z):
     apart, exp(z**2) overflows where erfc(z) underflows (the normal tail of GELU's g')."""
     for e in args:

@@ -18,6 +18,7 @@ import sympy as sp
 from covar.errors import CovarError, DerivationTimeout, UnsupportedTransform
 from covar.laws.density import Density
 from covar.numeric.budget import time_budget
+from covar.record import Derivation
 from covar.univariate.pieces import monotone_pieces, support_intervals
 
 _SUM_SECONDS = 5.0  # sympy's summation of the wrapped series, before falling back to numbers
@@ -178,7 +179,7 @@ def derive_periodic(X: Density, g: sp.Expr, y: sp.Symbol, why: CovarError) -> De
             f"{sp.sstr(window)}; each piece below stands for all its shifts x + n·{period} ({shifts}), "
             f"and f_X in each term is the wrapped density f_W(w) = Σ_n f_X(w + n·{period}), {how}.")
     derivation = result.derivation
-    if derivation is None:
+    if not isinstance(derivation, Derivation):
         raise RuntimeError("a univariate derivation without its record")  # a covar bug
     # the notes about W's support speak of the window, not of X
     kept = tuple(n for n in derivation.notes if not n.startswith(("f_X = 0 on", "No x in the support")))
