@@ -36,22 +36,13 @@ def splits(g: sp.Expr, x: sp.Symbol, t: sp.Symbol) -> Iterator[tuple[sp.Expr, sp
     yield from found[:_MAX_SPLITS]
 
 
-def _fresh(taken: set[str]) -> sp.Symbol:
-    for name in ("u", "v", "w", "t", "s"):
-        if name not in taken:
-            return sp.Symbol(name, real=True)
-    k = 1
-    while f"u{k}" in taken:
-        k += 1
-    return sp.Symbol(f"u{k}", real=True)
-
-
 def derive_by_steps(X: Density, g: sp.Expr, y: sp.Symbol, derive: Deriver, why: CovarError) -> Density:
     """The law of g(X) as G(U) with U = u(X), each step derived by ``derive``; ``why`` is the
     refusal of the one-piece analysis, re-raised (with the steps tried) when no split works."""
+    from covar.derive import _fresh_symbol
+
     x = X.var
-    taken = {s.name for s in g.free_symbols | {x, y} | set(X.params)}
-    t = _fresh(taken)
+    t = _fresh_symbol({s.name for s in g.free_symbols | {x, y} | set(X.params)})
     tried = []
     for u, outer in splits(g, x, t):
         try:
