@@ -125,7 +125,22 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
 
 
 def _derive(X: Density, expr: sp.Expr, y: sp.Symbol, timeout: float | None) -> Density:
-    """Dispatch to the stage that derives g(X) for this kind of input (not yet verified)."""
+    """Dispatch to the stage that derives g(X) for this kind of input (not yet verified); when
+    the one-piece analysis refuses, a periodic map is wrapped and a composite one split."""
+    try:
+        return _derive_once(X, expr, y, timeout)
+    except UnsupportedTransform as exc:
+        if X.discrete or X.pdf is None:
+            raise
+        from covar.univariate.compose import derive_by_steps
+        from covar.univariate.periodic import derive_periodic, is_periodic_case
+
+        if is_periodic_case(X, expr):
+            return derive_periodic(X, expr, y, exc)
+        return derive_by_steps(X, expr, y, lambda D, e, v: _derive_once(D, e, v, timeout), exc)
+
+
+def _derive_once(X: Density, expr: sp.Expr, y: sp.Symbol, timeout: float | None) -> Density:
     try:
         if X.discrete:
             if not isinstance(X.support, (sp.FiniteSet, sp.Range)) and X.derivation is not None:

@@ -274,7 +274,26 @@ class Derivation(Record):
         steps += [self._piece_step(k, p) for k, p in enumerate(self.pieces, start=1)]
         if self.cells:
             steps.append(self._sum_step())
+        elif not self.closed_form and not self.discrete:
+            steps.append(self._implicit_sum_step())
         return (*steps, *_notes_step(self.notes))
+
+    def _implicit_sum_step(self) -> DisplayStep:
+        """The change-of-variables formula of a numeric-only result, each h_k defined implicitly."""
+        x, y, fy, fx, yt = self.x, self.y, letter(self.y), letter(self.x), sp.latex(self.y)
+        rule = Label(f"f_{fy}({y}) = Σₖ f_{fx}(hₖ({y}))/|g'(hₖ({y}))|",
+                     rf"f_{{{fy}}}({yt}) = \sum_k f_{{{fx}}}(h_k({yt}))/\left|g'(h_k({yt}))\right|")
+        formulas = [Formula(Label(f"g'({x})", f"g'({sp.latex(x)})"), (sp.diff(self.g, x),))]
+        for k, p in enumerate(self.pieces, start=1):
+            if p.kind == "constant" or p.image is None:
+                continue
+            h = sp.Function(f"h_{k}")(y)
+            formulas.append(Formula(Label(f"g(h{_sub(k)}({y}))", f"g(h_{{{k}}}({yt}))"), (y,),
+                                    ("with ", sp.Contains(h, p.interval, evaluate=False), " for ",
+                                     sp.Contains(y, p.image, evaluate=False))))
+        return DisplayStep(("Change of variables, evaluated numerically: ", rule, ", where each hₖ(", y,
+                            ") is the solution of g(hₖ(", y, ")) = ", y, " on piece k (found by root-finding)"),
+                           tuple(formulas))
 
     def _h(self, k: int) -> Label:
         return Label(f"h{_sub(k)}({self.y})", f"h_{{{k}}}({sp.latex(self.y)})")

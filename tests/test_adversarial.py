@@ -556,7 +556,6 @@ refuse("floor-normal-infinite-steps", "params", lambda: covar.transform(covar.pa
 XFAIL = {
     "square-uniform-sym-ab": "refuses: 'cannot decide whether a**2 < b**2'; the answer is a Piecewise in a, b",
     "square-uniform-sym-ab-swapped": "refuses: 'cannot decide whether a**2 < b**2'",
-    "cos-normal": "refuses: cos of a Normal (infinitely many monotone pieces)",
     "pois-exp": "symbolic pmf cannot be evaluated: at y = 4 sympy leaves Contains(log(4)/log(2), Range(0, oo)) "
                 "undecided (also after simplify), so Y.pdf.subs(y, 4) has no value; numpy() gives 0.2707",
 }

@@ -7,6 +7,7 @@ the piece and satisfy g(h(y)) = y. Exactly one distinct survivor is required.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import sympy as sp
@@ -66,9 +67,12 @@ def _one_sided(g: sp.Expr, x: sp.Symbol, at: sp.Expr, side: str) -> sp.Expr:
             value = sp.simplify(re)
     if not _usable_end(value):
         raise UnsupportedTransform(
-            f"g = {g} has no usable one-sided limit as x -> {at}{'' if at.is_infinite else side} "
-            f"(sympy gives {value}); the image of this piece cannot be found"
+            f"covar could not find the one-sided limit of g = {g} as x -> {at}"
+            f"{'' if at.is_infinite else side} (sympy gives {value}); the image of this piece "
+            "cannot be found: try an equivalent form of the map, or transform step by step"
         )
+    if value.has(sp.Float) and value.is_number and not value.is_infinite:
+        value = sp.Float(sp.N(value, 30), 30)  # g at a certified numeric turning point
     return value
 
 
@@ -95,7 +99,13 @@ def _shifts(period: sp.Expr, lo: sp.Expr, hi: sp.Expr) -> range:
 
 
 def _variants(candidate: sp.Expr, period: sp.Expr | None, shifts: range = range(-2, 3)) -> list[sp.Expr]:
+    if candidate.has(sp.erfcinv):  # sympy cannot evaluate erfcinv numerically; erfinv it can
+        candidate = candidate.replace(sp.erfcinv, lambda u: sp.erfinv(1 - u))
     out = [candidate]
+    if candidate.has(sp.acot):
+        # sympy's acot jumps at 0 (values in (-pi/2, pi/2]); pi/2 - atan(u) is the continuous
+        # branch, so tan(pi*(x - 1/2)) = y inverts to atan(y)/pi + 1/2, not a piecewise root
+        out.append(candidate.replace(sp.acot, lambda u: sp.pi / 2 - sp.atan(u)))
     odd_roots = [
         p for p in candidate.atoms(sp.Pow)
         if p.exp.is_Rational and p.exp.q % 2 == 1 and p.exp.q > 1
@@ -120,6 +130,69 @@ def _variants(candidate: sp.Expr, period: sp.Expr | None, shifts: range = range(
     return out
 
 
+def _trigonometric_roots(g: sp.Expr, x: sp.Symbol, y: sp.Symbol) -> list[sp.Expr]:
+    """The three roots of a cubic g(x) = y in Viete's trigonometric form (real where the cubic
+    has three real roots, where Cardano's form needs complex cube roots); [] for other maps.
+
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> _trigonometric_roots(x**3 - 3*x, x, y)[0]
+    2*cos(acos(y/2)/3)
+    """
+    if not g.is_polynomial(x) or sp.degree(g, x) != 3:
+        return []
+    a, b, c, d = sp.Poly(g, x).all_coeffs()
+    p = (3 * a * c - b**2) / (3 * a**2)
+    if sp.sign(p) != -1:  # three real roots need p < 0 (and must be decidable)
+        return []
+    q = (2 * b**3 - 9 * a * b * c + 27 * a**2 * (d - y)) / (27 * a**3)
+    angle = sp.acos(3 * q / (2 * p) * sp.sqrt(-3 / p)) / 3
+    return [sp.expand(2 * sp.sqrt(-p / 3)) * sp.cos(angle - 2 * sp.pi * k / 3) - b / (3 * a) for k in range(3)]
+
+
+def _real_angles(candidate: sp.Expr, y: sp.Symbol, image: sp.Interval, draws: list[dict]) -> bool:
+    """Are the acos arguments of ``candidate`` inside [-1, 1] across the image? (Viete's form
+    beyond that is real only through complex angles, which numpy cannot evaluate.)"""
+    for values in draws:
+        try:
+            ylo, yhi = to_float(image.start, values), to_float(image.end, values)
+        except (ValueError, TypeError):
+            return False
+        for yv in interior_samples(ylo, yhi, 5):
+            for angle in candidate.atoms(sp.acos):
+                try:
+                    u = to_float(angle.args[0], {**values, y: sp.Float(yv, 30)})
+                except (ValueError, TypeError):
+                    return False
+                if not abs(u) <= 1:
+                    return False
+    return True
+
+
+def _split_at_three_roots(g, x, y, lo, hi, image: sp.Interval, draws, variants: list[sp.Expr],
+                          trigonometric: list[sp.Expr]) -> sp.Expr | None:
+    """A piecewise inverse of a cubic whose image straddles the values where it gains or loses
+    two real roots: Viete's real form where three roots are real, Cardano's outside (each
+    written without complex numbers). The cells cut at those values, so each resolves it."""
+    from covar.univariate.signs import is_less
+
+    (angle,) = trigonometric[0].atoms(sp.acos)
+    turns = {t for side in (1, -1) for t in sp.solve(angle.args[0] - side, y)}
+    inside = sorted((t for t in turns if is_less(image.start, t) and is_less(t, image.end)),
+                    key=lambda t: float(t))
+    if not inside:
+        return None
+    ends = [image.start, *inside, image.end]
+    branches = []
+    for a, b in zip(ends, ends[1:]):
+        part = sp.Interval.open(a, b)
+        fits = [c for c in variants if not c.has(sp.I) and _check(c, g, x, y, lo, hi, part, draws)
+                and (c not in trigonometric or _real_angles(c, y, part, draws))]
+        if not fits:
+            return None
+        branches.append((min(fits, key=sp.count_ops), y < b if b != image.end else sp.true))
+    return sp.Piecewise(*branches)
+
+
 def _check(candidate, g, x, y, lo, hi, image, draws) -> bool:
     """Does ``candidate`` invert g on (lo, hi) at sample points, for every usable draw?
     Draws that make the piece empty (a > b for Uniform(a, b)) say nothing and are skipped."""
@@ -132,19 +205,25 @@ def _check(candidate, g, x, y, lo, hi, image, draws) -> bool:
             return False
         if not (xlo < xhi and ylo < yhi):
             continue
-        usable += 1
+        checked = 0
         for yv in interior_samples(ylo, yhi, 5):
             point = {**values, y: sp.Float(yv, 30)}
             try:
-                xv = to_float(candidate.subs(point))
-                back = to_float(g.subs({**values, x: sp.Float(xv, 30)}))
+                exact = sp.N(candidate.subs(point), 60)  # g is evaluated at the 60-digit root
+                xv = to_float(exact)
+                back = to_float(g.subs({**values, x: exact if exact.is_real else sp.Float(xv, 30)}))
             except (ValueError, TypeError):
                 return False
             slack = _TOL * max(1.0, abs(xv))
             if not (xlo - slack < xv < xhi + slack):
                 return False
+            if not math.isfinite(back) and any(math.isfinite(e) and abs(xv - e) <= 1e-40 * max(1.0, abs(e))
+                                               for e in (xlo, xhi)):
+                continue  # the root sits on the piece's end to 40 digits (y far in a tail): no evidence
             if not close(back, yv, rtol=1e-7, atol=1e-7):  # nan, inf and complex fail
                 return False
+            checked += 1
+        usable += checked > 0
     return usable > 0
 
 
@@ -163,6 +242,8 @@ def inverse_on(
         candidates = sp.solve(sp.Eq(g, y), x, check=False)
     except NotImplementedError:
         candidates = []
+    trigonometric = _trigonometric_roots(g, x, y)
+    candidates += trigonometric
     if not candidates:
         raise NoClosedFormInverse(
             f"g(x) = {g} = y has no closed-form solution for x on ({lo}, {hi}); "
@@ -181,7 +262,8 @@ def inverse_on(
     for cand in dict.fromkeys(v for c in candidates for v in _variants(c, period, shifts)):
         # a formula free of y is constant: it cannot invert g on a piece where g is strictly
         # monotone (solve proposes x = 0 for 1/x + 1/x**3 = y, the piece's end)
-        ok = cand.has(y) and _check(cand, g, x, y, lo, hi, image, draws)
+        ok = cand.has(y) and _check(cand, g, x, y, lo, hi, image, draws) and \
+            (cand not in trigonometric or _real_angles(cand, y, image, draws))
         (accepted if ok else rejected).append(cand)
     if not accepted:
         raise NoClosedFormInverse(
@@ -190,6 +272,9 @@ def inverse_on(
         )
     # a real form first: sympy's complex-unit forms of real roots do not evaluate in numpy
     h = min(accepted, key=lambda c: (c.has(sp.I), sp.count_ops(c)))
+    if trigonometric and h not in trigonometric:
+        variants = [c for c in accepted + rejected if c.has(y)]
+        h = _split_at_three_roots(g, x, y, lo, hi, image, draws, variants, trigonometric) or h
     dh = sp.diff(h, y)
     jacobian = dh if kind == "increasing" else -dh
     return Inverse(h, jacobian, tuple(c for c in rejected if c in candidates))

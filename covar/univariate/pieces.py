@@ -219,6 +219,8 @@ def _poles(g: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set[sp.Expr]:
     """Points inside (lo, hi) where g is undefined (tan at pi/2, 1/x at 0)."""
     if g.is_polynomial(x) or _obviously_continuous(g, x):
         return set()
+    # sympy's continuous_domain knows atanh, not erfinv: both are continuous exactly on (-1, 1)
+    g = g.replace(sp.erfinv, sp.atanh).replace(sp.erfcinv, lambda u: sp.atanh(u - 1))
     try:
         domain = sp.calculus.util.continuous_domain(g, x, sp.Interval.open(lo, hi))
     except NotImplementedError as exc:
@@ -249,8 +251,9 @@ def _critical_points(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set
         return set()
     try:
         found = sp.solveset(dg, x, sp.Interval.open(lo, hi))
-    except KeyError:
-        # sympy 1.14's imageset handler fails on some nested trig (atan(sin(cos(x))))
+    except (KeyError, ValueError):
+        # sympy 1.14's imageset handler fails on some nested trig (atan(sin(cos(x)))), and
+        # solveset cannot invert Abs over the complexes (asin(sin(x)))
         return _numeric_critical_points(dg, x, lo, hi)
     if found is sp.EmptySet:
         return set()
@@ -265,28 +268,9 @@ def _critical_points(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set
 
 
 def _numeric_critical_points(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set[sp.Expr]:
-    if dg.free_symbols - {x} or lo.is_infinite or hi.is_infinite:
-        raise UnsupportedTransform(
-            f"cannot find where g' = {dg} changes sign; give a map whose derivative sympy can solve"
-        )
-    f = sp.lambdify(x, dg, "mpmath")
-    a, b = float(lo), float(hi)
-    grid = [a + (b - a) * k / 4000 for k in range(1, 4000)]
-    vals = [float(f(t)) for t in grid]
-    if not all(math.isfinite(v) for v in vals):
-        # a nan or inf between grid points hides sign changes: refuse rather than miss a turn
-        raise UnsupportedTransform(
-            f"g' = {dg} is undefined or infinite inside ({lo}, {hi}); cannot locate where g turns"
-        )
-    roots = set()
-    for t0, t1, v0, v1 in zip(grid, grid[1:], vals, vals[1:]):
-        if v0 == 0:
-            roots.add(sp.Float(t0, 30))
-        elif v0 * v1 < 0:
-            import mpmath
+    from covar.univariate.critical import certified_critical_points
 
-            roots.add(sp.Float(mpmath.findroot(f, (t0, t1), solver="anderson"), 30))
-    return roots
+    return set(certified_critical_points(dg, x, lo, hi))
 
 
 def direction(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> str:

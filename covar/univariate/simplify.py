@@ -60,6 +60,26 @@ def _candidates(expr: sp.Expr) -> list[sp.Expr]:
     return [c for c in out if c is not None]
 
 
+def _abs_resolved(expr: sp.Expr, y: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
+    """Abs(e) written as e or -e where e is continuous with no zero on the cell (so one sign,
+    read at an interior point): cos(y)/|cos(y)| is 1 on (-pi/2, pi/2)."""
+    from covar.univariate.pieces import _obviously_continuous
+    from covar.univariate.signs import interior_point
+
+    known = {}
+    for a in expr.atoms(sp.Abs):
+        e = a.args[0]
+        if not e.has(y) or e.free_symbols != {y} or not _obviously_continuous(e, y):
+            continue
+        zeros = _attempt(lambda t: sp.solveset(t, y, sp.Interval.open(lo, hi)), e)
+        if zeros is not sp.EmptySet:
+            continue
+        side = sign_of(e.subs(y, interior_point(lo, hi)))
+        if side in (1, -1):
+            known[a] = side * e
+    return expr.xreplace(known) if known else expr
+
+
 def simplify_on(expr: sp.Expr, y: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
     """A short form of ``expr`` valid for y in (lo, hi).
 
@@ -69,8 +89,17 @@ def simplify_on(expr: sp.Expr, y: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Exp
     """
     if expr == 0:
         return sp.Integer(0)
+    if expr.has(sp.Piecewise):  # a piecewise inverse (a cubic's): the branch that holds on the cell
+        from covar.univariate.pieces import local_expression
+        from covar.univariate.signs import interior_point
+
+        expr = local_expression(expr, y, interior_point(lo, hi))
     forward, backward = _sign_substitution(y, lo, hi)
     work = expr.xreplace(forward) if forward else expr
     best = min(_candidates(work), key=lambda e: (sp.count_ops(e), len(str(e))))
     best = best.xreplace(backward) if backward else best
+    if best.has(sp.Abs) and not (sp.sympify(lo).free_symbols or sp.sympify(hi).free_symbols):
+        resolved = _abs_resolved(best, y, sp.sympify(lo), sp.sympify(hi))
+        if resolved is not best:
+            best = min((best, resolved, _attempt(sp.simplify, resolved) or resolved), key=sp.count_ops)
     return best
