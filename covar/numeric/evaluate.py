@@ -19,6 +19,22 @@ if TYPE_CHECKING:
     from covar.laws.joint import JointDensity
 
 
+# Points per block: a block's temporaries stay in cache, and peak memory is the output plus a
+# few blocks, whatever the number of points.
+_BLOCK = 1 << 14
+
+
+def _as_real(raw: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """A formula's value as a float array of ``shape`` (a read-only view when it broadcasts); a
+    value with an imaginary part beyond round-off is not a density: nan."""
+    raw = np.asarray(raw)
+    if np.iscomplexobj(raw):
+        real = np.abs(raw.imag) <= 1e-12 * np.maximum(1.0, np.abs(raw.real))
+        raw = np.where(real, raw.real, np.nan)
+    out = raw.astype(float, copy=False)
+    return out if out.shape == shape else np.broadcast_to(out, shape)
+
+
 @dataclass(frozen=True)
 class CompiledCell:
     lo: Callable[..., float]
@@ -27,30 +43,37 @@ class CompiledCell:
     open_below: bool  # lo is -oo
     open_above: bool  # hi is +oo
     fallback: Callable[..., np.ndarray] | None = None  # root-finding, for points the formula overflows at
+    costly: bool = False  # f is not a formula (root-finding, mpmath): evaluate it only inside the cell
 
-    def values(self, ys: np.ndarray, params: tuple) -> np.ndarray:
-        """The cell's formula at ys; points where it overflows (inf*0, exp(5000)) are redone
-        by root-finding, since inside an open cell the density is finite."""
+    def values(self, ys: np.ndarray, params: tuple, inside: np.ndarray | None = None) -> np.ndarray:
+        """The cell's formula at ys (a new array or a view); points where it overflows (inf*0,
+        exp(5000)) are redone by root-finding, since inside an open cell the density is finite.
+        Only points where ``inside`` holds (all, if None) are redone."""
         with np.errstate(all="ignore"):
-            raw = np.asarray(self.f(ys, *params))
-            if np.iscomplexobj(raw):  # a value with an imaginary part is not a density: nan
-                real = np.abs(raw.imag) <= 1e-12 * np.maximum(1.0, np.abs(raw.real))
-                raw = np.where(real, raw.real, np.nan)
-            out = np.array(np.broadcast_to(raw.astype(float), ys.shape))
-        bad = ~np.isfinite(out)
-        if bad.any() and self.fallback is not None:
-            out[bad] = self.fallback(ys[bad], *params)
+            out = _as_real(self.f(ys, *params), ys.shape)
+            if self.fallback is None:
+                return out
+            bad = ~np.isfinite(out)
+            if inside is not None:
+                bad &= inside
+            if bad.any():
+                out = np.array(out)
+                out[bad] = self.fallback(ys[bad], *params)
         return out
 
-    def mask(self, ys: np.ndarray, params: tuple) -> np.ndarray | None:
-        """Where ys lies in the cell; None means everywhere (no mask needed)."""
+    def mask(self, ys: np.ndarray, ends: tuple[float, float]) -> np.ndarray | None:
+        """Where ys lies in the cell with ends ``ends`` (from :meth:`ends`); None: everywhere."""
         if self.open_below and self.open_above:
             return None
         if self.open_below:
-            return ys < self.hi(*params)
+            return ys < ends[1]
         if self.open_above:
-            return ys > self.lo(*params)
-        return (ys > self.lo(*params)) & (ys < self.hi(*params))
+            return ys > ends[0]
+        return (ys > ends[0]) & (ys < ends[1])
+
+    def ends(self, params: tuple) -> tuple[Any, Any]:
+        """The cell's ends at these parameter values (each evaluated once per call, not per block)."""
+        return (None if self.open_below else self.lo(*params), None if self.open_above else self.hi(*params))
 
 
 # Series of W about the branch point z = -1/e in p = ±sqrt(2(e z + 1)); scipy's lambertw
@@ -79,6 +102,76 @@ NUMPY_MODULES = [{"LambertW": lambertw_real}, "numpy", "scipy"]
 
 def _compile(expr: sp.Expr, args: Sequence[sp.Symbol]) -> Callable[..., np.ndarray]:
     return sp.lambdify(args, expr, modules=NUMPY_MODULES, cse=True)
+
+
+def _compile_plain(expr: sp.Expr, y: sp.Symbol, params: Sequence[sp.Symbol]) -> Callable[..., np.ndarray]:
+    """``expr`` lambdified as it stands: the candidate when the arranged form is not faithful."""
+    return _compile(expr, (y, *params))
+
+
+def _rebuilt(e: sp.Basic, args: list[sp.Basic]) -> sp.Basic:
+    """``e`` with new arguments, not re-evaluated where its class allows (so a product the
+    caller has arranged stays as arranged)."""
+    try:
+        return e.func(*args, evaluate=False)
+    except TypeError:  # a class without the evaluate option
+        return e.func(*args)
+
+
+def _hoisted(expr: sp.Expr, y: sp.Symbol) -> tuple[sp.Expr, dict[sp.Dummy, sp.Expr]]:
+    """``expr`` arranged for evaluation on arrays of y: every compound part free of y (of a sum,
+    a product, or an argument) becomes one placeholder, computed once per call as a scalar
+    (``- 3/2*log(2) - 1/2*log(pi) + log(5)`` is then one array pass, not three), and small integer
+    powers of y-dependent bases become products (y*y*y*y: numpy's pow is far slower).
+
+    >>> y, s = sp.symbols("y s", positive=True)
+    >>> body, constants = _hoisted(sp.sqrt(2) * sp.exp(-y**4 / (2 * s**2)) / (s * sp.sqrt(sp.pi)), y)
+    >>> sorted(map(str, constants.values()))
+    ['-1/(2*s**2)', 'sqrt(2)/(sqrt(pi)*s)']
+    """
+    constants: dict[sp.Expr, sp.Dummy] = {}
+
+    def placeholder(e: sp.Expr) -> sp.Basic:
+        if e.is_Atom:
+            return e
+        if e not in constants:
+            constants[e] = sp.Dummy(f"k{len(constants)}", real=True)
+        return constants[e]
+
+    def walk(e: sp.Basic) -> sp.Basic:
+        if not e.has(y):
+            return placeholder(e) if isinstance(e, sp.Expr) else e
+        if e.is_Atom:
+            return e
+        if isinstance(e, (sp.Add, sp.Mul)):
+            free = [a for a in e.args if not a.has(y)]
+            rest = [walk(a) for a in e.args if a.has(y)]
+            head = [placeholder(e.func(*free))] if free else []
+            return rest[0] if not head and len(rest) == 1 else e.func(*head, *rest, evaluate=False)
+        if isinstance(e, sp.Pow) and e.exp.is_Integer and 3 <= abs(int(e.exp)) <= 8:
+            base = walk(e.base)
+            product = sp.Mul(*[base] * abs(int(e.exp)), evaluate=False)
+            return product if e.exp > 0 else sp.Pow(product, -1, evaluate=False)
+        return _rebuilt(e, [walk(a) for a in e.args])
+
+    body = walk(expr)
+    return body, {v: k for k, v in constants.items()}
+
+
+def _compile_fast(expr: sp.Expr, y: sp.Symbol, params: Sequence[sp.Symbol]) -> Callable[..., np.ndarray]:
+    """``expr`` as a function of (ys, *params), its y-free parts computed once per call as
+    scalars (see :func:`_hoisted`). Faithfulness is checked by the caller, as for any candidate."""
+    body, constants = _hoisted(expr, y)
+    if not constants:
+        return _compile(body, (y, *params))
+    names = tuple(constants)
+    f = _compile(body, (y, *params, *names))
+    scalars = _compile(sp.Tuple(*constants.values()), tuple(params))
+
+    def evaluate(ys, *p):
+        return f(ys, *p, *scalars(*p))
+
+    return evaluate
 
 
 def _cells_of(density) -> list[tuple[sp.Expr, sp.Expr, sp.Expr, tuple[int, ...]]]:
@@ -119,17 +212,47 @@ def given_values(params: Sequence[sp.Symbol], given: dict, ignorable: AbstractSe
     return [given[n] for n in names]
 
 
-def _masked(cells: list[CompiledCell], fill: float, params: tuple, ys) -> np.ndarray:
+def _fill_block(cells: list[CompiledCell], ends: list[tuple[Any, Any]], fill: float, params: tuple,
+                ys: np.ndarray, out: np.ndarray, gather: bool) -> None:
+    """The density at the points ``ys`` written into ``out`` (same shape). A cell's formula is
+    evaluated on the whole block and chosen where the point lies in the cell (np.copyto with
+    where=), which is cheaper than gathering and scattering, except for costly evaluators or a
+    cell holding few points of the block (then only its points are evaluated, if ``gather``)."""
+    if len(cells) == 1 and cells[0].open_below and cells[0].open_above:
+        out[...] = cells[0].values(ys, params)
+        return
+    out.fill(fill)
+    for cell, cell_ends in zip(cells, ends):
+        inside = cell.mask(ys, cell_ends)
+        if inside is None:
+            out[...] = cell.values(ys, params)
+            return
+        count = np.count_nonzero(inside)
+        if count == 0:
+            continue
+        if gather and (cell.costly or 4 * count < inside.size):
+            out[inside] = cell.values(ys[inside], params)
+        else:
+            np.copyto(out, cell.values(ys, params, inside), where=inside)
+
+
+def _evaluate(cells: list[CompiledCell], fill: float, params: tuple, ys: Any) -> np.ndarray:
+    """The density at an array of points: blocks of ``_BLOCK`` points written into one output."""
     ys = np.asarray(ys, dtype=float)
-    out = np.full(ys.shape, fill)
-    for cell in cells:
-        mask = cell.mask(ys, params)
-        if mask is None or mask.all():
-            # one cell covers every point: evaluate on the whole array, no gather/scatter
-            return cell.values(ys, params)
-        if mask.any():
-            out[mask] = cell.values(ys[mask], params)
-    return out
+    ends = [cell.ends(params) for cell in cells]
+    if any(np.ndim(p) for p in params):  # parameters given as arrays: broadcast, one block
+        ys = np.broadcast_to(ys, np.broadcast_shapes(ys.shape, *(np.shape(p) for p in params)))
+        out = np.empty(ys.shape)
+        with np.errstate(invalid="ignore"):
+            _fill_block(cells, ends, fill, params, ys, out, gather=False)
+        return out
+    flat = ys.reshape(-1)
+    out = np.empty(flat.shape)
+    with np.errstate(invalid="ignore"):  # comparisons with nan points
+        for start in range(0, flat.size, _BLOCK):
+            stop = start + _BLOCK
+            _fill_block(cells, ends, fill, params, flat[start:stop], out[start:stop], gather=True)
+    return out.reshape(ys.shape)
 
 
 def _faithful(fn, expr, y, params, lo, hi) -> bool:
@@ -226,11 +349,13 @@ def _compiled(density, log: bool = False) -> list[CompiledCell]:
     compiled = []
     for lo, hi, expr, pieces in _cells_of(density):
         body = _log_form(expr, y, lo, hi) if log else expr
-        try:
-            f = _compile(body, (y, *params))
-            candidates = [f, _real_part_of(f)]
-        except (NameError, TypeError, KeyError):  # no numpy/scipy printer for a function in body
-            candidates = []
+        candidates = []
+        for build in (_compile_fast, _compile_plain):
+            try:
+                f = build(body, y, params)
+            except (NameError, TypeError, KeyError):  # no numpy/scipy printer for a function in body
+                continue
+            candidates += [f, _real_part_of(f)]
         chosen = next((fn for fn in candidates if _faithful(fn, body, y, params, lo, hi)), None)
         fallback = _root_finding_cell(density, pieces, log)
         # last resort, sympy's own evaluation in mpmath: what _faithful compares against, so
@@ -238,7 +363,7 @@ def _compiled(density, log: bool = False) -> list[CompiledCell]:
         f = chosen if chosen is not None else fallback if fallback is not None else _mpmath_cell(body, (y, *params))
         compiled.append(CompiledCell(
             lo=sp.lambdify(params, lo, "numpy"), hi=sp.lambdify(params, hi, "numpy"),
-            f=f, open_below=lo == -sp.oo, open_above=hi == sp.oo, fallback=fallback,
+            f=f, open_below=lo == -sp.oo, open_above=hi == sp.oo, fallback=fallback, costly=chosen is None,
         ))
     return compiled
 
@@ -248,7 +373,7 @@ def _wrap(density, cells: list[CompiledCell], fill: float) -> Callable[..., np.n
     ignorable = upstream_names(density)
 
     def evaluate(ys, **values):
-        return _masked(cells, fill, tuple(given_values(params, values, ignorable)), ys)
+        return _evaluate(cells, fill, tuple(given_values(params, values, ignorable)), ys)
 
     evaluate.__doc__ = f"{'log-' if fill else ''}density of {density.var} at an array of points; parameters: " + (
         ", ".join(p.name for p in params) or "none")
