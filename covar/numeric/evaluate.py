@@ -100,8 +100,26 @@ def lambertw_real(z, k: int = 0):
 NUMPY_MODULES = [{"LambertW": lambertw_real}, "numpy", "scipy"]
 
 
+def _array_printer() -> type:
+    """sympy's scipy printer, writing small integer powers as products: numpy squares fast but
+    goes through pow for y**3 .. y**8, several times slower than y*y*y*y."""
+    from sympy.printing.numpy import SciPyPrinter
+    from sympy.printing.precedence import PRECEDENCE
+
+    class ArrayPrinter(SciPyPrinter):
+        def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+            n = expr.exp
+            if n.is_Integer and 3 <= abs(int(n)) <= 8:
+                base = self.parenthesize(expr.base, PRECEDENCE["Mul"], strict=True)
+                product = "(" + "*".join([base] * abs(int(n))) + ")"
+                return product if n > 0 else f"(1/{product})"
+            return super()._print_Pow(expr, rational=rational)
+
+    return ArrayPrinter
+
+
 def _compile(expr: sp.Expr, args: Sequence[sp.Symbol]) -> Callable[..., np.ndarray]:
-    return sp.lambdify(args, expr, modules=NUMPY_MODULES, cse=True)
+    return sp.lambdify(args, expr, modules=NUMPY_MODULES, cse=True, printer=_array_printer())
 
 
 def _compile_plain(expr: sp.Expr, y: sp.Symbol, params: Sequence[sp.Symbol]) -> Callable[..., np.ndarray]:
@@ -121,8 +139,7 @@ def _rebuilt(e: sp.Basic, args: list[sp.Basic]) -> sp.Basic:
 def _hoisted(expr: sp.Expr, y: sp.Symbol) -> tuple[sp.Expr, dict[sp.Dummy, sp.Expr]]:
     """``expr`` arranged for evaluation on arrays of y: every compound part free of y (of a sum,
     a product, or an argument) becomes one placeholder, computed once per call as a scalar
-    (``- 3/2*log(2) - 1/2*log(pi) + log(5)`` is then one array pass, not three), and small integer
-    powers of y-dependent bases become products (y*y*y*y: numpy's pow is far slower).
+    (``- 3/2*log(2) - 1/2*log(pi) + log(5)`` is then one array pass, not three).
 
     >>> y, s = sp.symbols("y s", positive=True)
     >>> body, constants = _hoisted(sp.sqrt(2) * sp.exp(-y**4 / (2 * s**2)) / (s * sp.sqrt(sp.pi)), y)
@@ -148,10 +165,6 @@ def _hoisted(expr: sp.Expr, y: sp.Symbol) -> tuple[sp.Expr, dict[sp.Dummy, sp.Ex
             rest = [walk(a) for a in e.args if a.has(y)]
             head = [placeholder(e.func(*free))] if free else []
             return rest[0] if not head and len(rest) == 1 else e.func(*head, *rest, evaluate=False)
-        if isinstance(e, sp.Pow) and e.exp.is_Integer and 3 <= abs(int(e.exp)) <= 8:
-            base = walk(e.base)
-            product = sp.Mul(*[base] * abs(int(e.exp)), evaluate=False)
-            return product if e.exp > 0 else sp.Pow(product, -1, evaluate=False)
         return _rebuilt(e, [walk(a) for a in e.args])
 
     body = walk(expr)
@@ -382,6 +395,19 @@ def _wrap(density, cells: list[CompiledCell], fill: float) -> Callable[..., np.n
     return evaluate
 
 
+def _blocked(f: Callable[..., np.ndarray], ys: Any, params: Sequence[Any]) -> np.ndarray:
+    """f(ys, *params) evaluated a block of points at a time into one output (temporaries stay
+    block-sized); parameters given as arrays are broadcast in one pass instead."""
+    ys = np.asarray(ys, dtype=float)
+    if any(np.ndim(p) for p in params):
+        return np.asarray(f(ys, *params), dtype=float)
+    flat = ys.reshape(-1)
+    out = np.empty(flat.shape)
+    for start in range(0, flat.size, _BLOCK):
+        out[start:start + _BLOCK] = f(flat[start:start + _BLOCK], *params)
+    return out.reshape(ys.shape)
+
+
 def _pmf_function(density) -> Callable[..., np.ndarray]:
     params = density.params
     d = density.derivation
@@ -389,26 +415,22 @@ def _pmf_function(density) -> Callable[..., np.ndarray]:
     if law is not None:
         law_pmf = law.pmf(params)
         ignorable = upstream_names(density)
-        return lambda ys, **values: law_pmf(ys, *given_values(params, values, ignorable))
+        return lambda ys, **values: _blocked(law_pmf, ys, given_values(params, values, ignorable))
     support = density.support
     f = _compile(density.pdf, (density.var, *params))
     lo_fn = sp.lambdify(params, support.inf, "numpy")
     hi_fn = sp.lambdify(params, support.sup, "numpy")
     finite = sorted(float(v) for v in support) if isinstance(support, sp.FiniteSet) else None
 
-    def pmf(ys, **values):
-        p = given_values(params, values)
-        ys = np.asarray(ys, dtype=float)
+    def block(ys: np.ndarray, *p: Any) -> np.ndarray:
         ks = np.round(ys)
         ok = (np.abs(ys - ks) < 1e-9) & (ys >= lo_fn(*p) - 1e-9) & (ys <= hi_fn(*p) + 1e-9)
         if finite is not None:
             ok = np.isin(ks, finite)
-        out = np.zeros(ys.shape)
-        if ok.any():
-            out[ok] = f(ks[ok], *p)
-        return out
+        with np.errstate(all="ignore"):  # the formula off the support is not used
+            return np.where(ok, _as_real(f(ks, *p), ks.shape), 0.0)
 
-    return pmf
+    return lambda ys, **values: _blocked(block, ys, given_values(params, values))
 
 
 def pdf_function(density) -> Callable[..., np.ndarray]:
@@ -440,6 +462,14 @@ def logpdf_function(density) -> Callable[..., np.ndarray]:
                 return np.log(pdf(ys, **values))
 
         return numeric_log
+    if density.discrete:  # log of the pmf, which is exact at the support points
+        pmf = pdf_function(density)
+
+        def discrete_log(ys, **values):
+            with np.errstate(divide="ignore"):
+                return np.log(pmf(ys, **values))
+
+        return discrete_log
     return _wrap(density, _compiled(density, log=True), -np.inf)
 
 
