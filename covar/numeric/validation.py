@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 from covar.errors import InvalidDensity
+from covar.numeric.quadrature import continuous_mass  # imports scipy.integrate on first use only
 from covar.numeric.verify import to_float
 
 _MASS_TOL = 1e-4
@@ -136,8 +137,6 @@ def validate_density(density) -> None:
                 f"the density {density.pdf} is negative or undefined at {density.var} = {where:.4g} "
                 f"inside its support {density.support}"
             )
-        from covar.numeric.quadrature import continuous_mass  # scipy.integrate: only when needed
-
         mass = continuous_mass(_integrand(f, density), intervals)
     if not (abs(mass + atoms - 1) <= _MASS_TOL):
         raise InvalidDensity(
