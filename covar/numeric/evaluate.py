@@ -44,6 +44,7 @@ class CompiledCell:
     open_above: bool  # hi is +oo
     fallback: Callable[..., np.ndarray] | None = None  # root-finding, for points the formula overflows at
     costly: bool = False  # f is not a formula (root-finding, mpmath): evaluate it only inside the cell
+    holes: tuple[Callable[..., float], ...] = ()  # points inside (lo, hi) that are not in the cell
 
     def values(self, ys: np.ndarray, params: tuple, inside: np.ndarray | None = None) -> np.ndarray:
         """The cell's formula at ys (a new array or a view); points where it overflows (inf*0,
@@ -61,19 +62,21 @@ class CompiledCell:
                 out[bad] = self.fallback(ys[bad], *params)
         return out
 
-    def mask(self, ys: np.ndarray, ends: tuple[float, float]) -> np.ndarray | None:
+    def mask(self, ys: np.ndarray, ends: tuple[Any, Any, tuple[Any, ...]]) -> np.ndarray | None:
         """Where ys lies in the cell with ends ``ends`` (from :meth:`ends`); None: everywhere."""
-        if self.open_below and self.open_above:
-            return None
-        if self.open_below:
-            return ys < ends[1]
-        if self.open_above:
-            return ys > ends[0]
-        return (ys > ends[0]) & (ys < ends[1])
+        lo, hi, holes = ends
+        inside = None if self.open_below else ys > lo
+        if not self.open_above:
+            inside = ys < hi if inside is None else inside & (ys < hi)
+        for hole in holes:
+            inside = ys != hole if inside is None else inside & (ys != hole)
+        return inside
 
-    def ends(self, params: tuple) -> tuple[Any, Any]:
-        """The cell's ends at these parameter values (each evaluated once per call, not per block)."""
-        return (None if self.open_below else self.lo(*params), None if self.open_above else self.hi(*params))
+    def ends(self, params: tuple) -> tuple[Any, Any, tuple[Any, ...]]:
+        """The cell's ends and holes at these parameter values (evaluated once per call, not
+        per block)."""
+        return (None if self.open_below else self.lo(*params), None if self.open_above else self.hi(*params),
+                tuple(hole(*params) for hole in self.holes))
 
 
 # Series of W about the branch point z = -1/e in p = ±sqrt(2(e z + 1)); scipy's lambertw
@@ -225,13 +228,13 @@ def given_values(params: Sequence[sp.Symbol], given: dict, ignorable: AbstractSe
     return [given[n] for n in names]
 
 
-def _fill_block(cells: list[CompiledCell], ends: list[tuple[Any, Any]], fill: float, params: tuple,
+def _fill_block(cells: list[CompiledCell], ends: list[tuple[Any, Any, tuple[Any, ...]]], fill: float, params: tuple,
                 ys: np.ndarray, out: np.ndarray, gather: bool) -> None:
     """The density at the points ``ys`` written into ``out`` (same shape). A cell's formula is
     evaluated on the whole block and chosen where the point lies in the cell (np.copyto with
     where=), which is cheaper than gathering and scattering, except for costly evaluators or a
     cell holding few points of the block (then only its points are evaluated, if ``gather``)."""
-    if len(cells) == 1 and cells[0].open_below and cells[0].open_above:
+    if len(cells) == 1 and cells[0].open_below and cells[0].open_above and not cells[0].holes:
         out[...] = cells[0].values(ys, params)
         return
     out.fill(fill)
@@ -243,7 +246,9 @@ def _fill_block(cells: list[CompiledCell], ends: list[tuple[Any, Any]], fill: fl
         count = np.count_nonzero(inside)
         if count == 0:
             continue
-        if gather and (cell.costly or 4 * count < inside.size):
+        if count == inside.size:
+            out[...] = cell.values(ys, params)
+        elif gather and (cell.costly or 4 * count < inside.size):
             out[inside] = cell.values(ys[inside], params)
         else:
             np.copyto(out, cell.values(ys, params, inside), where=inside)
@@ -356,11 +361,27 @@ def _root_finding_cell(density, pieces: tuple[int, ...], log: bool) -> Callable[
     return evaluate
 
 
+def _merged_cells(cells: list[tuple[sp.Expr, sp.Expr, sp.Expr, tuple[int, ...]]]
+                  ) -> list[tuple[list[tuple[sp.Expr, sp.Expr]], sp.Expr, tuple[int, ...]]]:
+    """Neighbouring cells with the same formula (1/x of a Cauchy: (-oo, 0) and (0, oo)) as one:
+    (the intervals, the formula, the pieces of either). One evaluation per block, not two; the
+    points between the intervals stay off the cell."""
+    merged: list[tuple[list[tuple[sp.Expr, sp.Expr]], sp.Expr, tuple[int, ...]]] = []
+    for lo, hi, expr, pieces in cells:
+        if merged and merged[-1][1] == expr and merged[-1][0][-1][1] == lo:
+            spans, _, before = merged[-1]
+            merged[-1] = ([*spans, (lo, hi)], expr, tuple(sorted(set(before) | set(pieces))))
+        else:
+            merged.append(([(lo, hi)], expr, pieces))
+    return merged
+
+
 def _compiled(density, log: bool = False) -> list[CompiledCell]:
     params = density.params
     y = density.var
     compiled = []
-    for lo, hi, expr, pieces in _cells_of(density):
+    for spans, expr, pieces in _merged_cells(_cells_of(density)):
+        lo, hi = spans[0][0], spans[-1][1]
         body = _log_form(expr, y, lo, hi) if log else expr
         candidates = []
         for build in (_compile_fast, _compile_plain):
@@ -369,7 +390,8 @@ def _compiled(density, log: bool = False) -> list[CompiledCell]:
             except (NameError, TypeError, KeyError):  # no numpy/scipy printer for a function in body
                 continue
             candidates += [f, _real_part_of(f)]
-        chosen = next((fn for fn in candidates if _faithful(fn, body, y, params, lo, hi)), None)
+        chosen = next((fn for fn in candidates
+                       if all(_faithful(fn, body, y, params, a, b) for a, b in spans)), None)
         fallback = _root_finding_cell(density, pieces, log)
         # last resort, sympy's own evaluation in mpmath: what _faithful compares against, so
         # faithful by construction (meijerg and other functions numpy/scipy lack), only slower
@@ -377,6 +399,7 @@ def _compiled(density, log: bool = False) -> list[CompiledCell]:
         compiled.append(CompiledCell(
             lo=sp.lambdify(params, lo, "numpy"), hi=sp.lambdify(params, hi, "numpy"),
             f=f, open_below=lo == -sp.oo, open_above=hi == sp.oo, fallback=fallback, costly=chosen is None,
+            holes=tuple(sp.lambdify(params, b, "numpy") for _, b in spans[:-1]),
         ))
     return compiled
 
