@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # Points per block: a block's temporaries stay in cache, and peak memory is the output plus a
 # few blocks, whatever the number of points.
 _BLOCK = 1 << 14
+_SMALL = 64  # up to this many points, counting a cell's points costs more than it saves
 
 
 def _as_real(raw: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -49,17 +50,18 @@ class CompiledCell:
     def values(self, ys: np.ndarray, params: tuple, inside: np.ndarray | None = None) -> np.ndarray:
         """The cell's formula at ys (a new array or a view); points where it overflows (inf*0,
         exp(5000)) are redone by root-finding, since inside an open cell the density is finite.
-        Only points where ``inside`` holds (all, if None) are redone."""
-        with np.errstate(all="ignore"):
-            out = _as_real(self.f(ys, *params), ys.shape)
-            if self.fallback is None:
-                return out
-            bad = ~np.isfinite(out)
-            if inside is not None:
-                bad &= inside
-            if bad.any():
-                out = np.array(out)
-                out[bad] = self.fallback(ys[bad], *params)
+        Only points where ``inside`` holds (all, if None) are redone. Call under
+        ``np.errstate(all="ignore")``: values off the cell may overflow, and are not used."""
+        out = _as_real(self.f(ys, *params), ys.shape)
+        if self.fallback is None:
+            return out
+        finite = np.isfinite(out)
+        if finite.all():  # the usual case: one pass, no mask built
+            return out
+        bad = ~finite if inside is None else ~finite & inside
+        if bad.any():
+            out = np.array(out)
+            out[bad] = self.fallback(ys[bad], *params)
         return out
 
     def mask(self, ys: np.ndarray, ends: tuple[Any, Any, tuple[Any, ...]]) -> np.ndarray | None:
@@ -243,6 +245,9 @@ def _fill_block(cells: list[CompiledCell], ends: list[tuple[Any, Any, tuple[Any,
         if inside is None:
             out[...] = cell.values(ys, params)
             return
+        if inside.size <= _SMALL and not cell.costly:  # a few points: no counting, choose in place
+            np.copyto(out, cell.values(ys, params, inside), where=inside)
+            continue
         count = np.count_nonzero(inside)
         if count == 0:
             continue
@@ -258,15 +263,18 @@ def _evaluate(cells: list[CompiledCell], fill: float, params: tuple, ys: Any) ->
     """The density at an array of points: blocks of ``_BLOCK`` points written into one output."""
     ys = np.asarray(ys, dtype=float)
     ends = [cell.ends(params) for cell in cells]
-    if any(np.ndim(p) for p in params):  # parameters given as arrays: broadcast, one block
-        ys = np.broadcast_to(ys, np.broadcast_shapes(ys.shape, *(np.shape(p) for p in params)))
-        out = np.empty(ys.shape)
-        with np.errstate(invalid="ignore"):
+    with np.errstate(all="ignore"):  # nan points, and formulas evaluated off their cell
+        if params and any(np.ndim(p) for p in params):  # parameters given as arrays: broadcast, one block
+            ys = np.broadcast_to(ys, np.broadcast_shapes(ys.shape, *(np.shape(p) for p in params)))
+            out = np.empty(ys.shape)
             _fill_block(cells, ends, fill, params, ys, out, gather=False)
-        return out
-    flat = ys.reshape(-1)
-    out = np.empty(flat.shape)
-    with np.errstate(invalid="ignore"):  # comparisons with nan points
+            return out
+        if ys.size <= _BLOCK:
+            out = np.empty(ys.shape)
+            _fill_block(cells, ends, fill, params, ys, out, gather=True)
+            return out
+        flat = ys.reshape(-1)
+        out = np.empty(flat.shape)
         for start in range(0, flat.size, _BLOCK):
             stop = start + _BLOCK
             _fill_block(cells, ends, fill, params, flat[start:stop], out[start:stop], gather=True)
@@ -409,7 +417,9 @@ def _wrap(density, cells: list[CompiledCell], fill: float) -> Callable[..., np.n
     ignorable = upstream_names(density)
 
     def evaluate(ys, **values):
-        return _evaluate(cells, fill, tuple(given_values(params, values, ignorable)), ys)
+        # no parameters and none given: nothing to check (the common case, and calls at one point)
+        given = () if not params and not values else tuple(given_values(params, values, ignorable))
+        return _evaluate(cells, fill, given, ys)
 
     evaluate.__doc__ = f"{'log-' if fill else ''}density of {density.var} at an array of points; parameters: " + (
         ", ".join(p.name for p in params) or "none")
