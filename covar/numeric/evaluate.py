@@ -124,7 +124,11 @@ def _array_printer() -> type:
 
 
 def _compile(expr: sp.Expr, args: Sequence[sp.Symbol]) -> Callable[..., np.ndarray]:
-    return sp.lambdify(args, expr, modules=NUMPY_MODULES, cse=True, printer=_array_printer())
+    # the settings lambdify gives its own printer (names as the namespace has them, unknown
+    # functions printed by name, so a missing one is a NameError the caller handles)
+    printer = _array_printer()({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+                                "user_functions": {"LambertW": "LambertW"}})
+    return sp.lambdify(args, expr, modules=NUMPY_MODULES, cse=True, printer=printer)
 
 
 def _compile_plain(expr: sp.Expr, y: sp.Symbol, params: Sequence[sp.Symbol]) -> Callable[..., np.ndarray]:
