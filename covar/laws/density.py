@@ -187,9 +187,13 @@ class Density(Shown):
 
     def logpdf_numpy(self) -> Callable[..., np.ndarray]:
         """Vectorised log-density computed in log space (-inf off the support)."""
-        from covar.numeric.evaluate import logpdf_function
+        cached = self.__dict__.get("_compiled_logpdf")
+        if cached is None:  # compiled once per Density, like numpy()
+            from covar.numeric.evaluate import logpdf_function
 
-        return logpdf_function(self)
+            cached = logpdf_function(self)
+            object.__setattr__(self, "_compiled_logpdf", cached)
+        return cached
 
     def sample(self, size: int, rng: np.random.Generator | None = None, **params: float) -> np.ndarray:
         """Draw samples: X's own sampler pushed through the map(s) for derived densities."""

@@ -19,6 +19,23 @@ if TYPE_CHECKING:
     from covar.laws.joint import JointDensity
 
 
+# Points per block: a block's temporaries stay in cache, and peak memory is the output plus a
+# few blocks, whatever the number of points.
+_BLOCK = 1 << 14
+_SMALL = 64  # up to this many points, counting a cell's points costs more than it saves
+
+
+def _as_real(raw: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """A formula's value as a float array of ``shape`` (a read-only view when it broadcasts); a
+    value with an imaginary part beyond round-off is not a density: nan."""
+    raw = np.asarray(raw)
+    if np.iscomplexobj(raw):
+        real = np.abs(raw.imag) <= 1e-12 * np.maximum(1.0, np.abs(raw.real))
+        raw = np.where(real, raw.real, np.nan)
+    out = raw.astype(float, copy=False)
+    return out if out.shape == shape else np.broadcast_to(out, shape)
+
+
 @dataclass(frozen=True)
 class CompiledCell:
     lo: Callable[..., float]
@@ -27,30 +44,41 @@ class CompiledCell:
     open_below: bool  # lo is -oo
     open_above: bool  # hi is +oo
     fallback: Callable[..., np.ndarray] | None = None  # root-finding, for points the formula overflows at
+    costly: bool = False  # f is not a formula (root-finding, mpmath): evaluate it only inside the cell
+    holes: tuple[Callable[..., float], ...] = ()  # points inside (lo, hi) that are not in the cell
 
-    def values(self, ys: np.ndarray, params: tuple) -> np.ndarray:
-        """The cell's formula at ys; points where it overflows (inf*0, exp(5000)) are redone
-        by root-finding, since inside an open cell the density is finite."""
-        with np.errstate(all="ignore"):
-            raw = np.asarray(self.f(ys, *params))
-            if np.iscomplexobj(raw):  # a value with an imaginary part is not a density: nan
-                real = np.abs(raw.imag) <= 1e-12 * np.maximum(1.0, np.abs(raw.real))
-                raw = np.where(real, raw.real, np.nan)
-            out = np.array(np.broadcast_to(raw.astype(float), ys.shape))
-        bad = ~np.isfinite(out)
-        if bad.any() and self.fallback is not None:
+    def values(self, ys: np.ndarray, params: tuple, inside: np.ndarray | None = None) -> np.ndarray:
+        """The cell's formula at ys (a new array or a view); points where it overflows (inf*0,
+        exp(5000)) are redone by root-finding, since inside an open cell the density is finite.
+        Only points where ``inside`` holds (all, if None) are redone. Call under
+        ``np.errstate(all="ignore")``: values off the cell may overflow, and are not used."""
+        out = _as_real(self.f(ys, *params), ys.shape)
+        if self.fallback is None:
+            return out
+        finite = np.isfinite(out)
+        if finite.all():  # the usual case: one pass, no mask built
+            return out
+        bad = ~finite if inside is None else ~finite & inside
+        if bad.any():
+            out = np.array(out)
             out[bad] = self.fallback(ys[bad], *params)
         return out
 
-    def mask(self, ys: np.ndarray, params: tuple) -> np.ndarray | None:
-        """Where ys lies in the cell; None means everywhere (no mask needed)."""
-        if self.open_below and self.open_above:
-            return None
-        if self.open_below:
-            return ys < self.hi(*params)
-        if self.open_above:
-            return ys > self.lo(*params)
-        return (ys > self.lo(*params)) & (ys < self.hi(*params))
+    def mask(self, ys: np.ndarray, ends: tuple[Any, Any, tuple[Any, ...]]) -> np.ndarray | None:
+        """Where ys lies in the cell with ends ``ends`` (from :meth:`ends`); None: everywhere."""
+        lo, hi, holes = ends
+        inside = None if self.open_below else ys > lo
+        if not self.open_above:
+            inside = ys < hi if inside is None else inside & (ys < hi)
+        for hole in holes:
+            inside = ys != hole if inside is None else inside & (ys != hole)
+        return inside
+
+    def ends(self, params: tuple) -> tuple[Any, Any, tuple[Any, ...]]:
+        """The cell's ends and holes at these parameter values (evaluated once per call, not
+        per block)."""
+        return (None if self.open_below else self.lo(*params), None if self.open_above else self.hi(*params),
+                tuple(hole(*params) for hole in self.holes))
 
 
 # Series of W about the branch point z = -1/e in p = ±sqrt(2(e z + 1)); scipy's lambertw
@@ -77,8 +105,95 @@ def lambertw_real(z, k: int = 0):
 NUMPY_MODULES = [{"LambertW": lambertw_real}, "numpy", "scipy"]
 
 
+def _array_printer() -> type:
+    """sympy's scipy printer, writing small integer powers as products: numpy squares fast but
+    goes through pow for y**3 .. y**8, several times slower than y*y*y*y."""
+    from sympy.printing.numpy import SciPyPrinter
+    from sympy.printing.precedence import PRECEDENCE
+
+    class ArrayPrinter(SciPyPrinter):
+        def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+            n = expr.exp
+            if n.is_Integer and 3 <= abs(int(n)) <= 8:
+                base = self.parenthesize(expr.base, PRECEDENCE["Mul"], strict=True)
+                product = "(" + "*".join([base] * abs(int(n))) + ")"
+                return product if n > 0 else f"(1/{product})"
+            return super()._print_Pow(expr, rational=rational)
+
+    return ArrayPrinter
+
+
 def _compile(expr: sp.Expr, args: Sequence[sp.Symbol]) -> Callable[..., np.ndarray]:
-    return sp.lambdify(args, expr, modules=NUMPY_MODULES, cse=True)
+    # the settings lambdify gives its own printer (names as the namespace has them, unknown
+    # functions printed by name, so a missing one is a NameError the caller handles)
+    printer = _array_printer()({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+                                "user_functions": {"LambertW": "LambertW"}})
+    return sp.lambdify(args, expr, modules=NUMPY_MODULES, cse=True, printer=printer)
+
+
+def _compile_plain(expr: sp.Expr, y: sp.Symbol, params: Sequence[sp.Symbol]) -> Callable[..., np.ndarray]:
+    """``expr`` lambdified as it stands: the candidate when the arranged form is not faithful."""
+    return _compile(expr, (y, *params))
+
+
+def _rebuilt(e: sp.Basic, args: list[sp.Basic]) -> sp.Basic:
+    """``e`` with new arguments, not re-evaluated where its class allows (so a product the
+    caller has arranged stays as arranged)."""
+    try:
+        return e.func(*args, evaluate=False)
+    except TypeError:  # a class without the evaluate option
+        return e.func(*args)
+
+
+def _hoisted(expr: sp.Expr, y: sp.Symbol) -> tuple[sp.Expr, dict[sp.Dummy, sp.Expr]]:
+    """``expr`` arranged for evaluation on arrays of y: every compound part free of y (of a sum,
+    a product, or an argument) becomes one placeholder, computed once per call as a scalar
+    (``- 3/2*log(2) - 1/2*log(pi) + log(5)`` is then one array pass, not three).
+
+    >>> y, s = sp.symbols("y s", positive=True)
+    >>> body, constants = _hoisted(sp.sqrt(2) * sp.exp(-y**4 / (2 * s**2)) / (s * sp.sqrt(sp.pi)), y)
+    >>> sorted(map(str, constants.values()))
+    ['-1/(2*s**2)', 'sqrt(2)/(sqrt(pi)*s)']
+    """
+    constants: dict[sp.Expr, sp.Dummy] = {}
+
+    def placeholder(e: sp.Expr) -> sp.Basic:
+        if e.is_Atom:
+            return e
+        if e not in constants:
+            constants[e] = sp.Dummy(f"k{len(constants)}", real=True)
+        return constants[e]
+
+    def walk(e: sp.Basic) -> sp.Basic:
+        if not e.has(y):
+            return placeholder(e) if isinstance(e, sp.Expr) else e
+        if e.is_Atom:
+            return e
+        if isinstance(e, (sp.Add, sp.Mul)):
+            free = [a for a in e.args if not a.has(y)]
+            rest = [walk(a) for a in e.args if a.has(y)]
+            head = [placeholder(e.func(*free))] if free else []
+            return rest[0] if not head and len(rest) == 1 else e.func(*head, *rest, evaluate=False)
+        return _rebuilt(e, [walk(a) for a in e.args])
+
+    body = walk(expr)
+    return body, {v: k for k, v in constants.items()}
+
+
+def _compile_fast(expr: sp.Expr, y: sp.Symbol, params: Sequence[sp.Symbol]) -> Callable[..., np.ndarray]:
+    """``expr`` as a function of (ys, *params), its y-free parts computed once per call as
+    scalars (see :func:`_hoisted`). Faithfulness is checked by the caller, as for any candidate."""
+    body, constants = _hoisted(expr, y)
+    if not constants:
+        return _compile(body, (y, *params))
+    names = tuple(constants)
+    f = _compile(body, (y, *params, *names))
+    scalars = _compile(sp.Tuple(*constants.values()), tuple(params))
+
+    def evaluate(ys, *p):
+        return f(ys, *p, *scalars(*p))
+
+    return evaluate
 
 
 def _cells_of(density) -> list[tuple[sp.Expr, sp.Expr, sp.Expr, tuple[int, ...]]]:
@@ -119,17 +234,55 @@ def given_values(params: Sequence[sp.Symbol], given: dict, ignorable: AbstractSe
     return [given[n] for n in names]
 
 
-def _masked(cells: list[CompiledCell], fill: float, params: tuple, ys) -> np.ndarray:
+def _fill_block(cells: list[CompiledCell], ends: list[tuple[Any, Any, tuple[Any, ...]]], fill: float, params: tuple,
+                ys: np.ndarray, out: np.ndarray, gather: bool) -> None:
+    """The density at the points ``ys`` written into ``out`` (same shape). A cell's formula is
+    evaluated on the whole block and chosen where the point lies in the cell (np.copyto with
+    where=), which is cheaper than gathering and scattering, except for costly evaluators or a
+    cell holding few points of the block (then only its points are evaluated, if ``gather``)."""
+    if len(cells) == 1 and cells[0].open_below and cells[0].open_above and not cells[0].holes:
+        out[...] = cells[0].values(ys, params)
+        return
+    out.fill(fill)
+    for cell, cell_ends in zip(cells, ends):
+        inside = cell.mask(ys, cell_ends)
+        if inside is None:
+            out[...] = cell.values(ys, params)
+            return
+        if inside.size <= _SMALL and not cell.costly:  # a few points: no counting, choose in place
+            np.copyto(out, cell.values(ys, params, inside), where=inside)
+            continue
+        count = np.count_nonzero(inside)
+        if count == 0:
+            continue
+        if count == inside.size:
+            out[...] = cell.values(ys, params)
+        elif gather and (cell.costly or 4 * count < inside.size):
+            out[inside] = cell.values(ys[inside], params)
+        else:
+            np.copyto(out, cell.values(ys, params, inside), where=inside)
+
+
+def _evaluate(cells: list[CompiledCell], fill: float, params: tuple, ys: Any) -> np.ndarray:
+    """The density at an array of points: blocks of ``_BLOCK`` points written into one output."""
     ys = np.asarray(ys, dtype=float)
-    out = np.full(ys.shape, fill)
-    for cell in cells:
-        mask = cell.mask(ys, params)
-        if mask is None or mask.all():
-            # one cell covers every point: evaluate on the whole array, no gather/scatter
-            return cell.values(ys, params)
-        if mask.any():
-            out[mask] = cell.values(ys[mask], params)
-    return out
+    ends = [cell.ends(params) for cell in cells]
+    with np.errstate(all="ignore"):  # nan points, and formulas evaluated off their cell
+        if params and any(np.ndim(p) for p in params):  # parameters given as arrays: broadcast, one block
+            ys = np.broadcast_to(ys, np.broadcast_shapes(ys.shape, *(np.shape(p) for p in params)))
+            out = np.empty(ys.shape)
+            _fill_block(cells, ends, fill, params, ys, out, gather=False)
+            return out
+        if ys.size <= _BLOCK:
+            out = np.empty(ys.shape)
+            _fill_block(cells, ends, fill, params, ys, out, gather=True)
+            return out
+        flat = ys.reshape(-1)
+        out = np.empty(flat.shape)
+        for start in range(0, flat.size, _BLOCK):
+            stop = start + _BLOCK
+            _fill_block(cells, ends, fill, params, flat[start:stop], out[start:stop], gather=True)
+    return out.reshape(ys.shape)
 
 
 def _faithful(fn, expr, y, params, lo, hi) -> bool:
@@ -220,25 +373,45 @@ def _root_finding_cell(density, pieces: tuple[int, ...], log: bool) -> Callable[
     return evaluate
 
 
+def _merged_cells(cells: list[tuple[sp.Expr, sp.Expr, sp.Expr, tuple[int, ...]]]
+                  ) -> list[tuple[list[tuple[sp.Expr, sp.Expr]], sp.Expr, tuple[int, ...]]]:
+    """Neighbouring cells with the same formula (1/x of a Cauchy: (-oo, 0) and (0, oo)) as one:
+    (the intervals, the formula, the pieces of either). One evaluation per block, not two; the
+    points between the intervals stay off the cell."""
+    merged: list[tuple[list[tuple[sp.Expr, sp.Expr]], sp.Expr, tuple[int, ...]]] = []
+    for lo, hi, expr, pieces in cells:
+        if merged and merged[-1][1] == expr and merged[-1][0][-1][1] == lo:
+            spans, _, before = merged[-1]
+            merged[-1] = ([*spans, (lo, hi)], expr, tuple(sorted(set(before) | set(pieces))))
+        else:
+            merged.append(([(lo, hi)], expr, pieces))
+    return merged
+
+
 def _compiled(density, log: bool = False) -> list[CompiledCell]:
     params = density.params
     y = density.var
     compiled = []
-    for lo, hi, expr, pieces in _cells_of(density):
+    for spans, expr, pieces in _merged_cells(_cells_of(density)):
+        lo, hi = spans[0][0], spans[-1][1]
         body = _log_form(expr, y, lo, hi) if log else expr
-        try:
-            f = _compile(body, (y, *params))
-            candidates = [f, _real_part_of(f)]
-        except (NameError, TypeError, KeyError):  # no numpy/scipy printer for a function in body
-            candidates = []
-        chosen = next((fn for fn in candidates if _faithful(fn, body, y, params, lo, hi)), None)
+        candidates = []
+        for build in (_compile_fast, _compile_plain):
+            try:
+                f = build(body, y, params)
+            except (NameError, TypeError, KeyError):  # no numpy/scipy printer for a function in body
+                continue
+            candidates += [f, _real_part_of(f)]
+        chosen = next((fn for fn in candidates
+                       if all(_faithful(fn, body, y, params, a, b) for a, b in spans)), None)
         fallback = _root_finding_cell(density, pieces, log)
         # last resort, sympy's own evaluation in mpmath: what _faithful compares against, so
         # faithful by construction (meijerg and other functions numpy/scipy lack), only slower
         f = chosen if chosen is not None else fallback if fallback is not None else _mpmath_cell(body, (y, *params))
         compiled.append(CompiledCell(
             lo=sp.lambdify(params, lo, "numpy"), hi=sp.lambdify(params, hi, "numpy"),
-            f=f, open_below=lo == -sp.oo, open_above=hi == sp.oo, fallback=fallback,
+            f=f, open_below=lo == -sp.oo, open_above=hi == sp.oo, fallback=fallback, costly=chosen is None,
+            holes=tuple(sp.lambdify(params, b, "numpy") for _, b in spans[:-1]),
         ))
     return compiled
 
@@ -248,13 +421,28 @@ def _wrap(density, cells: list[CompiledCell], fill: float) -> Callable[..., np.n
     ignorable = upstream_names(density)
 
     def evaluate(ys, **values):
-        return _masked(cells, fill, tuple(given_values(params, values, ignorable)), ys)
+        # no parameters and none given: nothing to check (the common case, and calls at one point)
+        given = () if not params and not values else tuple(given_values(params, values, ignorable))
+        return _evaluate(cells, fill, given, ys)
 
     evaluate.__doc__ = f"{'log-' if fill else ''}density of {density.var} at an array of points; parameters: " + (
         ", ".join(p.name for p in params) or "none")
     # True when some cell is evaluated point by point in mpmath (about 1 ms a point)
     evaluate.pointwise = any(getattr(c.f, "pointwise", False) for c in cells)  # type: ignore[attr-defined]
     return evaluate
+
+
+def _blocked(f: Callable[..., np.ndarray], ys: Any, params: Sequence[Any]) -> np.ndarray:
+    """f(ys, *params) evaluated a block of points at a time into one output (temporaries stay
+    block-sized); parameters given as arrays are broadcast in one pass instead."""
+    ys = np.asarray(ys, dtype=float)
+    if any(np.ndim(p) for p in params):
+        return np.asarray(f(ys, *params), dtype=float)
+    flat = ys.reshape(-1)
+    out = np.empty(flat.shape)
+    for start in range(0, flat.size, _BLOCK):
+        out[start:start + _BLOCK] = f(flat[start:start + _BLOCK], *params)
+    return out.reshape(ys.shape)
 
 
 def _pmf_function(density) -> Callable[..., np.ndarray]:
@@ -264,26 +452,22 @@ def _pmf_function(density) -> Callable[..., np.ndarray]:
     if law is not None:
         law_pmf = law.pmf(params)
         ignorable = upstream_names(density)
-        return lambda ys, **values: law_pmf(ys, *given_values(params, values, ignorable))
+        return lambda ys, **values: _blocked(law_pmf, ys, given_values(params, values, ignorable))
     support = density.support
     f = _compile(density.pdf, (density.var, *params))
     lo_fn = sp.lambdify(params, support.inf, "numpy")
     hi_fn = sp.lambdify(params, support.sup, "numpy")
     finite = sorted(float(v) for v in support) if isinstance(support, sp.FiniteSet) else None
 
-    def pmf(ys, **values):
-        p = given_values(params, values)
-        ys = np.asarray(ys, dtype=float)
+    def block(ys: np.ndarray, *p: Any) -> np.ndarray:
         ks = np.round(ys)
         ok = (np.abs(ys - ks) < 1e-9) & (ys >= lo_fn(*p) - 1e-9) & (ys <= hi_fn(*p) + 1e-9)
         if finite is not None:
             ok = np.isin(ks, finite)
-        out = np.zeros(ys.shape)
-        if ok.any():
-            out[ok] = f(ks[ok], *p)
-        return out
+        with np.errstate(all="ignore"):  # the formula off the support is not used
+            return np.where(ok, _as_real(f(ks, *p), ks.shape), 0.0)
 
-    return pmf
+    return lambda ys, **values: _blocked(block, ys, given_values(params, values))
 
 
 def pdf_function(density) -> Callable[..., np.ndarray]:
@@ -315,6 +499,14 @@ def logpdf_function(density) -> Callable[..., np.ndarray]:
                 return np.log(pdf(ys, **values))
 
         return numeric_log
+    if density.discrete:  # log of the pmf, which is exact at the support points
+        pmf = pdf_function(density)
+
+        def discrete_log(ys, **values):
+            with np.errstate(divide="ignore"):
+                return np.log(pmf(ys, **values))
+
+        return discrete_log
     return _wrap(density, _compiled(density, log=True), -np.inf)
 
 

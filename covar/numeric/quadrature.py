@@ -16,7 +16,6 @@ import warnings
 from typing import Callable
 
 import numpy as np
-from scipy import integrate
 
 from covar.numeric.sampling import _grid
 
@@ -26,6 +25,8 @@ VectorPdf = Callable[[np.ndarray], np.ndarray]
 
 
 def _interval_mass(f: ScalarPdf, lo: float, hi: float) -> float:
+    from scipy import integrate  # on first use: a derivation with symbolic parameters never needs it
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if np.isfinite(lo) and np.isfinite(hi):
@@ -40,6 +41,8 @@ def _end_mass(f: ScalarPdf, end: float, width: float) -> float:
     def in_log_scale(u: float) -> float:
         step = abs(width) * np.exp(u)
         return f(end + np.sign(width) * step) * step
+
+    from scipy import integrate
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

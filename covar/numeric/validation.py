@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 from covar.errors import InvalidDensity
-from covar.numeric.quadrature import continuous_mass
+from covar.numeric.quadrature import continuous_mass  # imports scipy.integrate on first use only
 from covar.numeric.verify import to_float
 
 _MASS_TOL = 1e-4
