@@ -16,9 +16,10 @@ covar.errors.ParseError: atan2 takes 2 arguments (got 1)
 from __future__ import annotations
 
 import builtins
+import difflib
 import keyword
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import sympy
 from sympy import S
@@ -59,6 +60,7 @@ def _rational(p: sympy.Expr, q: sympy.Expr = S.One) -> sympy.Expr:
 FUNCTIONS: Mapping[str, tuple[Callable[..., Any], int, int | None]] = MappingProxyType({
     "exp": (sympy.exp, 1, 1), "log": (sympy.log, 1, 2), "ln": (sympy.log, 1, 1),
     "sqrt": (sympy.sqrt, 1, 1), "cbrt": (_root, 1, 1), "root": (_root, 2, 2),
+    "real_root": (_root, 2, 2),
     "sin": (sympy.sin, 1, 1), "cos": (sympy.cos, 1, 1), "tan": (sympy.tan, 1, 1),
     "asin": (sympy.asin, 1, 1), "acos": (sympy.acos, 1, 1), "atan": (sympy.atan, 1, 1),
     "atan2": (sympy.atan2, 2, 2),
@@ -84,7 +86,7 @@ GROWTH = frozenset({"exp", "sinh", "cosh", "sigmoid", "expit", "softplus", "gamm
                     "loggamma", "factorial", "binomial", "beta"})
 
 _CONSTANTS: Mapping[str, sympy.Expr] = MappingProxyType(
-    {"pi": S.Pi, "E": S.Exp1, "oo": S.Infinity, "inf": S.Infinity})
+    {"pi": S.Pi, "E": S.Exp1, "e": S.Exp1, "oo": S.Infinity, "inf": S.Infinity})
 BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 
 
@@ -108,6 +110,23 @@ def name_value(name: str) -> sympy.Expr:
         return _CONSTANTS[name]
     check_name(name)
     return sympy.Symbol(name, real=True)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``" (did you mean 'X'?)"`` for the known words closest to a misspelt ``name``, or ``""``.
+
+    >>> did_you_mean("Normall", ["Normal", "LogNormal", "Gamma"])
+    " (did you mean 'Normal' or 'LogNormal'?)"
+    >>> did_you_mean("zzz", ["Normal"])
+    ''
+    """
+    by_lower: dict[str, str] = {}
+    for word in known:
+        by_lower.setdefault(word.lower(), word)
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=2, cutoff=0.8)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(f"'{by_lower[c]}'" for c in close) + "?)"
 
 
 def check_arity(name: str, count: int, fewest: int, most: int | None) -> None:
