@@ -118,10 +118,10 @@ _CONSTRAINTS = {"positive": "> 0", "nonnegative": ">= 0", "negative": "< 0", "no
                 "nonzero": "!= 0"}
 
 
-def _constraint(facts: Mapping[str, bool]) -> str:
+def describe_constraint(facts: Mapping[str, bool]) -> str:
     """A parameter's assumptions as the constraint a user reads: '> 0', 'an integer >= 0'.
 
-    >>> _constraint({"positive": True, "integer": True})
+    >>> describe_constraint({"positive": True, "integer": True})
     'an integer > 0'
     """
     bound = " ".join(_CONSTRAINTS[f] for f, wanted in facts.items() if wanted and f in _CONSTRAINTS)
@@ -210,7 +210,7 @@ class Family:
             for fact, wanted in facts.items():
                 got = getattr(value, f"is_{fact}")
                 if got is (not wanted) or (value.is_number and got is not wanted):
-                    raise InvalidDensity(f"{call}: {name} must be {_constraint(facts)}, got {value}")
+                    raise InvalidDensity(f"{call}: {name} must be {describe_constraint(facts)}, got {value}")
         for condition, message in _relations(self.name, values):
             if condition is sympy.false:
                 raise InvalidDensity(f"{call} {message}")

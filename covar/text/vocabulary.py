@@ -116,7 +116,7 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     """``" (did you mean 'X'?)"`` for the known words closest to a misspelt ``name``, or ``""``.
 
     >>> did_you_mean("Normall", ["Normal", "LogNormal", "Gamma"])
-    " (did you mean 'Normal' or 'LogNormal'?)"
+    " (did you mean 'Normal'?)"
     >>> did_you_mean("zzz", ["Normal"])
     ''
     """
