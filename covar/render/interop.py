@@ -212,7 +212,7 @@ class FrozenDensity:
     def std(self) -> float:
         return float(np.sqrt(self.var()))
 
-    def stats(self, moments: str = "mv") -> tuple[float, ...]:
+    def stats(self, moments: str = "mv") -> float | tuple[float, ...]:
         """Mean ('m'), variance ('v'), skewness ('s') and excess kurtosis ('k'), as scipy orders them."""
         m, v = self.mean(), self.var()
         out = {"m": m, "v": v}
