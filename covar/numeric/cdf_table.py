@@ -14,7 +14,6 @@ True
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -28,23 +27,27 @@ _MOST_KNOTS = 400_000
 _NEWTON_STEPS = 40
 
 
-@dataclass(frozen=True)
 class CdfTable:
     """Knots ``xs`` (sorted), cumulative mass ``F`` at each knot, and per segment the cubic
-    ``F(x) = c0 + c1 t + c2 t² + c3 t³`` in ``t = (x - xs[j]) / (xs[j+1] - xs[j])``."""
+    ``F(x) = F[j] + c1 t + c2 t² + c3 t³`` in ``t = (x - xs[j]) / (xs[j+1] - xs[j])``; guide
+    tables (uniform buckets in x over the bulk of the mass, and in u) find a point's segment in
+    a few steps instead of a binary search."""
 
-    xs: np.ndarray
-    F: np.ndarray
-    c1: np.ndarray
-    c2: np.ndarray
-    c3: np.ndarray
-
-    @classmethod
-    def hermite(cls, xs: np.ndarray, F: np.ndarray, left: np.ndarray, right: np.ndarray) -> "CdfTable":
-        """The table whose cubics match F and the slopes ``left``/``right`` at each segment's ends."""
+    def __init__(self, xs: np.ndarray, F: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
         h = np.diff(xs)
         rise = np.diff(F)
-        return cls(xs, F, h * left, 3 * rise - h * (2 * left + right), h * (left + right) - 2 * rise)
+        c1 = h * left
+        c2 = 3 * rise - h * (2 * left + right)
+        c3 = h * (left + right) - 2 * rise
+        with np.errstate(divide="ignore"):
+            inverse_width = np.where(h > 0, 1.0 / np.where(h > 0, h, 1.0), 0.0)
+        self.xs, self.F = xs, F
+        # one row per segment, gathered at once: x0, 1/h, F0, c1, c2, c3
+        self._rows = np.column_stack([xs[:-1], inverse_width, F[:-1], c1, c2, c3])
+        core = xs[(F > 1e-15 * F[-1]) & (F < (1 - 1e-15) * F[-1])]
+        lo, hi = (core[0], core[-1]) if len(core) > 1 else (xs[0], xs[-1])
+        self._x_guide = _Guide(xs, lo, hi, "right")
+        self._u_guide = _Guide(F, 0.0, float(F[-1]), "left")
 
     @property
     def total(self) -> float:
@@ -54,47 +57,97 @@ class CdfTable:
     def cdf(self, ys: np.ndarray) -> np.ndarray:
         """∫ pdf from the lowest knot to each y (0 below, ``total`` above)."""
         ys = np.asarray(ys, dtype=float)
-        j = np.clip(np.searchsorted(self.xs, ys, side="right") - 1, 0, len(self.xs) - 2)
-        x0 = self.xs[j]
-        t = np.clip((ys - x0) / (self.xs[j + 1] - x0), 0.0, 1.0)
-        out = self._cubic(j, t)
-        out = np.where(ys < self.xs[0], 0.0, np.where(ys >= self.xs[-1], self.total, out))
-        return np.where(np.isnan(ys), np.nan, out)
+        flat = ys.ravel()
+        rows = self._rows[self._x_guide.segment(flat)]
+        t = np.clip((flat - rows[:, 0]) * rows[:, 1], 0.0, 1.0)
+        out = rows[:, 2] + t * (rows[:, 3] + t * (rows[:, 4] + t * rows[:, 5]))
+        out = np.where(flat < self.xs[0], 0.0, np.where(flat >= self.xs[-1], self.total, out))
+        return np.where(np.isnan(flat), np.nan, out).reshape(ys.shape)
 
     def ppf(self, us: np.ndarray) -> np.ndarray:
         """The smallest y with cdf(y) >= u, for u in [0, total]."""
         us = np.asarray(us, dtype=float)
-        shape = us.shape
         flat_u = us.ravel()
-        j = np.clip(np.searchsorted(self.F, flat_u, side="left") - 1, 0, len(self.xs) - 2)
-        span = self.F[j + 1] - self.F[j]
+        rows = self._rows[self._u_guide.segment(flat_u)]
+        F0, c1, c2, c3 = rows[:, 2], rows[:, 3], rows[:, 4], rows[:, 5]
+        span = c1 + c2 + c3
         with np.errstate(all="ignore"):
-            t = np.clip(np.where(span > 0, (flat_u - self.F[j]) / span, 0.0), 0.0, 1.0)
+            linear = np.clip(np.where(span > 0, (flat_u - F0) / span, 0.0), 0.0, 1.0)
+            # first guess: the cubic Hermite interpolant of the inverse (slopes 1/f at the ends),
+            # then one Newton step; the rare points still off go through the safeguarded loop
+            d0, d1 = span / c1, span / (c1 + 2 * c2 + 3 * c3)
+            sq = linear * linear
+            guess = (sq * linear - 2 * sq + linear) * d0 + (-2 * sq * linear + 3 * sq) \
+                + (sq * linear - sq) * d1
+            t = np.where(np.isfinite(guess), np.clip(guess, 0.0, 1.0), linear)
+            gap = F0 + t * (c1 + t * (c2 + t * c3)) - flat_u
+            t = np.clip(t - gap / (c1 + t * (2 * c2 + 3 * c3 * t)), 0.0, 1.0)
+            gap = F0 + t * (c1 + t * (c2 + t * c3)) - flat_u
+            t = np.where(np.isfinite(t), t, linear)
+        todo = np.flatnonzero((span > 0) & ~(np.abs(gap) <= 1e-14))
+        t[todo] = linear[todo]
         lo, hi = np.zeros_like(t), np.ones_like(t)
-        todo = np.flatnonzero(span > 0)
         for _ in range(_NEWTON_STEPS):  # safeguarded Newton, on the points not yet converged
-            jj, tt = j[todo], t[todo]
-            gap = self._cubic(jj, tt) - flat_u[todo]
+            tt = t[todo]
+            a1, a2, a3 = c1[todo], c2[todo], c3[todo]
+            gap = F0[todo] + tt * (a1 + tt * (a2 + tt * a3)) - flat_u[todo]
             close = np.abs(gap) <= 1e-14  # the table's own accuracy is about 1e-13
-            todo, jj, tt, gap = todo[~close], jj[~close], tt[~close], gap[~close]
-            if not todo.size:
+            if close.all():
                 break
+            if close.any():
+                keep = ~close
+                todo, tt, gap, a1, a2, a3 = todo[keep], tt[keep], gap[keep], a1[keep], a2[keep], a3[keep]
             below = gap < 0
             lo[todo] = np.where(below, tt, lo[todo])
             hi[todo] = np.where(below, hi[todo], tt)
             with np.errstate(all="ignore"):
-                step = tt - gap / (self.c1[jj] + tt * (2 * self.c2[jj] + 3 * self.c3[jj] * tt))
+                step = tt - gap / (a1 + tt * (2 * a2 + 3 * a3 * tt))
             inside = np.isfinite(step) & (step >= lo[todo]) & (step <= hi[todo])
             new = np.where(gap == 0, tt, np.where(inside, step, 0.5 * (lo[todo] + hi[todo])))
             t[todo] = new
             todo = todo[np.abs(new - tt) > 1e-15]
-        x0 = self.xs[j]
-        out = x0 + t * (self.xs[j + 1] - x0)
+            if not todo.size:
+                break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = rows[:, 0] + t / rows[:, 1]
+        out = np.where(rows[:, 1] > 0, out, rows[:, 0])
         out = np.where(flat_u <= 0, self.xs[0], np.where(flat_u >= self.total, self.xs[-1], out))
-        return np.where(np.isnan(flat_u), np.nan, out).reshape(shape)
+        return np.where(np.isnan(flat_u), np.nan, out).reshape(us.shape)
 
-    def _cubic(self, j: np.ndarray, t: np.ndarray) -> np.ndarray:
-        return self.F[j] + t * (self.c1[j] + t * (self.c2[j] + t * self.c3[j]))
+
+class _Guide:
+    """Uniform buckets over [lo, hi] of sorted ``edges``: bucket -> the segment holding its
+    left end; a point then moves up a few segments (a binary search for the rare rest)."""
+
+    def __init__(self, edges: np.ndarray, lo: float, hi: float, side: str) -> None:
+        self.edges, self.side = edges, side
+        self.count = 8 * len(edges)
+        self.lo = lo
+        self.scale = self.count / (hi - lo) if hi > lo else 0.0
+        starts = lo + np.arange(self.count) / self.scale if self.scale else np.full(self.count, lo)
+        self.first = np.clip(np.searchsorted(edges, starts, side=side) - 1, 0, len(edges) - 2)
+
+    def segment(self, values: np.ndarray) -> np.ndarray:
+        """Index j of the segment [edges[j], edges[j+1]] holding each value ("right": edges[j]
+        <= v < edges[j+1]; "left": edges[j] < v <= edges[j+1]), clipped to the table."""
+        with np.errstate(invalid="ignore"):
+            bucket = np.clip(np.nan_to_num((values - self.lo) * self.scale, nan=0.0), 0, self.count - 1)
+        j = self.first[bucket.astype(np.intp)]
+        last = len(self.edges) - 2
+        for _ in range(3):
+            ahead = np.minimum(j + 1, last + 1)
+            move = (self.edges[ahead] <= values) if self.side == "right" else (self.edges[ahead] < values)
+            move &= j < last
+            if not move.any():
+                return j
+            j = j + move
+        ahead = np.minimum(j + 1, last + 1)
+        rest = ((self.edges[ahead] <= values) if self.side == "right" else (self.edges[ahead] < values)) & (j < last)
+        below = values < self.edges[j]
+        rest |= below
+        if rest.any():
+            j[rest] = np.clip(np.searchsorted(self.edges, values[rest], side=self.side) - 1, 0, last)
+        return j
 
 
 def tabulate(pdf: Callable[[np.ndarray], np.ndarray], intervals: Sequence[tuple[float, float]]
@@ -117,8 +170,8 @@ def tabulate(pdf: Callable[[np.ndarray], np.ndarray], intervals: Sequence[tuple[
         left_all.append(left)
         right_all.append(right)
         offset += float(F[-1])
-    return CdfTable.hermite(np.concatenate(xs_all), np.concatenate(F_all), np.concatenate(left_all),
-                            np.concatenate(right_all))
+    return CdfTable(np.concatenate(xs_all), np.concatenate(F_all), np.concatenate(left_all),
+                    np.concatenate(right_all))
 
 
 def _values(pdf: Callable[[np.ndarray], np.ndarray], points: np.ndarray) -> np.ndarray:
