@@ -14,7 +14,7 @@ True
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 
@@ -119,7 +119,7 @@ class _Guide:
     """Uniform buckets over [lo, hi] of sorted ``edges``: bucket -> the segment holding its
     left end; a point then moves up a few segments (a binary search for the rare rest)."""
 
-    def __init__(self, edges: np.ndarray, lo: float, hi: float, side: str) -> None:
+    def __init__(self, edges: np.ndarray, lo: float, hi: float, side: Literal["left", "right"]) -> None:
         self.edges, self.side = edges, side
         self.count = 8 * len(edges)
         self.lo = lo
@@ -133,21 +133,23 @@ class _Guide:
         with np.errstate(invalid="ignore"):
             bucket = np.clip(np.nan_to_num((values - self.lo) * self.scale, nan=0.0), 0, self.count - 1)
         j = self.first[bucket.astype(np.intp)]
-        last = len(self.edges) - 2
         for _ in range(3):
-            ahead = np.minimum(j + 1, last + 1)
-            move = (self.edges[ahead] <= values) if self.side == "right" else (self.edges[ahead] < values)
-            move &= j < last
+            move = self._beyond(j, values)
             if not move.any():
                 return j
             j = j + move
-        ahead = np.minimum(j + 1, last + 1)
-        rest = ((self.edges[ahead] <= values) if self.side == "right" else (self.edges[ahead] < values)) & (j < last)
-        below = values < self.edges[j]
-        rest |= below
+        rest = self._beyond(j, values) | (values < self.edges[j])
         if rest.any():
-            j[rest] = np.clip(np.searchsorted(self.edges, values[rest], side=self.side) - 1, 0, last)
+            found = np.searchsorted(self.edges, values[rest], side=self.side) - 1
+            j[rest] = np.clip(found, 0, len(self.edges) - 2)
         return j
+
+    def _beyond(self, j: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Whether each value lies past segment j (and segment j is not the last)."""
+        last = len(self.edges) - 2
+        ahead = self.edges[np.minimum(j + 1, last + 1)]
+        past = (ahead <= values) if self.side == "right" else (ahead < values)
+        return past & (j < last)
 
 
 def tabulate(pdf: Callable[[np.ndarray], np.ndarray], intervals: Sequence[tuple[float, float]]
