@@ -51,9 +51,13 @@ class MapCommand(click.Command):
         # is not an option: it is moved behind "--", where click reads only positional arguments
         import re
 
+        takes_value = {name for p in self.params if isinstance(p, click.Option) and not p.is_flag
+                       for name in p.opts}
         if "--" not in args:
-            negated = [a for a in args if re.match(r"-(\d|\.|\(|[A-Za-z_]\w+\s*\(|x\b)", a)]
-            args = [a for a in args if a not in negated] + (["--", *negated] if negated else [])
+            negated = [i for i, a in enumerate(args) if re.match(r"-(\d|\.|\(|[A-Za-z_]\w+\s*\(|x\b)", a)
+                       and not (i and args[i - 1] in takes_value)]  # "--seed -1" stays an option value
+            args = [a for i, a in enumerate(args) if i not in negated] + \
+                (["--", *(args[i] for i in negated)] if negated else [])
         return super().parse_args(ctx, args)
 
 

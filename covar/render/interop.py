@@ -60,14 +60,11 @@ def checked_values(density: Any, values: Mapping[str, Any]) -> dict[str, float]:
     check_parameter_values(values)
     names = {p.name: p for p in density.params}
     missing = sorted(set(names) - set(values))
-    unknown = sorted(set(values) - set(names))
-    if missing or unknown:
-        parts = ([f"missing {', '.join(missing)} (e.g. {missing[0]}=1.0)"] if missing else []) + \
-            ([f"unknown parameter(s) {', '.join(unknown)}"] if unknown else [])
-        raise CovarError(f"to_scipy needs a value for each parameter ({', '.join(names) or 'none'}): "
-                         + "; ".join(parts))
+    if missing:  # values of other names are ignored: one dict may serve several laws
+        raise CovarError(f"to_scipy needs a value for each parameter ({', '.join(names)}): "
+                         f"missing {', '.join(missing)} (e.g. {missing[0]}=1.0)")
     floats: dict[str, float] = {}
-    for name, value in values.items():
+    for name, value in ((n, v) for n, v in values.items() if n in names):
         try:
             floats[name] = float(value)
         except (TypeError, ValueError):
