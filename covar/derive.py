@@ -27,11 +27,23 @@ def _as_density(X: Any) -> Density | JointDensity:
 
 
 def map_expression(g: Any, var: sp.Symbol, params: Sequence[sp.Symbol] = (),
-                   assume: Any = ()) -> sp.Expr:
+                   assume: Any = (), support: sp.Set | None = None) -> sp.Expr:
     """The map as a sympy expression in ``var`` (text is parsed safely; same-named symbols unified).
 
-    ``assume`` ("c>0", ...) declares symbols that appear only in a text map.
+    ``assume`` ("c>0", ...) declares symbols that appear only in a text map. ``g`` may also be
+    an expression in a sympy.stats random variable (``Q**2`` for ``Q = Normal("Q", 0, 1)``):
+    the variable stands for ``var``. With ``support`` (X's), a principal odd root such as
+    ``x**(1/3)`` of a variable that can be negative is refused with the real root to use.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> map_expression("2x^2", x)
+    2*x**2
+    >>> import sympy.stats as st
+    >>> map_expression(st.Normal("Q", 0, 1) ** 2, x)
+    x**2
     """
+    if is_random_expression(g):
+        g = _in_variable(g, var)
     if isinstance(g, str):
         from covar.text.assumptions import make_symbols, parse_assumptions
         from covar.text.expressions import parse_expr
@@ -48,6 +60,8 @@ def map_expression(g: Any, var: sp.Symbol, params: Sequence[sp.Symbol] = (),
     rename = {s: var for s in g.free_symbols if s.name == var.name and s != var}
     rename.update({s: p for s in g.free_symbols for p in params if s.name == p.name and s != p})
     g = g.xreplace(rename) if rename else g
+    if support is not None:
+        _check_real_roots(g, var, support)
     if not g.has(var):
         others = g.free_symbols - set(params)
         if len(others) == 1 and not isinstance(g, sp.Number):
@@ -57,6 +71,58 @@ def map_expression(g: Any, var: sp.Symbol, params: Sequence[sp.Symbol] = (),
                 f"write the map in {var}"
             )
     return g
+
+
+def is_random_expression(g: Any) -> bool:
+    """True for a sympy expression containing a sympy.stats random variable (``Q**2``)."""
+    from covar.laws.sympy_stats import is_random_variable
+
+    return isinstance(g, sp.Basic) and any(is_random_variable(s) for s in g.free_symbols)
+
+
+def _in_variable(g: sp.Basic, var: sp.Symbol) -> sp.Expr:
+    """A sympy.stats expression with its one random variable replaced by ``var``."""
+    from covar.laws.sympy_stats import is_random_variable
+
+    rvs = {s for s in g.free_symbols if is_random_variable(s)}
+    if len(rvs) != 1:
+        names = ", ".join(sorted(str(s) for s in rvs))
+        raise UnsupportedTransform(f"the map {g} uses several random variables ({names}); "
+                                   "a univariate map uses one (build a JointDensity for several)")
+    (rv,) = rvs
+    return g.xreplace({rv: var})
+
+
+def _random_variable_of(g: Any) -> Any:
+    """The one sympy.stats random variable in ``g``, or None."""
+    from covar.laws.sympy_stats import is_random_variable
+
+    if not isinstance(g, sp.Basic):
+        return None
+    rvs = [s for s in g.free_symbols if is_random_variable(s)]
+    return rvs[0] if len(rvs) == 1 else None
+
+
+def _check_real_roots(g: sp.Expr, var: sp.Symbol, support: sp.Set) -> None:
+    """Refuse a principal odd root (``x**(1/3)``) of a quantity that is negative with positive
+    probability: sympy's root is complex there, and users mean the real root."""
+    for p in g.atoms(sp.Pow):
+        q = p.exp.q if p.exp.is_Rational and not p.exp.is_integer else None
+        if q is None or q % 2 == 0 or not p.base.has(var) or p.base.free_symbols - {var}:
+            continue
+        try:
+            negative = sp.solveset(p.base < 0, var, sp.S.Reals).intersect(support)
+        except (NotImplementedError, TypeError, ValueError):
+            continue
+        if negative is sp.S.EmptySet or (isinstance(negative, (sp.Interval, sp.Union))
+                                         and negative.measure == 0 and not support.is_subset(sp.S.Integers)):
+            continue
+        power = "" if p.exp.p == 1 else f"**{p.exp.p}"
+        roots = ([f"cbrt({p.base}){power}"] if q == 3 else []) + [f"real_root({p.base}, {q}){power}"]
+        raise UnsupportedTransform(
+            f"{p} is sympy's principal root, which is complex for {p.base} < 0, and X takes such "
+            f"values; for the real root write {' or '.join(roots)}, or restrict the support to "
+            "where the base is >= 0")
 
 
 def _fresh_symbol(taken: set[str]) -> sp.Symbol:
@@ -100,6 +166,10 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
             return verify(transform_matrix(X, g, **matrices), f"law of {g}")
         if matrices:
             raise UnsupportedTransform(f"unknown keyword(s) {sorted(matrices)}: matrices are for matrix variates")
+        given = _random_variable_of(g)
+        if given is not None and _random_variable_of(X) is not None and given != X:
+            raise UnsupportedTransform(f"the map {g} is in the random variable {given}, not in {X}; "
+                                       f"write it in {X}")
         X = _as_density(X)
         if not isinstance(X, Density):
             from covar.multivariate.transform import transform_joint
@@ -109,7 +179,7 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
             return verify(transform_joint(X, g, y, inverse=inverse, timeout=timeout), "joint law of g(X)")
         if inverse is not None:
             raise UnsupportedTransform("inverse= is for multivariate maps; univariate inverses are solved and checked")
-        expr = map_expression(g, X.var, X.params, assume)
+        expr = map_expression(g, X.var, X.params, assume, X.support)
         if isinstance(y, str):
             y = sp.Symbol(y, real=True)
         elif isinstance(y, sp.Symbol) and not y.is_real:

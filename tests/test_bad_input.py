@@ -27,7 +27,7 @@ def _doc(**fields) -> str:
 @pytest.mark.parametrize("text, error, fragment", [
     ("Binomial(2000, 1/2)", covar.ParseError, "|n| <= 1000"),
     ("ChiSquared(7e8)", covar.ParseError, "|k| <= 1000"),
-    ("Normal(0, 0)", covar.InvalidDensity, "sigma must be positive"),
+    ("Normal(0, 0)", covar.InvalidDensity, "sigma must be > 0"),
     ("Uniform(2, 1)", covar.InvalidDensity, "a < b"),
     ("Binomial(10, 3/2)", covar.InvalidDensity, "p <= 1"),
     ("x on Integers", covar.InvalidDensity, "negative or undefined at x = -1"),
@@ -139,7 +139,7 @@ def _run(*args: str):
     (["check", "Normal(0, 1)", "2*x", "--samples", "12.5"], "whole number"),
     (["derive", "Poisson(11)", "x + 1", "--no-steps"], None),
     (["derive", "Binomial(2000, 1/2)", "x"], "|n| <= 1000"),
-    (["derive", "Normal(0, 0)", "x"], "sigma must be positive"),
+    (["derive", "Normal(0, 0)", "x"], "sigma must be > 0"),
     (["derive", "x == x", "x"], "not a condition"),
     (["derive", "x on Integers", "x"], "negative or undefined"),
     (["derive", "ChiSquared(7e8)", "sqrt(x)", "--timeout", "2"], "|k| <= 1000"),

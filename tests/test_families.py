@@ -224,7 +224,7 @@ def test_named_law_subs_re_evaluates_and_checks_the_arguments():
     assert law.subs({"alpha": 2}) == NamedLaw("ExpGamma", (2, b))
     assert str(law.subs({a: 2, b: sympy.Rational(1, 2)})) == "ExpGamma(2, 1/2)"
     assert law.subs({"unrelated": 5}) == law
-    with pytest.raises(InvalidDensity, match="beta must be positive"):
+    with pytest.raises(InvalidDensity, match="beta must be > 0"):
         law.subs({"beta": -1})
 
 

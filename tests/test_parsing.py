@@ -34,8 +34,8 @@ def quick_parse_error(parse, text) -> str:
     return str(caught.value)
 
 
-TEXT_MODULES = ("assumptions", "calls", "expressions", "limits", "magnitudes", "sets", "syntax",
-                "values", "vocabulary")
+TEXT_MODULES = ("assumptions", "calls", "expressions", "limits", "magnitudes", "notation", "sets",
+                "syntax", "values", "vocabulary")
 
 
 @pytest.mark.parametrize("name", TEXT_MODULES)
@@ -239,7 +239,7 @@ BAD_EXPRESSIONS = [
     ("x, y", "tuples ('a, b') are not allowed"),
     ("exp(*x)", "starred arguments"),
     ("exp(x, evaluate=False)", "keyword arguments are not allowed ('evaluate=')"),
-    ("f(x)(y)", "only functions called by bare name"),
+    ("f(x)(y)", "unknown function 'f'"),  # f(x)*(y): implicit multiplication
     ("_x + 1", "names starting with '_' are not allowed ('_x')"),
     ("__builtins__", "names starting with '_' are not allowed"),
     ("open", "name 'open' is a Python builtin"),

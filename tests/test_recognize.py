@@ -309,7 +309,7 @@ def test_subs_refuses_values_outside_the_family_domain():
     import covar
 
     Y = covar.transform(covar.parse_density("Gamma(alpha, beta)"), "log(x)")
-    with pytest.raises(covar.InvalidDensity, match="alpha must be positive"):
+    with pytest.raises(covar.InvalidDensity, match="alpha must be > 0"):
         Y.subs({"alpha": -1})
 
 

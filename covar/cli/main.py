@@ -43,8 +43,28 @@ def _translate(exc: Exception) -> click.ClickException:
     return DerivationFailure(f"internal error ({type(exc).__name__}: {exc}); run with --debug for the traceback")
 
 
+class MapCommand(click.Command):
+    """A command whose MAP may start with a minus: ``covar derive "Uniform(0, 1)" "-log(x)"``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # an argument that reads as a negated expression ("-log(x)", "-x**2", "-2*x", "-(x+1)")
+        # is not an option: it is moved behind "--", where click reads only positional arguments
+        import re
+
+        takes_value = {name for p in self.params if isinstance(p, click.Option) and not p.is_flag
+                       for name in p.opts}
+        if "--" not in args:
+            negated = [i for i, a in enumerate(args) if re.match(r"-(\d|\.|\(|[A-Za-z_]\w+\s*\(|x\b)", a)
+                       and not (i and args[i - 1] in takes_value)]  # "--seed -1" stays an option value
+            args = [a for i, a in enumerate(args) if i not in negated] + \
+                (["--", *(args[i] for i in negated)] if negated else [])
+        return super().parse_args(ctx, args)
+
+
 class CovarGroup(click.Group):
     """A click group that turns covar's exceptions into one-line errors (tracebacks with --debug)."""
+
+    command_class = MapCommand
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -162,6 +182,13 @@ def derive(density: str, map: str, support: str | None, assume: tuple[str, ...],
 
     # one budget covers reading and validating the input and the derivation
     with time_budget(timeout, "reading and deriving"):
+        from covar.text.assumptions import parse_assumptions
+
+        for fact in assume:  # an unreadable --assume is reported as such, not as the density's fault
+            try:
+                parse_assumptions(fact)
+            except covar.ParseError as exc:
+                raise UsageFailure(f"--assume {fact!r}: {exc}") from exc
         try:
             X = covar.parse_density(density, support=support, assume=assume)
         except covar.DerivationTimeout:

@@ -202,11 +202,11 @@ class Density(Shown):
         return sample(self, size, rng if rng is not None else np.random.default_rng(), **params)
 
 
-    def to_scipy(self) -> Any:
-        """A scipy.stats-style frozen distribution (pdf, logpdf, cdf, ppf, rvs) of this law."""
+    def to_scipy(self, **params: float) -> Any:
+        """A frozen scipy.stats distribution of this law at the given parameter values."""
         from covar.render.interop import to_scipy
 
-        return to_scipy(self)
+        return to_scipy(self, **params)
 
     def to_stats(self, name: str = "Y") -> Any:
         """A sympy.stats random variable with this law (the named distribution when it has one)."""

@@ -114,6 +114,22 @@ def _relations(name: str, args: Sequence[sympy.Expr]) -> list[tuple[Any, str]]:
         return [(sympy.Le(p, 1), f"needs a probability p <= 1, got p = {p}")]
     return []
 
+_CONSTRAINTS = {"positive": "> 0", "nonnegative": ">= 0", "negative": "< 0", "nonpositive": "<= 0",
+                "nonzero": "!= 0"}
+
+
+def describe_constraint(facts: Mapping[str, bool]) -> str:
+    """A parameter's assumptions as the constraint a user reads: '> 0', 'an integer >= 0'.
+
+    >>> describe_constraint({"positive": True, "integer": True})
+    'an integer > 0'
+    """
+    bound = " ".join(_CONSTRAINTS[f] for f, wanted in facts.items() if wanted and f in _CONSTRAINTS)
+    if facts.get("integer"):
+        return f"an integer {bound}".strip()
+    return bound or "real"
+
+
 # Parameter assumption sets, shared read-only (MappingProxyType keeps the catalog immutable).
 _REAL = MappingProxyType({"real": True})
 _POS = MappingProxyType({"positive": True})
@@ -166,14 +182,14 @@ class Family:
         """Refuse parameters outside the family's domain or too large to compute with.
 
         Numbers are checked exactly: a violated assumption (``Normal(0, 0)``: sigma must be
-        positive) or relation (``Uniform(2, 1)``) is an :class:`InvalidDensity`; a value above
+        > 0) or relation (``Uniform(2, 1)``) is an :class:`InvalidDensity`; a value above
         :data:`MAX_SHAPE` / :data:`MAX_LOCATION_SCALE` is a :class:`ParseError`. Symbolic
         arguments pass when sympy cannot decide (their assumptions come from the catalog).
 
         >>> get_family("Normal").check_args((0, 0))
         Traceback (most recent call last):
         ...
-        covar.errors.InvalidDensity: Normal(0, 0): sigma must be positive, got 0
+        covar.errors.InvalidDensity: Normal(0, 0): sigma must be > 0, got 0
         """
         self._check_arity(args)
         values = tuple(as_sympy(a, what=f"parameter {name}") for name, a in zip(self.params, args))
@@ -194,7 +210,7 @@ class Family:
             for fact, wanted in facts.items():
                 got = getattr(value, f"is_{fact}")
                 if got is (not wanted) or (value.is_number and got is not wanted):
-                    raise InvalidDensity(f"{call}: {name} must be {fact}, got {value}")
+                    raise InvalidDensity(f"{call}: {name} must be {describe_constraint(facts)}, got {value}")
         for condition, message in _relations(self.name, values):
             if condition is sympy.false:
                 raise InvalidDensity(f"{call} {message}")
@@ -549,7 +565,7 @@ class NamedLaw:
         >>> NamedLaw("Normal", (mu, s)).subs({"s": 0})
         Traceback (most recent call last):
         ...
-        covar.errors.InvalidDensity: Normal(mu, 0): sigma must be positive, got 0
+        covar.errors.InvalidDensity: Normal(mu, 0): sigma must be > 0, got 0
         """
         by_name = {s.name: s for s in self.free_symbols}
         repl = {}

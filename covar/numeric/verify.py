@@ -190,7 +190,10 @@ def symbolic_values(expr: sp.Expr, var: sp.Symbol, points: Iterable[float], valu
                 except (TypeError, ValueError, ZeroDivisionError, NameError, AttributeError, OverflowError):
                     v = None
             if v is None:
-                r = sp.N(e.xreplace({var: sp.Float(t, 30)}), 20)
+                try:
+                    r = sp.N(e.xreplace({var: sp.Float(t, 30)}), 20)
+                except TypeError:  # a condition compares a non-real value ("x < y**x" at y < 0)
+                    r = sp.nan
                 v = complex(r) if r.is_number and r.is_finite is not False and r != sp.nan else complex("nan")
             try:
                 out.append(complex(v))

@@ -1,163 +1,203 @@
-"""covar results in other libraries: a scipy.stats-style frozen distribution (sympy.stats: covar.laws.sympy_stats).
+"""covar results in scipy.stats: a complete frozen distribution of a law at given parameter values (sympy.stats: covar.laws.sympy_stats).
 
-:func:`to_scipy` returns a :class:`FrozenDensity`, which has the methods of a frozen
-``scipy.stats`` distribution (pdf, logpdf, cdf, sf, ppf, isf, rvs, mean, var, std, median,
-interval, support). The pdf and logpdf are covar's compiled closed forms; the cdf is the
-integral of the pdf by adaptive quadrature; ppf inverts the cdf by bracketing root-finding;
-rvs pushes samples of X through g, exactly as the law arose.
+:func:`to_scipy` (``Y.to_scipy(mu=0.5, sigma=2)``) checks the values against each parameter's
+assumptions and the family's domain, then returns
+
+- scipy's own frozen distribution when the law is a recognised catalog family and scipy's twin
+  agrees with covar's pdf (checked at the twin's quantiles);
+- for a pmf, a ``scipy.stats.rv_discrete`` on its points (up to all but 1e-14 of the mass);
+- otherwise a :class:`FrozenDensity`, with the methods of a frozen ``rv_continuous`` (pdf,
+  logpdf, cdf, logcdf, sf, logsf, ppf, isf, rvs, moment, stats, entropy, expect, interval, mean,
+  var, std, median, support). Its cdf is the closed-form CDF when the law has one, else a
+  tabulated CDF (:mod:`covar.numeric.cdf_table`, about 1e-12 in u); ppf inverts the table;
+  rvs pushes samples of X through g, exactly as the law arose.
 
 Mixed laws (atoms, e.g. max(0, X)) are handled honestly: ``pdf`` is the density of the
 continuous part only (it integrates to 1 minus the atoms' masses), ``cdf`` includes the jumps
 at the atoms, ``ppf`` is the generalised inverse (the smallest y with cdf(y) >= q, so a whole
-range of q maps onto an atom), and mean/var include the atoms. A finite discrete law becomes a
-``scipy.stats.rv_discrete``.
+range of q maps onto an atom), moments include the atoms, and ``entropy`` is the continuous
+part's -∫ f log f plus the atoms' -Σ m log m.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import sympy as sp
 
-from covar.errors import UnsupportedTransform
-from covar.text.values import as_expression, check_parameter_values
+from covar.errors import CovarError, InvalidDensity, UnsupportedTransform
+from covar.text.values import check_parameter_values
 
 _QUAD = {"limit": 200, "epsabs": 1e-12, "epsrel": 1e-10}
+_FACTS: Mapping[str, Callable[[float], bool]] = {
+    "positive": lambda v: v > 0, "negative": lambda v: v < 0, "nonnegative": lambda v: v >= 0,
+    "nonpositive": lambda v: v <= 0, "nonzero": lambda v: v != 0,
+    "integer": lambda v: float(v).is_integer()}
+_TWIN_RTOL = 1e-9
+_DISCRETE_MASS = 1 - 1e-14
+_MOST_POINTS = 1_000_000
 
 
-def _value(expr: sp.Expr, values: dict[str, float]) -> float:
-    if expr in (sp.oo, -sp.oo):
-        return float(np.inf if expr == sp.oo else -np.inf)
-    expr = as_expression(expr)
-    return float(sp.N(expr.xreplace({s: values[s.name] for s in expr.free_symbols if s.name in values})))
+def _value(expr: Any, values: Mapping[str, float]) -> float:
+    from covar.numeric.verify import to_float
+
+    expr = sp.sympify(expr) if not isinstance(expr, sp.Basic) else expr  # a sympy number, never text
+    return to_float(expr, {s: values[s.name] for s in expr.free_symbols if s.name in values})
+
+
+def checked_values(density: Any, values: Mapping[str, Any]) -> dict[str, float]:
+    """The parameter values as floats, after checking that every parameter has one, that each
+    respects its symbol's assumptions (sigma > 0) and that a named law stays in its domain.
+
+    >>> import covar
+    >>> checked_values(covar.parse_density("Normal(mu, sigma)"), {"mu": 0, "sigma": -1})
+    Traceback (most recent call last):
+    ...
+    covar.errors.InvalidDensity: sigma must be > 0, got -1
+    """
+    from covar.laws.families import describe_constraint
+
+    check_parameter_values(values)
+    names = {p.name: p for p in density.params}
+    missing = sorted(set(names) - set(values))
+    if missing:  # values of other names are ignored: one dict may serve several laws
+        raise CovarError(f"to_scipy needs a value for each parameter ({', '.join(names)}): "
+                         f"missing {', '.join(missing)} (e.g. {missing[0]}=1.0)")
+    floats: dict[str, float] = {}
+    for name, value in ((n, v) for n, v in values.items() if n in names):
+        try:
+            floats[name] = float(value)
+        except (TypeError, ValueError):
+            raise CovarError(f"the value of {name} must be a number, got {value!r}") from None
+        if not np.isfinite(floats[name]):
+            raise InvalidDensity(f"{name} must be a finite number, got {value!r}")
+        symbol = names[name]
+        sign = next((f for f in _FACTS if f != "integer" and getattr(symbol, f"is_{f}")), None)
+        facts = {**({sign: True} if sign else {}), **({"integer": True} if symbol.is_integer else {})}
+        if not all(_FACTS[f](floats[name]) for f in facts):
+            raise InvalidDensity(f"{name} must be {describe_constraint(facts)}, got {value!r}")
+    if density.family is not None and floats:
+        exact = {name: sp.Integer(int(v)) if v.is_integer() else sp.Rational(v) for name, v in floats.items()}
+        density.family.subs(exact)  # the family's domain: Uniform a < b, Binomial p <= 1
+    return floats
 
 
 class FrozenDensity:
-    """A covar Density with parameter values fixed, behaving like a frozen scipy.stats distribution.
+    """A covar law with parameter values fixed, with the methods of a frozen scipy.stats
+    ``rv_continuous`` (atoms included, see the module docstring).
 
     >>> import covar
-    >>> Y = covar.transform(covar.parse_density("Normal(0, 1)"), "Max(0, x)")
-    >>> rv = Y.to_scipy()
+    >>> rv = covar.transform("Normal(0, 1)", "Max(0, x)").to_scipy()
     >>> round(float(rv.cdf(0.0)), 6), round(float(rv.cdf(-1e-9)), 6)
     (0.5, 0.0)
     >>> float(rv.ppf(0.3)), round(float(rv.ppf(0.975)), 4)
     (0.0, 1.96)
     """
 
-    def __init__(self, density: Any, values: dict[str, float]) -> None:
+    def __init__(self, density: Any, values: Mapping[str, float]) -> None:
+        from covar.numeric.cdf_table import tabulate
         from covar.univariate.pieces import support_intervals
 
         self.density = density
         self.values = dict(values)
         self._pdf = density.numpy()
-        self._logpdf = density.logpdf_numpy()
-        # probe once so a missing parameter is reported now, not at the first pdf call
-        self._pdf(np.array([0.0]), **self.values)
         self.intervals = [(_value(iv.start, values), _value(iv.end, values))
                           for iv in support_intervals(density.support)]
         atoms = sorted((_value(k, values), _value(m, values)) for k, m in density.atoms.items())
-        self.atom_points = np.array([p for p, _ in atoms])
-        self.atom_masses = np.array([m for _, m in atoms])
-        ends = [e for iv in self.intervals for e in iv] + [float(p) for p in self.atom_points]
+        self.atom_points = np.array([p for p, _ in atoms], dtype=float)
+        self.atom_masses = np.array([m for _, m in atoms], dtype=float)
+        self._atoms_below = np.concatenate([[0.0], np.cumsum(self.atom_masses)])
+        ends = [e for iv in self.intervals for e in iv] + list(self.atom_points)
         self.a: float = min(ends) if ends else -np.inf
         self.b: float = max(ends) if ends else np.inf
+        self._table = tabulate(self.pdf, self.intervals)
+        self._closed_cdf = _closed_form_cdf(density)
+        # the CDF just below and at each atom: where the ppf lands on an atom
+        below = self._continuous_cdf(self.atom_points) + self._atoms_below[:-1]
+        self._atom_levels = (below, below + self.atom_masses)
 
     # -- densities -----------------------------------------------------------------------
     def pdf(self, y: Any) -> np.ndarray:
         """Density of the continuous part (atoms excluded)."""
         with np.errstate(all="ignore"):
-            return self._pdf(np.asarray(y, dtype=float), **self.values)
+            return np.asarray(self._pdf(np.asarray(y, dtype=float), **self.values), dtype=float)
 
     def logpdf(self, y: Any) -> np.ndarray:
         with np.errstate(all="ignore"):
-            return self._logpdf(np.asarray(y, dtype=float), **self.values)
-
-    def _scalar_pdf(self, t: float) -> float:
-        v = float(self.pdf(np.array([t]))[0])
-        return v if np.isfinite(v) else 0.0  # quadrature probes next to integrable poles
-
-    def _mass_between(self, lo: float, hi: float) -> float:
-        """∫ pdf over [lo, hi] restricted to the support intervals."""
-        from scipy import integrate
-
-        total = 0.0
-        for a, b in self.intervals:
-            left, right = max(a, lo), min(b, hi)
-            if right > left:
-                total += integrate.quad(self._scalar_pdf, left, right, **_QUAD)[0]
-        return total
+            return np.asarray(self.density.logpdf_numpy()(np.asarray(y, dtype=float), **self.values),
+                              dtype=float)
 
     # -- distribution functions ------------------------------------------------------------
+    def _continuous_cdf(self, ys: np.ndarray) -> np.ndarray:
+        """P(Y <= y) of the continuous part alone (from the table)."""
+        return self._table.cdf(ys)
+
     def cdf(self, y: Any) -> np.ndarray:
-        """P(Y <= y): quadrature of the pdf (accumulated over sorted points) plus atoms <= y."""
+        """P(Y <= y), jumps at the atoms included: the closed form when the law has one."""
         ys = np.asarray(y, dtype=float)
-        flat = ys.ravel()
-        order = np.argsort(flat)
-        out = np.empty(flat.shape)
-        acc, prev = 0.0, -np.inf
-        for i in order:
-            t = flat[i]
-            if np.isnan(t):
-                out[i] = np.nan
-                continue
-            acc += self._mass_between(prev, t)
-            prev = t
-            out[i] = acc + self.atom_masses[self.atom_points <= t].sum()
-        return np.clip(out, 0.0, 1.0).reshape(ys.shape)
+        if self._closed_cdf is not None:
+            with np.errstate(all="ignore"):
+                out = np.asarray(self._closed_cdf(ys, **self.values), dtype=float)
+        else:
+            out = self._continuous_cdf(ys) + self._atoms_below[
+                np.searchsorted(self.atom_points, ys, side="right")]
+        return np.where(np.isnan(ys), np.nan, np.clip(out, 0.0, 1.0))
+
+    def logcdf(self, y: Any) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log(self.cdf(y))
 
     def sf(self, y: Any) -> np.ndarray:
         return 1.0 - self.cdf(y)
 
-    def _bracket(self, q: float) -> tuple[float, float]:
-        lo = self.a if np.isfinite(self.a) else -1.0
-        hi = self.b if np.isfinite(self.b) else 1.0
-        while not np.isfinite(self.a) and self.cdf(lo) > q:
-            lo = 2 * lo - 1.0
-        while not np.isfinite(self.b) and self.cdf(hi) < q:
-            hi = 2 * hi + 1.0
-        return lo, hi
-
-    def _ppf_one(self, q: float) -> float:
-        from scipy import optimize
-
-        if np.isnan(q) or q < 0 or q > 1:
-            return np.nan
-        if q == 0:
-            return self.a
-        if q == 1:
-            return self.b
-        # an atom whose jump covers q is the answer (the cdf is flat-jumping there)
-        for p in self.atom_points:
-            below = float(self.cdf(np.nextafter(p, -np.inf)))
-            if below < q <= float(self.cdf(p)):
-                return float(p)
-        lo, hi = self._bracket(q)
-        return optimize.brentq(lambda t: float(self.cdf(t)) - q, lo, hi, xtol=1e-12, rtol=1e-12)
+    def logsf(self, y: Any) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log(self.sf(y))
 
     def ppf(self, q: Any) -> np.ndarray:
-        """Smallest y with cdf(y) >= q (root-finding on the numerical cdf)."""
+        """The smallest y with cdf(y) >= q (an atom takes the whole jump of q it covers)."""
         qs = np.asarray(q, dtype=float)
-        return np.vectorize(self._ppf_one, otypes=[float])(qs)
+        below, at = self._atom_levels
+        k = np.searchsorted(at, qs, side="left")  # atoms wholly below the answer
+        on_atom = (k < len(at)) & (qs > np.take(below, np.minimum(k, len(below) - 1), mode="clip")) \
+            if len(at) else np.zeros(qs.shape, bool)
+        continuous = self._table.ppf(qs - self._atoms_below[np.minimum(k, len(self.atom_points))])
+        out = np.where(on_atom, np.take(self.atom_points, np.minimum(k, max(len(at) - 1, 0)), mode="clip")
+                       if len(at) else 0.0, continuous)
+        out = np.where(qs == 0, self.a, np.where(qs == 1, self.b, out))
+        return np.where(np.isnan(qs) | (qs < 0) | (qs > 1), np.nan, out)
 
     def isf(self, q: Any) -> np.ndarray:
         return self.ppf(1.0 - np.asarray(q, dtype=float))
 
     def rvs(self, size: Any = 1, random_state: Any = None) -> np.ndarray:
-        """Samples: X's own sampler pushed through g (Density.sample)."""
-        rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+        """Samples: X's own sampler pushed through g (Density.sample); ppf of uniforms for an
+        input law without a sampler."""
+        rng = random_state if isinstance(random_state, np.random.Generator) \
+            else np.random.default_rng(random_state)
         shape = (size,) if np.isscalar(size) else tuple(size)
         n = int(np.prod(shape))
+        if self.density.derivation is None and self.density.family is None:
+            return self.ppf(rng.random(n)).reshape(shape)
         return self.density.sample(n, rng, **self.values).reshape(shape)
 
     # -- moments ---------------------------------------------------------------------------
-    def expect(self, func: Any = None) -> float:
+    def expect(self, func: Callable[[float], float] | None = None) -> float:
         """E[func(Y)] by quadrature over the continuous part plus the atoms."""
         from scipy import integrate
 
         f = func or (lambda t: t)
-        total = sum(integrate.quad(lambda t: f(t) * self._scalar_pdf(t), a, b, **_QUAD)[0]
-                    for a, b in self.intervals)
+
+        def integrand(t: float) -> float:
+            v = float(self.pdf(np.array([t]))[0])
+            return f(t) * v if np.isfinite(v) and v != 0 else 0.0
+
+        total = sum(integrate.quad(integrand, a, b, **_QUAD)[0] for a, b in self.intervals)
         return float(total + sum(m * f(p) for p, m in zip(self.atom_points, self.atom_masses)))
+
+    def moment(self, order: int) -> float:
+        """E[Y^order]."""
+        return self.expect(lambda t: t ** order)
 
     def mean(self) -> float:
         return self.expect()
@@ -168,6 +208,27 @@ class FrozenDensity:
 
     def std(self) -> float:
         return float(np.sqrt(self.var()))
+
+    def stats(self, moments: str = "mv") -> float | tuple[float, ...]:
+        """Mean ('m'), variance ('v'), skewness ('s') and excess kurtosis ('k'), as scipy orders them."""
+        m, v = self.mean(), self.var()
+        out = {"m": m, "v": v}
+        if "s" in moments or "k" in moments:
+            out["s"] = self.expect(lambda t: (t - m) ** 3) / v ** 1.5
+            out["k"] = self.expect(lambda t: (t - m) ** 4) / v ** 2 - 3.0
+        chosen = tuple(out[c] for c in moments)
+        return chosen[0] if len(chosen) == 1 else chosen
+
+    def entropy(self) -> float:
+        """-∫ f log f over the continuous part, minus Σ m log m over the atoms."""
+        from scipy import integrate
+
+        def integrand(t: float) -> float:
+            v = float(self.pdf(np.array([t]))[0])
+            return -v * np.log(v) if np.isfinite(v) and v > 0 else 0.0
+
+        total = sum(integrate.quad(integrand, a, b, **_QUAD)[0] for a, b in self.intervals)
+        return float(total - sum(m * np.log(m) for m in self.atom_masses if m > 0))
 
     def median(self) -> float:
         return float(self.ppf(0.5))
@@ -184,29 +245,96 @@ class FrozenDensity:
         return f"<FrozenDensity of {self.density.family or 'a covar Density'}{' (' + given + ')' if given else ''}>"
 
 
-def to_scipy(density: Any, **values: float) -> Any:
-    """A frozen scipy.stats-style distribution of ``density`` (parameters given by name).
+def _closed_form_cdf(density: Any) -> Callable[..., np.ndarray] | None:
+    """The compiled closed-form CDF when the law has one (``Density.cdf``), else None."""
+    try:
+        closed = getattr(density, "cdf", None)
+    except CovarError:  # deriving the CDF failed: the table serves
+        return None
+    if not isinstance(closed, sp.Expr):
+        return None
+    compiled = getattr(density, "cdf_numpy", None)
+    return compiled() if callable(compiled) else None
+
+
+def to_scipy(density: Any, **values: Any) -> Any:
+    """A complete frozen scipy distribution of ``density`` at the given parameter values.
 
     >>> import covar
     >>> rv = to_scipy(covar.parse_density("Normal(mu, 1)"), mu=2.0)
-    >>> round(float(rv.cdf(2.0)), 10), round(rv.mean(), 8)
+    >>> round(float(rv.cdf(2.0)), 10), round(float(rv.mean()), 8)
     (0.5, 2.0)
     """
-    check_parameter_values(values)
+    floats = checked_values(density, values)
+    twin = _scipy_twin(density, floats)
+    if twin is not None:
+        return twin
     if density.discrete:
-        return _finite_discrete(density, values)
-    return FrozenDensity(density, values)
+        return _discrete(density, floats)
+    return FrozenDensity(density, floats)
 
 
-def _finite_discrete(density: Any, values: dict[str, float]) -> Any:
+def _scipy_twin(density: Any, values: Mapping[str, float]) -> Any:
+    """scipy's own frozen distribution of a recognised law, if it agrees with covar's pdf."""
+    from covar.numeric.verify import close_each
+
+    law = density.family
+    if law is None or density.atoms or density.pdf is None:
+        return None
+    args = [_value(a, values) for a in law.args]
+    twin = law.entry.scipy(*args)
+    qs = np.array([0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99])
+    points = np.unique(twin.ppf(qs))
+    with np.errstate(all="ignore"):
+        mine = np.asarray(density.numpy()(points, **values), dtype=float)
+        theirs = twin.pmf(points) if density.discrete else twin.pdf(points)
+    return twin if close_each(mine, theirs, _TWIN_RTOL, 1e-300).all() else None
+
+
+def _discrete(density: Any, values: Mapping[str, float]) -> Any:
+    """A ``scipy.stats.rv_discrete`` on the points of a pmf (all but 1e-14 of its mass)."""
     from scipy import stats
 
-    support = density.support
-    if isinstance(support, sp.Range) and support.size.is_finite:
-        support = sp.FiniteSet(*support)
-    if not isinstance(support, sp.FiniteSet):
+    points = _support_points(density, values)
+    with np.errstate(all="ignore"):
+        probs = np.asarray(density.numpy()(points, **values), dtype=float)
+    keep = np.isfinite(probs) & (probs > 0)
+    points, probs = points[keep], probs[keep]
+    if not len(points) or not abs(probs.sum() - 1) <= 1e-9:
         raise UnsupportedTransform(
-            f"to_scipy supports discrete laws on a finite set only; this one lives on {support}")
-    points = np.array([_value(k, values) for k in support], dtype=float)
-    probs = np.asarray(density.numpy()(points, **values), dtype=float)
+            f"the pmf's first {len(points)} support points carry mass {probs.sum():.12g}, not 1; "
+            "covar cannot list this support for scipy")
     return stats.rv_discrete(values=(points, probs / probs.sum()))
+
+
+def _support_points(density: Any, values: Mapping[str, float]) -> np.ndarray:
+    """Sorted distinct points of a pmf's support, enough to hold all but 1e-14 of its mass:
+    the support itself when it lists them, else X's points pushed through the map."""
+    support = density.support
+    if support.free_symbols:
+        support = support.xreplace({s: sp.Rational(values[s.name]) for s in support.free_symbols
+                                    if s.name in values})
+    listed = isinstance(support, (sp.FiniteSet, sp.Range))
+    root, g = density, None
+    d = density.derivation
+    if not listed and d is not None and hasattr(d, "g"):
+        root, g = d.input, d.g
+        support = root.support.xreplace({s: sp.Rational(values[s.name]) for s in root.support.free_symbols
+                                         if s.name in values})
+    if not isinstance(support, (sp.FiniteSet, sp.Range)):
+        raise UnsupportedTransform(f"to_scipy cannot list the points of the support {density.support}")
+    pmf = root.numpy()
+    root_values = {k: v for k, v in values.items() if k in {p.name for p in root.params}}
+    points: list[float] = []
+    for k, point in enumerate(support):
+        points.append(float(point))
+        if k % 512 == 511 and (pmf(np.array(points), **root_values).sum() > _DISCRETE_MASS
+                               or k > _MOST_POINTS):
+            break
+    xs = np.array(points, dtype=float)
+    if g is not None:
+        params = sorted(g.free_symbols - {d.x}, key=lambda s: s.name)
+        mapped = sp.lambdify((d.x, *params), g, modules=["numpy", "scipy"])
+        with np.errstate(all="ignore"):
+            xs = np.broadcast_to(np.asarray(mapped(xs, *[values[p.name] for p in params]), float), xs.shape)
+    return np.unique(xs[np.isfinite(xs)])

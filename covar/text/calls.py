@@ -34,7 +34,7 @@ def parse_call(text: str, symbols: Mapping[str, sympy.Basic] | None = None
     ...
     covar.errors.ParseError: calls of 'exec' are not allowed
     """
-    body = read_tree(text, {}).body
+    body = read_tree(text, {}, tuple(symbols or ())).body
     if not (isinstance(body, ast.Call) and isinstance(body.func, ast.Name)) \
             or body.func.id in FUNCTIONS:
         return None

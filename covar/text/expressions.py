@@ -22,7 +22,7 @@ from covar.errors import CovarError, ParseError
 from covar.text.limits import MAX_GROWTH_ARG, MAX_LITERAL_DIGITS, MAX_MINMAX_ARGS, first_line, short
 from covar.text.magnitudes import check_result, check_value, exceeds, power
 from covar.text.syntax import read_tree, same_chain
-from covar.text.vocabulary import BUILTINS, FUNCTIONS, GROWTH, check_arity, name_value
+from covar.text.vocabulary import BUILTINS, FUNCTIONS, GROWTH, check_arity, did_you_mean, name_value
 
 _BIN_SYMBOL: Mapping[type[ast.operator], str] = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
@@ -63,7 +63,7 @@ def parse_expr(text: str, symbols: Mapping[str, sympy.Basic] | None = None, *,
     covar.errors.ParseError: exponent too large (|exponent| > 1000)
     """
     extra = functions or {}
-    tree = read_tree(text, extra)
+    tree = read_tree(text, extra, tuple(symbols or ()))
     try:
         return check_result(Builder(symbols, extra).build(tree))
     except RecursionError:  # sympy itself may recurse on pathological shapes
@@ -197,8 +197,13 @@ class Builder:
         if name not in FUNCTIONS:
             if name.startswith("_") or name in BUILTINS:
                 raise ParseError(f"calls of '{name}' are not allowed")
-            known = ", ".join(sorted(set(FUNCTIONS) | set(self.functions)))
-            raise ParseError(f"unknown function '{name}'; known functions: {known}")
+            known = sorted(set(FUNCTIONS) | set(self.functions))
+            hint = did_you_mean(name, known)
+            if not hint and len(name) == 1:
+                hint = f" (for a product write {name}*(...))"
+            shown = [k for k in known if k[0].islower() and k not in ("abs", "max", "min")]
+            raise ParseError(f"unknown function '{name}'{hint}; known functions: {', '.join(shown)}, "
+                             "Abs, Max, Min, Piecewise")
         impl, fewest, most = FUNCTIONS[name]
         check_arity(name, len(args), fewest, most)
         if impl in (sympy.Max, sympy.Min) and len(args) > MAX_MINMAX_ARGS:

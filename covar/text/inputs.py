@@ -35,6 +35,7 @@ def parse_density(text: str, support: str | sp.Set | None = None,
     from covar.text.calls import parse_call
     from covar.text.expressions import parse_expr
     from covar.text.sets import parse_set
+    from covar.text.vocabulary import FUNCTIONS, did_you_mean
 
     if not isinstance(text, str) or not text.strip():
         raise ParseError("the density text is empty; write e.g. 'Normal(0, 1)' or 'exp(-x) on [0, oo)'")
@@ -42,11 +43,12 @@ def parse_density(text: str, support: str | sp.Set | None = None,
         text, support = (part.strip().strip("\"'") for part in text.rsplit(" on ", 1))
     user = parse_assumptions(assume) if assume else {}
     x = sp.Symbol(var, real=True)
-    call = parse_call(text)
+    call = parse_call(text, {var: x})  # "x(1 - x)" is a product, not a call
     if call is not None:
         name, args = call
         if name.lower() not in {k.lower() for k in FAMILIES}:
-            raise ParseError(f"unknown distribution {name!r}; known: {', '.join(sorted(FAMILIES))}")
+            hint = did_you_mean(name, FAMILIES) or did_you_mean(name, FUNCTIONS)
+            raise ParseError(f"unknown distribution {name!r}{hint}; known: {', '.join(sorted(FAMILIES))}")
         family = get_family(name)
         if len(args) != len(family.params):
             raise ParseError(

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import ast
 import warnings
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from covar.errors import ParseError
+from covar.text.notation import rewrite
 from covar.text.limits import MAX_DEPTH, MAX_NODES, check_length, first_line, short
 from covar.text.vocabulary import BUILTINS, FUNCTIONS
 
@@ -50,9 +51,12 @@ _ALLOWED = (ast.Expression, ast.Constant, ast.Name, ast.UnaryOp, ast.BinOp, ast.
 _NOT_COUNTED = (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
 
 
-def read_tree(text: str, functions: Mapping[str, Any]) -> ast.Expression:
-    """Parse ``text`` as one Python expression and screen it; ``functions`` are extra callables."""
-    tree = _parse(text)
+def read_tree(text: str, functions: Mapping[str, Any],
+              declared: Collection[str] = ()) -> ast.Expression:
+    """Parse ``text`` as one Python expression and screen it; ``functions`` are extra callables,
+    ``declared`` the names that are symbols (``x(1 - x)`` multiplies). The notations of
+    :mod:`covar.text.notation` (``2x``, ``x²``, ``√x``, ``^``) are rewritten first."""
+    tree = _parse(rewrite(check_length(text), declared, {*FUNCTIONS, *functions}))
     _screen(tree, functions)
     return tree
 
@@ -104,10 +108,6 @@ def _bracket_problem(text: str) -> str | None:
 
 
 def _parse(text: str) -> ast.Expression:
-    # '^' is rewritten to '**' so that it also gets the precedence and right-associativity
-    # of power: as Python's XOR, "x^2 + 1" would read x^(2 + 1). Safe to do on raw text:
-    # '^' is no other operator we allow, and any string it might sit in is rejected anyway.
-    text = check_length(text).replace("^", "**")
     try:
         # ast.parse prints SyntaxWarnings ("invalid decimal literal") for text we reject or
         # accept anyway: noise, not news. (catch_warnings is scoped, though not thread-safe.)

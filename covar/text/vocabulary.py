@@ -16,9 +16,10 @@ covar.errors.ParseError: atan2 takes 2 arguments (got 1)
 from __future__ import annotations
 
 import builtins
+import difflib
 import keyword
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import sympy
 from sympy import S
@@ -33,6 +34,18 @@ def _sigmoid(x: sympy.Expr) -> sympy.Expr:
 
 def _softplus(x: sympy.Expr) -> sympy.Expr:
     return sympy.log(1 + sympy.exp(x))
+
+
+def _normal_cdf(x: sympy.Expr) -> sympy.Expr:
+    return (1 + sympy.erf(x / sympy.sqrt(2))) / 2
+
+
+def _swish(x: sympy.Expr) -> sympy.Expr:
+    return x / (1 + sympy.exp(-x))
+
+
+def _gelu(x: sympy.Expr) -> sympy.Expr:
+    return x * _normal_cdf(x)
 
 
 def _relu(x: sympy.Expr) -> sympy.Expr:
@@ -59,6 +72,7 @@ def _rational(p: sympy.Expr, q: sympy.Expr = S.One) -> sympy.Expr:
 FUNCTIONS: Mapping[str, tuple[Callable[..., Any], int, int | None]] = MappingProxyType({
     "exp": (sympy.exp, 1, 1), "log": (sympy.log, 1, 2), "ln": (sympy.log, 1, 1),
     "sqrt": (sympy.sqrt, 1, 1), "cbrt": (_root, 1, 1), "root": (_root, 2, 2),
+    "real_root": (_root, 2, 2),
     "sin": (sympy.sin, 1, 1), "cos": (sympy.cos, 1, 1), "tan": (sympy.tan, 1, 1),
     "asin": (sympy.asin, 1, 1), "acos": (sympy.acos, 1, 1), "atan": (sympy.atan, 1, 1),
     "atan2": (sympy.atan2, 2, 2),
@@ -69,10 +83,13 @@ FUNCTIONS: Mapping[str, tuple[Callable[..., Any], int, int | None]] = MappingPro
     "Min": (sympy.Min, 1, None), "min": (sympy.Min, 1, None),
     "floor": (sympy.floor, 1, 1), "ceiling": (sympy.ceiling, 1, 1),
     "gamma": (sympy.gamma, 1, 1), "loggamma": (sympy.loggamma, 1, 1),
-    "erf": (sympy.erf, 1, 1), "erfc": (sympy.erfc, 1, 1), "beta": (sympy.beta, 2, 2),
+    "erf": (sympy.erf, 1, 1), "erfc": (sympy.erfc, 1, 1),
+    "erfinv": (sympy.erfinv, 1, 1), "erfcinv": (sympy.erfcinv, 1, 1),
+    "Phi": (_normal_cdf, 1, 1), "normcdf": (_normal_cdf, 1, 1), "beta": (sympy.beta, 2, 2),
     "binomial": (sympy.binomial, 2, 2), "factorial": (sympy.factorial, 1, 1),
     "LambertW": (sympy.LambertW, 1, 2), "Heaviside": (sympy.Heaviside, 1, 2),
     "sigmoid": (_sigmoid, 1, 1), "expit": (_sigmoid, 1, 1), "softplus": (_softplus, 1, 1),
+    "swish": (_swish, 1, 1), "silu": (_swish, 1, 1), "gelu": (_gelu, 1, 1),
     "relu": (_relu, 1, 1), "Rational": (_rational, 1, 2),
     "Piecewise": (sympy.Piecewise, 1, None),  # arguments are (value, condition) pairs
 })
@@ -80,11 +97,11 @@ FUNCTION_NAMES: tuple[str, ...] = tuple(sorted(FUNCTIONS))
 
 # exact evaluation of these explodes (exp(10**9) digits, factorial(10**9)), so numeric
 # arguments are bounded before sympy sees them
-GROWTH = frozenset({"exp", "sinh", "cosh", "sigmoid", "expit", "softplus", "gamma",
+GROWTH = frozenset({"exp", "sinh", "cosh", "sigmoid", "expit", "softplus", "swish", "silu", "gamma",
                     "loggamma", "factorial", "binomial", "beta"})
 
 _CONSTANTS: Mapping[str, sympy.Expr] = MappingProxyType(
-    {"pi": S.Pi, "E": S.Exp1, "oo": S.Infinity, "inf": S.Infinity})
+    {"pi": S.Pi, "E": S.Exp1, "e": S.Exp1, "oo": S.Infinity, "inf": S.Infinity})
 BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 
 
@@ -108,6 +125,23 @@ def name_value(name: str) -> sympy.Expr:
         return _CONSTANTS[name]
     check_name(name)
     return sympy.Symbol(name, real=True)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``" (did you mean 'X'?)"`` for the known words closest to a misspelt ``name``, or ``""``.
+
+    >>> did_you_mean("Normall", ["Normal", "LogNormal", "Gamma"])
+    " (did you mean 'Normal'?)"
+    >>> did_you_mean("zzz", ["Normal"])
+    ''
+    """
+    by_lower: dict[str, str] = {}
+    for word in known:
+        by_lower.setdefault(word.lower(), word)
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=2, cutoff=0.8)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(f"'{by_lower[c]}'" for c in close) + "?)"
 
 
 def check_arity(name: str, count: int, fewest: int, most: int | None) -> None:
