@@ -44,13 +44,23 @@ def _known(expr: sp.Expr | None) -> bool:
     return expr is not None and not expr.has(sp.Integral, sp.Sum, sp.nan, sp.zoo)
 
 
-def _tidy(expr: sp.Expr) -> sp.Expr:
-    """expr simplified when that is cheap (under a short budget); otherwise as it is."""
+def tidy(expr: sp.Expr) -> sp.Expr:
+    """expr simplified when that is cheap (under a short budget), erfc written as 1 - erf so that
+    they cancel; otherwise expr as it is.
+
+    >>> mu = sp.Symbol("mu", real=True)
+    >>> tidy((3 - sp.erf(mu) - sp.erfc(mu)) / 2)
+    1
+    """
     if sp.count_ops(expr) > 150:
         return expr
     try:
-        with time_budget(2.0, "simplification of a CDF term"):
-            return sp.simplify(expr)
+        with time_budget(2.0, "simplification"):
+            best = sp.simplify(expr)
+            if expr.has(sp.erfc):
+                other = sp.simplify(expr.rewrite(sp.erf))
+                best = other if sp.count_ops(other) < sp.count_ops(best) else best
+            return best
     except CovarError:
         return expr
 
@@ -131,9 +141,10 @@ def _pieces_cdf(Y: Density, d: Derivation) -> tuple[sp.Expr | None, tuple[Displa
     monotone = [(k, p) for k, p in enumerate(d.pieces, start=1) if p.kind != "constant"]
     if any(p.inverse is None or p.image is None for _, p in monotone):
         return None, tuple(steps), ["No closed form: some piece of g has no closed-form inverse."]
+    images: dict[int, sp.Interval] = {k: p.image for k, p in monotone if p.image is not None}
     atoms = {a: m for a, m in Y.atoms.items()}
     try:
-        ends = sort_points([e for _, p in monotone for e in (p.image.start, p.image.end)] + list(atoms),
+        ends = sort_points([e for im in images.values() for e in (im.start, im.end)] + list(atoms),
                            "ends of the CDF's intervals")
     except CovarError as exc:
         return None, tuple(steps), [f"No closed form: {exc}."]
@@ -166,13 +177,13 @@ def _pieces_cdf(Y: Density, d: Derivation) -> tuple[sp.Expr | None, tuple[Displa
         hi_end = ends[i + 1] if i + 1 < len(ends) else sp.oo
         terms = []
         for k, p in monotone:
-            a, b = position(p.image.start), position(p.image.end)
+            a, b = position(images[k].start), position(images[k].end)
             if a <= i and i + 1 <= b:
                 terms.append(partial[k])
             elif b <= i:
                 terms.append(whole[k])
         terms += [m for a, m in atoms.items() if position(a) <= i]
-        value = _tidy(sp.Add(*terms))
+        value = tidy(sp.Add(*terms))
         where = sp.Interval.Ropen(lo_end, hi_end) if lo_end != -sp.oo else sp.Interval.open(lo_end, hi_end)
         formulas.append(Formula(FY, (value,), ("on ", sp.Contains(y, where, evaluate=False))))
         branches.append((value, y < hi_end if hi_end != sp.oo else sp.true))
@@ -227,7 +238,7 @@ def _discrete_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], 
     branches: list[tuple[sp.Expr, Any]] = [(sp.Integer(0), y < order[0])]
     acc = sp.Integer(0)
     for here, nxt in zip(order, order[1:]):
-        acc = sp.simplify(acc + points[here])
+        acc = tidy(acc + points[here])
         branches.append((acc, y < nxt))
     branches.append((sp.Integer(1), sp.true))
     cdf = sp.Piecewise(*branches)
@@ -287,31 +298,42 @@ def _reference(Y: Density, named: dict[str, float]) -> Callable[[float], float] 
     return F
 
 
-def _pmf_cumulative(Y: Density, named: dict[str, float]) -> Callable[[float], float] | None:
-    """t -> Σ p(k) over support points k <= t, from the pmf evaluator (an infinite range is
-    summed in chunks until the remaining mass is below 1e-13 or a value is not finite)."""
-    pts = _support_points(Y, named)
+def pmf_points(law: Density, named: dict[str, float]) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """(points, masses, complete) of a pmf on a FiniteSet or a Range with a finite start, at the
+    parameter values ``named``; an infinite range is summed in chunks until the remaining mass is
+    below 1e-13 (``complete`` is False when a value stopped being finite first). None when the
+    support cannot be enumerated."""
+    pts = _support_points(law, named)
     if pts is None or not len(pts):
         return None
-    f = Y.numpy()
-    parts, total = [], 0.0
+    f = law.numpy()
+    parts, total, complete = [], 0.0, True
     for start in range(0, len(pts), 512):
         with np.errstate(all="ignore"):
             chunk = np.asarray(f(pts[start:start + 512], **named), dtype=float)
         if not np.all(np.isfinite(chunk)):
-            chunk = chunk[:np.argmin(np.isfinite(chunk))]
-            parts.append(chunk)
+            parts.append(chunk[:int(np.argmin(np.isfinite(chunk)))])
+            complete = False
             break
         parts.append(chunk)
         total += float(chunk.sum())
         if total >= 1.0 - 1e-13:
             break
-    cum = np.cumsum(np.concatenate(parts))
-    known = pts[:len(cum)]
+    masses = np.concatenate(parts)
+    return pts[:len(masses)], masses, complete and (len(masses) == len(pts) or total >= 1.0 - 1e-13)
+
+
+def _pmf_cumulative(Y: Density, named: dict[str, float]) -> Callable[[float], float] | None:
+    """t -> Σ p(k) over support points k <= t (nan beyond the points that could be summed)."""
+    got = pmf_points(Y, named)
+    if got is None:
+        return None
+    known, masses, complete = got
+    cum = np.cumsum(masses)
 
     def F(t: float) -> float:
         i = int(np.searchsorted(known, t + 1e-9, side="right")) - 1
-        if i >= len(cum) - 1 and len(cum) < len(pts):
+        if i >= len(cum) - 1 and not complete:
             return math.nan  # beyond the points summed: unknown
         return float(cum[i]) if i >= 0 else 0.0
 
