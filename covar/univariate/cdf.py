@@ -144,8 +144,11 @@ def _pieces_cdf(Y: Density, d: Derivation) -> tuple[sp.Expr | None, tuple[Displa
     images: dict[int, sp.Interval] = {k: p.image for k, p in monotone if p.image is not None}
     atoms = {a: m for a, m in Y.atoms.items()}
     try:
-        ends = sort_points([e for im in images.values() for e in (im.start, im.end)] + list(atoms),
-                           "ends of the CDF's intervals")
+        if len(images) == 1 and not atoms:  # one image interval: its ends are ordered by construction
+            ends = [next(iter(images.values())).start, next(iter(images.values())).end]
+        else:
+            ends = sort_points([e for im in images.values() for e in (im.start, im.end)] + list(atoms),
+                               "ends of the CDF's intervals")
     except CovarError as exc:
         return None, tuple(steps), [f"No closed form: {exc}."]
 
@@ -223,10 +226,11 @@ def _discrete_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], 
         if law.tail is not None:
             return None, (), ["No closed form: the pmf has an infinite tail of preimages; the CDF is summed numerically."]
         points = dict(law.points)
-    elif isinstance(Y.support, sp.FiniteSet) and Y.pdf is not None:
-        points = {v: Y.pdf.xreplace({y: v}) for v in Y.support}
-    elif Y.family is not None:
+    elif Y.family is not None and Y.family.entry.cdf_fn is not None:
         return _law_cdf(Y)
+    elif Y.pdf is not None and (isinstance(Y.support, sp.FiniteSet)
+                                or (isinstance(Y.support, sp.Range) and Y.support.size.is_finite is True)):
+        points = {v: Y.pdf.xreplace({y: v}) for v in Y.support}
     else:
         return None, (), ["No closed form: the cumulative sum of this pmf is not known in closed form."]
     from covar.univariate.signs import sort_points
@@ -272,30 +276,85 @@ def _probe(lo: float, hi: float) -> list[float]:
     return pts
 
 
-def _reference(Y: Density, named: dict[str, float]) -> Callable[[float], float] | None:
-    """t -> P(Y <= t) from the (verified) density by quadrature, or None when it is not finite."""
-    from covar.numeric.quadrature import continuous_mass
+def law_pieces(Y: Density, named: dict[str, float]) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """The intervals (lo, hi) the density lives on, cut at the record's cell ends (where it may be
+    singular, so quadrature splits there), and the atoms (point, mass), at the values ``named``.
+    Raises ValueError when a value is not real."""
     from covar.univariate.pieces import support_intervals
 
+    d = Y.derivation
+    cells = ([c.interval for c in d.cells] if isinstance(d, Derivation) and d.cells and d.pdf is Y.pdf
+             else support_intervals(Y.support))
+    intervals = [(to_float(iv.start, named), to_float(iv.end, named)) for iv in cells]
+    atoms = [(to_float(a, named), to_float(m, named)) for a, m in Y.atoms.items()]
+    return [(a, b) for a, b in intervals if a < b], atoms
+
+
+def _scalar(Y: Density, named: dict[str, float]) -> Callable[[float], float]:
     f = Y.numpy()
-    if Y.discrete:
-        return _pmf_cumulative(Y, named)
-    try:
-        intervals = [(to_float(iv.start, named), to_float(iv.end, named)) for iv in support_intervals(Y.support)]
-        atoms = [(to_float(a, named), to_float(m, named)) for a, m in Y.atoms.items()]
-    except ValueError:
-        return None
 
     def scalar(t: float) -> float:
         with np.errstate(all="ignore"):
             v = float(np.asarray(f(np.array([t]), **named), dtype=float)[0])
         return v if math.isfinite(v) else 0.0
 
+    return scalar
+
+
+def _reference(Y: Density, named: dict[str, float]) -> Callable[[float], float] | None:
+    """t -> P(Y <= t) from the (verified) density by quadrature, or None when it is not finite."""
+    from covar.numeric.quadrature import continuous_mass
+
+    if Y.discrete:
+        return _pmf_cumulative(Y, named)
+    try:
+        intervals, atoms = law_pieces(Y, named)
+    except ValueError:
+        return None
+    if not intervals and not atoms:
+        return None
+    scalar = _scalar(Y, named)
+
     def F(t: float) -> float:
         parts = [(a, min(b, t)) for a, b in intervals if min(b, t) > a]
         return continuous_mass(scalar, parts) + sum(m for a, m in atoms if a <= t)
 
     return F
+
+
+def _numeric_cdf(Y: Density, named: dict[str, float], ts: np.ndarray) -> np.ndarray:
+    """P(Y <= t) at many points: adaptive quadrature for a few, else adaptive quadrature up to the
+    first point and vectorised Gauss–Legendre between consecutive sorted points."""
+    from covar.numeric.quadrature import continuous_mass, segment_masses
+
+    ref = _reference(Y, named)
+    if ref is None:
+        raise CovarError("the CDF cannot be evaluated at these parameter values")
+    out = np.full(ts.shape, math.nan)
+    ok = ~np.isnan(ts)
+    if Y.discrete or ok.sum() <= 64:
+        out[ok] = [ref(float(t)) for t in ts[ok]]
+        return out
+    intervals, atoms = law_pieces(Y, named)
+    order = np.argsort(ts[ok])
+    sorted_t = ts[ok][order]
+    scalar = _scalar(Y, named)
+    first = sorted_t[0]
+    base = continuous_mass(scalar, [(a, min(b, first)) for a, b in intervals if min(b, first) > a])
+    vector = Y.numpy()
+    steps = np.zeros(len(sorted_t))
+    for a, b in intervals:  # each interval's share of every gap between consecutive points
+        lo, hi = np.clip(sorted_t[:-1], a, b), np.clip(sorted_t[1:], a, b)
+        live = hi > lo
+        if live.any():
+            with np.errstate(all="ignore"):
+                steps[1:][live] += segment_masses(lambda v: vector(v, **named), lo[live], hi[live])
+    cum = base + np.cumsum(steps)
+    cum += np.array([sum(m for p, m in atoms if p <= t) for t in sorted_t])
+    values = np.empty(len(sorted_t))
+    values[order] = cum
+    out[ok] = values
+    return out
 
 
 def pmf_points(law: Density, named: dict[str, float]) -> tuple[np.ndarray, np.ndarray, bool] | None:
@@ -448,7 +507,8 @@ def cdf_function(Y: Density, cdf: sp.Expr | None) -> Callable[..., np.ndarray]:
             p = given_values(args, values, ignorable)
             arr = np.asarray(ys, dtype=float)
             with np.errstate(all="ignore"):
-                out = np.broadcast_to(np.asarray(f(arr, *p), dtype=float), arr.shape)
+                out = np.array(np.broadcast_to(np.asarray(f(arr, *p), dtype=float), arr.shape))
+            out[np.isnan(arr)] = math.nan
             return np.clip(out, 0.0, 1.0)
 
         return closed
@@ -456,11 +516,7 @@ def cdf_function(Y: Density, cdf: sp.Expr | None) -> Callable[..., np.ndarray]:
     def numeric(ys: Any, **values: float) -> np.ndarray:
         given_values(params, values, ignorable)
         arr = np.asarray(ys, dtype=float)
-        ref = _reference(Y, dict(values))
-        if ref is None:
-            raise CovarError("the CDF cannot be evaluated at these parameter values")
-        flat = arr.ravel()
-        out = np.array([ref(float(t)) if not math.isnan(t) else math.nan for t in flat])
+        out = _numeric_cdf(Y, dict(values), arr.ravel())
         return np.clip(out, 0.0, 1.0).reshape(arr.shape)
 
     return numeric

@@ -53,7 +53,7 @@ def _finite(value: sp.Expr) -> bool:
 
     if isinstance(value, sp.Piecewise):
         *head, (last, _) = value.args
-        return bool(head) and all(plain(e) for e, _ in head) and (plain(last) or last.has(sp.Integral))
+        return bool(head) and all(plain(e) for e, _ in head) and (plain(last) or last.has(sp.Integral, sp.Sum))
     return plain(value)
 
 
@@ -108,23 +108,24 @@ def _draws(Y: Density, value: sp.Expr) -> list[dict[sp.Symbol, Any]]:
 def _quadrature(Y: Density, k: int, named: dict[str, float]) -> float:
     """∫ y^k f_Y + Σ a^k m by quadrature from the derived law (nan when it cannot be evaluated)."""
     from covar.numeric.quadrature import continuous_mass
-    from covar.univariate.pieces import support_intervals
+    from covar.univariate.cdf import law_pieces
 
-    f = Y.numpy()
+    if Y.discrete:
+        return _pmf_moment(Y, k, named)
     try:
-        if Y.discrete:
-            return _pmf_moment(Y, k, named)
-        intervals = [(to_float(iv.start, named), to_float(iv.end, named)) for iv in support_intervals(Y.support)]
-        atoms = sum(to_float(a, named) ** k * to_float(m, named) for a, m in Y.atoms.items())
+        intervals, atoms = law_pieces(Y, named)
     except ValueError:
         return math.nan
+    if not intervals and not atoms:
+        return math.nan  # an empty support: these parameter values do not give a law
+    f = Y.numpy()
 
     def integrand(t: float) -> float:
         with np.errstate(all="ignore"):
             v = float(np.asarray(f(np.array([t]), **named), dtype=float)[0])
         return t ** k * v if math.isfinite(v) else 0.0
 
-    return continuous_mass(integrand, [(a, b) for a, b in intervals if a < b]) + atoms
+    return continuous_mass(integrand, intervals) + sum(a ** k * m for a, m in atoms)
 
 
 def _pmf_moment(Y: Density, k: int, named: dict[str, float]) -> float:
@@ -149,7 +150,7 @@ def _check(Y: Density, k: int, value: sp.Expr) -> str | None:
     for values in _draws(Y, value):
         named = {s.name: float(v) for s, v in values.items()}
         here = value.xreplace(values)
-        got = math.nan if here.has(sp.Integral) else to_float(here, otherwise=math.nan)
+        got = math.nan if here.has(sp.Integral, sp.Sum) else to_float(here, otherwise=math.nan)
         if math.isnan(got):
             continue  # a parameter condition where the closed form does not apply
         want = _quadrature(Y, k, named)
@@ -176,14 +177,17 @@ def _sides(Y: Density, k: int) -> tuple[sp.Expr, sp.Expr]:
              else [(iv.start, iv.end, Y.pdf) for iv in support_intervals(Y.support)])
     pos: list[sp.Expr] = []
     neg: list[sp.Expr] = []
+    u = sp.Dummy("u", positive=True)
     for lo, hi, f in cells:
-        for a, b, side in ((lo, sp.Min(hi, 0), neg), (sp.Max(lo, 0), hi, pos)):
-            if sp.Le(b, a) is sp.true:
-                continue
-            part = sp.integrate(y ** k * f, (y, a, b))
-            if k % 2 and side is neg:
-                part = -part
-            side.append(part)
+        if sp.Lt(lo, 0) is not sp.false:  # the part below 0, written in u = -y > 0 (no logs of negatives)
+            a, b = -sp.Min(hi, 0), -lo
+            if sp.Le(b, a) is not sp.true:
+                part = sp.integrate(u ** k * f.xreplace({y: -u}), (u, a, b))
+                (neg if k % 2 else pos).append(part)
+        if sp.Gt(hi, 0) is not sp.false:
+            a, b = sp.Max(lo, 0), hi
+            if sp.Le(b, a) is not sp.true:
+                pos.append(sp.integrate(y ** k * f, (y, a, b)))
     for a, m in Y.atoms.items():
         (pos if sp.Ge(a ** k, 0) is sp.true else neg).append(abs(a) ** k * m)
     return sp.Add(*pos), sp.Add(*neg)
