@@ -323,37 +323,37 @@ def _reference(Y: Density, named: dict[str, float]) -> Callable[[float], float] 
 
 
 def _numeric_cdf(Y: Density, named: dict[str, float], ts: np.ndarray) -> np.ndarray:
-    """P(Y <= t) at many points: adaptive quadrature for a few, else adaptive quadrature up to the
-    first point and vectorised Gauss–Legendre between consecutive sorted points."""
-    from covar.numeric.quadrature import continuous_mass, segment_masses
+    """P(Y <= t) at many points in one vectorised pass: on each interval of the density,
+    Gauss–Legendre on a grid geometrically dense next to its ends (integrable singularities) and
+    through every query point, summed cumulatively; plus the atoms at or below each point."""
+    from covar.numeric.quadrature import segment_masses
+    from covar.numeric.sampling import _grid  # the grid the mass check integrates on
 
-    ref = _reference(Y, named)
-    if ref is None:
-        raise CovarError("the CDF cannot be evaluated at these parameter values")
     out = np.full(ts.shape, math.nan)
     ok = ~np.isnan(ts)
-    if Y.discrete or ok.sum() <= 64:
+    if Y.discrete:
+        ref = _pmf_cumulative(Y, named)
+        if ref is None:
+            raise CovarError("the CDF of this pmf cannot be evaluated at these parameter values")
         out[ok] = [ref(float(t)) for t in ts[ok]]
         return out
-    intervals, atoms = law_pieces(Y, named)
-    order = np.argsort(ts[ok])
-    sorted_t = ts[ok][order]
-    scalar = _scalar(Y, named)
-    first = sorted_t[0]
-    base = continuous_mass(scalar, [(a, min(b, first)) for a, b in intervals if min(b, first) > a])
+    try:
+        intervals, atoms = law_pieces(Y, named)
+    except ValueError as exc:
+        raise CovarError(f"the CDF cannot be evaluated at these parameter values ({exc})") from exc
     vector = Y.numpy()
-    steps = np.zeros(len(sorted_t))
-    for a, b in intervals:  # each interval's share of every gap between consecutive points
-        lo, hi = np.clip(sorted_t[:-1], a, b), np.clip(sorted_t[1:], a, b)
-        live = hi > lo
-        if live.any():
-            with np.errstate(all="ignore"):
-                steps[1:][live] += segment_masses(lambda v: vector(v, **named), lo[live], hi[live])
-    cum = base + np.cumsum(steps)
-    cum += np.array([sum(m for p, m in atoms if p <= t) for t in sorted_t])
-    values = np.empty(len(sorted_t))
-    values[order] = cum
-    out[ok] = values
+    query = ts[ok]
+    total = np.array([sum(m for p, m in atoms if p <= t) for t in query], dtype=float)
+    for a, b in intervals:
+        inside = query[(query > a) & (query < b)]
+        grid = np.unique(np.concatenate([_grid(a, b), inside]))
+        grid = grid[np.isfinite(grid)]
+        with np.errstate(all="ignore"):
+            masses = segment_masses(lambda v: vector(v, **named), grid[:-1], grid[1:], split=1)
+        cum = np.concatenate([[0.0], np.cumsum(masses)])
+        at = np.clip(np.searchsorted(grid, np.clip(query, grid[0], grid[-1])), 0, len(grid) - 1)
+        total += np.where(query <= a, 0.0, np.where(query >= b, cum[-1], cum[at]))
+    out[ok] = total
     return out
 
 

@@ -244,7 +244,7 @@ def moment(Y: Density, k: int) -> sp.Expr:
     try:
         with time_budget(MOMENT_BUDGET, f"moment E[{Y.var}^{k}]"):
             try:
-                value = _input_side(Y, k)
+                value = sp.piecewise_fold(_input_side(Y, k))
             except (NotImplementedError, ValueError, TypeError, NoClosedForm):
                 value = sp.nan
             if _finite(value):
