@@ -107,7 +107,7 @@ def _draws(Y: Density, value: sp.Expr) -> list[dict[sp.Symbol, Any]]:
 
 def _quadrature(Y: Density, k: int, named: dict[str, float]) -> float:
     """∫ y^k f_Y + Σ a^k m by quadrature from the derived law (nan when it cannot be evaluated)."""
-    from covar.numeric.quadrature import continuous_mass
+    from covar.numeric.quadrature import grid_mass
     from covar.univariate.cdf import law_pieces
 
     if Y.discrete:
@@ -120,12 +120,10 @@ def _quadrature(Y: Density, k: int, named: dict[str, float]) -> float:
         return math.nan  # an empty support: these parameter values do not give a law
     f = Y.numpy()
 
-    def integrand(t: float) -> float:
-        with np.errstate(all="ignore"):
-            v = float(np.asarray(f(np.array([t]), **named), dtype=float)[0])
-        return t ** k * v if math.isfinite(v) else 0.0
+    def integrand(ts: np.ndarray) -> np.ndarray:
+        return ts ** k * np.asarray(f(ts, **named), dtype=float)
 
-    return continuous_mass(integrand, intervals) + sum(a ** k * m for a, m in atoms)
+    return grid_mass(integrand, intervals) + sum(a ** k * m for a, m in atoms)
 
 
 def _pmf_moment(Y: Density, k: int, named: dict[str, float]) -> float:
@@ -284,10 +282,9 @@ def variance(Y: Density) -> sp.Expr:
     1/12
     """
     m1 = Y.moment(1)
-    if m1.has(sp.nan, sp.oo, -sp.oo, sp.zoo):
+    if m1 is sp.nan or m1.is_infinite:
         return sp.nan
     m2 = Y.moment(2)
     if m2 == sp.oo:
         return sp.oo
-    out = m2 - m1 ** 2
-    return tidy(out)
+    return tidy(sp.piecewise_fold(m2 - m1 ** 2))
