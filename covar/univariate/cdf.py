@@ -228,8 +228,9 @@ def _discrete_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], 
         points = dict(law.points)
     elif Y.family is not None and Y.family.entry.cdf_fn is not None:
         return _law_cdf(Y)
-    elif Y.pdf is not None and (isinstance(Y.support, sp.FiniteSet)
-                                or (isinstance(Y.support, sp.Range) and Y.support.size.is_finite is True)):
+    elif Y.pdf is not None and not Y.support.free_symbols and (
+            isinstance(Y.support, sp.FiniteSet)
+            or (isinstance(Y.support, sp.Range) and Y.support.size.is_finite is True and Y.support.size <= 10_000)):
         points = {v: Y.pdf.xreplace({y: v}) for v in Y.support}
     else:
         return None, (), ["No closed form: the cumulative sum of this pmf is not known in closed form."]
