@@ -267,3 +267,13 @@ def test_numeric_cdf_handles_atoms_and_nan() -> None:
     assert np.allclose(got[:4], [0.0, stats.norm.cdf(-1), 0.5, 1.0], atol=1e-9) and np.isnan(got[4])
     with mpmath.workdps(15):
         assert float(sp.N(Y.cdf.subs(Y.var, 0))) == pytest.approx(0.5)
+
+
+def test_no_closed_form_is_honest() -> None:
+    """Without a closed form the CDF is None with a note, and cdf_numpy() still integrates."""
+    X = covar.parse_density("Binomial(n, p)")
+    assert X.cdf is None and X.cdf_record.notes
+    T = covar.parse_density("StudentT(3)")
+    assert T.cdf is None and "no closed-form" in T.cdf_record.notes[-1]
+    got = T.cdf_numpy()(np.array([-1.0, 0.0, 2.0]))
+    assert np.allclose(got, stats.t(3).cdf([-1.0, 0.0, 2.0]), atol=1e-7)
