@@ -303,3 +303,13 @@ def test_catalog_cdf_matches_scipy(name: str) -> None:
     for t in np.linspace(lo, hi, 7):
         got = float(sp.N(expr.subs(x, sp.Float(t, 30)), 20))
         assert abs(got - float(frozen.cdf(t))) <= 1e-9, (t, got, frozen.cdf(t))
+
+
+def test_cdf_and_moments_through_a_mixed_input() -> None:
+    """Y2 = 2·max(0, X) + 1: the atom moves to 1 and the CDF jumps there by 1/2."""
+    Y2 = covar.transform(covar.transform("Normal(0, 1)", "Max(0, x)"), "2*y + 1", "z")
+    z = np.array([0.5, 1.0, 1.7, 4.0])
+    want = np.where(z < 1, 0.0, stats.norm.cdf((z - 1) / 2))
+    assert np.all(np.abs(symbolic_cdf(Y2, {})(z) - want) <= 1e-12)
+    assert sp.simplify(Y2.mean - (1 + 2 / sp.sqrt(2 * sp.pi))) == 0
+    assert sp.simplify(Y2.variance - (2 - 2 / sp.pi)) == 0

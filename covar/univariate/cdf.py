@@ -65,6 +65,25 @@ def tidy(expr: sp.Expr) -> sp.Expr:
         return expr
 
 
+def _on_cell(expr: sp.Expr, y: sp.Symbol, lo: sp.Expr) -> sp.Expr:
+    """expr with each inner Piecewise replaced by its branch when that branch's condition
+    provably holds for every y >= lo (y = lo + t, t >= 0); undecided ones are kept."""
+    if lo == -sp.oo or not expr.has(sp.Piecewise):
+        return expr
+    t = sp.Dummy("t", nonnegative=True)
+
+    def resolve(pw: sp.Piecewise) -> sp.Expr:
+        for value, cond in pw.args:
+            holds = sp.simplify(cond.xreplace({y: lo + t})) if cond is not sp.true else sp.true
+            if holds is sp.true:
+                return value
+            if holds is not sp.false:
+                break
+        return pw
+
+    return expr.replace(lambda e: isinstance(e, sp.Piecewise), resolve)
+
+
 # -- the distribution function of a law's continuous part -------------------------------------
 
 def _integrated(law: Density) -> sp.Expr | None:
@@ -186,7 +205,7 @@ def _pieces_cdf(Y: Density, d: Derivation) -> tuple[sp.Expr | None, tuple[Displa
             elif b <= i:
                 terms.append(whole[k])
         terms += [m for a, m in atoms.items() if position(a) <= i]
-        value = tidy(sp.Add(*terms))
+        value = tidy(_on_cell(sp.Add(*terms), y, lo_end))
         where = sp.Interval.Ropen(lo_end, hi_end) if lo_end != -sp.oo else sp.Interval.open(lo_end, hi_end)
         formulas.append(Formula(FY, (value,), ("on ", sp.Contains(y, where, evaluate=False))))
         branches.append((value, y < hi_end if hi_end != sp.oo else sp.true))
