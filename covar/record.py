@@ -559,5 +559,32 @@ class FlowRecord(Record):
         return (*steps, *_notes_step(self.notes))
 
 
+@dataclass(frozen=True)
+class CdfRecord(Record):
+    """How the distribution function F(y) = P(Y <= y) of a law arose (:mod:`covar.univariate.cdf`).
+
+    ``law`` is the law whose CDF this is; ``cdf`` the verified closed form (None when only the
+    numeric CDF is available: ``notes`` say why); ``shown`` the display steps the CDF stage
+    wrote (the distribution function of the input, one term per piece, the sum per interval).
+    ``previous`` is the law's own record, so text and LaTeX show the density's derivation first.
+    """
+
+    kind: ClassVar[str] = "cdf"
+    law: "Density"
+    cdf: sp.Expr | None
+    shown: tuple[DisplayStep, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def previous(self) -> Record | None:
+        return self.law.derivation
+
+    def heading(self) -> Phrase:
+        return (f"the distribution function of {letter(self.law.var)}",)
+
+    def display(self) -> tuple[DisplayStep, ...]:
+        return (*self.shown, *_notes_step(self.notes))
+
+
 #: Every record kind by its JSON name.
 RECORD_KINDS: dict[str, type[Record]] = {cls.kind: cls for cls in (Derivation, MapRecord, MarginalRecord, FlowRecord)}

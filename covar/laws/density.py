@@ -12,7 +12,7 @@ from covar.errors import InvalidDensity
 if TYPE_CHECKING:  # pragma: no cover
     from covar.laws.families import NamedLaw
     from covar.numeric.evaluate import NumericEvaluator
-    from covar.record import LawSummary, Record
+    from covar.record import CdfRecord, LawSummary, Record
 
 
 def as_real_symbol(var: sp.Symbol) -> sp.Symbol:
@@ -241,6 +241,84 @@ class Density(Shown):
 
         return verify(Density(pdf, self.var, support, atoms, self.discrete, family, derivation,
                               self.numeric, validate=False), "law after subs()")
+
+    # -- distribution function and moments (covar.univariate.cdf, covar.univariate.moments) --
+    def _cached(self, key: str, make: Callable[[], Any]) -> Any:
+        """``make()`` once per Density (laws are immutable), kept under ``key``."""
+        if key not in self.__dict__:
+            object.__setattr__(self, key, make())
+        return self.__dict__[key]
+
+    @property
+    def cdf_record(self) -> "CdfRecord":
+        """How the CDF arose: display steps (``.text()``), the closed form, notes on what was verified."""
+        from covar.univariate.cdf import derive_cdf
+
+        return self._cached("_cdf_record", lambda: derive_cdf(self))
+
+    @property
+    def cdf(self) -> sp.Expr | None:
+        """F(y) = P(Y <= y) as a Piecewise in ``var`` (0 below the support, 1 above it), atoms
+        included; verified numerically against the density. None when it has no closed form
+        (:meth:`cdf_numpy` then integrates numerically).
+
+        >>> from sympy import symbols, exp, Interval, oo
+        >>> x = symbols("x", real=True)
+        >>> Density(exp(-x), x, Interval(0, oo)).cdf
+        Piecewise((0, x < 0), (1 - exp(-x), True))
+        """
+        return self.cdf_record.cdf
+
+    def cdf_numpy(self) -> Callable[..., np.ndarray]:
+        """Vectorised CDF ``F(ys, **params) -> ndarray``: the compiled closed form, or quadrature.
+
+        >>> from sympy import symbols, Interval
+        >>> x = symbols("x", real=True)
+        >>> Density(2 * x, x, Interval(0, 1)).cdf_numpy()(np.array([-1.0, 0.5, 3.0])).tolist()
+        [0.0, 0.25, 1.0]
+        """
+        from covar.univariate.cdf import cdf_function
+
+        return self._cached("_compiled_cdf", lambda: cdf_function(self, self.cdf))
+
+    def moment(self, k: int) -> sp.Expr:
+        """E[Y^k] in closed form (from the input law, checked against this density): ``oo`` or
+        ``-oo`` when it diverges to one side, ``nan`` when it is undefined (a Cauchy's mean).
+        Raises :class:`covar.errors.NoClosedForm` when covar cannot derive it.
+
+        >>> from sympy import symbols, exp, Interval, oo
+        >>> x = symbols("x", real=True)
+        >>> Density(exp(-x), x, Interval(0, oo)).moment(3)
+        6
+        """
+        from covar.univariate.moments import moment
+
+        moments = self._cached("_moments", dict)
+        if k not in moments:
+            moments[k] = moment(self, k)
+        return moments[k]
+
+    @property
+    def mean(self) -> sp.Expr:
+        """E[Y] (see :meth:`moment`: ``nan`` when undefined, ``oo`` when infinite).
+
+        >>> import covar
+        >>> covar.transform("Uniform(0, 1)", "x**2").mean
+        1/3
+        """
+        return self.moment(1)
+
+    @property
+    def variance(self) -> sp.Expr:
+        """Var(Y) = E[Y^2] - E[Y]^2; ``oo`` when E[Y^2] is infinite, ``nan`` when the mean is not finite.
+
+        >>> import covar
+        >>> covar.transform("Normal(0, 1)", "2*x + 1").variance
+        4
+        """
+        from covar.univariate.moments import variance
+
+        return self._cached("_variance", lambda: variance(self))
 
 
 def _substituted(value: Any, repl: Mapping[sp.Basic, sp.Expr]) -> Any:

@@ -170,6 +170,7 @@ class Family:
     scipy_fn: Callable[..., Any] = field(repr=False)
     stats_class: str | None = None
     stats_args: Callable[[tuple], tuple | None] | None = field(default=None, repr=False)
+    cdf_fn: Callable[..., sympy.Expr] | None = field(default=None, repr=False)
 
     def _check_arity(self, args: Sequence[Any]) -> None:
         if len(args) != len(self.params):
@@ -223,6 +224,20 @@ class Family:
         """
         self._check_arity(args)
         return self.pdf_fn(var, *(as_expression(a) for a in args))
+
+    def cdf(self, var: sympy.Symbol, *args: Any) -> sympy.Expr | None:
+        """P(X <= var) as a sympy expression valid on :meth:`support` (a pmf's uses floor(var));
+        None when the catalog gives no closed form. Every use is verified numerically
+        (:mod:`covar.univariate.cdf`). Beta and Binomial have none here: their regularised
+        incomplete beta function is mis-evaluated by sympy's mpmath printer, which the checks use.
+
+        >>> get_family("Exponential").cdf(sympy.Symbol("x"), 2)
+        1 - exp(-2*x)
+        """
+        self._check_arity(args)
+        if self.cdf_fn is None:
+            return None
+        return self.cdf_fn(var, *(as_expression(a) for a in args))
 
     def support(self, *args: Any) -> sympy.Set:
         """Support as a sympy Set: a closed Interval, or a Range for discrete families.
@@ -310,44 +325,51 @@ def _build() -> Mapping[str, Family]:
           lambda mu, s: _LINE,
           lambda r, n, mu, s: r.normal(mu, s, n),
           lambda mu, s: _st.norm(loc=mu, scale=s),
-          "NormalDistribution", lambda a: a),
+          "NormalDistribution", lambda a: a,
+          cdf_fn=lambda x, mu, s: (1 + sympy.erf((x - mu) / (s * sqrt(2)))) / 2),
         F("LogNormal", ("mu", "sigma"), (_REAL, _POS), False,
           lambda x, mu, s: exp(-(log(x) - mu) ** 2 / (2 * s ** 2)) / (x * s * sqrt(2 * pi)),
           lambda mu, s: _HALF,
           lambda r, n, mu, s: r.lognormal(mu, s, n),
           lambda mu, s: _st.lognorm(s, scale=np.exp(mu)),
-          "LogNormalDistribution", lambda a: a),
+          "LogNormalDistribution", lambda a: a,
+          cdf_fn=lambda x, mu, s: (1 + sympy.erf((log(x) - mu) / (s * sqrt(2)))) / 2),
         F("Uniform", ("a", "b"), (_REAL, _REAL), False,
           lambda x, a, b: 1 / (b - a),
           lambda a, b: Interval(a, b),
           lambda r, n, a, b: r.uniform(a, b, n),
           lambda a, b: _st.uniform(loc=a, scale=b - a),
-          "UniformDistribution", lambda a: a),
+          "UniformDistribution", lambda a: a,
+          cdf_fn=lambda x, a, b: (x - a) / (b - a)),
         F("Exponential", ("rate",), (_POS,), False,
           lambda x, lam: lam * exp(-lam * x),
           lambda lam: _HALF,
           lambda r, n, lam: r.exponential(1.0 / lam, n),
           lambda lam: _st.expon(scale=1.0 / lam),
-          "ExponentialDistribution", lambda a: a),
+          "ExponentialDistribution", lambda a: a,
+          cdf_fn=lambda x, lam: 1 - exp(-lam * x)),
         F("Gamma", ("alpha", "beta"), (_POS, _POS), False,
           lambda x, al, be: be ** al * x ** (al - 1) * exp(-be * x) / gamma(al),
           lambda al, be: _HALF,
           lambda r, n, al, be: r.gamma(al, 1.0 / be, n),
           lambda al, be: _st.gamma(al, scale=1.0 / be),
           # sympy.stats.Gamma(k, theta): theta is a scale, covar's beta a rate.
-          "GammaDistribution", lambda a: (a[0], 1 / a[1])),
+          "GammaDistribution", lambda a: (a[0], 1 / a[1]),
+          cdf_fn=lambda x, al, be: sympy.lowergamma(al, be * x) / gamma(al)),
         F("ChiSquared", ("k",), (_POS,), False,
           lambda x, k: x ** (k / 2 - 1) * exp(-x / 2) / (2 ** (k / 2) * gamma(k / 2)),
           lambda k: _HALF,
           lambda r, n, k: r.chisquare(k, n),
           lambda k: _st.chi2(k),
-          "ChiSquaredDistribution", lambda a: a),
+          "ChiSquaredDistribution", lambda a: a,
+          cdf_fn=lambda x, k: sympy.lowergamma(k / 2, x / 2) / gamma(k / 2)),
         F("Chi", ("k",), (_POS,), False,
           lambda x, k: x ** (k - 1) * exp(-x ** 2 / 2) / (2 ** (k / 2 - 1) * gamma(k / 2)),
           lambda k: _HALF,
           lambda r, n, k: np.sqrt(r.chisquare(k, n)),
           lambda k: _st.chi(k),
-          "ChiDistribution", lambda a: a),
+          "ChiDistribution", lambda a: a,
+          cdf_fn=lambda x, k: sympy.lowergamma(k / 2, x ** 2 / 2) / gamma(k / 2)),
         F("StudentT", ("nu",), (_POS,), False,
           lambda x, nu: gamma((nu + 1) / 2) / (sqrt(nu * pi) * gamma(nu / 2))
           * (1 + x ** 2 / nu) ** (-(nu + 1) / 2),
@@ -360,19 +382,22 @@ def _build() -> Mapping[str, Family]:
           lambda x0, g: _LINE,
           lambda r, n, x0, g: x0 + g * r.standard_cauchy(n),
           lambda x0, g: _st.cauchy(loc=x0, scale=g),
-          "CauchyDistribution", lambda a: a),
+          "CauchyDistribution", lambda a: a,
+          cdf_fn=lambda x, x0, g: sympy.atan((x - x0) / g) / pi + sympy.Rational(1, 2)),
         F("Laplace", ("mu", "b"), (_REAL, _POS), False,
           lambda x, mu, b: exp(-Abs(x - mu) / b) / (2 * b),
           lambda mu, b: _LINE,
           lambda r, n, mu, b: r.laplace(mu, b, n),
           lambda mu, b: _st.laplace(loc=mu, scale=b),
-          "LaplaceDistribution", lambda a: a),
+          "LaplaceDistribution", lambda a: a,
+          cdf_fn=lambda x, mu, b: sympy.Piecewise((exp((x - mu) / b) / 2, x < mu), (1 - exp(-(x - mu) / b) / 2, True))),
         F("Logistic", ("mu", "s"), (_REAL, _POS), False,
           lambda x, mu, s: exp(-(x - mu) / s) / (s * (1 + exp(-(x - mu) / s)) ** 2),
           lambda mu, s: _LINE,
           lambda r, n, mu, s: r.logistic(mu, s, n),
           lambda mu, s: _st.logistic(loc=mu, scale=s),
-          "LogisticDistribution", lambda a: a),
+          "LogisticDistribution", lambda a: a,
+          cdf_fn=lambda x, mu, s: 1 / (1 + exp(-(x - mu) / s))),
         F("Gumbel", ("mu", "beta"), (_REAL, _POS), False,
           lambda x, mu, be: exp(-(x - mu) / be - exp(-(x - mu) / be)) / be,
           lambda mu, be: _LINE,
@@ -380,39 +405,45 @@ def _build() -> Mapping[str, Family]:
           lambda mu, be: _st.gumbel_r(loc=mu, scale=be),
           # sympy.stats.Gumbel(beta, mu, minimum): scale first; the minimum variant is not ours.
           "GumbelDistribution",
-          lambda a: None if len(a) > 2 and bool(a[2]) else (a[1], a[0])),
+          lambda a: None if len(a) > 2 and bool(a[2]) else (a[1], a[0]),
+          cdf_fn=lambda x, mu, be: exp(-exp(-(x - mu) / be))),
         F("Weibull", ("lam", "k"), (_POS, _POS), False,
           lambda x, lam, k: k / lam * (x / lam) ** (k - 1) * exp(-(x / lam) ** k),
           lambda lam, k: _HALF,
           lambda r, n, lam, k: lam * r.weibull(k, n),
           lambda lam, k: _st.weibull_min(k, scale=lam),
           # sympy.stats.Weibull(alpha, beta) is (scale, shape), the same order as covar.
-          "WeibullDistribution", lambda a: a),
+          "WeibullDistribution", lambda a: a,
+          cdf_fn=lambda x, lam, k: 1 - exp(-(x / lam) ** k)),
         F("Pareto", ("xm", "alpha"), (_POS, _POS), False,
           lambda x, xm, al: al * xm ** al / x ** (al + 1),
           lambda xm, al: Interval(xm, oo),
           # numpy's pareto is the Lomax (shifted) form.
           lambda r, n, xm, al: xm * (1.0 + r.pareto(al, n)),
           lambda xm, al: _st.pareto(al, scale=xm),
-          "ParetoDistribution", lambda a: a),
+          "ParetoDistribution", lambda a: a,
+          cdf_fn=lambda x, xm, al: 1 - (xm / x) ** al),
         F("Rayleigh", ("sigma",), (_POS,), False,
           lambda x, s: x / s ** 2 * exp(-x ** 2 / (2 * s ** 2)),
           lambda s: _HALF,
           lambda r, n, s: r.rayleigh(s, n),
           lambda s: _st.rayleigh(scale=s),
-          "RayleighDistribution", lambda a: a),
+          "RayleighDistribution", lambda a: a,
+          cdf_fn=lambda x, s: 1 - exp(-x ** 2 / (2 * s ** 2))),
         F("Levy", ("mu", "c"), (_REAL, _POS), False,
           lambda x, mu, c: sqrt(c / (2 * pi)) * exp(-c / (2 * (x - mu))) / (x - mu) ** sympy.Rational(3, 2),
           lambda mu, c: Interval(mu, oo),
           _sample_levy,
           lambda mu, c: _st.levy(loc=mu, scale=c),
-          "LevyDistribution", lambda a: a),
+          "LevyDistribution", lambda a: a,
+          cdf_fn=lambda x, mu, c: sympy.erfc(sqrt(c / (2 * (x - mu))))),
         F("Arcsin", ("a", "b"), (_REAL, _REAL), False,
           lambda x, a, b: 1 / (pi * sqrt((x - a) * (b - x))),
           lambda a, b: Interval(a, b),
           _sample_arcsin,
           lambda a, b: _st.arcsine(loc=a, scale=b - a),
-          "ArcsinDistribution", lambda a: a),
+          "ArcsinDistribution", lambda a: a,
+          cdf_fn=lambda x, a, b: 2 * sympy.asin(sqrt((x - a) / (b - a))) / pi),
         F("Beta", ("a", "b"), (_POS, _POS), False,
           lambda x, a, b: x ** (a - 1) * (1 - x) ** (b - 1) * gamma(a + b) / (gamma(a) * gamma(b)),
           lambda a, b: Interval(0, 1),
@@ -424,26 +455,30 @@ def _build() -> Mapping[str, Family]:
           lambda s: _HALF,
           lambda r, n, s: np.abs(r.normal(0.0, s, n)),
           lambda s: _st.halfnorm(scale=s),
-          None, None),
+          None, None,
+          cdf_fn=lambda x, s: sympy.erf(x / (s * sqrt(2)))),
         F("InverseGamma", ("alpha", "beta"), (_POS, _POS), False,
           lambda x, al, be: be ** al * x ** (-al - 1) * exp(-be / x) / gamma(al),
           lambda al, be: _HALF,
           lambda r, n, al, be: be / r.gamma(al, 1.0, n),
           lambda al, be: _st.invgamma(al, scale=be),
           # sympy.stats.GammaInverse(a, b): b is the scale, as here.
-          "GammaInverseDistribution", lambda a: a),
+          "GammaInverseDistribution", lambda a: a,
+          cdf_fn=lambda x, al, be: sympy.uppergamma(al, be / x) / gamma(al)),
         F("ExpGamma", ("alpha", "beta"), (_POS, _POS), False,
           lambda y, al, be: be ** al * exp(al * y - be * exp(y)) / gamma(al),
           lambda al, be: _LINE,
           _sample_expgamma,
           lambda al, be: _st.loggamma(al, loc=-np.log(be)),
-          None, None),
+          None, None,
+          cdf_fn=lambda y, al, be: sympy.lowergamma(al, be * exp(y)) / gamma(al)),
         F("Poisson", ("lam",), (_POS,), True,
           lambda k, lam: lam ** k * exp(-lam) / sympy.factorial(k),
           lambda lam: Range(0, oo),
           lambda r, n, lam: r.poisson(lam, n),
           lambda lam: _st.poisson(lam),
-          "PoissonDistribution", lambda a: a),
+          "PoissonDistribution", lambda a: a,
+          cdf_fn=lambda k, lam: sympy.uppergamma(sympy.floor(k) + 1, lam) / sympy.factorial(sympy.floor(k))),
         F("Binomial", ("n", "p"), (_POS_INT, _PROB), True,
           lambda k, n, p: sympy.binomial(n, k) * p ** k * (1 - p) ** (n - k),
           lambda n, p: Range(0, n + 1),
@@ -457,13 +492,15 @@ def _build() -> Mapping[str, Family]:
           lambda p: Range(1, oo),
           lambda r, n, p: r.geometric(p, n),
           lambda p: _st.geom(p),
-          "GeometricDistribution", lambda a: a),
+          "GeometricDistribution", lambda a: a,
+          cdf_fn=lambda k, p: 1 - (1 - p) ** sympy.floor(k)),
         F("DiscreteUniform", ("a", "b"), (_INT, _INT), True,
           lambda k, a, b: 1 / (b - a + 1),
           lambda a, b: Range(a, b + 1),
           lambda r, n, a, b: r.integers(int(a), int(b), n, endpoint=True),
           lambda a, b: _st.randint(int(a), int(b) + 1),
-          "DiscreteUniformDistribution", _discrete_uniform_stats),
+          "DiscreteUniformDistribution", _discrete_uniform_stats,
+          cdf_fn=lambda k, a, b: (sympy.floor(k) - a + 1) / (b - a + 1)),
     ]
     return MappingProxyType({f.name: f for f in fams})
 
