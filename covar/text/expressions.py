@@ -201,9 +201,9 @@ class Builder:
             hint = did_you_mean(name, known)
             if not hint and len(name) == 1:
                 hint = f" (for a product write {name}*(...))"
-            shown = [k for k in known if k[0].islower() and k not in ("abs", "max", "min")]
-            raise ParseError(f"unknown function '{name}'{hint}; known functions: {', '.join(shown)}, "
-                             "Abs, Max, Min, Piecewise")
+            aliases = {"abs", "max", "min", "expit", "silu", "normcdf", "real_root"}  # shown by their twins
+            shown = [k for k in known if k not in aliases]
+            raise ParseError(f"unknown function '{name}'{hint}; known functions: {', '.join(shown)}")
         impl, fewest, most = FUNCTIONS[name]
         check_arity(name, len(args), fewest, most)
         if impl in (sympy.Max, sympy.Min) and len(args) > MAX_MINMAX_ARGS:
