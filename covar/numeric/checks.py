@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from scipy import stats
+from scipy import special  # scipy.stats is not imported: it would double a cold derive's start-up
 
 from covar.numeric.quadrature import continuous_mass, grid_mass, segment_masses
 from covar.numeric.verify import MASS_TOL, to_float
@@ -140,7 +140,19 @@ def _ks(pdf, vector_pdf, rest: np.ndarray, intervals, mass: float, integrate=con
     emp_hi = (idx + 1) / n
     emp_lo = idx / n
     d = float(max(np.max(np.abs(emp_hi - cdf)), np.max(np.abs(emp_lo - cdf))))
-    return d, float(stats.kstwo.sf(d, n))
+    return d, _ks_p_value(d, n)
+
+
+def _ks_p_value(d: float, n: int) -> float:
+    """P(D_n >= d) for the two-sided KS statistic: Kolmogorov's limit law at Stephens' corrected
+    argument (√n + 0.12 + 0.11/√n)·d, accurate to a few per cent of p for n ≥ 30, which is ample
+    for a test at level 1e-3.
+
+    >>> round(_ks_p_value(0.01, 10_000), 2)
+    0.27
+    """
+    root = np.sqrt(n)
+    return float(special.kolmogorov((root + 0.12 + 0.11 / root) * d))
 
 
 def finite_difference_jacobian(f: Callable[[np.ndarray], np.ndarray], points: np.ndarray,
@@ -182,7 +194,9 @@ def check_discrete(density, ks: np.ndarray, values: dict | None = None, alpha: f
     obs = np.append(counts[big], counts[~big].sum() + 0.0)
     exp = np.append(probs[big] * n, n - probs[big].sum() * n)
     keep = exp > 0
-    stat, p = stats.chisquare(obs[keep], exp[keep] * obs[keep].sum() / exp[keep].sum())
+    expected = exp[keep] * obs[keep].sum() / exp[keep].sum()
+    stat = float(np.sum((obs[keep] - expected) ** 2 / expected))
+    p = float(special.chdtrc(max(int(keep.sum()) - 1, 1), stat))
     if not p >= alpha:
         failures.append(f"chi-square test rejects (p = {p:.2e})")
     return CheckReport(total, 1.0, float(stat), float(p), samples=int(n), failures=tuple(failures))
