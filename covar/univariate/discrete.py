@@ -15,6 +15,7 @@ import sympy as sp
 from covar.laws.density import Density
 from covar.record import Derivation, Piece
 from covar.errors import UnsupportedTransform
+from covar.univariate.integer_maps import lattice_pmf
 from covar.univariate.inverses import image_interval, inverse_on
 from covar.univariate.pieces import monotone_pieces
 
@@ -92,7 +93,12 @@ def derive_discrete(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     tail = None
     notes: list[str] = []
     pieces: list[Piece] = []
-    if isinstance(support, sp.FiniteSet) or (isinstance(support, sp.Range) and support.size.is_finite):
+    numeric_range = isinstance(support, sp.Range) and not support.free_symbols and support.size.is_finite
+    if not isinstance(support, sp.FiniteSet) and not numeric_range:
+        lattice = lattice_pmf(X, g, y)  # periodic maps and floor(x/m): sums in closed form
+        if lattice is not None:
+            return lattice
+    if isinstance(support, sp.FiniteSet) or numeric_range:
         pairs = _enumerate(list(support), pmf, x, g)
         notes.append(f"X takes {len(pairs)} values; each is mapped through g and equal images are merged.")
     elif isinstance(support, sp.Range) and support.step == 1:
