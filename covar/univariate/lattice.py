@@ -96,10 +96,13 @@ def _cdf(X: Density) -> tuple[sp.Expr, sp.Symbol]:
     try:
         with time_budget(_SECONDS, "the CDF of X"):
             F = sp.integrate(X.pdf, (x, lo, t))
-            F = sp.simplify(sp.piecewise_fold(F)) if sp.count_ops(F) < 120 else F
+            if F.has(sp.Integral) and X.pdf.has(sp.Abs, sp.Max, sp.Min, sp.sign):
+                F = sp.integrate(X.pdf.rewrite(sp.Piecewise), (x, lo, t))
+            F = sp.piecewise_fold(F.rewrite(sp.Piecewise)) if F.has(sp.Min, sp.Max) else F
+            F = _tidy(F)
     except (DerivationTimeout, NotImplementedError, ValueError, TypeError) as exc:
         raise NoClosedForm(f"the CDF of X has no closed form covar can find ({exc})") from exc
-    if isinstance(F, sp.Piecewise):  # sympy's convergence conditions: the first branch if it is Integral-free
+    if isinstance(F, sp.Piecewise) and not F.args[0][1].has(t):  # sympy's convergence conditions
         F = F.args[0][0]
     if F.has(sp.Integral):
         raise NoClosedForm(f"the CDF of X (the integral of {X.pdf}) has no closed form, so "
@@ -125,14 +128,19 @@ def _integer_part(X: Density, g: sp.Expr, y: sp.Symbol, kind: str, a: sp.Expr, b
     def prob(l: sp.Expr, u: sp.Expr) -> sp.Expr:
         return F.subs(t, u) - F.subs(t, l)
 
-    middle = simplify_on(sp.simplify(prob(L, U)), k, first, last) if first != last else sp.Integer(1)
+    middle = _tidy(sp.piecewise_fold(prob(L, U))) if first != last else sp.Integer(1)
     branches = []
     for end, finite in ((first, lo.is_finite), (last, hi.is_finite)):
         if finite and end.is_finite:
             mass = prob(sp.Max(L.subs(k, end), lo), sp.Min(U.subs(k, end), hi))
-            branches.append((sp.simplify(mass), sp.Eq(y, end)))
+            branches.append((_tidy(sp.piecewise_fold(mass)), sp.Eq(y, end)))
     pmf = sp.Piecewise(*branches, (middle.xreplace({k: y}), True)) if branches else middle.xreplace({k: y})
     support = sp.Range(first, last + 1 if last.is_finite else last)
+    try:
+        support.inf, support.sup
+    except ValueError as exc:  # sympy cannot order the symbolic ends
+        raise UnsupportedTransform(f"cannot tell which integers {g} takes on {X.support} ({exc}); "
+                                   "state the parameters' ranges (e.g. assume='b>1')") from exc
     _confirm(X, pmf, y, support, lambda v: (L.subs(k, v), U.subs(k, v)))
     family = recognize_pmf(pmf, y, support)
     notes = [f"{letter_of(y)} = {g} is an integer: {letter_of(y)} = k exactly when "
@@ -143,6 +151,24 @@ def _integer_part(X: Density, g: sp.Expr, y: sp.Symbol, kind: str, a: sp.Expr, b
     derivation = Derivation(input=X, x=x, y=y, g=g, breakpoints=(), pieces=(), cells=(), pdf=pmf,
                             support=support, atoms={}, family=family, discrete=True, notes=tuple(notes))
     return Density(pmf, y, support, discrete=True, family=family, derivation=derivation, validate=False)
+
+
+def _tidy(e: sp.Expr) -> sp.Expr:
+    """The shortest of a few exact rewritings of e (branch by branch for a Piecewise) that
+    brings in no hyperbolic functions: cosh(a) - cosh(b) cancels in floating point where the
+    exponentials it came from do not."""
+    if isinstance(e, sp.Piecewise):
+        return sp.Piecewise(*[(_tidy(v), c) for v, c in e.args])
+    hyperbolic = (sp.sinh, sp.cosh, sp.tanh)
+    forms = [e]
+    with time_budget(_SECONDS, "simplifying P(Y = k)"):
+        for rewrite in (sp.factor, lambda v: sp.powsimp(sp.expand(v)), sp.simplify):
+            try:
+                forms.append(rewrite(e))
+            except (NotImplementedError, ValueError, TypeError, sp.PolynomialError):
+                continue
+    kept = [f for f in forms if e.has(*hyperbolic) or not f.has(*hyperbolic)]
+    return min(kept, key=sp.count_ops)
 
 
 def letter_of(y: sp.Symbol) -> str:
@@ -172,14 +198,15 @@ def _confirm(X: Density, pmf: sp.Expr, y: sp.Symbol, support: sp.Range, interval
     for values in parameter_draws(params, n=8, seed=5) if params else [{}]:
         try:
             a, b = to_float(lo, values), to_float(hi, values)
-            first = to_float(support.inf, values)
-        except ValueError:
+            concrete = support.xreplace(values)
+            first, last = to_float(concrete.inf), to_float(concrete.sup)
+        except ValueError:  # not a number, or an empty Range (no inf)
             continue
         if not a < b:
             continue
         f = sp.lambdify(x, X.pdf.xreplace(values), "mpmath")
         start = int(first) if math.isfinite(first) else int(math.floor(_middle(a, b))) - _CHECKED // 2
-        for v in range(start, start + _CHECKED):
+        for v in range(start, int(min(start + _CHECKED, last + 1))):
             l, u = (to_float(e, values) for e in interval(sp.Integer(v)))
             l, u = max(l, a), min(u, b)
             with mpmath.workdps(20):
