@@ -106,6 +106,11 @@ class Density(Shown):
         support = _integer_range(support)
         if not self.discrete and not self.atoms and isinstance(support, (sp.Range, sp.FiniteSet)):
             object.__setattr__(self, "discrete", True)  # a law on integers (or points) is a pmf
+        elif not isinstance(support, (sp.Range, sp.FiniteSet)) and support.is_subset(sp.Integers):
+            raise InvalidDensity(
+                f"the support {support} is a set of integers, so the law is a pmf: give the support "
+                "as one Range(a, b) (ends may be symbols or oo) or a FiniteSet(...)"
+            )
         atoms = {as_expression(k, names, what="atom"): as_expression(v, names, what="atom mass")
                  for k, v in dict(self.atoms).items()}
         object.__setattr__(self, "pdf", pdf)

@@ -94,7 +94,10 @@ def _pmf_draws(density, size: int, rng: np.random.Generator, values: dict) -> np
     """Draws from a pmf on a FiniteSet or Range: its points up to all but 1e-12 of the mass."""
     pmf = density.numpy()
     points, total = [], 0.0
-    for k, point in enumerate(density.support):
+    support = density.support  # symbolic ends (Range(0, n + 1)) take the parameters' values
+    support = support.xreplace({s: sp.Integer(round(values[s.name])) if float(values[s.name]).is_integer()
+                                else values[s.name] for s in support.free_symbols if s.name in values})
+    for k, point in enumerate(support):
         points.append(float(point))
         if k % 256 == 255:
             total = float(pmf(np.array(points), **values).sum())

@@ -21,6 +21,7 @@ import math
 from typing import Callable
 
 import mpmath
+import numpy as np
 import sympy as sp
 
 from covar.errors import DerivationTimeout, NoClosedForm
@@ -149,7 +150,7 @@ def _residue_sum(X: Density, m: int, r: int) -> sp.Expr:
     candidates = _summed(term, j, lo, hi)
     if m == 2 or not candidates:
         candidates += _filtered(X, m, r)
-    candidates = [sp.simplify(c) for c in candidates]
+    candidates = [_tidy(c) for c in candidates]
     exact = _confirmed(candidates, X, lambda values: _numeric_residue_sum(X, values, m, r))
     if exact is None:
         raise NoClosedForm(f"the probability that X ≡ {r} (mod {m}) has no closed form covar can "
@@ -234,11 +235,27 @@ def _confirmed(candidates: list[sp.Expr], X: Density,
     if not draws:
         return None
     wanted = [reference(v) for v in draws]
-    for cand in sorted(dict.fromkeys(candidates), key=sp.count_ops):
+    hyperbolic = (sp.sinh, sp.cosh, sp.tanh)
+    for cand in sorted(dict.fromkeys(candidates), key=lambda c: (c.has(*hyperbolic), sp.count_ops(c))):
         got = [to_float(cand, v, otherwise=math.nan) for v in draws]
-        if all(close(a, b, 1e-9, 1e-12) for a, b in zip(got, wanted)):
+        # and in floating point: numpy gives nan for (2*p - 1)**n at p < 1/2 with n a float
+        params = sorted(cand.free_symbols, key=lambda s: s.name)
+        compiled = sp.lambdify(params, cand, "numpy")
+        with np.errstate(all="ignore"):
+            fast = [float(np.real(compiled(*[float(v[s]) for s in params]))) for v in draws]
+        if all(close(a, b, 1e-9, 1e-12) and close(f, b, 1e-7, 1e-12) for a, f, b in zip(got, fast, wanted)):
             return cand
     return None
+
+
+def _tidy(c: sp.Expr) -> sp.Expr:
+    """c simplified (its exponential form when sympy wrote cosh: (1 + exp(-2*lam))/2 reads
+    better than exp(-lam)*cosh(lam)), or c itself when simplifying takes too long."""
+    try:
+        with time_budget(_SUM_SECONDS, "simplifying a residue-class sum"):
+            return sp.simplify(c.rewrite(sp.exp) if c.has(sp.sinh, sp.cosh) else c)
+    except DerivationTimeout:
+        return c
 
 
 # -- floor and ceiling of x/m ----------------------------------------------------------------
