@@ -18,13 +18,13 @@ exp(-2*lam)/2 + 1/2
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Any, Callable
 
 import mpmath
 import numpy as np
 import sympy as sp
 
-from covar.errors import DerivationTimeout, NoClosedForm
+from covar.errors import DerivationTimeout, NoClosedForm, UnsupportedTransform
 from covar.laws.density import Density
 from covar.numeric.budget import time_budget
 from covar.numeric.verify import close, parameter_draws, to_float
@@ -116,7 +116,7 @@ def _floor_ratio(g: sp.Expr, x: sp.Symbol) -> tuple[str, int, sp.Expr] | None:
 
 # -- periodic maps ---------------------------------------------------------------------------
 def _periodic(X: Density, g: sp.Expr, y: sp.Symbol, m: int) -> Density:
-    x, pmf = X.var, X.pdf
+    x, pmf = X.var, _pmf_of(X)
     values = _residue_values(g, x, m)
     assert values is not None  # _period checked it
     masses: dict[sp.Expr, sp.Expr] = {}
@@ -141,7 +141,7 @@ def _ends(support: sp.Range) -> tuple[sp.Expr, sp.Expr]:
 
 def _residue_sum(X: Density, m: int, r: int) -> sp.Expr:
     """Σ p(x) over the x ≡ r (mod m) of the support, in closed form (confirmed numerically)."""
-    x, pmf = X.var, X.pdf
+    x, pmf = X.var, _pmf_of(X)
     first, last = _ends(X.support)
     j = sp.Symbol("j", integer=True)
     lo = -sp.oo if first == -sp.oo else sp.ceiling((first - r) / sp.Integer(m))
@@ -177,7 +177,7 @@ def _filtered(X: Density, m: int, r: int) -> list[sp.Expr]:
     first, last = _ends(X.support)
     z = sp.Symbol("z")
     out = []
-    for G in _summed(X.pdf.xreplace({X.var: k}) * z ** k, k, first, last):
+    for G in _summed(_pmf_of(X).xreplace({X.var: k}) * z ** k, k, first, last):
         w = sp.exp(2 * sp.pi * sp.I / m)
         total = sp.Add(*[w ** (-r * s) * G.subs(z, w ** s) for s in range(m)]) / m
         real = sp.simplify(total)
@@ -192,9 +192,9 @@ def _numeric_residue_sum(X: Density, values: dict, m: int, r: int) -> float:
     """Σ p(x) over the x ≡ r (mod m) of the support, with mpmath, at parameter values
     (nan when a term is not a finite number >= 0)."""
     first, last = (to_float(e, values, otherwise=math.nan) for e in _ends(X.support))
-    f = sp.lambdify(X.var, X.pdf.xreplace(values), "mpmath")
+    f = sp.lambdify(X.var, _pmf_of(X).xreplace(values), "mpmath")
 
-    def term(j: object) -> object:
+    def term(j: Any) -> Any:
         value = f(m * j + r)
         if isinstance(value, mpmath.mpc) or not (0 <= value < mpmath.inf):
             raise ValueError("not a finite number >= 0")
@@ -262,7 +262,7 @@ def _tidy(c: sp.Expr) -> sp.Expr:
 def _gathered(X: Density, g: sp.Expr, y: sp.Symbol, kind: str, m: int, c: sp.Expr) -> Density:
     """floor(x/m + c) or ceiling(x/m + c) (m may be negative): each y gathers |m| consecutive
     integers x, so p_Y(y) = Σ_i p̃(x_i(y)) with p̃ the pmf extended by 0 off the support."""
-    x, pmf = X.var, X.pdf
+    x, pmf = X.var, _pmf_of(X)
     first, last = _ends(X.support)
     k = sp.Symbol(y.name, integer=True)  # y is an integer here: floor(2*y) is 2*y
     real_y, y = y, k
@@ -309,3 +309,10 @@ def _result(X: Density, g: sp.Expr, y: sp.Symbol, pdf: sp.Expr, support: sp.Set,
                             pdf=pdf, support=support, atoms={}, family=family, discrete=True,
                             notes=tuple(notes))
     return Density(pdf, y, support, discrete=True, family=family, derivation=derivation, validate=False)
+
+
+def _pmf_of(X: Density) -> sp.Expr:
+    """X's pdf (pmf) expression; the callers take only laws that have one."""
+    if X.pdf is None:
+        raise UnsupportedTransform("a numeric-only law has no expression to sum")
+    return X.pdf

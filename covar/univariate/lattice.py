@@ -21,6 +21,7 @@ then goes through the verification gate like every other).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -96,8 +97,8 @@ def _cdf(X: Density) -> tuple[sp.Expr, sp.Symbol]:
     try:
         with time_budget(_SECONDS, "the CDF of X"):
             F = sp.integrate(X.pdf, (x, lo, t))
-            if F.has(sp.Integral) and X.pdf.has(sp.Abs, sp.Max, sp.Min, sp.sign):
-                F = sp.integrate(X.pdf.rewrite(sp.Piecewise), (x, lo, t))
+            if F.has(sp.Integral) and _pmf_of(X).has(sp.Abs, sp.Max, sp.Min, sp.sign):
+                F = sp.integrate(_pmf_of(X).rewrite(sp.Piecewise), (x, lo, t))
             F = sp.piecewise_fold(F.rewrite(sp.Piecewise)) if F.has(sp.Min, sp.Max) else F
             F = _tidy(F)
     except (DerivationTimeout, NotImplementedError, ValueError, TypeError) as exc:
@@ -204,7 +205,7 @@ def _confirm(X: Density, pmf: sp.Expr, y: sp.Symbol, support: sp.Range, interval
             continue
         if not a < b:
             continue
-        f = sp.lambdify(x, X.pdf.xreplace(values), "mpmath")
+        f = sp.lambdify(x, _pmf_of(X).xreplace(values), "mpmath")
         start = int(first) if math.isfinite(first) else int(math.floor(_middle(a, b))) - _CHECKED // 2
         for v in range(start, int(min(start + _CHECKED, last + 1))):
             l, u = (to_float(e, values) for e in interval(sp.Integer(v)))
@@ -244,7 +245,7 @@ def _fractional_part(X: Density, g: sp.Expr, y: sp.Symbol, a: sp.Expr, b: sp.Exp
             cuts.add(sp.Mod(end, c))
     cuts_sorted = sorted(cuts, key=float)
     branch = (y + c * k - b) / a           # x on the k-th branch
-    term = X.pdf.xreplace({x: branch}) / abs(a)
+    term = _pmf_of(X).xreplace({x: branch}) / abs(a)
     cells = []
     for u0, u1 in zip(cuts_sorted, cuts_sorted[1:]):
         mid = (u0 + u1) / 2
@@ -316,10 +317,10 @@ def _confirm_density(X: Density, pdf: sp.Expr, y: sp.Symbol, a: sp.Expr, b: sp.E
             continue
         if not qa < qb:
             continue
-        f = sp.lambdify(x, X.pdf.xreplace(values), "mpmath")
+        f = sp.lambdify(x, _pmf_of(X).xreplace(values), "mpmath")
         af, bf, cf = (to_float(e, values) for e in (a, b, c))
         for u in (cf * (j + 0.37) / _CHECKED for j in range(_CHECKED)):
-            def branch(kk: object) -> object:
+            def branch(kk: Any) -> Any:
                 q = u + cf * kk
                 return f((q - bf) / af) / abs(af) if qa < q < qb else mpmath.mpf(0)
             k_lo = math.floor((qa - u) / cf) if math.isfinite(qa) else -mpmath.inf
@@ -336,3 +337,10 @@ def _confirm_density(X: Density, pdf: sp.Expr, y: sp.Symbol, a: sp.Expr, b: sp.E
     if params and not checked:
         raise UnsupportedTransform("no parameter values consistent with the assumptions let covar "
                                    "check the density; state the parameters' ranges")
+
+
+def _pmf_of(X: Density) -> sp.Expr:
+    """X's pdf (pmf) expression; the callers take only laws that have one."""
+    if X.pdf is None:
+        raise UnsupportedTransform("a numeric-only law has no expression to sum")
+    return X.pdf
