@@ -1,6 +1,7 @@
 """A continuous X through floor, ceiling, round or a fractional part, on any support.
 
-* ``floor(a*x + b)`` / ``ceiling(a*x + b)`` (``round(x)`` is ``floor(x + 1/2)``) is integer-valued:
+* ``floor(a*x + b)`` / ``ceiling(a*x + b)`` (``round(x)`` is ``floor(x + 1/2)``) on a support with an
+  infinite or symbolic end (a bounded numeric one has finitely many steps: atoms, cells.py) is integer-valued:
   P(Y = k) = F_X(U(k)) - F_X(L(k)) where [L(k), U(k)] is the x-interval mapped to k and F_X the
   closed-form CDF of X, with the first and last integers clipped to a bounded support.
 * ``Mod(a*x + b, c)``, ``frac(x)``, ``x - floor(x)`` has a density on [0, c): the infinitely many
@@ -44,7 +45,8 @@ def lattice_law(X: Density, g: sp.Expr, y: sp.Symbol) -> Density | None:
     if X.discrete or X.pdf is None or X.atoms or not isinstance(X.support, sp.Interval):
         return None
     step = _step_map(g, X.var)
-    if step is not None:
+    bounded = all(e.is_number and e.is_finite for e in (X.support.start, X.support.end))
+    if step is not None and not bounded:  # finitely many steps: cells.py makes them atoms
         return _integer_part(X, g, y, *step)
     fractional = _fractional_map(g, X.var)
     if fractional is not None:
