@@ -220,6 +220,11 @@ def _derive_once(X: Density, expr: sp.Expr, y: sp.Symbol, timeout: float | None)
             return derive_discrete(X, expr, y)
         if X.pdf is None:
             return _compose_from_root(X, expr, y, timeout)
+        from covar.univariate.lattice import lattice_law
+
+        stepped = lattice_law(X, expr, y)  # floor, ceiling, round, fractional parts
+        if stepped is not None:
+            return stepped
         from covar.univariate.cells import derive_univariate
 
         return derive_univariate(X, expr, y)

@@ -550,7 +550,6 @@ refuse("max-exp-c-unknown-sign", "params", lambda: covar.transform(covar.parse_d
                                                                     sp.Max(x, sp.Symbol("c", real=True))))
 refuse("pow-real-exponent", "params", lambda: covar.transform(covar.parse_density("Uniform(0, 1)"),
                                                                x ** sp.Symbol("c", real=True)))
-refuse("floor-normal-infinite-steps", "params", lambda: covar.transform(covar.parse_density("Normal(0, 1)"), "floor(x)"))
 
 # Known bugs (found by this file): the case must fail today.
 XFAIL = {

@@ -103,6 +103,14 @@ class Density(Shown):
         # sympy's named integer sets behave unlike Range (no start, no size): normalise them
         support = {sp.Naturals0: sp.Range(0, sp.oo), sp.Naturals: sp.Range(1, sp.oo),
                    sp.Integers: sp.Range(-sp.oo, sp.oo)}.get(support, support)
+        support = _integer_range(support)
+        if not self.discrete and not self.atoms and isinstance(support, (sp.Range, sp.FiniteSet)):
+            object.__setattr__(self, "discrete", True)  # a law on integers (or points) is a pmf
+        elif not isinstance(support, (sp.Range, sp.FiniteSet)) and support.is_subset(sp.Integers):
+            raise InvalidDensity(
+                f"the support {support} is a set of integers, so the law is a pmf: give the support "
+                "as one Range(a, b) (ends may be symbols or oo) or a FiniteSet(...)"
+            )
         atoms = {as_expression(k, names, what="atom"): as_expression(v, names, what="atom mass")
                  for k, v in dict(self.atoms).items()}
         object.__setattr__(self, "pdf", pdf)
@@ -319,6 +327,22 @@ class Density(Shown):
         from covar.univariate.moments import variance
 
         return self._cached("_variance", lambda: variance(self))
+
+
+def _integer_range(support: sp.Set) -> sp.Set:
+    """Integers ∩ [a, b] (as sympy leaves it for symbolic ends) as the Range it is."""
+    if not isinstance(support, sp.Intersection) or sp.Integers not in support.args:
+        return support
+    rest = [s for s in support.args if s is not sp.Integers]
+    if len(rest) != 1 or not isinstance(rest[0], sp.Interval):
+        return support
+    lo, hi = rest[0].start, rest[0].end
+    first = lo if lo == -sp.oo else sp.ceiling(lo) + (1 if rest[0].left_open and lo.is_integer else 0)
+    last = hi if hi == sp.oo else sp.floor(hi) - (1 if rest[0].right_open and hi.is_integer else 0)
+    try:
+        return sp.Range(first, last if last == sp.oo else last + 1)
+    except ValueError:  # ends sympy cannot tell are integers
+        return support
 
 
 def _substituted(value: Any, repl: Mapping[sp.Basic, sp.Expr]) -> Any:

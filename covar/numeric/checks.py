@@ -194,9 +194,12 @@ def check_discrete(density, ks: np.ndarray, values: dict | None = None, alpha: f
     obs = np.append(counts[big], counts[~big].sum() + 0.0)
     exp = np.append(probs[big] * n, n - probs[big].sum() * n)
     keep = exp > 0
-    expected = exp[keep] * obs[keep].sum() / exp[keep].sum()
-    stat = float(np.sum((obs[keep] - expected) ** 2 / expected))
-    p = float(special.chdtrc(max(int(keep.sum()) - 1, 1), stat))
+    if keep.sum() < 2:  # one category (a law with one point): P(every draw lands there) = total**n
+        stat, p = 0.0, float(min(total, 1.0) ** n)
+    else:
+        expected = exp[keep] * obs[keep].sum() / exp[keep].sum()
+        stat = float(np.sum((obs[keep] - expected) ** 2 / expected))
+        p = float(special.chdtrc(int(keep.sum()) - 1, stat))
     if not p >= alpha:
         failures.append(f"chi-square test rejects (p = {p:.2e})")
     return CheckReport(total, 1.0, float(stat), float(p), samples=int(n), failures=tuple(failures))

@@ -94,13 +94,17 @@ def _pmf_draws(density, size: int, rng: np.random.Generator, values: dict) -> np
     """Draws from a pmf on a FiniteSet or Range: its points up to all but 1e-12 of the mass."""
     pmf = density.numpy()
     points, total = [], 0.0
-    for k, point in enumerate(density.support):
+    support = density.support  # symbolic ends (Range(0, n + 1)) take the parameters' values
+    support = support.xreplace({s: sp.Integer(round(values[s.name])) if float(values[s.name]).is_integer()
+                                else values[s.name] for s in support.free_symbols if s.name in values})
+    for k, point in enumerate(support):
         points.append(float(point))
         if k % 256 == 255:
-            total = float(pmf(np.array(points), **values).sum())
+            # nansum: a compiled pmf may overflow into nan far out (gamma(k + 3)/gamma(k + 1))
+            total = float(np.nansum(pmf(np.array(points), **values)))
             if total > 1 - 1e-12 or k > 1_000_000:
                 break
-    probs = pmf(np.array(points), **values)
+    probs = np.nan_to_num(pmf(np.array(points), **values), nan=0.0, posinf=0.0)
     if probs.sum() <= 0:
         raise CovarError("the pmf has no mass on its first support points")
     return rng.choice(np.array(points), size=size, p=probs / probs.sum())

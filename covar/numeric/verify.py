@@ -392,6 +392,13 @@ def _discrete_pointwise(density: Any, values: dict) -> str | None:
     sup = density.support.xreplace(values) if density.support.free_symbols else density.support
     if not isinstance(sup, (sp.Range, sp.FiniteSet)) or density.pdf is None:
         return None
+    named = {s.name: float(v) for s, v in values.items()}
+    if isinstance(sup, sp.Range) and sup.start.is_infinite:  # a Range iterates from a finite start
+        if sup.stop.is_finite:
+            sup = sup.reversed
+        else:  # all the integers: the twelve around the median of a small sample of g(X)
+            middle = int(np.median(density.sample(101, np.random.default_rng(_SEED), **named)))
+            sup = sp.Range(middle - 6, middle + 6)
     pts = []
     for k, p in enumerate(sup):
         if k >= 12:
@@ -399,7 +406,6 @@ def _discrete_pointwise(density: Any, values: dict) -> str | None:
         pts.append(float(p))
     if not pts:
         return None
-    named = {s.name: float(v) for s, v in values.items()}
     got = density.numpy()(np.array(pts), **named)
     ref = symbolic_values(density.pdf, density.var, pts, values)
     for t, g_, r in zip(pts, got, ref):

@@ -59,6 +59,11 @@ def _root(x: sympy.Expr, n: sympy.Expr = S(3)) -> sympy.Expr:
     return sympy.real_root(x, n)
 
 
+def _round(x: sympy.Expr) -> sympy.Expr:
+    # round half up: the ties x = k + 1/2 carry no probability for a continuous x
+    return sympy.floor(x + S.Half)
+
+
 def _rational(p: sympy.Expr, q: sympy.Expr = S.One) -> sympy.Expr:
     if not (p.is_Integer and q.is_Integer):
         raise ParseError("Rational needs integers, e.g. Rational(1, 3); "
@@ -81,7 +86,8 @@ FUNCTIONS: Mapping[str, tuple[Callable[..., Any], int, int | None]] = MappingPro
     "Abs": (sympy.Abs, 1, 1), "abs": (sympy.Abs, 1, 1), "sign": (sympy.sign, 1, 1),
     "Max": (sympy.Max, 1, None), "max": (sympy.Max, 1, None),
     "Min": (sympy.Min, 1, None), "min": (sympy.Min, 1, None),
-    "floor": (sympy.floor, 1, 1), "ceiling": (sympy.ceiling, 1, 1),
+    "floor": (sympy.floor, 1, 1), "ceiling": (sympy.ceiling, 1, 1), "frac": (sympy.frac, 1, 1),
+    "round": (_round, 1, 1), "Mod": (sympy.Mod, 2, 2),
     "gamma": (sympy.gamma, 1, 1), "loggamma": (sympy.loggamma, 1, 1),
     "erf": (sympy.erf, 1, 1), "erfc": (sympy.erfc, 1, 1),
     "erfinv": (sympy.erfinv, 1, 1), "erfcinv": (sympy.erfcinv, 1, 1),

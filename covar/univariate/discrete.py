@@ -15,8 +15,10 @@ import sympy as sp
 from covar.laws.density import Density
 from covar.record import Derivation, Piece
 from covar.errors import UnsupportedTransform
+from covar.univariate.integer_maps import lattice_pmf
 from covar.univariate.inverses import image_interval, inverse_on
 from covar.univariate.pieces import monotone_pieces
+from covar.univariate.pmf_families import recognize_pmf
 
 _MAX_POINTS = 10_000
 
@@ -92,7 +94,12 @@ def derive_discrete(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     tail = None
     notes: list[str] = []
     pieces: list[Piece] = []
-    if isinstance(support, sp.FiniteSet) or (isinstance(support, sp.Range) and support.size.is_finite):
+    numeric_range = isinstance(support, sp.Range) and not support.free_symbols and support.size.is_finite
+    if not isinstance(support, sp.FiniteSet) and not numeric_range:
+        lattice = lattice_pmf(X, g, y)  # periodic maps and floor(x/m): sums in closed form
+        if lattice is not None:
+            return lattice
+    if isinstance(support, sp.FiniteSet) or numeric_range:
         pairs = _enumerate(list(support), pmf, x, g)
         notes.append(f"X takes {len(pairs)} values; each is mapped through g and equal images are merged.")
     elif isinstance(support, sp.Range) and support.step == 1:
@@ -109,11 +116,13 @@ def derive_discrete(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     out_support = sp.FiniteSet(*points)
     if tail is not None:
         out_support = sp.Union(out_support, sp.ImageSet(sp.Lambda(x, g), sp.Range(*_range_args(tail))))
+    family = recognize_pmf(out_pmf, y, out_support) if tail is None else None
     derivation = Derivation(
         input=X, x=x, y=y, g=g, breakpoints=(), pieces=tuple(pieces), cells=(), pdf=out_pmf,
-        support=out_support, atoms={}, discrete=True, notes=tuple(notes), law=law,
+        support=out_support, atoms={}, family=family, discrete=True, notes=tuple(notes), law=law,
     )
-    return Density(out_pmf, y, out_support, discrete=True, derivation=derivation, validate=False)
+    return Density(out_pmf, y, out_support, discrete=True, family=family, derivation=derivation,
+                   validate=False)
 
 
 def _range_args(tail: Tail) -> tuple:
@@ -141,12 +150,16 @@ def _infinite_range(X: Density, g, y, pieces: list[Piece], notes: list[str]):
     _, raw = monotone_pieces(g, sp.Integer(1), x, sp.Interval(lo, hi))
     unbounded = [rp for rp in raw if rp.lo == -sp.oo or rp.hi == sp.oo]
     (rp,) = unbounded
+    # the support's end belongs to the open piece only where g is continuous there (sign(x)
+    # jumps at x = 0: that point is enumerated on its own)
     if hi == sp.oo:
-        head = range(int(lo), int(sp.floor(rp.lo)) + 1) if rp.lo != lo else range(0)
-        first, last = (sp.floor(rp.lo) + 1 if rp.lo != lo else lo), sp.oo
+        inside = rp.lo == lo and sp.simplify(g.subs(x, lo) - rp.g.subs(x, lo)) == 0
+        head = range(int(lo), int(sp.floor(rp.lo)) + 1) if not inside else range(0)
+        first, last = (sp.floor(rp.lo) + 1 if not inside else lo), sp.oo
     else:
-        head = range(int(sp.ceiling(rp.hi)), int(hi) + 1) if rp.hi != hi else range(0)
-        first, last = (sp.ceiling(rp.hi) - 1 if rp.hi != hi else hi), -sp.oo
+        inside = rp.hi == hi and sp.simplify(g.subs(x, hi) - rp.g.subs(x, hi)) == 0
+        head = range(int(sp.ceiling(rp.hi)), int(hi) + 1) if not inside else range(0)
+        first, last = (sp.ceiling(rp.hi) - 1 if not inside else hi), -sp.oo
     if len(head) > _MAX_POINTS:
         raise UnsupportedTransform(f"more than {_MAX_POINTS} support points before g becomes monotone")
     pairs = _enumerate([sp.Integer(k) for k in head], pmf, x, g)
