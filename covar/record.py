@@ -585,13 +585,15 @@ def _case_step(k: int, case: Case, y: sp.Symbol) -> DisplayStep:
     written = [(old, new) for old, new in case.substitution if not (isinstance(new, sp.Symbol) and new.name == old.name)]
     signed = [(old, new) for old, new in case.substitution if isinstance(new, sp.Symbol) and new.name == old.name]
     if signed:
-        remarks.append(("Here ", *_commas([sp.StrictGreaterThan(new, 0) if new.is_positive else sp.StrictLessThan(new, 0)
-                                           for _, new in signed]), ", so its signs are known."))
+        remarks.append(("Here ", *_commas([sp.StrictGreaterThan(new, 0, evaluate=False) if new.is_positive
+                                           else sp.StrictLessThan(new, 0, evaluate=False) for _, new in signed]),
+                        ": the parameter is declared so, and every sign below is decided."))
     if written:
         fresh = sorted({s for _, new in written for s in new.free_symbols if s.is_positive and
                         s not in {old for old, _ in case.substitution}}, key=lambda s: s.name)
         remarks.append(("Write ", *_commas([sp.Eq(old, new, evaluate=False) for old, new in written]),
-                        *((" with ", *_commas([sp.StrictGreaterThan(t, 0) for t in fresh])) if fresh else ()),
+                        *((" with ", *_commas([sp.StrictGreaterThan(t, 0, evaluate=False) for t in fresh]))
+                          if fresh else ()),
                         ", so that the order is known."))
     formulas: list[Formula] = []
     record = case.law.derivation

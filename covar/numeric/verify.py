@@ -299,8 +299,9 @@ def _usable_draws(density: Any, wanted: int) -> list[dict]:
     from covar.univariate.cases import draws_by_case  # a case split: ``wanted`` draws in every case
 
     cases = draws_by_case(density.derivation, params, 16, _SEED)
+    per = 1 if cases and len(cases) > 1 else wanted  # one draw in each of several cases
     for pool in cases or [parameter_draws(params, n=16, seed=_SEED)]:
-        found = [v for v in pool if _valid_input(root, v) and _some_cell(density, v, bool(cases))][:wanted]
+        found = [v for v in pool if _valid_input(root, v) and _some_cell(density, v, bool(cases))][:per]
         if cases and not found:
             return []  # a case without a usable draw is a case unchecked: the gate refuses
         usable += found

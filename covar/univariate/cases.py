@@ -83,6 +83,16 @@ def _step(rel: Relational, ref: Refinement, taken: set[str]) -> Refinement:
         if _holds(kind, s):
             return ref
         raise _Impossible(rel)
+    for ratios in (False, True):  # a shift (b = a + t) first; a ratio (t = 2/(1 + u)) only if none works
+        found = _substitute(kind, q, ref, taken, ratios)
+        if found is not None:
+            return found
+    raise UnsupportedTransform(
+        f"the answer depends on whether {rel}, and covar cannot write that case so that sympy "
+        f"decides under it (no parameter in {q} can be solved for); give the parameters numbers")
+
+
+def _substitute(kind: type, q: sp.Expr, ref: Refinement, taken: set[str], ratios: bool) -> Refinement | None:
     for sym in sorted(q.free_symbols, key=lambda v: (v in ref.back, v.name)):
         if sym.is_integer:
             continue
@@ -111,20 +121,26 @@ def _step(rel: Relational, ref: Refinement, taken: set[str]) -> Refinement:
             else:
                 fresh = sp.Symbol(_fresh_name(taken), **facts)
                 new = root + fresh if above else root - fresh
-        if not _keeps(sym, new):
+        if ratios and not _keeps(sym, new) and kind is not sp.Equality and root != 0 \
+                and (sym.is_positive or sym.is_negative):
+            # a bounded range of a signed parameter (0 < t < 2): t = 2/(1 + u) with u > 0
+            fresh = sp.Symbol(fresh.name, **facts) if fresh is not None else sp.Symbol(_fresh_name(taken), **facts)
+            new = root / (1 + fresh)
+            ratio = True
+        else:
+            ratio = False
+        if not _keeps(sym, new) or (ratio and _holds(kind, sign_of((q.xreplace({sym: new})))) is not True):
             continue
         forward = {k: v.xreplace({sym: new}) for k, v in ref.forward.items()}
         if sym not in ref.back:
             forward[sym] = new
         back = {k: v for k, v in ref.back.items() if k != sym}
         if fresh is not None:
-            value = sym if root == 0 else (sym - root if above else root - sym)
+            value = sym if root == 0 else root / sym - 1 if ratio else (sym - root if above else root - sym)
             back[fresh] = sp.expand(value.xreplace(ref.back))
             taken.add(fresh.name)
         return Refinement(forward, back)
-    raise UnsupportedTransform(
-        f"the answer depends on whether {rel}, and covar cannot write that case so that sympy "
-        f"decides under it (no parameter in {q} can be solved for); give the parameters numbers")
+    return None
 
 
 def refine(conditions: Sequence[Relational], taken: Iterable[str] = ()) -> Refinement:
@@ -145,15 +161,21 @@ def refine(conditions: Sequence[Relational], taken: Iterable[str] = ()) -> Refin
 
 
 def _relation(kind: type, q: sp.Expr) -> Relational:
-    """q (kind) 0 written readably: b - a > 0 as b > a, -c > 0 as c < 0."""
+    """q (kind) 0 written readably: b - a > 0 as b > a, 1 - c > 0 as c < 1, c + 1 = 0 as c = -1.
+
+    >>> c = sp.Symbol("c", real=True)
+    >>> _relation(sp.StrictGreaterThan, 1 - c), _relation(sp.Equality, c + 1)
+    (c < 1, Eq(c, -1))
+    """
     terms = sp.Add.make_args(sp.expand(q))
-    plus = sp.Add(*[t for t in terms if not t.could_extract_minus_sign()])
-    minus = -sp.Add(*[t for t in terms if t.could_extract_minus_sign()])
-    if plus == 0:
-        flip = {sp.StrictGreaterThan: sp.StrictLessThan, sp.StrictLessThan: sp.StrictGreaterThan,
-                sp.Equality: sp.Equality}[kind]
-        return flip(minus, 0) if flip is not sp.Equality else sp.Eq(minus, 0)
-    return kind(plus, minus)
+    number = sp.Add(*[t for t in terms if not t.free_symbols])
+    plus = sp.Add(*[t for t in terms if t.free_symbols and not t.could_extract_minus_sign()])
+    minus = -sp.Add(*[t for t in terms if t.free_symbols and t.could_extract_minus_sign()])
+    if plus != 0:
+        return kind(plus, minus - number)
+    flip = {sp.StrictGreaterThan: sp.StrictLessThan, sp.StrictLessThan: sp.StrictGreaterThan,
+            sp.Equality: sp.Equality}[kind]
+    return flip(minus, number)
 
 
 def _possible(q: sp.Expr) -> list[type]:
@@ -286,28 +308,35 @@ def _select(values: list[sp.Expr], conditions: list[sp.Basic]) -> sp.Expr:
     return sp.Piecewise(*zip(values, conditions))
 
 
-def _pieces_of(support: sp.Set) -> tuple[list[sp.Interval], list[sp.Expr]]:
-    parts = sp.Union.make_args(support) if isinstance(support, sp.Union) else (support,)
-    return ([p for p in parts if isinstance(p, sp.Interval)],
-            [v for p in parts if isinstance(p, sp.FiniteSet) for v in p])
+def _pieces_of(support: sp.Set) -> list[sp.Interval]:
+    parts = support.args if isinstance(support, sp.Union) else (support,)
+    if not all(isinstance(p, (sp.Interval, sp.FiniteSet)) or p is sp.EmptySet for p in parts):
+        raise UnsupportedTransform(f"covar cannot combine the support {support} of one case with the others")
+    return [p for p in parts if isinstance(p, sp.Interval)]
 
 
-def _support(supports: list[sp.Set], conditions: list[sp.Basic]) -> sp.Set:
+def _support(supports: list[sp.Set], conditions: list[sp.Basic], atoms: list[sp.Expr]) -> sp.Set:
     """One set that is each case's support under its condition: interval by interval when the
     cases have the same shape (Interval(0, Piecewise((b**2, a < b), (a**2, a >= b)))), else a
     union of intervals that are empty outside their case."""
+    if len(supports) == 1:
+        return sp.Union(supports[0], sp.FiniteSet(*atoms)) if atoms else supports[0]
     shapes = [_pieces_of(s) for s in supports]
-    points = {v for _, pts in shapes for v in pts}
-    first = shapes[0][0]
-    if all(len(ivs) == len(first) and all((iv.left_open, iv.right_open) == (f.left_open, f.right_open)
-                                          for iv, f in zip(ivs, first)) for ivs, _ in shapes):
-        parts = [_interval(_select([ivs[k].start for ivs, _ in shapes], conditions),
-                           _select([ivs[k].end for ivs, _ in shapes], conditions),
-                           first[k].left_open, first[k].right_open) for k in range(len(first))]
+    first = shapes[0]
+    if all(len(ivs) == len(first) for ivs in shapes):
+        parts = []
+        for k in range(len(first)):
+            starts, ends = [ivs[k].start for ivs in shapes], [ivs[k].end for ivs in shapes]
+            # an infinite end is open in any case; a finite one is closed if any case closes it
+            left = all(ivs[k].left_open for ivs in shapes if ivs[k].start.is_finite is not False)
+            right = all(ivs[k].right_open for ivs in shapes if ivs[k].end.is_finite is not False)
+            parts.append(_interval(_select(starts, conditions), _select(ends, conditions), left, right))
     else:  # outside its case an interval collapses to the empty (0, 0)
         parts = [_interval(_guard(iv.start, cond, sp.Integer(0)), _guard(iv.end, cond, sp.Integer(0)), True, True)
-                 for (ivs, _), cond in zip(shapes, conditions) for iv in ivs]
-    return sp.Union(*parts, sp.FiniteSet(*points)) if points else sp.Union(*parts)
+                 for ivs, cond in zip(shapes, conditions) for iv in ivs]
+    if atoms:
+        parts.append(sp.FiniteSet(*atoms))
+    return parts[0] if len(parts) == 1 else sp.Union(*parts, evaluate=False)
 
 
 def _same_law(candidate: sp.Expr, leaf: _Leaf) -> bool:
@@ -333,6 +362,42 @@ def _abs_form(leaves: list[_Leaf], pdfs: list[sp.Expr]) -> sp.Expr | None:
     return candidate if all(_same_law(candidate, leaf) for leaf in leaves[1:]) else None
 
 
+def _restore(expr: Any, back: dict) -> Any:
+    """``expr`` (in a case's symbols) in the original parameters, with the parameter-only parts
+    that a ratio substitution leaves as nested fractions cancelled (2/(2/(c + 1)) - 1 -> c)."""
+    out = expr.xreplace(back)
+    if all(v.is_polynomial() for v in back.values()):
+        return out
+    params = set().union(*[v.free_symbols for v in back.values()])
+    return out.replace(lambda e: isinstance(e, (sp.Add, sp.Mul, sp.Pow)) and e.free_symbols <= params
+                       and bool(e.free_symbols), lambda e: sp.factor_terms(sp.cancel(e)))
+
+
+def _grouped(pairs: Iterable[tuple[Any, sp.Basic]]) -> list[tuple[Any, sp.Basic]]:
+    """(value, condition) pairs with equal values joined by Or, in first-seen order."""
+    groups: dict[Any, list[sp.Basic]] = {}
+    for value, cond in pairs:
+        groups.setdefault(value, []).append(cond)
+    return [(value, sp.Or(*conds)) for value, conds in groups.items()]
+
+
+def _essential(conditions: tuple[Relational, ...]) -> tuple[Relational, ...]:
+    """The conditions without those the others imply (c > -1 once Eq(c, 1) holds)."""
+    kept = list(conditions)
+    for rel in conditions:
+        others = [r for r in kept if r is not rel]
+        if not others:
+            continue
+        try:
+            ref = refine(others)
+        except (_Impossible, UnsupportedTransform):
+            continue
+        s = sign_of((rel.lhs - rel.rhs).xreplace(ref.forward))
+        if s is not None and _holds(type(rel), s):
+            kept = others
+    return tuple(kept)
+
+
 def _combine(X: Density, g: sp.Expr, y: sp.Symbol, leaves: list[_Leaf],
              dropped: list[tuple[Relational, ...]]) -> Density:
     numeric = [leaf for leaf in leaves if leaf.law.pdf is None]
@@ -340,25 +405,33 @@ def _combine(X: Density, g: sp.Expr, y: sp.Symbol, leaves: list[_Leaf],
         raise UnsupportedTransform(
             f"in the case {sp.And(*numeric[0].conditions)} the law of {g} has no closed form; "
             "state the other case's condition (assume=...) or give the parameters numbers")
+    leaves = [_Leaf(_essential(leaf.conditions), leaf.refinement, leaf.law) for leaf in leaves]
     conditions = [sp.And(*leaf.conditions) for leaf in leaves]
     back = [leaf.refinement.back for leaf in leaves]
-    pdfs = [leaf.law.pdf.xreplace(b) for leaf, b in zip(leaves, back)]
+    pdfs = [_restore(leaf.law.pdf, b) for leaf, b in zip(leaves, back)]
     single = len(leaves) == 1
-    pdf = pdfs[0] if single else (_abs_form(leaves, pdfs) or sp.Piecewise(*zip(pdfs, conditions)))
-    atoms: dict[sp.Expr, sp.Expr] = {}
-    for leaf, b, cond in zip(leaves, back, conditions):
+    pdf = pdfs[0] if single else (_abs_form(leaves, pdfs)
+                                  or sp.Piecewise(*_grouped(zip(pdfs, conditions)), evaluate=False))
+    masses: dict[sp.Expr, list[tuple[sp.Expr, sp.Basic]]] = {}
+    # atoms of the strict cases first: an equality case's atom at 1 (c = 1) joins the atom at c
+    for leaf, b, cond in sorted(zip(leaves, back, conditions), key=lambda t: t[2].has(sp.Eq)):
         for point, mass in leaf.law.atoms.items():
-            p, m = sp.simplify(point.xreplace(b)), mass.xreplace(b)
-            atoms[p] = atoms.get(p, 0) + (m if single else _guard(m, cond, sp.Integer(0)))
+            p = next((k for k in masses if sp.simplify(k.xreplace(leaf.refinement.forward) - point) == 0),
+                     sp.simplify(_restore(point, b)))
+            masses.setdefault(p, []).append((_restore(mass, b), cond))
+    atoms = {p: pairs[0][0] if single else sp.Piecewise(*_grouped(pairs), (0, True))
+             for p, pairs in masses.items()}
     cells = []
     for leaf, b, cond in zip(leaves, back, conditions):
         record = leaf.law.derivation
         for c in (record.cells if isinstance(record, Derivation) else ()):
-            lo, hi = c.interval.start.xreplace(b), c.interval.end.xreplace(b)
+            lo, hi = (sp.simplify(_restore(e, b)) for e in (c.interval.start, c.interval.end))
             cells.append(Cell(_interval(lo if single else _guard(lo, cond, sp.Integer(0)),
                                         hi if single else _guard(hi, cond, sp.Integer(0))),
-                              (), c.raw.xreplace(b), c.simplified.xreplace(b)))
-    support = _support([leaf.law.support.xreplace(b) for leaf, b in zip(leaves, back)], conditions)
+                              (), _restore(c.raw, b), _restore(c.simplified, b)))
+    shapes = _grouped((_restore(leaf.law.support, b), cond)  # the atoms join as points below
+                      for leaf, b, cond in zip(leaves, back, conditions))
+    support = _support([shape for shape, _ in shapes], [cond for _, cond in shapes], list(atoms))
     family = leaves[0].law.family.subs(back[0]) if single and leaves[0].law.family is not None else None
     notes = [f"The case {sp.And(*c)} is impossible for this input and contributes nothing." for c in dropped]
     if single and leaves[0].conditions:
