@@ -313,10 +313,8 @@ def _some_cell(density: Any, values: dict, atoms_count: bool) -> bool:
     an atom: a case may be all atoms)?"""
     if density.discrete or (atoms_count and density.atoms):
         return True
-    try:
-        bounds = [(to_float(lo, values), to_float(hi, values)) for lo, hi in _cell_bounds(density)]
-    except ValueError:
-        return False
+    bounds = [(to_float(lo, values, otherwise=math.nan), to_float(hi, values, otherwise=math.nan))
+              for lo, hi in _cell_bounds(density)]
     return any(a < b for a, b in bounds)
 
 

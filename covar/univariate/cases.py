@@ -88,8 +88,9 @@ def _step(rel: Relational, ref: Refinement, taken: set[str]) -> Refinement:
         if found is not None:
             return found
     raise UnsupportedTransform(
-        f"the answer depends on whether {rel}, and covar cannot write that case so that sympy "
-        f"decides under it (no parameter in {q} can be solved for); give the parameters numbers")
+        f"the answer depends on whether {rel}, which the assumptions leave open; covar splits into "
+        f"cases only on relations it can solve for one parameter, and none in {q} can be: state "
+        f"assumptions that decide the sign of {rel.lhs - rel.rhs} (signs of the parameters) or give them numbers")
 
 
 def _substitute(kind: type, q: sp.Expr, ref: Refinement, taken: set[str], ratios: bool) -> Refinement | None:
@@ -129,8 +130,12 @@ def _substitute(kind: type, q: sp.Expr, ref: Refinement, taken: set[str], ratios
             ratio = True
         else:
             ratio = False
-        if not _keeps(sym, new) or (ratio and _holds(kind, sign_of((q.xreplace({sym: new})))) is not True):
+        if not _keeps(sym, new):
             continue
+        if ratio:  # the ratio must land on the right side of the root
+            side = sign_of(q.xreplace({sym: new}))
+            if side is None or not _holds(kind, side):
+                continue
         forward = {k: v.xreplace({sym: new}) for k, v in ref.forward.items()}
         if sym not in ref.back:
             forward[sym] = new
@@ -283,9 +288,28 @@ def _split(X, g, y, conditions, exc: UndecidedSign, derive, leaves, dropped, tak
         raise UnsupportedTransform(
             f"{exc} The answer splits into more than {MAX_CASES} cases of the parameters; state "
             f"which holds (e.g. assume='{_relation(sp.StrictGreaterThan, q.xreplace(ref.back))}')") from exc
-    original = sp.expand(q.xreplace(ref.back))
+    original, flip = _plain(q.xreplace(ref.back), ref)
     for kind in _possible(q):
+        if flip < 0:
+            kind = {sp.StrictGreaterThan: sp.StrictLessThan, sp.StrictLessThan: sp.StrictGreaterThan}.get(kind, kind)
         _explore(X, g, y, (*conditions, _relation(kind, original)), derive, leaves, dropped, taken, stated)
+
+
+def _plain(q: sp.Expr, ref: Refinement) -> tuple[sp.Expr, int]:
+    """(p, sign) with q = sign * p * (factors of known sign in the current case): the simplest
+    quantity in the original parameters whose sign decides q (2/(c + 1) - 2 is -2c/(c + 1):
+    the sign of c once c > -1 holds)."""
+    flip, kept = 1, []
+    num, den = sp.fraction(sp.cancel(sp.together(q)))
+    for factor in sp.Mul.make_args(sp.factor(num)) + tuple(sp.Mul.make_args(sp.factor(den))):
+        known = sign_of(factor.xreplace(ref.forward)) if factor.free_symbols else sign_of(factor)
+        if known in (1, -1):
+            flip *= known
+        else:
+            kept.append(factor)
+    if any(k in sp.Mul.make_args(sp.factor(den)) for k in kept):
+        return sp.expand(q), 1  # a denominator of unknown sign: keep q as it is
+    return sp.expand(sp.Mul(*kept)), flip
 
 
 # -- combining the cases ---------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def deciding_gap(condition: sp.Basic) -> sp.Expr:
 
     >>> c = sp.Symbol("c", real=True)
     >>> deciding_gap(sp.And(c > 1, c < 3))
-    c - 3
+    c - 1
     """
     relations = sorted(condition.atoms(sp.core.relational.Relational), key=sp.default_sort_key)
     return relations[0].lhs - relations[0].rhs if relations else sp.nan
