@@ -12,13 +12,13 @@ from covar.errors import UnsupportedTransform
 from covar.text.values import as_expression
 
 
-def _as_density(X: Any) -> Density | JointDensity:
+def _as_density(X: Any, assume: Any = ()) -> Density | JointDensity:
     if isinstance(X, (Density, JointDensity)):
         return X
     if isinstance(X, str):
         from covar.text.inputs import parse_density
 
-        return parse_density(X)
+        return parse_density(X, assume=assume)
     from covar.laws.sympy_stats import density_of, is_random_variable
 
     if is_random_variable(X):
@@ -170,7 +170,10 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
         if given is not None and _random_variable_of(X) is not None and given != X:
             raise UnsupportedTransform(f"the map {g} is in the random variable {given}, not in {X}; "
                                        f"write it in {X}")
-        X = _as_density(X)
+        from covar.univariate.cases import read_relations
+
+        assume, relations = read_relations(assume)  # "c < b" holds in every case derived
+        X = _as_density(X, assume)
         if not isinstance(X, Density):
             from covar.multivariate.transform import transform_joint
 
@@ -188,17 +191,19 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
             y = _fresh_symbol({X.var.name, *(s.name for s in expr.free_symbols), *(p.name for p in X.params)})
         if y == X.var or y in X.params:
             raise UnsupportedTransform(f"the new variable {y} is already used by the density; pick another name")
-        result = _derive(X, expr, y, timeout)
+        result = _derive(X, expr, y, timeout, tuple(relations))
         from covar.numeric.verify import verify
 
         return verify(result, f"law of {expr}")
 
 
-def _derive(X: Density, expr: sp.Expr, y: sp.Symbol, timeout: float | None) -> Density:
-    """Dispatch to the stage that derives g(X) for this kind of input (not yet verified); when
-    the one-piece analysis refuses, a periodic map is wrapped and a composite one split."""
+def _derive(X: Density, expr: sp.Expr, y: sp.Symbol, timeout: float | None,
+            relations: tuple = ()) -> Density:
+    """Dispatch to the stage that derives g(X) for this kind of input (not yet verified);
+    ``relations`` between parameters (``c < b``) are stated to hold. When the one-piece analysis
+    refuses, a periodic map is wrapped and a composite one split."""
     try:
-        return _derive_once(X, expr, y, timeout)
+        return _derive_once(X, expr, y, timeout, relations)
     except UnsupportedTransform as exc:
         if X.discrete or X.pdf is None:
             raise
@@ -207,27 +212,31 @@ def _derive(X: Density, expr: sp.Expr, y: sp.Symbol, timeout: float | None) -> D
 
         if is_periodic_case(X, expr):
             return derive_periodic(X, expr, y, exc)
-        return derive_by_steps(X, expr, y, lambda D, e, v: _derive_once(D, e, v, timeout), exc)
+        return derive_by_steps(X, expr, y, lambda D, e, v: _derive_once(D, e, v, timeout, relations), exc)
 
 
-def _derive_once(X: Density, expr: sp.Expr, y: sp.Symbol, timeout: float | None) -> Density:
+def _derive_once(X: Density, expr: sp.Expr, y: sp.Symbol, timeout: float | None,
+                 relations: tuple = ()) -> Density:
+    """One attempt: the stage for this kind of input (pmf, numeric-only, stepped, continuous)."""
     try:
         if X.discrete:
             if not isinstance(X.support, (sp.FiniteSet, sp.Range)) and X.derivation is not None:
-                return _compose_from_root(X, expr, y, timeout)  # support is an image set
+                return _compose_from_root(X, expr, y, timeout, relations)  # support is an image set
             from covar.univariate.discrete import derive_discrete
 
             return derive_discrete(X, expr, y)
         if X.pdf is None:
-            return _compose_from_root(X, expr, y, timeout)
+            return _compose_from_root(X, expr, y, timeout, relations)
         from covar.univariate.lattice import lattice_law
 
         stepped = lattice_law(X, expr, y)  # floor, ceiling, round, fractional parts
         if stepped is not None:
             return stepped
+        from covar.univariate.cases import derive_with_cases
         from covar.univariate.cells import derive_univariate
 
-        return derive_univariate(X, expr, y)
+        # a sign or order of parameters the assumptions leave open is split into cases
+        return derive_with_cases(X, expr, y, relations, derive_univariate)
     except RecursionError as exc:
         raise UnsupportedTransform(f"the map {expr} is too deeply nested to analyse") from exc
     except (NotImplementedError, sp.PolynomialError, sp.polys.polyerrors.PolificationFailed) as exc:
@@ -237,7 +246,8 @@ def _derive_once(X: Density, expr: sp.Expr, y: sp.Symbol, timeout: float | None)
         ) from exc
 
 
-def _compose_from_root(X: Density, g: sp.Expr, y: sp.Symbol, timeout: float | None) -> Density:
+def _compose_from_root(X: Density, g: sp.Expr, y: sp.Symbol, timeout: float | None,
+                       relations: tuple = ()) -> Density:
     """g of a result that cannot itself serve as an input (numeric-only, or a pmf on an image
     set): derive g∘g₀ from the original input in one go."""
     from covar.record import Derivation
@@ -246,4 +256,4 @@ def _compose_from_root(X: Density, g: sp.Expr, y: sp.Symbol, timeout: float | No
     if not isinstance(root, Derivation):  # an input law, or a marginal: no univariate map to compose
         raise UnsupportedTransform("this numeric-only law has no univariate map to compose with; "
                                    "covar transforms closed-form densities and results of univariate maps")
-    return _derive(root.input, g.xreplace({X.var: root.g}), y, timeout)  # verified once, by the caller
+    return _derive(root.input, g.xreplace({X.var: root.g}), y, timeout, relations)  # verified once, by the caller

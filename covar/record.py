@@ -586,5 +586,78 @@ class CdfRecord(Record):
         return (*self.shown, *_notes_step(self.notes))
 
 
+@dataclass(frozen=True)
+class Case:
+    """One case of a parameter case split: the relations between parameters that define it, the
+    substitution that lets sympy decide under them (``(b, a + t)`` with ``t`` positive for
+    a < b, ``(c, c)`` with c declared positive for c > 0), and the law derived there (in the
+    substituted symbols, with its own record)."""
+
+    conditions: tuple[sp.Basic, ...]
+    substitution: tuple[tuple[sp.Expr, sp.Expr], ...]
+    law: "Density"
+
+
+@dataclass(frozen=True)
+class CaseSplit(Derivation):
+    """Y = g(X) when the answer depends on signs or orders of parameters that the assumptions
+    leave open: one :class:`Case` per possibility, each derived on its own, and the result a
+    Piecewise over the cases' conditions. ``cells`` are the cases' cells, each empty outside its
+    case (their ends are Piecewise in the parameters); ``pieces`` is empty."""
+
+    kind: ClassVar[str] = "cases"
+    cases: tuple[Case, ...] = ()
+
+    def display(self) -> tuple[DisplayStep, ...]:
+        x, y, X = self.x, self.y, self.input
+        s = X.summary()
+        steps = [DisplayStep(("Input: ", *law_phrase(X, letter(x))),
+                             (Formula(s.label, (s.pdf,), ("for ", s.where)),) if s.pdf is not None else ()),
+                 DisplayStep((f"Map: {y} = g({x}) = ", self.g, f". The answer depends on signs or orders of "
+                              f"parameters that the assumptions leave open: {len(self.cases)} case(s), "
+                              "each derived on its own.",))]
+        steps += [_case_step(k, case, y) for k, case in enumerate(self.cases, start=1)]
+        steps.append(DisplayStep(("Together: f_Y is a Piecewise over the cases' conditions",),
+                                 (Formula(function_label(y), (self.pdf,), ("on ", self.support)),),
+                                 tuple(("atom at ", sp.Eq(y, point, evaluate=False), " of mass ", mass)
+                                       for point, mass in self.atoms.items())))
+        return (*steps, *_notes_step(self.notes))
+
+
+def _case_step(k: int, case: Case, y: sp.Symbol) -> DisplayStep:
+    """One case: its conditions, the substitution used, the inverses and the case's law."""
+    title: Phrase = (f"Case {k}: ", *(_commas(case.conditions) if case.conditions else ("no condition",)))
+    remarks: list[Phrase] = []
+    written = [(old, new) for old, new in case.substitution if not (isinstance(new, sp.Symbol) and new.name == old.name)]
+    signed = [(old, new) for old, new in case.substitution if isinstance(new, sp.Symbol) and new.name == old.name]
+    if signed:
+        remarks.append(("Here ", *_commas([sp.StrictGreaterThan(new, 0, evaluate=False) if new.is_positive
+                                           else sp.StrictLessThan(new, 0, evaluate=False) for _, new in signed]),
+                        ": the parameter is declared so, and every sign below is decided."))
+    if written:
+        fresh = sorted({s for _, new in written for s in new.free_symbols if s.is_positive and
+                        s not in {old for old, _ in case.substitution}}, key=lambda s: s.name)
+        remarks.append(("Write ", *_commas([sp.Eq(old, new, evaluate=False) for old, new in written]),
+                        *((" with ", *_commas([sp.StrictGreaterThan(t, 0, evaluate=False) for t in fresh]))
+                          if fresh else ()),
+                        ", so that the order is known."))
+    formulas: list[Formula] = []
+    record = case.law.derivation
+    if isinstance(record, Derivation):
+        for j, p in enumerate(record.pieces, start=1):
+            if p.inverse is not None and p.contribution is not None:
+                formulas.append(Formula(Label(f"{record.x} = {record._h(j).text}", f"{sp.latex(record.x)} = {record._h(j).tex}"),
+                                        (p.inverse,)))
+                formulas.append(Formula(record._term(j), (p.contribution,)))
+            elif p.kind == "constant":
+                remarks.append(("g = ", p.value, " on ", p.interval, ": an atom of mass ", p.mass, "."))
+    law = case.law.summary()
+    if law.pdf is not None:
+        formulas.append(Formula(law.label, (law.pdf,), ("on ", law.support)))
+    remarks += [("atom at ", sp.Eq(y, point, evaluate=False), " of mass ", mass) for point, mass in law.atoms]
+    return DisplayStep(title, tuple(formulas), tuple(remarks))
+
+
 #: Every record kind by its JSON name.
-RECORD_KINDS: dict[str, type[Record]] = {cls.kind: cls for cls in (Derivation, MapRecord, MarginalRecord, FlowRecord)}
+RECORD_KINDS: dict[str, type[Record]] = {cls.kind: cls for cls in (Derivation, MapRecord, MarginalRecord, FlowRecord,
+                                                                    CaseSplit)}

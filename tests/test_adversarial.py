@@ -487,8 +487,8 @@ refuse("invalid-normal-sigma-negative", "bad-input", lambda: covar.parse_density
 refuse("invalid-uniform-reversed", "bad-input", lambda: covar.parse_density("Uniform(2, 1)"), covar.CovarError)
 refuse("invalid-nonintegrable", "bad-input", lambda: covar.Density(1 / x, x, sp.Interval(1, oo)), covar.InvalidDensity)
 refuse("invalid-pmf-sum", "bad-input", lambda: covar.parse_density("1/2 on {0, 1, 2}"), covar.InvalidDensity)
-refuse("undeclared-c-scale", "params", lambda: covar.transform(covar.parse_density("Normal(0, 1)"), "c*x"),
-       covar.CovarError)
+# an undeclared sign splits into the cases c < 0, c = 0, c > 0 (issue 11); checked at c = -1.5
+add("undeclared-c-scale", "params", T("Normal(0, 1)"), "c*x", nrm(), lambda t, **v: v["c"] * t, {"c": -1.5})
 refuse("map-without-x", "params", lambda: covar.transform(covar.parse_density("Normal(0, 1)"), "t**2"),
        covar.CovarError)
 add("constant-map-continuous", "params", T("Normal(0, 1)"), "3", nrm(), lambda t, **v: 0 * t + 3, atoms={3: 1})
@@ -546,15 +546,14 @@ refuse("uniform-ab-square-signs-unknown", "params",
        lambda: covar.transform(covar.parse_density("Uniform(a, b)"), "x**2"))
 add("uniform-ab-affine", "params", T("Uniform(a, b)"), "2*x - 1", lambda r, n, **v: r.uniform(v["a"], v["b"], n),
     lambda t, **v: 2 * t - 1, {"a": -0.5, "b": 2.0})
-refuse("max-exp-c-unknown-sign", "params", lambda: covar.transform(covar.parse_density("Exponential(1)"),
-                                                                    sp.Max(x, sp.Symbol("c", real=True))))
+add("max-exp-c-unknown-sign", "params", T("Exponential(1)"), sp.Max(x, sp.Symbol("c", real=True)),
+    lambda r, n, **v: r.exponential(1.0, n), lambda t, **v: np.maximum(t, v["c"]), {"c": 0.7},
+    atoms={0.7: 1 - np.exp(-0.7)})
 refuse("pow-real-exponent", "params", lambda: covar.transform(covar.parse_density("Uniform(0, 1)"),
                                                                x ** sp.Symbol("c", real=True)))
 
 # Known bugs (found by this file): the case must fail today.
 XFAIL = {
-    "square-uniform-sym-ab": "refuses: 'cannot decide whether a**2 < b**2'; the answer is a Piecewise in a, b",
-    "square-uniform-sym-ab-swapped": "refuses: 'cannot decide whether a**2 < b**2'",
     "pois-exp": "symbolic pmf cannot be evaluated: at y = 4 sympy leaves Contains(log(4)/log(2), Range(0, oo)) "
                 "undecided (also after simplify), so Y.pdf.subs(y, 4) has no value; numpy() gives 0.2707",
 }

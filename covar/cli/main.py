@@ -190,7 +190,9 @@ def derive(density: str, map: str, support: str | None, assume: tuple[str, ...],
             except covar.ParseError as exc:
                 raise UsageFailure(f"--assume {fact!r}: {exc}") from exc
         try:
-            X = covar.parse_density(density, support=support, assume=assume)
+            from covar.univariate.cases import read_relations  # "c < b" is for the derivation
+
+            X = covar.parse_density(density, support=support, assume=read_relations(assume)[0])
         except covar.DerivationTimeout:
             raise
         except covar.CovarError as exc:  # an invalid input is the user's to fix: exit status 2

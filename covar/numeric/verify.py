@@ -145,7 +145,9 @@ def parameter_draws(symbols: Sequence[sp.Symbol], n: int = 3, seed: int = 202611
 def cell_draws(params: Sequence[sp.Symbol], lo: Any, hi: Any, n: int) -> Iterator[tuple[dict, float, float]]:
     """(values, a, b) for each of ``n`` parameter draws (one when there are no parameters) under
     which the interval (lo, hi) is non-empty, with its ends a < b as floats."""
-    for values in parameter_draws(params, n=n if params else 1):
+    from covar.univariate.cases import guarded_draws  # a cell of one case: draws inside that case
+
+    for values in guarded_draws(params, (lo, hi), n) or parameter_draws(params, n=n if params else 1):
         a, b = to_float(lo, values, otherwise=math.nan), to_float(hi, values, otherwise=math.nan)
         if a < b:
             yield values, a, b
@@ -297,24 +299,26 @@ def _usable_draws(density: Any, wanted: int) -> list[dict]:
         return [{}]
     usable = []
     root = _root_input(density)
-    for values in parameter_draws(params, n=16, seed=_SEED):
-        if not _valid_input(root, values):
-            continue
-        if density.discrete:
-            usable.append(values)
-            if len(usable) == wanted:
-                break
-            continue
-        try:
-            bounds = [(to_float(lo, values), to_float(hi, values)) for lo, hi in _cell_bounds(density)]
-        except ValueError:
-            continue
-        if not density.discrete and not any(a < b for a, b in bounds):
-            continue
-        usable.append(values)
-        if len(usable) == wanted:
-            break
+    from covar.univariate.cases import draws_by_case  # a case split: ``wanted`` draws in every case
+
+    cases = draws_by_case(density.derivation, params, 16, _SEED)
+    per = 1 if cases and len(cases) > 1 else wanted  # one draw in each of several cases
+    for pool in cases or [parameter_draws(params, n=16, seed=_SEED)]:
+        found = [v for v in pool if _valid_input(root, v) and _some_cell(density, v, bool(cases))][:per]
+        if cases and not found:
+            return []  # a case without a usable draw is a case unchecked: the gate refuses
+        usable += found
     return usable
+
+
+def _some_cell(density: Any, values: dict, atoms_count: bool) -> bool:
+    """Does the law put mass somewhere at these values (a non-empty cell; or, in a case split,
+    an atom: a case may be all atoms)?"""
+    if density.discrete or (atoms_count and density.atoms):
+        return True
+    bounds = [(to_float(lo, values, otherwise=math.nan), to_float(hi, values, otherwise=math.nan))
+              for lo, hi in _cell_bounds(density)]
+    return any(a < b for a, b in bounds)
 
 
 def _pointwise(density: Any, values: dict, f: Callable) -> tuple[str | None, int]:

@@ -19,8 +19,8 @@ from sympy.printing.str import StrPrinter
 
 from covar.errors import CovarError, ParseError
 from covar.laws.families import NamedLaw
-from covar.record import (RECORD_KINDS, Cell, Derivation, FlowRecord, Integral, InversePiece, LayerStep,
-                          MapRecord, MarginalRecord, Piece)
+from covar.record import (RECORD_KINDS, Case, CaseSplit, Cell, Derivation, FlowRecord, Integral, InversePiece,
+                          LayerStep, MapRecord, MarginalRecord, Piece)
 from covar.text.values import as_sympy
 from covar.univariate.discrete import DiscreteLaw, Tail
 
@@ -84,6 +84,7 @@ _FIELDS: dict[type, dict[str, _Codec]] = {
                  "pieces": _many(_nested(Piece)), "cells": _many(_nested(Cell)), "pdf": _EXPR, "support": _SET,
                  "atoms": _POINTS, "family": _FAMILY, "discrete": _BOOL, "closed_form": _BOOL, "notes": _many(_TEXT),
                  "timings": _TIMINGS, "law": _nested(DiscreteLaw)},
+    Case: {"conditions": _EXPRS, "substitution": _many(_EXPRS), "law": _LAW},
     InversePiece: {"inverse": _EXPRS, "jacobian": _MATRIX, "det": _EXPR, "abs_det": _EXPR, "condition": _EXPR,
                    "contribution": _EXPR},
     MapRecord: {"x": _EXPRS, "y": _EXPRS, "input_pdf": _EXPR, "input_support": _EXPR, "g": _EXPRS,
@@ -97,6 +98,7 @@ _FIELDS: dict[type, dict[str, _Codec]] = {
     FlowRecord: {"x": _EXPRS, "input_pdf": _EXPR, "input_support": _EXPR, "layers": _many(_nested(LayerStep)),
                  "pdf": _EXPR, "support": _EXPR, "notes": _many(_TEXT), "previous": _RECORD},
 }
+_FIELDS[CaseSplit] = {**_FIELDS[Derivation], "cases": _many(_nested(Case))}  # a Derivation split into cases
 
 
 class _RecordPrinter(StrPrinter):
@@ -134,11 +136,13 @@ class _Writer:
     def _written(self, sym: sp.Symbol) -> str:
         """The name ``sym`` goes by in the document (an alias such as z2_1 for z2^(1))."""
         name = sym.name
+        # a same-named symbol with other assumptions (c, and c declared positive in one case of a
+        # case split) is written under an alias too
         if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_") \
-                and name not in _RESERVED:
+                and name not in _RESERVED and self.symbols.get(name, sym) == sym:
             return name
         for alias, real in self.aliases.items():
-            if real == name:
+            if real == name and self.symbols.get(alias, sym) == sym:
                 return alias
         base = "v" + "".join(ch if ch.isalnum() else "_" for ch in name).strip("_")
         alias, k = base, 1

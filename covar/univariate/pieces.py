@@ -15,7 +15,7 @@ from sympy.core.relational import Relational
 
 from covar.errors import UnsupportedTransform
 from covar.text.values import as_sympy
-from covar.univariate.signs import interior_point, is_less, sign_of, sort_points
+from covar.univariate.signs import UndecidedSign, deciding_gap, interior_point, is_less, lies_in, sign_of, sort_points
 
 _KINKED = (sp.Abs, sp.Max, sp.Min, sp.sign, sp.Heaviside)
 _MAX_STEPS = 1000  # floor/ceiling steps we are willing to enumerate
@@ -114,17 +114,8 @@ def _points_or_refuse(found: sp.Set, x: sp.Symbol, what: str) -> set[sp.Expr]:
         finite = [a for a in found.args if isinstance(a, sp.FiniteSet)]
         intervals = [a for a in found.args if isinstance(a, sp.Interval)]
         if len(finite) == 1 and len(intervals) == len(found.args) - 1:
-            keep = set()
-            for p in finite[0]:
-                inside = [iv.contains(p) for iv in intervals]
-                if all(c == sp.true for c in inside):
-                    keep.add(p)
-                elif not all(c in (sp.true, sp.false) for c in inside):
-                    raise UnsupportedTransform(
-                        f"cannot decide whether {p} lies inside the support; "
-                        "state the parameters' signs or ranges (e.g. --assume 'a>0')"
-                    )
-            return keep
+            # lies_in decides from the assumptions, or names the comparison that would
+            return {p for p in finite[0] if all(lies_in(p, iv) for iv in intervals)}
     raise UnsupportedTransform(f"cannot locate {what} exactly (found {found})")
 
 
@@ -169,10 +160,9 @@ def local_expression(expr: sp.Expr, x: sp.Symbol, at: sp.Expr) -> sp.Expr:
                 if simplified == sp.true:
                     return local_expression(branch, x, at)
                 if simplified != sp.false:
-                    raise UnsupportedTransform(
+                    raise UndecidedSign(
                         f"cannot decide which branch of {expr} holds near x = {at}; "
-                        "state the parameters' signs or ranges"
-                    )
+                        "state the parameters' signs or ranges", deciding_gap(simplified))
         return sp.nan
     return expr
 
@@ -194,10 +184,10 @@ def _strictly_inside(p: sp.Expr, lo: sp.Expr, hi: sp.Expr) -> bool:
         return False
     if left and right:
         return True
-    raise UnsupportedTransform(
+    raise UndecidedSign(
         f"cannot decide whether {p} lies inside ({lo}, {hi}); "
-        "state the parameters' signs or ranges (e.g. --assume 'a>0') or give numbers"
-    )
+        "state the parameters' signs or ranges (e.g. --assume 'a>0') or give numbers",
+        p - lo if left is None else hi - p)
 
 
 # functions continuous on the whole real line: a map built from them by +, *, and composition
@@ -281,10 +271,10 @@ def direction(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> str:
     if s is None or s == 0:
         s = sign_of(dg.subs(x, interior_point(lo, hi)))
     if s is None or s == 0:
-        raise UnsupportedTransform(
+        raise UndecidedSign(
             f"cannot decide whether g is increasing or decreasing on ({lo}, {hi}) (g' = {dg}); "
-            "its direction depends on a parameter's sign: state it (e.g. --assume 'c>0')"
-        )
+            "its direction depends on a parameter's sign: state it (e.g. --assume 'c>0')",
+            dg.subs(x, interior_point(lo, hi)))
     return "increasing" if s > 0 else "decreasing"
 
 
