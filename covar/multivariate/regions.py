@@ -154,3 +154,49 @@ def provably_empty(cond: sp.Basic, xs: Sequence[sp.Symbol]) -> bool:
     if res.status == 2:  # infeasible even with negative margins: certainly empty
         return True
     return bool(res.status == 0 and -res.fun <= 1e-9)
+
+
+def _strict(rel: sp.Basic, ys: Sequence[sp.Symbol]) -> sp.Basic:
+    """A conjunct as P < N (P, N sums of terms with positive coefficients), positive factors free
+    of the variables divided out; its boundary (a null set) is left out."""
+    if isinstance(rel, (sp.StrictLessThan, sp.LessThan)):
+        e = sp.expand(rel.lhs - rel.rhs)
+    elif isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)):
+        e = sp.expand(rel.rhs - rel.lhs)
+    else:
+        return rel
+    factor, _ = sp.factor_terms(e).as_independent(*ys, as_Add=False)
+    if factor.is_positive or factor.is_negative:
+        e = sp.expand(e / abs(factor))
+    lhs = sp.Add(*[t for t in sp.Add.make_args(e) if not t.could_extract_minus_sign()])
+    rhs = -sp.Add(*[t for t in sp.Add.make_args(e) if t.could_extract_minus_sign()])
+    return sp.Lt(lhs, rhs)
+
+
+def tidy_condition(cond: sp.Basic, ys: Sequence[sp.Symbol]) -> sp.Basic:
+    """A conjunction of inequalities in one canonical strict form, with the conjuncts that the
+    others imply dropped (decided by linear programming for linear conditions with numeric
+    coefficients), so that equal regions of different branches are written alike."""
+    parts = [_strict(c, ys) for c in flatten_and(cond)]
+    if any(p is sp.false for p in parts):
+        return sp.false
+    parts = list(dict.fromkeys(p for p in parts if p is not sp.true))
+    k = 0
+    while k < len(parts) and len(parts) > 1:
+        others = [p for i, p in enumerate(parts) if i != k]
+        if _implied(parts[k], others, ys):
+            parts = others
+        else:
+            k += 1
+    return sp.And(*parts)
+
+
+def _implied(rel: sp.Basic, others: list[sp.Basic], ys: Sequence[sp.Symbol]) -> bool:
+    """Do the linear conditions ``others`` imply the linear condition ``rel``?"""
+    target, rest = _linear_rows(rel, ys), _linear_rows(sp.And(*others), ys)
+    if target is None or rest is None:
+        return False
+    (a,), (b,) = target
+    A, c = rest
+    res = linprog(c=-a, A_ub=A, b_ub=c, bounds=[(None, None)] * len(ys), method="highs")
+    return bool(res.status == 0 and -res.fun <= b + 1e-12 * max(1.0, abs(b)))

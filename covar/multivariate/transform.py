@@ -27,7 +27,7 @@ from covar.multivariate.conditions import (
     try_simplify,
 )
 from covar.multivariate.inverse_branches import candidate_inverses
-from covar.multivariate.regions import Region, smooth_regions
+from covar.multivariate.regions import Region, smooth_regions, tidy_condition
 from covar.numeric.budget import DEFAULT_BUDGET_SECONDS, time_budget
 from covar.record import InversePiece, MapRecord
 from covar.text.values import as_expression
@@ -144,6 +144,8 @@ def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
                 h = tuple(as_expression(e) for e in h)
                 cond = sp.And(J.support.xreplace(dict(zip(xs, h))), where, range_cond, domain_condition(h))
                 cond = simplify_condition(cond)
+                if len(regions) > 1 and cond is not sp.false:
+                    cond = tidy_condition(cond, ys)
                 if cond is not sp.false:
                     kept.append(h)
                     conds.append(cond)
@@ -193,7 +195,9 @@ def _pushed_sampler(J: JointDensity, g: Sequence[sp.Expr]
     draw_x = J.sampler
     if draw_x is None:
         return None
-    params = J.params
+    # parameters of the map that X's law does not have (a leaky ReLU's slope) are passed too
+    params = tuple(sorted(set(J.params) | set().union(*(e.free_symbols for e in g)) - set(J.vars),
+                          key=lambda s: s.name))
     f = sp.lambdify(tuple(J.vars) + params, list(g), "numpy")
 
     def sample(size: int, rng: np.random.Generator, values: dict) -> np.ndarray:

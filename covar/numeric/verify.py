@@ -543,8 +543,10 @@ def _check_joint(J: Any) -> Outcome:
             return Outcome(tuple(checked), (
                 f"the joint pdf puts mass {box_mass:.4f} in a box that holds a fraction {box_freq:.4f} "
                 "of the samples of g(X)"))
-        # cubature error next to integrable singularities is ~1%: allow it in the variance
-        var = expected + (0.02 * expected) ** 2
+        # cubature error next to integrable singularities is ~1%, and a box that a discontinuity
+        # (the edge y1 = y2 of order statistics) clips at a corner can get 0 for ~1 expected
+        # count: allow both in the variance
+        var = expected + (0.02 * expected) ** 2 + 1.0
         stat = float(np.sum((observed - expected) ** 2 / np.maximum(var, 1e-9)))
         p = float(stats.chi2.sf(stat, max(len(expected) - 1, 1)))
         if not p >= P_FAIL:
