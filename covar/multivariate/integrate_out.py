@@ -110,7 +110,7 @@ def _points(J: JointDensity, cond: sp.Basic, others: list[sp.Symbol], vals: dict
     d = len(others)
     pools += [rng.normal(0, 2, (4000, d)), rng.uniform(0, 1, (4000, d)), rng.exponential(2, (4000, d))]
     f = sp.lambdify(others, cond.xreplace(vals), "numpy")
-    found = []
+    found: list[np.ndarray] = []
     with np.errstate(all="ignore"):
         for pts in pools:
             ok = np.broadcast_to(np.asarray(f(*pts.T), dtype=bool), (len(pts),))

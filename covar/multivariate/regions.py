@@ -71,7 +71,8 @@ def _cases(node: sp.Basic) -> list[tuple[sp.Expr, sp.Basic]]:
         after = sp.Le if isinstance(node, sp.Min) else sp.Ge
         return [(a, sp.And(*[before(a, b) for b in args[:i]], *[after(a, b) for b in args[i + 1:]]))
                 for i, a in enumerate(args)]
-    out, earlier = [], []
+    out: list[tuple[sp.Expr, sp.Basic]] = []
+    earlier: list[sp.Basic] = []
     for value, cond in node.args:
         out.append((value, sp.And(cond, *[sp.Not(c) for c in earlier])))
         earlier.append(cond)

@@ -128,8 +128,8 @@ def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
         regions = smooth_regions(g, xs, J.support)
         if inverse is not None:
             inv = list(inverse)
-            supplied = [inv] if not isinstance(inv[0], (tuple, list)) else inv
-            supplied = [tuple(_by_name(e, ys) for e in h) for h in supplied]
+            listed = [inv] if not isinstance(inv[0], (tuple, list)) else inv
+            supplied = [tuple(_by_name(e, ys) for e in h) for h in listed]
             if any(len(h) != len(xs) for h in supplied):
                 raise UnsupportedTransform(f"each inverse branch needs {len(xs)} components")
             candidates = iter([("inverse supplied by the user",

@@ -446,7 +446,9 @@ def _box_probabilities(f: Callable, edges: list[np.ndarray], named: dict,
     d = len(edges)
     nodes_per_axis, weights_per_axis, starts_per_axis = [], [], []
     for k, e in enumerate(edges):
-        nodes, weights, starts = [], [], []
+        nodes: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        starts: list[int] = []
         for a, b in zip(e[:-1], e[1:]):
             inner = [c for c in (cuts[k] if cuts else ()) if a < c < b]
             fine = np.unique(np.concatenate([np.linspace(a, b, 5), inner]))
