@@ -155,7 +155,8 @@ def range_condition(gi: sp.Expr, yi: sp.Symbol) -> sp.Basic:
 
 
 def domain_condition(h: Sequence[sp.Expr]) -> sp.Basic:
-    """Where the inverse is real-valued: sqrt/fractional powers of nonnegatives, log of positives."""
+    """Where the inverse is real-valued: sqrt/fractional powers of nonnegatives, log of positives,
+    asin/acos of [-1, 1], atanh of (-1, 1)."""
     conds = []
     for e in h:
         for node in sp.preorder_traversal(e):
@@ -165,4 +166,6 @@ def domain_condition(h: Sequence[sp.Expr]) -> sp.Basic:
                 conds.append(node.args[0] > 0)
             elif isinstance(node, (sp.asin, sp.acos)):
                 conds += [node.args[0] >= -1, node.args[0] <= 1]
+            elif isinstance(node, sp.atanh):  # an inverted tanh inside a flow stack
+                conds += [node.args[0] > -1, node.args[0] < 1]
     return sp.And(*conds)

@@ -7,6 +7,7 @@ import sympy as sp
 
 from covar.errors import DerivationTimeout
 from covar.multivariate.conditions import try_simplify
+from covar.multivariate.triangular import reduce_system
 from covar.numeric.budget import time_budget
 
 
@@ -72,6 +73,9 @@ def _solve_univariate(eq: sp.Expr, v: sp.Symbol) -> list[sp.Expr]:
     the branches are checked numerically before use.
     """
     fixed = eq.atoms(sp.Pow)
+    slope = eq.diff(v)
+    if slope != 0 and v not in slope.free_symbols:  # affine in v: one solution, no solver needed
+        return [e for s in [-eq.xreplace({v: 0}) / slope] for e in _real_odd_roots(s, fixed)]
     eq = _peel_odd_power(eq, v)
     absolutes = sorted((a for a in eq.atoms(sp.Abs) if a.has(v)), key=sp.default_sort_key)
     if len(absolutes) > 2:
@@ -192,6 +196,12 @@ def candidate_inverses(g: list[sp.Expr], xs: list[sp.Symbol], ys: list[sp.Symbol
         except (NotImplementedError, ValueError, TypeError, RecursionError):
             return []
 
+    reduced = reduce_system(eqs, list(xs))
+    if reduced != eqs:  # a triangular structure (flow layers): solved one variable at a time
+        sols = solve(reduced, list(xs))
+        if sols:
+            yield ("solved g(x) = y variable by variable (outer bijections inverted, known "
+                   "subexpressions replaced)", [tuple(s[x] for x in xs) for s in sols])
     sols = solve(eqs, list(xs))
     if sols:
         yield "solved g(x) = y", [tuple(s[x] for x in xs) for s in sols]

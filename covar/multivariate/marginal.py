@@ -76,7 +76,7 @@ def _clear_denominator(e: sp.Expr, t: sp.Symbol, sign: int) -> sp.Expr:
     return e
 
 
-def _limits(expr: sp.Expr, cond: sp.Basic, s: sp.Symbol, t: sp.Symbol) -> TermLimits | None:
+def term_limits(expr: sp.Expr, cond: sp.Basic, s: sp.Symbol, t: sp.Symbol) -> TermLimits | None:
     parts = list(cond.args) if isinstance(cond, sp.And) else [cond]
     s_cons, bounds = [], []
     sign = _t_sign(parts, t)
@@ -161,7 +161,7 @@ def _pick(roots: list[sp.Expr], s: sp.Symbol, m: sp.Expr, largest: bool) -> sp.E
     return best
 
 
-def _integrate(expr: sp.Expr, t: sp.Symbol, lower: sp.Expr, upper: sp.Expr) -> sp.Expr:
+def integrate_between(expr: sp.Expr, t: sp.Symbol, lower: sp.Expr, upper: sp.Expr) -> sp.Expr:
     """∫ expr dt over (lower, upper), split where |t| changes sign so sympy sees no Abs."""
     cuts = sorted({sp.Integer(0)} if expr.has(sp.Abs) else set(), key=float)
     segments = [(lower, upper)]
@@ -173,17 +173,41 @@ def _integrate(expr: sp.Expr, t: sp.Symbol, lower: sp.Expr, upper: sp.Expr) -> s
         segments = new
     total = sp.Integer(0)
     for lo, hi in segments:
-        e = expr
-        if lo.is_number and lo >= 0:
-            d = sp.Dummy(t.name, positive=True)
-            e, var = e.xreplace({t: d}), d
-        elif hi.is_number and hi <= 0:
-            d = sp.Dummy(t.name, negative=True)
-            e, var = e.xreplace({t: d}), d
-        else:
-            var = t
-        total += sp.integrate(e, (var, lo, hi), conds="none")
+        total += _integrate_segment(expr, t, lo, hi)
     return total
+
+
+def _integrate_segment(expr: sp.Expr, t: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
+    """∫ expr dt over (lo, hi). Between finite limits that depend on other variables, the
+    distance to a limit is tried first as the variable (t = hi - u or t = lo + u, u > 0): a
+    factor such as sqrt(hi - t) becomes sqrt(u), which sympy integrates where it fails on the
+    original form (the Dirichlet's sqrt(1 - y1 - y2) over 0 < y2 < 1 - y1)."""
+    attempts = []
+    if lo.is_finite and hi.is_finite and (lo.free_symbols or hi.free_symbols):
+        u = sp.Dummy("u", positive=True)
+        attempts += [(expr.xreplace({t: hi - u}), u, 0, hi - lo), (expr.xreplace({t: lo + u}), u, 0, hi - lo)]
+    if lo.is_number and lo >= 0:
+        d = sp.Dummy(t.name, positive=True)
+        attempts.append((expr.xreplace({t: d}), d, lo, hi))
+    elif hi.is_number and hi <= 0:
+        d = sp.Dummy(t.name, negative=True)
+        attempts.append((expr.xreplace({t: d}), d, lo, hi))
+    else:
+        attempts.append((expr, t, lo, hi))
+    result = sp.Integer(0)
+    for k, (e, var, a, b) in enumerate(attempts):
+        last = k == len(attempts) - 1
+        try:
+            with time_budget(None if last else 6.0, "integrating one segment"):
+                result = sp.integrate(sp.expand(e) if var.is_positive and not last else e, (var, a, b),
+                                      conds="none")
+        except DerivationTimeout:
+            if last:
+                raise
+            continue  # this form took too long: the next one is tried
+        if not result.has(sp.Integral):
+            return result
+    return result
 
 
 def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) -> Density:
@@ -202,13 +226,14 @@ def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) ->
     """
     if J.dim == 1:
         raise CovarError("the joint density has one variable; it is its own marginal")
-    if J.dim != 2:
-        raise UnsupportedTransform(
-            "marginals are derived for 2-D joint densities; transform to a pair (the variable "
-            "of interest and one auxiliary) or integrate out variables step by step")
+    steps: list[str] = []
+    if J.dim > 2:  # the other variables integrated out one at a time, down to a pair
+        from covar.multivariate.integrate_out import reduce_to_pair
+
+        J, steps = reduce_to_pair(J, keep, timeout)
     s = keep
     t = next(v for v in J.vars if v != s)
-    terms = [lim for e, c in J.terms if (lim := _limits(e, c, s, t)) is not None]
+    terms = [lim for e, c in J.terms if (lim := term_limits(e, c, s, t)) is not None]
     points: list[sp.Expr] = []
     for term in terms:
         for e in term.s_constraints:
@@ -234,7 +259,7 @@ def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) ->
     numeric = any(c.result is None for c in cells)
     evaluator = MarginalEvaluator(tuple(cells), s, t, params if numeric else (), params, upstream, J,
                                   _column(J, s))
-    record = MarginalRecord(J, s, t, tuple(cells))
+    record = MarginalRecord(J, s, t, tuple(cells), tuple(steps))
     if numeric:
         return Density(None, s, support, derivation=record, numeric=evaluator, validate=False)
     nonzero = [c for c in cells if c.pieces and c.result != 0]
@@ -242,7 +267,9 @@ def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) ->
     if len(nonzero) == 1:
         from covar.univariate.recognize import recognize
 
-        family = recognize(nonzero[0].result, s, sp.Interval(nonzero[0].lo, nonzero[0].hi))
+        cell = sp.Interval(nonzero[0].lo, nonzero[0].hi)
+        # (1 - s)**3 may come out expanded; its factored form is what the catalog matches
+        family = recognize(nonzero[0].result, s, cell) or recognize(sp.factor(nonzero[0].result), s, cell)
     return Density(_as_piecewise(cells, s), s, support, family=family, derivation=record, numeric=evaluator,
                    validate=False)
 
@@ -289,7 +316,7 @@ def _cell_result(pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo: sp.Expr, h
         with time_budget(seconds, "integrating one cell"):
             total = sp.Integer(0)
             for expr, lower, upper in pieces:
-                total += _integrate(expr.xreplace({s: sd}), t, lower.xreplace({s: sd}),
+                total += integrate_between(expr.xreplace({s: sd}), t, lower.xreplace({s: sd}),
                                     upper.xreplace({s: sd}))
             if total.has(sp.Integral) or total.has(sp.nan) or total.has(sp.zoo):
                 return None

@@ -9,7 +9,7 @@ g^{-1}(g(x)), and every active branch must map back to y under g.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import sympy as sp
@@ -24,8 +24,10 @@ from covar.multivariate.conditions import (
     range_condition,
     simplify_condition,
     simplify_on,
+    try_simplify,
 )
 from covar.multivariate.inverse_branches import candidate_inverses
+from covar.multivariate.regions import Region, smooth_regions, tidy_condition
 from covar.numeric.budget import DEFAULT_BUDGET_SECONDS, time_budget
 from covar.record import InversePiece, MapRecord
 from covar.text.values import as_expression
@@ -44,6 +46,48 @@ def _jacobian_det(Jh: sp.Matrix) -> sp.Expr:
     if Jh.is_lower or Jh.is_upper:
         return sp.Mul(*Jh.diagonal())
     return Jh.det(method="berkowitz")
+
+
+def _at(cond: sp.Basic, xs: Sequence[sp.Symbol], h: Sequence[sp.Expr]) -> sp.Basic:
+    return cond.xreplace(dict(zip(xs, h)))
+
+
+def _candidates(regions: list[Region], xs: list[sp.Symbol], ys: list[sp.Symbol]
+                ) -> Iterator[tuple[str, list[tuple[tuple[sp.Expr, ...], sp.Basic]]]]:
+    """Candidate sets of branches (h, where h applies by its region), most direct first.
+
+    A smooth map offers every candidate set its solver finds; a map with several regions offers
+    one set: the first solution on each region, each branch confined to its region.
+    """
+    if len(regions) == 1 and regions[0].condition is sp.true:
+        for how, branches in candidate_inverses(list(regions[0].g), xs, ys):
+            yield how, [(h, sp.true) for h in branches]
+        return
+    found: list[tuple[tuple[sp.Expr, ...], sp.Basic]] = []
+    for r in regions:
+        first = next(candidate_inverses(list(r.g), xs, ys), None)
+        if first is None:
+            if sp.Matrix(r.g).jacobian(xs).det(method="berkowitz").simplify() == 0:
+                raise UnsupportedTransform(
+                    f"where {r.condition} the map is {r.g}, whose Jacobian is 0: g(X) has no joint "
+                    "density there (it lies on a lower-dimensional set)")
+            raise NoClosedFormInverse(
+                f"could not solve {r.g} = {tuple(ys)} for {tuple(xs)} where {r.condition}; pass "
+                "inverse= as a list with one tuple per branch")
+        found += [(h, _at(r.condition, xs, h)) for h in first[1]]
+    yield f"solved g(x) = y on each of the {len(regions)} regions where g is smooth", found
+
+
+def _supplied_region(h: tuple[sp.Expr, ...], regions: list[Region], xs: list[sp.Symbol],
+                     ys: list[sp.Symbol]) -> sp.Basic:
+    """Where a user's branch h applies: the regions on which g(h(y)) = y identically (True for a
+    smooth map, or when no region's formula confirms h; the numerical check then decides)."""
+    if len(regions) == 1:
+        return sp.true
+    rule = dict(zip(xs, h))
+    matches = [r.condition.xreplace(rule) for r in regions
+               if all(try_simplify(gi.xreplace(rule) - yi) == 0 for gi, yi in zip(r.g, ys))]
+    return sp.Or(*matches) if matches else sp.true
 
 
 def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
@@ -81,23 +125,27 @@ def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
     budget = DEFAULT_BUDGET_SECONDS if timeout is None else timeout
     notes: list[str] = []
     with time_budget(budget, "multivariate transform"):
+        regions = smooth_regions(g, xs, J.support)
         if inverse is not None:
             inv = list(inverse)
-            branches = [inv] if not isinstance(inv[0], (tuple, list)) else inv
-            branches = [tuple(_by_name(e, ys) for e in h) for h in branches]
-            if any(len(h) != len(xs) for h in branches):
+            listed = [inv] if not isinstance(inv[0], (tuple, list)) else inv
+            supplied = [tuple(_by_name(e, ys) for e in h) for h in listed]
+            if any(len(h) != len(xs) for h in supplied):
                 raise UnsupportedTransform(f"each inverse branch needs {len(xs)} components")
-            candidates = iter([("inverse supplied by the user", branches)])
+            candidates = iter([("inverse supplied by the user",
+                                [(h, _supplied_region(h, regions, xs, ys)) for h in supplied])])
         else:
-            candidates = candidate_inverses(g, xs, ys)
+            candidates = _candidates(regions, xs, ys)
         range_cond = sp.And(*[range_condition(gi, yi) for gi, yi in zip(g, ys)])
         failures = []
         for how, branches in candidates:
             kept, conds = [], []
-            for h in branches:
+            for h, where in branches:
                 h = tuple(as_expression(e) for e in h)
-                cond = sp.And(J.support.xreplace(dict(zip(xs, h))), range_cond, domain_condition(h))
+                cond = sp.And(J.support.xreplace(dict(zip(xs, h))), where, range_cond, domain_condition(h))
                 cond = simplify_condition(cond)
+                if len(regions) > 1 and cond is not sp.false:
+                    cond = tidy_condition(cond, ys)
                 if cond is not sp.false:
                     kept.append(h)
                     conds.append(cond)
@@ -112,6 +160,9 @@ def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
                 f"could not find a confirmed inverse of {tuple(g)} = {tuple(ys)} for {tuple(xs)} "
                 f"({detail}); pass inverse=(x1 as a function of {tuple(ys)}, ...), or a list of "
                 "such tuples for a map with several branches")
+        if len(regions) > 1:
+            notes.insert(0, f"g is smooth on {len(regions)} regions: "
+                            + "; ".join(f"{r.g} where {r.condition}" for r in regions))
         pieces, terms = [], []
         for h, cond in zip(kept, conds):
             Jh = sp.Matrix(h).jacobian(ys)
@@ -144,7 +195,9 @@ def _pushed_sampler(J: JointDensity, g: Sequence[sp.Expr]
     draw_x = J.sampler
     if draw_x is None:
         return None
-    params = J.params
+    # parameters of the map that X's law does not have (a leaky ReLU's slope) are passed too
+    params = tuple(sorted(set(J.params) | set().union(*(e.free_symbols for e in g)) - set(J.vars),
+                          key=lambda s: s.name))
     f = sp.lambdify(tuple(J.vars) + params, list(g), "numpy")
 
     def sample(size: int, rng: np.random.Generator, values: dict) -> np.ndarray:

@@ -1,0 +1,203 @@
+"""Regions of x-space where a map built from Min, Max, Abs and Piecewise is one smooth formula.
+
+Each switch (``Min(a, b, ...)``, ``Max(...)``, ``Abs(a)``, ``Piecewise(...)`` whose conditions
+depend on x) is replaced, innermost first, by one of its cases, and the case's condition joins
+the region's condition. Order statistics ``(Min(x1, x2), Max(x1, x2))`` give two regions
+(x1 < x2: the identity; x1 >= x2: the swap); an elementwise leaky ReLU in n dimensions gives
+2^n. Regions whose conditions cannot hold together are dropped: sympy's logic, or, for
+conditions linear in x with numeric coefficients, a linear program that finds no interior point.
+
+>>> import sympy as sp
+>>> x1, x2 = sp.symbols("x1 x2", real=True)
+>>> [(r.g, r.condition) for r in smooth_regions((sp.Min(x1, x2), sp.Max(x1, x2)), (x1, x2))]
+[((x1, x2), x1 <= x2), ((x2, x1), x1 > x2)]
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import sympy as sp
+from scipy.optimize import linprog
+
+from covar.errors import UnsupportedTransform
+from covar.multivariate.conditions import flatten_and, simplify_condition
+
+#: more regions than this is refused (2^6: a leaky ReLU in 6 dimensions)
+MAX_REGIONS = 64
+
+_SWITCHES = (sp.Min, sp.Max, sp.Abs, sp.Piecewise)
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where ``condition`` (in x) holds, the map is the smooth formula ``g``."""
+
+    g: tuple[sp.Expr, ...]
+    condition: sp.Basic
+
+
+def _is_switch(node: sp.Basic, xs: Sequence[sp.Symbol]) -> bool:
+    if not isinstance(node, _SWITCHES) or not (node.free_symbols & set(xs)):
+        return False
+    if isinstance(node, sp.Piecewise):  # a Piecewise whose conditions do not involve x is smooth
+        return any(c.free_symbols & set(xs) for _, c in node.args)
+    return True
+
+
+def has_switches(g: Sequence[sp.Expr], xs: Sequence[sp.Symbol]) -> bool:
+    """Does g contain a Min, Max, Abs or Piecewise (conditions in x) of the variables?"""
+    return any(_is_switch(n, xs) for e in g for n in sp.preorder_traversal(e))
+
+
+def _innermost_switch(g: Sequence[sp.Expr], xs: Sequence[sp.Symbol]) -> sp.Basic | None:
+    """A switch none of whose arguments contains another switch."""
+    for e in g:
+        for node in sp.postorder_traversal(e):
+            if _is_switch(node, xs):
+                return node
+    return None
+
+
+def _cases(node: sp.Basic) -> list[tuple[sp.Expr, sp.Basic]]:
+    """(value, condition) for each case of a switch; the conditions partition x-space."""
+    if isinstance(node, sp.Abs):
+        a = node.args[0]
+        return [(a, a >= 0), (-a, a < 0)]
+    if isinstance(node, (sp.Min, sp.Max)):
+        args = sorted(node.args, key=sp.default_sort_key)
+        before = sp.Lt if isinstance(node, sp.Min) else sp.Gt  # strictly beats earlier arguments
+        after = sp.Le if isinstance(node, sp.Min) else sp.Ge
+        return [(a, sp.And(*[before(a, b) for b in args[:i]], *[after(a, b) for b in args[i + 1:]]))
+                for i, a in enumerate(args)]
+    out: list[tuple[sp.Expr, sp.Basic]] = []
+    earlier: list[sp.Basic] = []
+    for value, cond in node.args:
+        out.append((value, sp.And(cond, *[sp.Not(c) for c in earlier])))
+        earlier.append(cond)
+    return out
+
+
+def _null(cond: sp.Basic) -> bool:
+    """False, or an equation between two different functions of x (a set of measure zero)."""
+    return cond is sp.false or any(isinstance(c, sp.Eq) for c in flatten_and(cond))
+
+
+def smooth_regions(g: Sequence[sp.Expr], xs: Sequence[sp.Symbol], support: sp.Basic = sp.true
+                   ) -> list[Region]:
+    """The regions (within ``support``) on which g is a single smooth formula.
+
+    A map without switches is one region with condition True.
+    """
+    work = [Region(tuple(g), sp.true)]
+    done: list[Region] = []
+    while work:
+        region = work.pop(0)
+        node = _innermost_switch(region.g, xs)
+        if node is None:
+            done.append(region)
+            continue
+        for value, case in _cases(node):
+            cond = simplify_condition(sp.And(region.condition, case))
+            if _null(cond) or provably_empty(sp.And(cond, support), xs):
+                continue
+            work.append(Region(tuple(e.xreplace({node: value}) for e in region.g), cond))
+        if len(work) + len(done) > MAX_REGIONS:
+            raise UnsupportedTransform(
+                f"the map {tuple(g)} splits into more than {MAX_REGIONS} regions where it is smooth; "
+                "transform fewer components at a time (a composition of smaller maps)")
+    return done
+
+
+def _linear_rows(cond: sp.Basic, xs: Sequence[sp.Symbol]) -> tuple[np.ndarray, np.ndarray] | None:
+    """cond as A x < b (every conjunct read as strict), or None when it is not linear in x with
+    numeric coefficients."""
+    rows, rhs = [], []
+    for rel in flatten_and(cond):
+        if rel is sp.true:
+            continue
+        if isinstance(rel, (sp.StrictLessThan, sp.LessThan)):
+            e = rel.lhs - rel.rhs
+        elif isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)):
+            e = rel.rhs - rel.lhs
+        else:
+            return None
+        try:
+            poly = sp.Poly(e, *xs)
+        except sp.PolynomialError:
+            return None
+        if poly.total_degree() > 1 or not all(c.is_number for c in poly.coeffs()):
+            return None
+        rows.append([float(poly.coeff_monomial(x)) for x in xs])
+        rhs.append(-float(poly.coeff_monomial(1)))
+    if not rows:
+        return None
+    return np.array(rows), np.array(rhs)
+
+
+def provably_empty(cond: sp.Basic, xs: Sequence[sp.Symbol]) -> bool:
+    """True only when the open set where ``cond`` holds is certainly empty (a null set at most).
+
+    Linear conditions with numeric coefficients: the largest margin m with A x + m <= b (m at most
+    1) is found by linear programming; no positive margin means no interior point.
+    """
+    if cond is sp.false:
+        return True
+    linear = _linear_rows(cond, xs)
+    if linear is None:
+        return False
+    A, b = linear
+    n = A.shape[1]
+    scale = np.maximum(np.abs(A).sum(axis=1), 1.0)[:, None]  # margins comparable across rows
+    res = linprog(c=np.r_[np.zeros(n), -1.0], A_ub=np.c_[A / scale, np.ones(len(A))], b_ub=b / scale[:, 0],
+                  bounds=[(None, None)] * n + [(None, 1.0)], method="highs")
+    if res.status == 2:  # infeasible even with negative margins: certainly empty
+        return True
+    return bool(res.status == 0 and -res.fun <= 1e-9)
+
+
+def _strict(rel: sp.Basic, ys: Sequence[sp.Symbol]) -> sp.Basic:
+    """A conjunct as P < N (P, N sums of terms with positive coefficients), positive factors free
+    of the variables divided out; its boundary (a null set) is left out."""
+    if isinstance(rel, (sp.StrictLessThan, sp.LessThan)):
+        e = sp.expand(rel.lhs - rel.rhs)
+    elif isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)):
+        e = sp.expand(rel.rhs - rel.lhs)
+    else:
+        return rel
+    factor, _ = sp.factor_terms(e).as_independent(*ys, as_Add=False)
+    if factor.is_positive or factor.is_negative:
+        e = sp.expand(e / abs(factor))
+    lhs = sp.Add(*[t for t in sp.Add.make_args(e) if not t.could_extract_minus_sign()])
+    rhs = -sp.Add(*[t for t in sp.Add.make_args(e) if t.could_extract_minus_sign()])
+    return sp.Lt(lhs, rhs)
+
+
+def tidy_condition(cond: sp.Basic, ys: Sequence[sp.Symbol]) -> sp.Basic:
+    """A conjunction of inequalities in one canonical strict form, with the conjuncts that the
+    others imply dropped (decided by linear programming for linear conditions with numeric
+    coefficients), so that equal regions of different branches are written alike."""
+    parts = [_strict(c, ys) for c in flatten_and(cond)]
+    if any(p is sp.false for p in parts):
+        return sp.false
+    parts = list(dict.fromkeys(p for p in parts if p is not sp.true))
+    k = 0
+    while k < len(parts) and len(parts) > 1:
+        others = [p for i, p in enumerate(parts) if i != k]
+        if _implied(parts[k], others, ys):
+            parts = others
+        else:
+            k += 1
+    return sp.And(*parts)
+
+
+def _implied(rel: sp.Basic, others: list[sp.Basic], ys: Sequence[sp.Symbol]) -> bool:
+    """Do the linear conditions ``others`` imply the linear condition ``rel``?"""
+    target, rest = _linear_rows(rel, ys), _linear_rows(sp.And(*others), ys)
+    if target is None or rest is None:
+        return False
+    (a,), (b,) = target
+    A, c = rest
+    res = linprog(c=-a, A_ub=A, b_ub=c, bounds=[(None, None)] * len(ys), method="highs")
+    return bool(res.status == 0 and -res.fun <= b + 1e-12 * max(1.0, abs(b)))
