@@ -93,24 +93,17 @@ def _fractional_map(g: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, sp.Expr, sp.Expr
 
 # -- integer part ----------------------------------------------------------------------------
 def _cdf(X: Density) -> tuple[sp.Expr, sp.Symbol]:
-    """F_X(t) on the support, as a closed form in t (refused when sympy finds none)."""
-    x, lo = X.var, X.support.start
+    """F_X(t) on the support, as a closed form in t (refused when covar finds none)."""
+    from covar.univariate.cdf import continuous_cdf
+
     t = sp.Symbol("t", real=True)
-    try:
-        with time_budget(_SECONDS, "the CDF of X"):
-            F = sp.integrate(X.pdf, (x, lo, t))
-            if F.has(sp.Integral) and _pmf_of(X).has(sp.Abs, sp.Max, sp.Min, sp.sign):
-                F = sp.integrate(_pmf_of(X).rewrite(sp.Piecewise), (x, lo, t))
-            F = sp.piecewise_fold(F.rewrite(sp.Piecewise)) if F.has(sp.Min, sp.Max) else F
-            F = _tidy(F)
-    except (DerivationTimeout, NotImplementedError, ValueError, TypeError) as exc:
-        raise NoClosedForm(f"the CDF of X has no closed form covar can find ({exc})") from exc
-    if isinstance(F, sp.Piecewise) and not F.args[0][1].has(t):  # sympy's convergence conditions
-        F = F.args[0][0]
-    if F.has(sp.Integral):
-        raise NoClosedForm(f"the CDF of X (the integral of {X.pdf}) has no closed form, so "
-                           "P(Y = k) has none; covar does not return a pmf it cannot write down")
-    return F, t
+    F, why = continuous_cdf(X)
+    if F is None:
+        raise NoClosedForm(f"the CDF of X has no closed form ({why}), so P(Y = k) has none; "
+                           "covar does not return a pmf it cannot write down")
+    F = F.xreplace({X.var: t})
+    F = sp.piecewise_fold(F.rewrite(sp.Piecewise)) if F.has(sp.Min, sp.Max) else F
+    return _tidy(F), t
 
 
 def _integer_part(X: Density, g: sp.Expr, y: sp.Symbol, kind: str, a: sp.Expr, b: sp.Expr) -> Density:
