@@ -19,12 +19,13 @@ sqrt(3)*exp(-Trace(Matrix([
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import numpy as np
 import sympy as sp
 
 from covar.errors import InvalidDensity
+from covar.laws.density import Shown
 from covar.record import Label, LawSummary
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -127,7 +128,7 @@ def from_free_entries(values: np.ndarray, p: int, lower: bool = False) -> np.nda
 
 
 @dataclass(frozen=True, eq=False)
-class MatrixDensity:
+class MatrixDensity(Shown):
     """The law of a p×p random matrix: density on the free entries, in matrix and entry form.
 
     ``symbol`` is the matrix symbol of ``pdf_matrix``; ``matrix`` the explicit matrix of the
@@ -137,6 +138,7 @@ class MatrixDensity:
     variable (a Cholesky factor) instead of a symmetric one.
     """
 
+    kind: ClassVar[str] = "matrix"  # its name in JSON
     p: int
     symbol: sp.MatrixSymbol
     matrix: sp.ImmutableMatrix
