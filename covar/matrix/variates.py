@@ -223,7 +223,8 @@ def _check_size(p: int) -> None:
         raise InvalidDensity(f"covar writes matrix laws explicitly for p in {SIZES}; got p = {p}")
 
 
-def _scipy_sampler(name: str, n: sp.Expr, scale: sp.ImmutableMatrix) -> MatrixSampler:
+def scipy_sampler(name: str, n: sp.Expr, scale: sp.ImmutableMatrix) -> MatrixSampler:
+    """Draws of the Wishart or inverse Wishart (``name``) with explicit scale ``scale``, by scipy."""
     from scipy import stats
 
     def draw(size: int, rng: np.random.Generator, values: dict) -> np.ndarray:
@@ -258,7 +259,7 @@ def _family_law(name: str, n: Any, scale: Any, p: int, letter: str) -> MatrixDen
     law = MatrixDensity(p, X, m, entries, sp.Mul(const.doit() if sym is None else const, kernel), sp.S.Zero,
                         positive_definite(m), f"positive definite {p}×{p} matrices", params,
                         ((sym, S),) if sym is not None else (),
-                        _scipy_sampler(name, n, S), MatrixFamily(name, (n, S_shown)),
+                        scipy_sampler(name, n, S), MatrixFamily(name, (n, S_shown)),
                         conditions=(n > p - 1,) if not n.is_number else ())
     return _with_explicit(law)
 

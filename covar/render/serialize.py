@@ -1,4 +1,4 @@
-"""JSON of any law (Density or JointDensity) and its record chain, and back (schema ``covar/2``).
+"""JSON of any law (Density, JointDensity or a matrix law) and its record chain, and back (schema ``covar/2``).
 
 Every expression, set and condition is a string in sympy syntax (``sympy.sstr``); the
 assumptions of the symbols, which that syntax cannot carry, are listed once in ``symbols``.
@@ -19,7 +19,9 @@ from sympy.printing.str import StrPrinter
 
 from covar.errors import CovarError, ParseError
 from covar.laws.families import NamedLaw
-from covar.record import (RECORD_KINDS, Cell, Derivation, FlowRecord, Integral, InversePiece, LayerStep,
+from covar.matrix.recognize import MatrixFamily
+from covar.matrix.record import Jacobian, MatrixRecord, SignBranch
+from covar.record import (RECORD_KINDS, Cell, Derivation, FlowRecord, Integral, InversePiece, Label, LayerStep,
                           MapRecord, MarginalRecord, Piece)
 from covar.text.values import as_sympy
 from covar.univariate.discrete import DiscreteLaw, Tail
@@ -71,6 +73,11 @@ _MATRIX = _Codec(lambda w, v: [[w.expr(e) for e in row] for row in v.tolist()],
 _FAMILY = _Codec(lambda w, v: None if v is None else v.to_dict(w.expr),
                  lambda r, d: None if d is None else NamedLaw.from_dict(d, r.symbols))
 _LAW = _Codec(lambda w, v: w.law(v), lambda r, d: r.law(d))
+_INT = _Codec(lambda w, v: int(v), lambda r, d: int(d))
+_PAIRS = _many(_Codec(lambda w, v: [w.expr(a) for a in v], lambda r, d: (r(d[0]), r(d[1]))))
+_LABEL = _Codec(lambda w, v: {"text": v.text, "tex": v.tex}, lambda r, d: Label(str(d["text"]), str(d["tex"])))
+_MATRIX_FAMILY = _Codec(lambda w, v: None if v is None else {"name": v.name, "args": [w.expr(a) for a in v.args]},
+                        lambda r, d: None if d is None else MatrixFamily(str(d["name"]), tuple(r(a) for a in d["args"])))
 _RECORD = _Codec(lambda w, v: None if v is None else w.record(v), lambda r, d: None if d is None else r.record(d))
 
 #: Every record class, field by field (docs/json-schema.md lists the same keys).
@@ -96,7 +103,18 @@ _FIELDS: dict[type, dict[str, _Codec]] = {
                 "log_det": _EXPR},
     FlowRecord: {"x": _EXPRS, "input_pdf": _EXPR, "input_support": _EXPR, "layers": _many(_nested(LayerStep)),
                  "pdf": _EXPR, "support": _EXPR, "notes": _many(_TEXT), "previous": _RECORD},
+    Jacobian: {"rule": _LABEL, "value": _EXPR, "reason": _TEXT},
+    SignBranch: {"signs": _INTS, "region": _TEXT, "in_image": _BOOL, "contribution": _EXPR},
+    MatrixRecord: {"input": _LAW, "g": _TEXT, "y": _EXPR, "entries": _EXPRS, "inverse": _EXPR,
+                   "jacobian": _nested(Jacobian), "jacobian_explicit": _EXPR, "identities": _PAIRS,
+                   "branches": _many(_nested(SignBranch)), "pdf_matrix": _EXPR, "pdf": _EXPR, "support_text": _TEXT,
+                   "family": _MATRIX_FAMILY, "weight": _EXPR, "lower": _BOOL, "notes": _many(_TEXT), "map": _TEXT,
+                   "matrix": _Codec(lambda w, v: None if v is None else _MATRIX.write(w, v),
+                                    lambda r, d: None if d is None else _MATRIX.read(r, d))},
 }
+
+#: Every record kind by its JSON name: covar.record's kinds and the matrix map record (covar/matrix/record.py).
+_RECORD_KINDS = {**RECORD_KINDS, MatrixRecord.kind: MatrixRecord}
 
 
 class _RecordPrinter(StrPrinter):
@@ -111,6 +129,41 @@ class _RecordPrinter(StrPrinter):
         if (i.left_open and i.start != -sp.oo) or (i.right_open and i.end != sp.oo):
             return f"Interval({ends}, {i.left_open}, {i.right_open})"
         return f"Interval({ends})"
+
+
+    # matrix expressions travel as constructor calls (the reader has no matrix arithmetic)
+    def _call(self, name: str, args: Any) -> str:
+        return f"{name}(" + ", ".join(self._print(a) for a in args) + ")"
+
+    def _print_MatMul(self, e: sp.MatMul) -> str:
+        return self._call("MatMul", e.args)
+
+    def _print_MatAdd(self, e: sp.MatAdd) -> str:
+        return self._call("MatAdd", e.args)
+
+    def _print_MatPow(self, e: sp.MatPow) -> str:
+        return self._call("MatPow", e.args)
+
+    def _print_Inverse(self, e: sp.Inverse) -> str:
+        return self._call("Inverse", e.args)
+
+    def _print_Transpose(self, e: sp.Transpose) -> str:
+        return self._call("Transpose", e.args)
+
+    def _print_Determinant(self, e: sp.Determinant) -> str:
+        return self._call("Determinant", e.args)
+
+    def _print_Trace(self, e: sp.Trace) -> str:
+        return self._call("Trace", e.args)
+
+    def _print_MatrixElement(self, e: Any) -> str:
+        return self._call("MatrixElement", e.args)
+
+    def _print_MatrixBase(self, m: sp.MatrixBase) -> str:
+        return self._call("Matrix", (*m.shape, *m))
+
+    _print_ImmutableDenseMatrix = _print_MatrixBase
+    _print_MutableDenseMatrix = _print_MatrixBase
 
 
 _PRINTER = _RecordPrinter()
@@ -130,6 +183,7 @@ class _Writer:
     def __init__(self) -> None:
         self.symbols: dict[str, sp.Symbol] = {}  # by the name written in the document
         self.aliases: dict[str, str] = {}  # written name -> real name, for names the reader refuses
+        self.matrices: dict[str, sp.MatrixSymbol] = {}  # matrix symbols (Sigma, X) by name
 
     def _written(self, sym: sp.Symbol) -> str:
         """The name ``sym`` goes by in the document (an alias such as z2_1 for z2^(1))."""
@@ -153,10 +207,13 @@ class _Writer:
         e = as_sympy(e)
         if e.has(*_STANDINS):
             e = e.xreplace(_STANDINS)
+        for m in e.atoms(sp.MatrixSymbol):
+            if self.matrices.setdefault(m.name, m) != m or m.name in self.symbols or not m.name.isidentifier():
+                raise CovarError(f"cannot write JSON: the matrix symbol {m.name} clashes with another symbol")
         rename = {}
         for s in e.atoms(sp.Symbol) - set(_CONSTANTS):
             name = self._written(s)
-            if self.symbols.setdefault(name, s) != s:
+            if self.symbols.setdefault(name, s) != s or name in self.matrices:
                 raise CovarError(f"cannot write JSON: two different symbols are named {s.name}")
             if name != s.name:
                 rename[s] = sp.Symbol(name)
@@ -195,6 +252,8 @@ def to_dict(law: Any) -> dict:
     w = _Writer()
     body = w.law(law)
     names = {"names": dict(sorted(w.aliases.items()))} if w.aliases else {}
+    if w.matrices:
+        names["matrices"] = {n: [int(k) for k in m.shape] for n, m in sorted(w.matrices.items())}
     return {"schema": SCHEMA, "symbols": {n: _assumptions(s) for n, s in sorted(w.symbols.items())}, **names, **body}
 
 
@@ -215,7 +274,11 @@ def to_json(law: Any, indent: int | None = 2) -> str:
 # constructors a record contains beyond user input (conditions of a pmf, discrete supports).
 _RECORD_FUNCTIONS = {"Eq": sp.Eq, "Ne": sp.Ne, "Contains": sp.Contains, "Range": sp.Range,
                      "ImageSet": sp.ImageSet, "Lambda": sp.Lambda, "Interval": sp.Interval,
-                     "Union": sp.Union, "FiniteSet": sp.FiniteSet, "Complement": sp.Complement}
+                     "Union": sp.Union, "FiniteSet": sp.FiniteSet, "Complement": sp.Complement,
+                     "MatMul": sp.MatMul, "MatAdd": sp.MatAdd, "MatPow": sp.MatPow, "Inverse": sp.Inverse,
+                     "Transpose": sp.Transpose, "Determinant": sp.Determinant, "Trace": sp.Trace,
+                     "MatrixElement": lambda m, i, j: m[int(i), int(j)],
+                     "Matrix": lambda rows, cols, *entries: sp.ImmutableMatrix(int(rows), int(cols), entries)}
 
 
 class _Reader:
@@ -259,10 +322,10 @@ class _Reader:
         return cls(**{name: codec.read(self, data[name]) for name, codec in table.items()})
 
     def record(self, data: dict) -> Any:
-        cls = RECORD_KINDS.get(str(data.get("kind")))
+        cls = _RECORD_KINDS.get(str(data.get("kind")))
         if cls is None:
             raise ParseError(f"malformed covar JSON: unknown record kind {data.get('kind')!r}; "
-                             f"known: {', '.join(RECORD_KINDS)}")
+                             f"known: {', '.join(_RECORD_KINDS)}")
         return self.fields(cls, data)
 
     def law(self, data: dict) -> Any:
@@ -297,9 +360,48 @@ def _read_joint(read: _Reader, data: dict) -> Any:
                         tuple((read(e), read(c)) for e, c in data["terms"]), None, bool(data["closed_form"]))
 
 
+def _write_matrix(w: _Writer, M: Any) -> dict:
+    return {"p": int(M.p), "symbol": w.expr(M.symbol), "matrix": _MATRIX.write(w, M.matrix),
+            "entries": _EXPRS.write(w, M.entries), "pdf_matrix": w.expr(M.pdf_matrix), "pdf": w.expr(M.pdf),
+            "support": w.expr(M.support), "support_text": M.support_text, "params": _EXPRS.write(w, M.params),
+            "parameters": _PAIRS.write(w, M.parameters), "family": _MATRIX_FAMILY.write(w, M.family),
+            "lower": bool(M.lower), "conditions": _EXPRS.write(w, M.conditions),
+            "closed_form": bool(M.closed_form), "derivation": _RECORD.write(w, M.derivation)}
+
+
+def _read_matrix(read: _Reader, data: dict) -> Any:
+    """A matrix law: a derived one samples through its record's map; an input law must be the
+    Wishart or inverse Wishart its family names (checked against scipy at sampled points)."""
+    from covar.matrix.maps import pushed_sampler
+    from covar.matrix.recognize import recognize
+    from covar.matrix.variates import MatrixDensity, scipy_sampler
+
+    derivation = read.record(data["derivation"]) if data["derivation"] is not None else None
+    family = _MATRIX_FAMILY.read(read, data["family"])
+    parameters = _PAIRS.read(read, data["parameters"])
+    if derivation is not None:
+        if not isinstance(derivation, MatrixRecord) or derivation.forward is None:
+            raise ParseError("malformed covar JSON: a derived matrix law needs a matrix-map record with its map")
+        sampler = pushed_sampler(derivation.input, derivation.forward, derivation.weight != 1)
+    elif family is not None and family.name in ("Wishart", "InverseWishart") and len(family.args) == 2:
+        scale = sp.ImmutableMatrix(family.args[1].xreplace(dict(parameters)).doit())
+        sampler = scipy_sampler(family.name, family.args[0], scale)
+    else:
+        raise ParseError("malformed covar JSON: an input matrix law must be a Wishart or InverseWishart")
+    law = MatrixDensity(int(data["p"]), read(data["symbol"]), _MATRIX.read(read, data["matrix"]),
+                        _EXPRS.read(read, data["entries"]), read(data["pdf_matrix"]), read(data["pdf"]),
+                        read(data["support"]), str(data["support_text"]), _EXPRS.read(read, data["params"]),
+                        parameters, sampler, family, derivation, bool(data["lower"]),
+                        _EXPRS.read(read, data["conditions"]), bool(data["closed_form"]))
+    if derivation is None and recognize(law, family.name, *family.args) is None:  # type: ignore[union-attr]
+        raise ParseError(f"the matrix law read from JSON is not the {family} it names")
+    return law
+
+
 #: Each law kind: (writer, reader).
 _LAWS: dict[str, tuple[Callable[[_Writer, Any], dict], Callable[[_Reader, dict], Any]]] = {
-    "density": (_write_density, _read_density), "joint": (_write_joint, _read_joint)}
+    "density": (_write_density, _read_density), "joint": (_write_joint, _read_joint),
+    "matrix": (_write_matrix, _read_matrix)}
 
 
 def _numeric_evaluator(d: Any) -> Any:
@@ -321,6 +423,7 @@ def from_dict(data: dict) -> Any:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ParseError(f"not a covar JSON document (expected \"schema\": \"{SCHEMA}\")")
     symbols = _read_symbols(data.get("symbols", {}), data.get("names", {}))
+    symbols.update(_read_matrices(data.get("matrices", {}), symbols))
     try:
         law = _Reader(symbols).law(data)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
@@ -356,6 +459,23 @@ def _read_symbols(table: Any, names: Any) -> dict[str, sp.Symbol]:
     for alias, real in names.items():  # the symbol keeps its own name; the text uses the alias
         symbols[alias] = sp.Symbol(real, **symbols[alias].assumptions0)
     return symbols
+
+
+def _read_matrices(table: Any, symbols: dict[str, sp.Symbol]) -> dict[str, sp.MatrixSymbol]:
+    """The ``matrices`` table: matrix symbol names (checked like user names) to their shapes."""
+    from covar.matrix.variates import SIZES
+
+    if not isinstance(table, dict):
+        raise ParseError('malformed covar JSON: "matrices" must be an object of NAME: [rows, columns]')
+    out = {}
+    for name, shape in table.items():
+        if not (isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
+                and not name.startswith("_") and name not in symbols):
+            raise ParseError(f"malformed covar JSON: bad matrix symbol name {name!r}")
+        if not (isinstance(shape, list) and len(shape) == 2 and all(type(k) is int and k in SIZES for k in shape)):
+            raise ParseError(f"malformed covar JSON: the shape of {name!r} must be [p, p] with p in {SIZES}")
+        out[name] = sp.MatrixSymbol(name, *shape)
+    return out
 
 
 def _check_read(law: Any) -> None:
