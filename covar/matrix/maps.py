@@ -227,8 +227,16 @@ def _condition_notes(law: MatrixDensity) -> tuple[str, ...]:
     names = ", ".join(map(str, law.entries))
     out = [f"Density with respect to Lebesgue measure on the free entries ({names})."]
     if law.conditions:
-        out.append("Parameters: " + "; ".join(sp.sstr(c) for c in law.conditions) + ".")
+        out.append("Parameters: " + "; ".join(_condition_text(c, law) for c in law.conditions) + ".")
     return tuple(out)
+
+
+def _condition_text(condition: sp.Basic, law: MatrixDensity) -> str:
+    """A parameter condition in words: det A ≠ 0 rather than its expansion in A's entries."""
+    for symbol, explicit in law.parameters:
+        if condition == sp.Ne(explicit.det(), 0):
+            return f"det {symbol} ≠ 0"
+    return sp.sstr(condition)
 
 
 def _named(law: MatrixDensity, family: MatrixFamily | None, note: str = "") -> MatrixDensity:
