@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 if TYPE_CHECKING:  # pragma: no cover
     from covar.matrix.variates import MatrixDensity
@@ -25,7 +26,21 @@ class MatrixFamily:
     args: tuple[sp.Basic, ...]
 
     def __str__(self) -> str:
-        return f"{self.name}({', '.join(sp.sstr(a) for a in self.args)})"
+        """Wishart(n, Sigma), InverseWishart(5, [[1, 0], [0, 2]]), Wishart(n, Sigma^-1): one line."""
+        return f"{self.name}({', '.join(_FamilyPrinter().doprint(a) for a in self.args)})"
+
+
+class _FamilyPrinter(StrPrinter):
+    """sympy's str, with matrices as nested lists and inverses as M^-1 (on one line)."""
+
+    def _print_MatrixBase(self, m: sp.MatrixBase) -> str:
+        return "[" + ", ".join("[" + ", ".join(self._print(v) for v in row) + "]" for row in m.tolist()) + "]"
+
+    _print_ImmutableDenseMatrix = _print_MatrixBase
+
+    def _print_Inverse(self, e: sp.Inverse) -> str:
+        arg = self._print(e.arg)
+        return f"{arg}^-1" if isinstance(e.arg, sp.MatrixSymbol) else f"({arg})^-1"
 
 
 def recognize(law: "MatrixDensity", name: str, n: sp.Expr, scale: sp.Basic, points: int = 6) -> "MatrixFamily | None":

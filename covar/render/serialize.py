@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import keyword
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import sympy as sp
@@ -76,6 +76,9 @@ _LAW = _Codec(lambda w, v: w.law(v), lambda r, d: r.law(d))
 _INT = _Codec(lambda w, v: int(v), lambda r, d: int(d))
 _PAIRS = _many(_Codec(lambda w, v: [w.expr(a) for a in v], lambda r, d: (r(d[0]), r(d[1]))))
 _LABEL = _Codec(lambda w, v: {"text": v.text, "tex": v.tex}, lambda r, d: Label(str(d["text"]), str(d["tex"])))
+# a matrix law's entry form is its det/trace form with the matrices written out: too long for the
+# reader (covar.text.limits.MAX_TEXT) it is stored as null and written out again on reading
+_ENTRY_FORM = _Codec(lambda w, v: _short(w.expr(v)), lambda r, d: r(d))
 _MATRIX_FAMILY = _Codec(lambda w, v: None if v is None else {"name": v.name, "args": [w.expr(a) for a in v.args]},
                         lambda r, d: None if d is None else MatrixFamily(str(d["name"]), tuple(r(a) for a in d["args"])))
 _RECORD = _Codec(lambda w, v: None if v is None else w.record(v), lambda r, d: None if d is None else r.record(d))
@@ -106,8 +109,8 @@ _FIELDS: dict[type, dict[str, _Codec]] = {
     Jacobian: {"rule": _LABEL, "value": _EXPR, "reason": _TEXT},
     SignBranch: {"signs": _INTS, "region": _TEXT, "in_image": _BOOL, "contribution": _EXPR},
     MatrixRecord: {"input": _LAW, "g": _TEXT, "y": _EXPR, "entries": _EXPRS, "inverse": _EXPR,
-                   "jacobian": _nested(Jacobian), "jacobian_explicit": _EXPR, "identities": _PAIRS,
-                   "branches": _many(_nested(SignBranch)), "pdf_matrix": _EXPR, "pdf": _EXPR, "support_text": _TEXT,
+                   "jacobian": _nested(Jacobian), "jacobian_explicit": _ENTRY_FORM, "identities": _PAIRS,
+                   "branches": _many(_nested(SignBranch)), "pdf_matrix": _EXPR, "pdf": _ENTRY_FORM, "support_text": _TEXT,
                    "family": _MATRIX_FAMILY, "weight": _EXPR, "lower": _BOOL, "notes": _many(_TEXT), "map": _TEXT,
                    "matrix": _Codec(lambda w, v: None if v is None else _MATRIX.write(w, v),
                                     lambda r, d: None if d is None else _MATRIX.read(r, d))},
@@ -362,11 +365,17 @@ def _read_joint(read: _Reader, data: dict) -> Any:
 
 def _write_matrix(w: _Writer, M: Any) -> dict:
     return {"p": int(M.p), "symbol": w.expr(M.symbol), "matrix": _MATRIX.write(w, M.matrix),
-            "entries": _EXPRS.write(w, M.entries), "pdf_matrix": w.expr(M.pdf_matrix), "pdf": w.expr(M.pdf),
+            "entries": _EXPRS.write(w, M.entries), "pdf_matrix": w.expr(M.pdf_matrix), "pdf": _ENTRY_FORM.write(w, M.pdf),
             "support": w.expr(M.support), "support_text": M.support_text, "params": _EXPRS.write(w, M.params),
             "parameters": _PAIRS.write(w, M.parameters), "family": _MATRIX_FAMILY.write(w, M.family),
             "lower": bool(M.lower), "conditions": _EXPRS.write(w, M.conditions),
             "closed_form": bool(M.closed_form), "derivation": _RECORD.write(w, M.derivation)}
+
+
+def _short(text: str | None) -> str | None:
+    from covar.text.limits import MAX_TEXT
+
+    return None if text is None or len(text) > MAX_TEXT else text
 
 
 def _read_matrix(read: _Reader, data: dict) -> Any:
@@ -393,6 +402,11 @@ def _read_matrix(read: _Reader, data: dict) -> Any:
                         read(data["support"]), str(data["support_text"]), _EXPRS.read(read, data["params"]),
                         parameters, sampler, family, derivation, bool(data["lower"]),
                         _EXPRS.read(read, data["conditions"]), bool(data["closed_form"]))
+    if law.pdf is None:
+        law = replace(law, pdf=law.explicit(law.pdf_matrix))
+    if derivation is not None and (derivation.pdf is None or derivation.jacobian_explicit is None):
+        law = replace(law, derivation=replace(derivation, pdf=law.pdf,
+                                              jacobian_explicit=law.explicit(derivation.jacobian.value)))
     if derivation is None and recognize(law, family.name, *family.args) is None:  # type: ignore[union-attr]
         raise ParseError(f"the matrix law read from JSON is not the {family} it names")
     return law
