@@ -254,7 +254,7 @@ def to_dict(law: Any) -> dict:
     """The JSON-ready dict of ``law`` (see docs/json-schema.md)."""
     w = _Writer()
     body = w.law(law)
-    names = {"names": dict(sorted(w.aliases.items()))} if w.aliases else {}
+    names: dict[str, dict] = {"names": dict(sorted(w.aliases.items()))} if w.aliases else {}
     if w.matrices:
         names["matrices"] = {n: [int(k) for k in m.shape] for n, m in sorted(w.matrices.items())}
     return {"schema": SCHEMA, "symbols": {n: _assumptions(s) for n, s in sorted(w.symbols.items())}, **names, **body}
@@ -407,7 +407,7 @@ def _read_matrix(read: _Reader, data: dict) -> Any:
     if derivation is not None and (derivation.pdf is None or derivation.jacobian_explicit is None):
         law = replace(law, derivation=replace(derivation, pdf=law.pdf,
                                               jacobian_explicit=law.explicit(derivation.jacobian.value)))
-    if derivation is None and recognize(law, family.name, *family.args) is None:  # type: ignore[union-attr]
+    if derivation is None and family is not None and recognize(law, family.name, *family.args) is None:
         raise ParseError(f"the matrix law read from JSON is not the {family} it names")
     return law
 
