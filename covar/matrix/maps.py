@@ -62,8 +62,12 @@ def read_map(text: str, letter: str, matrices: dict[str, Any]) -> tuple[str, str
     if m:
         raise UnsupportedTransform(f"the map {text!r} uses the matrix {m.group(1)}: pass it, "
                                    f"e.g. covar.transform(W, {text!r}, {m.group(1)}=...)")
+    if compact.lower() in ("eigenvalues", "eigvals", "eig", "eigenvalues(x)"):
+        raise UnsupportedTransform("the joint law of the eigenvalues of a 2×2 Wishart matrix is "
+                                   "covar.matrix.eigenvalue_density(W), a JointDensity of (l1, l2)")
     raise UnsupportedTransform(f"covar does not know the matrix map {text!r}; use one of 'sqrtm', 'inv', "
-                               "'chol', 'A * X * A.T' (with A=...) or 'symmetric sqrt uniformly at random'")
+                               "'chol', 'A * X * A.T' (with A=...) or 'symmetric sqrt uniformly at random' "
+                               "(eigenvalues of a 2×2 Wishart: covar.matrix.eigenvalue_density(W))")
 
 
 def transform_matrix(X: MatrixDensity, g: str, **matrices: Any) -> MatrixDensity:
@@ -98,6 +102,8 @@ def _square_root(X: MatrixDensity, g: str, letter: str, randomized: bool) -> Mat
     weight = sp.Rational(1, 2 ** p) if randomized else sp.S.One
     jac = jacobians.square(Y, p, absolute=randomized)
     pdf_matrix = _change_of_variables(X, Y ** 2, identity, jac, weight)
+    if not randomized:  # det Y > 0 on the positive definite cone: (det(Y)²)^a = det(Y)^(2a)
+        pdf_matrix = sp.powdenest(pdf_matrix, force=True)
     branches = []
     for signs in product((1, -1), repeat=p):
         in_image = randomized or all(s > 0 for s in signs)
