@@ -179,3 +179,28 @@ def test_text_of_an_input_law():
     W = covar.matrix.Wishart(4, [[1, 0], [0, 1]])
     assert render(W).startswith("X ~ Wishart(4, ")
     assert "family   Wishart(4, " in render(W)
+
+
+# ---- the review of covar/matrix against issue 14 ------------------------------------------------
+
+@pytest.mark.parametrize("symbolic", [False, True])
+def test_cholesky_of_a_general_wishart_is_labelled_bartlett_with_its_scale(symbolic):
+    from scipy import stats
+
+    L, kw = derived("chol", 2, symbolic)
+    assert L.family.name == "Bartlett" and len(L.family.args) == 2
+    assert str(L.family) == ("Bartlett(n, Sigma)" if symbolic else "Bartlett(7/2, [[2, 1], [1, 3]])")
+    assert any("L = C B with C the Cholesky factor" in note for note in L.derivation.notes)
+    # the labelled law is the Bartlett decomposition: L = C B with B's entries independent
+    df, S = (kw["n"], kw["Sigma"]) if symbolic else (3.5, np.array(SIGMA[2], dtype=float))
+    C = np.linalg.cholesky(S)
+    B = np.array([[1.3, 0.0], [-0.4, 0.9]])
+    f_B = stats.chi(df).pdf(B[0, 0]) * stats.chi(df - 1).pdf(B[1, 1]) * stats.norm.pdf(B[1, 0])
+    assert close_each(L.numpy()(C @ B, **kw), f_B / (C[0, 0] * C[1, 1] ** 2), rtol=1e-9)
+
+
+def test_the_square_root_density_uses_det_y_on_the_cone_and_eigenvalues_are_pointed_to():
+    R, _ = derived("sqrtm", 2, True)
+    assert sp.Determinant(R.symbol) ** (N - 2) in R.pdf_matrix.atoms(sp.Pow)
+    with pytest.raises(covar.UnsupportedTransform, match="eigenvalue_density"):
+        covar.transform(covar.matrix.Wishart(4, np.eye(2)), "eigenvalues")

@@ -90,12 +90,18 @@ def agree(law: "MatrixDensity", other_pdf: sp.Expr, points: int = 6) -> bool:
     return True
 
 
-def bartlett_pdf(law: "MatrixDensity", n: Any) -> sp.Expr:
-    """The Bartlett factorisation for Σ = I: L_ii ~ Chi(n - i + 1), L_ij ~ Normal(0, 1) (i > j), independent."""
-    p, L = law.p, law.matrix
+def bartlett_pdf(law: "MatrixDensity", n: Any, C: sp.Matrix | None = None) -> sp.Expr:
+    """The Bartlett law of the Cholesky factor L of a Wishart(n, Σ): for Σ = I the entries are
+    independent, L_ii ~ Chi(n - i + 1) and L_ij ~ Normal(0, 1) (i > j); for Σ = C Cᵀ (C the lower
+    Cholesky factor) L = C B with B such a factor, so f_L(L) = f_B(C⁻¹L) ∏_i C_ii^(-i) (the map
+    B ↦ C B multiplies column j of B's lower triangle by C's lower block from j on)."""
+    p = law.p
+    B = law.matrix if C is None else C.inv() * law.matrix
     terms = []
     for i in range(p):
         k = n - i
-        terms.append(L[i, i] ** (k - 1) * sp.exp(-L[i, i] ** 2 / 2) / (2 ** (k / 2 - 1) * sp.gamma(k / 2)))
-        terms += [sp.exp(-L[i, j] ** 2 / 2) / sp.sqrt(2 * sp.pi) for j in range(i)]
+        terms.append(B[i, i] ** (k - 1) * sp.exp(-B[i, i] ** 2 / 2) / (2 ** (k / 2 - 1) * sp.gamma(k / 2)))
+        terms += [sp.exp(-B[i, j] ** 2 / 2) / sp.sqrt(2 * sp.pi) for j in range(i)]
+        if C is not None:
+            terms.append(C[i, i] ** -(i + 1))
     return sp.Mul(*terms)
