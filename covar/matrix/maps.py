@@ -197,16 +197,16 @@ def _cholesky(X: MatrixDensity, g: str, letter: str) -> MatrixDensity:
     if fam is None or fam.name != "Wishart":
         return law
     n, scale = fam.args
-    entries = "L_ii ~ Chi(n - i + 1) and L_ij ~ Normal(0, 1) below the diagonal"
+    independent = "L_ii ~ Chi(n - i + 1) and L_ij ~ Normal(0, 1) below the diagonal"
     if scale == sp.eye(p):
         if agree(law, bartlett_pdf(law, n)):
-            return _named(law, MatrixFamily("Bartlett", (n,)), f"Bartlett: the entries are independent, {entries}.")
+            return _named(law, MatrixFamily("Bartlett", (n,)), f"Bartlett: the entries are independent, {independent}.")
         return law
     C = X.explicit(scale).cholesky(hermitian=False)  # Σ = C Cᵀ, C lower-triangular
     if agree(law, bartlett_pdf(law, n, C)):
         return _named(law, MatrixFamily("Bartlett", (n, scale)),
                       f"Bartlett with scale {scale}: L = C B with C the Cholesky factor of {scale} and B the "
-                      f"Bartlett factor of a Wishart({n}, I), whose entries are independent ({entries.replace('L', 'B')}).")
+                      f"Bartlett factor of a Wishart({n}, I), whose entries are independent ({independent.replace('L', 'B')}).")
     return law
 
 

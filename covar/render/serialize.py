@@ -134,40 +134,27 @@ class _RecordPrinter(StrPrinter):
         return f"Interval({ends})"
 
 
-    # matrix expressions travel as constructor calls (the reader has no matrix arithmetic)
-    def _call(self, name: str, args: Any) -> str:
-        return f"{name}(" + ", ".join(self._print(a) for a in args) + ")"
-
-    def _print_MatMul(self, e: sp.MatMul) -> str:
-        return self._call("MatMul", e.args)
-
-    def _print_MatAdd(self, e: sp.MatAdd) -> str:
-        return self._call("MatAdd", e.args)
-
-    def _print_MatPow(self, e: sp.MatPow) -> str:
-        return self._call("MatPow", e.args)
-
-    def _print_Inverse(self, e: sp.Inverse) -> str:
-        return self._call("Inverse", e.args)
-
-    def _print_Transpose(self, e: sp.Transpose) -> str:
-        return self._call("Transpose", e.args)
-
-    def _print_Determinant(self, e: sp.Determinant) -> str:
-        return self._call("Determinant", e.args)
-
-    def _print_Trace(self, e: sp.Trace) -> str:
-        return self._call("Trace", e.args)
-
-    def _print_MatrixElement(self, e: Any) -> str:
-        return self._call("MatrixElement", e.args)
-
     def _print_MatrixBase(self, m: sp.MatrixBase) -> str:
         return self._call("Matrix", (*m.shape, *m))
 
     _print_ImmutableDenseMatrix = _print_MatrixBase
     _print_MutableDenseMatrix = _print_MatrixBase
 
+    def _call(self, name: str, args: Any) -> str:
+        return f"{name}(" + ", ".join(self._print(a) for a in args) + ")"
+
+    def _print_Inverse(self, e: sp.Inverse) -> str:
+        return self._call("Inverse", (e.arg,))
+
+    def _matrix_call(self, e: sp.Basic) -> str:
+        """A matrix expression as its constructor call (the reader has no matrix arithmetic)."""
+        return self._call(type(e).__name__, e.args)
+
+
+#: the matrix constructors, written as calls and read back by _RECORD_FUNCTIONS
+_MATRIX_CALLS = ("MatMul", "MatAdd", "MatPow", "Transpose", "Determinant", "Trace", "MatrixElement")
+for _name in _MATRIX_CALLS:
+    setattr(_RecordPrinter, f"_print_{_name}", _RecordPrinter._matrix_call)
 
 _PRINTER = _RecordPrinter()
 
