@@ -23,6 +23,7 @@ POINTS = 12  #: sampled points per parameter draw
 DRAWS = 2  #: parameter draws (one when the law has no parameters)
 RTOL = 1e-6  #: finite-difference Jacobians are good to about 1e-9 at well-conditioned points
 _SEED = 20261130
+_VERIFIED = "verified numerically: the pushforward identity"
 
 
 def matrix_draws(law: MatrixDensity, n: int = DRAWS, seed: int = 20261126) -> list[dict]:
@@ -131,6 +132,10 @@ def verify_matrix(law: MatrixDensity, what: str = "matrix law") -> MatrixDensity
                                      "This is a covar bug worth reporting")
     if law.derivation is None:
         return law
-    note = (f"verified numerically: the pushforward identity at {POINTS} sampled points for {len(draws)} "
+    note = (f"{_VERIFIED} at {POINTS} sampled points for {len(draws)} "
             "parameter draw(s), with finite-difference Jacobians; the symbolic pdf agrees with numpy().")
-    return replace(law, derivation=replace(law.derivation, notes=(*law.derivation.notes, note)))
+    kept = tuple(n for n in law.derivation.notes if not n.startswith(_VERIFIED))  # read back: rewritten
+    return replace(law, derivation=replace(law.derivation, notes=(*kept, note)))
+
+
+

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from itertools import product
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -62,8 +62,12 @@ def read_map(text: str, letter: str, matrices: dict[str, Any]) -> tuple[str, str
     if m:
         raise UnsupportedTransform(f"the map {text!r} uses the matrix {m.group(1)}: pass it, "
                                    f"e.g. covar.transform(W, {text!r}, {m.group(1)}=...)")
+    if compact.lower() in ("eigenvalues", "eigvals", "eig", "eigenvalues(x)"):
+        raise UnsupportedTransform("the joint law of the eigenvalues of a 2×2 Wishart matrix is "
+                                   "covar.matrix.eigenvalue_density(W), a JointDensity of (l1, l2)")
     raise UnsupportedTransform(f"covar does not know the matrix map {text!r}; use one of 'sqrtm', 'inv', "
-                               "'chol', 'A * X * A.T' (with A=...) or 'symmetric sqrt uniformly at random'")
+                               "'chol', 'A * X * A.T' (with A=...) or 'symmetric sqrt uniformly at random' "
+                               "(eigenvalues of a 2×2 Wishart: covar.matrix.eigenvalue_density(W))")
 
 
 def transform_matrix(X: MatrixDensity, g: str, **matrices: Any) -> MatrixDensity:
@@ -98,6 +102,8 @@ def _square_root(X: MatrixDensity, g: str, letter: str, randomized: bool) -> Mat
     weight = sp.Rational(1, 2 ** p) if randomized else sp.S.One
     jac = jacobians.square(Y, p, absolute=randomized)
     pdf_matrix = _change_of_variables(X, Y ** 2, identity, jac, weight)
+    if not randomized:  # det Y > 0 on the positive definite cone: (det(Y)²)^a = det(Y)^(2a)
+        pdf_matrix = sp.powdenest(pdf_matrix, force=True)
     branches = []
     for signs in product((1, -1), repeat=p):
         in_image = randomized or all(s > 0 for s in signs)
@@ -113,7 +119,7 @@ def _square_root(X: MatrixDensity, g: str, letter: str, randomized: bool) -> Mat
                 f"definite root: the other {2 ** p - 1} branches lie outside its image and contribute "
                 "nothing (as for the square root of a ChiSquared(1), whose negative branch contributes 0).")
     return _result(X, g, Y, m, entries, Y ** 2, identity, jac, tuple(branches), pdf_matrix, support, text,
-                   _numpy_sqrt(randomized), weight=weight, notes=(note,))
+                   "random sqrt" if randomized else "sqrtm", weight=weight, notes=(note,))
 
 
 def _region(signs: tuple[int, ...]) -> str:
@@ -134,7 +140,7 @@ def _inverse(X: MatrixDensity, g: str, letter: str) -> MatrixDensity:
     jac = jacobians.inversion(Y, p)
     pdf_matrix = _change_of_variables(X, h, identity, jac)
     law = _result(X, g, Y, m, entries, h, identity, jac, (), pdf_matrix, positive_definite(m),
-                  f"positive definite {p}×{p} matrices", lambda A, s, v: np.linalg.inv(A))
+                  f"positive definite {p}×{p} matrices", "inv")
     if X.family is not None and X.family.name in ("Wishart", "InverseWishart"):
         other = "InverseWishart" if X.family.name == "Wishart" else "Wishart"
         n, scale = X.family.args
@@ -163,14 +169,8 @@ def _congruence(X: MatrixDensity, g: str, letter: str, name: str, A_given: Any) 
     pdf_matrix = _change_of_variables(X, h, identity, jac)
     params = tuple(sorted(set(X.params) | A.free_symbols, key=lambda s: s.name))
 
-    def forward(M: np.ndarray, signs: np.ndarray | None, values: dict) -> np.ndarray:
-        from covar.numeric.verify import to_float
-
-        a = np.array([[to_float(v, values) for v in row] for row in A.tolist()])
-        return a @ M @ a.T
-
     law = _result(X, g, Y, m, entries, h, identity, jac, (), pdf_matrix, positive_definite(m),
-                  f"positive definite {p}×{p} matrices", forward, params=params,
+                  f"positive definite {p}×{p} matrices", "congruence", params=params, matrix=A,
                   parameters=X.parameters + (((A_sym, A),) if A_sym is not None else ()),
                   conditions=X.conditions + ((sp.Ne(A.det(), 0),) if A_sym is not None else ()))
     if X.family is not None and X.family.name in ("Wishart", "InverseWishart"):
@@ -192,13 +192,21 @@ def _cholesky(X: MatrixDensity, g: str, letter: str) -> MatrixDensity:
     support = sp.And(*[m[i, i] > 0 for i in range(p)])
     law = _result(X, g, L, m, entries, h, identity, jac, (), pdf_matrix, support,
                   f"lower-triangular {p}×{p} matrices with a positive diagonal",
-                  lambda A, s, v: np.linalg.cholesky(A), lower=True)
+                  "chol", lower=True)
     fam = X.family
-    if fam is not None and fam.name == "Wishart" and fam.args[1] == sp.eye(p):
-        n = fam.args[0]
+    if fam is None or fam.name != "Wishart":
+        return law
+    n, scale = fam.args
+    independent = "L_ii ~ Chi(n - i + 1) and L_ij ~ Normal(0, 1) below the diagonal"
+    if scale == sp.eye(p):
         if agree(law, bartlett_pdf(law, n)):
-            return _named(law, MatrixFamily("Bartlett", (n,)), "Bartlett: the entries are independent, "
-                          "L_ii ~ Chi(n - i + 1) and L_ij ~ Normal(0, 1) below the diagonal.")
+            return _named(law, MatrixFamily("Bartlett", (n,)), f"Bartlett: the entries are independent, {independent}.")
+        return law
+    C = X.explicit(scale).cholesky(hermitian=False)  # Σ = C Cᵀ, C lower-triangular
+    if agree(law, bartlett_pdf(law, n, C)):
+        return _named(law, MatrixFamily("Bartlett", (n, scale)),
+                      f"Bartlett with scale {scale}: L = C B with C the Cholesky factor of {scale} and B the "
+                      f"Bartlett factor of a Wishart({n}, I), whose entries are independent ({independent.replace('L', 'B')}).")
     return law
 
 
@@ -213,18 +221,19 @@ def _change_of_variables(X: MatrixDensity, h: sp.Basic, identities: tuple, jac: 
 
 def _result(X: MatrixDensity, g: str, Y: sp.MatrixSymbol, m: sp.ImmutableMatrix, entries: tuple,
             h: sp.Basic, identities: tuple, jac: Jacobian, branches: tuple, pdf_matrix: sp.Expr,
-            support: sp.Basic, text: str, forward: Callable[..., np.ndarray], *, weight: sp.Expr = sp.S.One,
+            support: sp.Basic, text: str, map_name: str, *, weight: sp.Expr = sp.S.One,
             notes: tuple[str, ...] = (), lower: bool = False, params: tuple | None = None,
-            parameters: tuple | None = None, conditions: tuple | None = None) -> MatrixDensity:
+            parameters: tuple | None = None, conditions: tuple | None = None,
+            matrix: sp.ImmutableMatrix | None = None) -> MatrixDensity:
     law = MatrixDensity(X.p, Y, m, entries, pdf_matrix, sp.S.Zero, support, text,
                         X.params if params is None else params,
                         X.parameters if parameters is None else parameters,
-                        _sampler(X, forward, weight != 1), lower=lower,
+                        pushed_sampler(X, numpy_map(map_name, matrix), weight != 1), lower=lower,
                         conditions=X.conditions if conditions is None else conditions)
     pdf = law.explicit(pdf_matrix)
     record = MatrixRecord(X, g, Y, entries, h, jac, law.explicit(jac.value), identities, branches, pdf_matrix, pdf, text,
                           weight=weight, lower=lower, notes=(*notes, *_condition_notes(law)),
-                          forward=forward)
+                          map=map_name, matrix=matrix)
     return replace(law, pdf=pdf, derivation=record)
 
 
@@ -232,8 +241,16 @@ def _condition_notes(law: MatrixDensity) -> tuple[str, ...]:
     names = ", ".join(map(str, law.entries))
     out = [f"Density with respect to Lebesgue measure on the free entries ({names})."]
     if law.conditions:
-        out.append("Parameters: " + "; ".join(sp.sstr(c) for c in law.conditions) + ".")
+        out.append("Parameters: " + "; ".join(_condition_text(c, law) for c in law.conditions) + ".")
     return tuple(out)
+
+
+def _condition_text(condition: sp.Basic, law: MatrixDensity) -> str:
+    """A parameter condition in words: det A ≠ 0 rather than its expansion in A's entries."""
+    for symbol, explicit in law.parameters:
+        if condition == sp.Ne(explicit.det(), 0):
+            return f"det {symbol} ≠ 0"
+    return sp.sstr(condition)
 
 
 def _named(law: MatrixDensity, family: MatrixFamily | None, note: str = "") -> MatrixDensity:
@@ -243,18 +260,39 @@ def _named(law: MatrixDensity, family: MatrixFamily | None, note: str = "") -> M
     return replace(law, family=family, derivation=replace(law.derivation, family=family, notes=notes))
 
 
-def _numpy_sqrt(randomized: bool) -> NumpyMap:
-    def forward(M: np.ndarray, signs: np.ndarray | None, values: dict) -> np.ndarray:
-        w, V = np.linalg.eigh(M)
-        root = np.sqrt(w)
-        if randomized and signs is not None:
-            root = root * signs[..., ::-1]  # signs are given by decreasing eigenvalue
-        return (V * root[..., None, :]) @ np.swapaxes(V, -1, -2)
+def numpy_map(name: str, A: sp.ImmutableMatrix | None = None) -> NumpyMap:
+    """The numpy map the gate and the sampler push matrices through, by map name (the record's
+    ``map``); ``A`` is the explicit matrix of a congruence (numbers or entries A11, ...)."""
+    if name == "inv":
+        return lambda M, signs, values: np.linalg.inv(M)
+    if name == "chol":
+        return lambda M, signs, values: np.linalg.cholesky(M)
+    if name == "congruence" and A is not None:
+        explicit = A
 
-    return forward
+        def congruence(M: np.ndarray, signs: np.ndarray | None, values: dict) -> np.ndarray:
+            from covar.numeric.verify import to_float
+
+            a = np.array([[to_float(v, values) for v in row] for row in explicit.tolist()])
+            return a @ M @ a.T
+
+        return congruence
+    if name in ("sqrtm", "random sqrt"):
+        randomized = name == "random sqrt"
+
+        def root(M: np.ndarray, signs: np.ndarray | None, values: dict) -> np.ndarray:
+            w, V = np.linalg.eigh(M)
+            r = np.sqrt(w)
+            if randomized and signs is not None:
+                r = r * signs[..., ::-1]  # signs are given by decreasing eigenvalue
+            return (V * r[..., None, :]) @ np.swapaxes(V, -1, -2)
+
+        return root
+    raise UnsupportedTransform(f"no numpy map for the matrix map {name!r}")
 
 
-def _sampler(X: MatrixDensity, forward: Callable[..., np.ndarray], randomized: bool) -> Any:
+def pushed_sampler(X: MatrixDensity, forward: NumpyMap, randomized: bool) -> Any:
+    """Draws of g(X): X's own draws through the numpy map (random signs for a random square root)."""
     def draw(size: int, rng: np.random.Generator, values: dict) -> np.ndarray:
         M = X.sample(size, rng, values)
         signs = rng.choice((-1.0, 1.0), size=(size, X.p)) if randomized else None

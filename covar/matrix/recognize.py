@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 if TYPE_CHECKING:  # pragma: no cover
     from covar.matrix.variates import MatrixDensity
@@ -25,7 +26,21 @@ class MatrixFamily:
     args: tuple[sp.Basic, ...]
 
     def __str__(self) -> str:
-        return f"{self.name}({', '.join(sp.sstr(a) for a in self.args)})"
+        """Wishart(n, Sigma), InverseWishart(5, [[1, 0], [0, 2]]), Wishart(n, Sigma^-1): one line."""
+        return f"{self.name}({', '.join(_FamilyPrinter().doprint(a) for a in self.args)})"
+
+
+class _FamilyPrinter(StrPrinter):
+    """sympy's str, with matrices as nested lists and inverses as M^-1 (on one line)."""
+
+    def _print_MatrixBase(self, m: sp.MatrixBase) -> str:
+        return "[" + ", ".join("[" + ", ".join(self._print(v) for v in row) + "]" for row in m.tolist()) + "]"
+
+    _print_ImmutableDenseMatrix = _print_MatrixBase
+
+    def _print_Inverse(self, e: sp.Inverse) -> str:
+        arg = self._print(e.arg)
+        return f"{arg}^-1" if isinstance(e.arg, sp.MatrixSymbol) else f"({arg})^-1"
 
 
 def recognize(law: "MatrixDensity", name: str, n: sp.Expr, scale: sp.Basic, points: int = 6) -> "MatrixFamily | None":
@@ -75,12 +90,18 @@ def agree(law: "MatrixDensity", other_pdf: sp.Expr, points: int = 6) -> bool:
     return True
 
 
-def bartlett_pdf(law: "MatrixDensity", n: Any) -> sp.Expr:
-    """The Bartlett factorisation for Σ = I: L_ii ~ Chi(n - i + 1), L_ij ~ Normal(0, 1) (i > j), independent."""
-    p, L = law.p, law.matrix
+def bartlett_pdf(law: "MatrixDensity", n: Any, C: sp.Matrix | None = None) -> sp.Expr:
+    """The Bartlett law of the Cholesky factor L of a Wishart(n, Σ): for Σ = I the entries are
+    independent, L_ii ~ Chi(n - i + 1) and L_ij ~ Normal(0, 1) (i > j); for Σ = C Cᵀ (C the lower
+    Cholesky factor) L = C B with B such a factor, so f_L(L) = f_B(C⁻¹L) ∏_i C_ii^(-i) (the map
+    B ↦ C B multiplies column j of B's lower triangle by C's lower block from j on)."""
+    p = law.p
+    B = law.matrix if C is None else C.inv() * law.matrix
     terms = []
     for i in range(p):
         k = n - i
-        terms.append(L[i, i] ** (k - 1) * sp.exp(-L[i, i] ** 2 / 2) / (2 ** (k / 2 - 1) * sp.gamma(k / 2)))
-        terms += [sp.exp(-L[i, j] ** 2 / 2) / sp.sqrt(2 * sp.pi) for j in range(i)]
+        terms.append(B[i, i] ** (k - 1) * sp.exp(-B[i, i] ** 2 / 2) / (2 ** (k / 2 - 1) * sp.gamma(k / 2)))
+        terms += [sp.exp(-B[i, j] ** 2 / 2) / sp.sqrt(2 * sp.pi) for j in range(i)]
+        if C is not None:
+            terms.append(C[i, i] ** -(i + 1))
     return sp.Mul(*terms)

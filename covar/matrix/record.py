@@ -5,7 +5,7 @@ It subclasses :class:`covar.record.Record`, so every front end shows it through
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import numpy as np
@@ -47,7 +47,8 @@ class MatrixRecord(Record):
     ``inverse`` is X = h(Y) as a matrix expression in ``y``; ``identities`` rewrite det(h(Y))
     (shown as steps); ``branches`` are the 2^p sign branches of Y ↦ Y² for square roots;
     ``weight`` is the probability of each branch (1, or 2^-p for a random square root);
-    ``forward`` the numpy map the gate and the sampler push X through.
+    ``map`` names the map (sqrtm, random sqrt, inv, congruence, chol) and ``matrix`` is the explicit
+    matrix of a congruence; :attr:`forward` is the numpy map the gate and the sampler push X through.
     """
 
     kind: ClassVar[str] = "matrix-map"
@@ -67,7 +68,17 @@ class MatrixRecord(Record):
     weight: sp.Expr = sp.S.One
     lower: bool = False
     notes: tuple[str, ...] = ()
-    forward: NumpyMap | None = field(default=None, repr=False, compare=False)
+    map: str = ""
+    matrix: sp.ImmutableMatrix | None = None
+
+    @property
+    def forward(self) -> NumpyMap | None:
+        """The numpy map of ``map`` (with the congruence matrix ``matrix``), for the gate and sampler."""
+        if not self.map:
+            return None
+        from covar.matrix.maps import numpy_map
+
+        return numpy_map(self.map, self.matrix)
 
     @property
     def previous(self) -> Record | None:
@@ -99,9 +110,7 @@ class MatrixRecord(Record):
             steps.append(DisplayStep(("Determinant identities used",),
                                      tuple(Formula(Label(sp.sstr(a), sp.latex(a)), (b,)) for a, b in self.identities)))
         fy = Label(f"f_{Y}({Y})", f"f_{{{Y}}}({Y})")
-        rule = Label(f"f_{X.symbol}(h({Y}))·|∂{X.symbol}/∂{Y}|" + ("" if self.weight == 1 else f"·{self.weight}"),
-                     rf"f_{{{X.symbol}}}(h({Y}))\left|\partial {X.symbol}/\partial {Y}\right|"
-                     + ("" if self.weight == 1 else rf"\cdot {sp.latex(self.weight)}"))
+        rule = self._rule()
         steps.append(DisplayStep(("Change of variables on the free entries ", sp.Tuple(*self.entries)),
                                  (Formula(fy, (rule, self.pdf_matrix, self.pdf), (f"on {self.support_text}",)),)))
         if self.family is not None:
@@ -110,13 +119,21 @@ class MatrixRecord(Record):
                                                "for several parameter draws.",),)))
         return (*steps, *_notes_step(self.notes))
 
+    def _rule(self) -> Label:
+        """f_X(h(Y))·|∂X/∂Y| (times the branch probability of a random square root)."""
+        X, Y = self.input.symbol, self.y
+        return Label(f"f_{X}(h({Y}))·|∂{X}/∂{Y}|" + ("" if self.weight == 1 else f"·{self.weight}"),
+                     rf"f_{{{X}}}(h({Y}))\left|\partial {X}/\partial {Y}\right|"
+                     + ("" if self.weight == 1 else rf"\cdot {sp.latex(self.weight)}"))
+
     def _branch_step(self) -> DisplayStep:
         n = len(self.branches)
         remarks: list[Phrase] = []
         for b in self.branches:
             s = "(" + ", ".join("+" if v > 0 else "−" for v in b.signs) + ")"
             if b.in_image:
-                remarks.append((f"signs {s}: {b.region}; contributes ", b.contribution))
+                remarks.append((f"signs {s}: {b.region}; contributes ", self._rule(),
+                                " (the change of variables below)"))
             else:
                 remarks.append((f"signs {s}: {b.region}; not in the image of this map, contributes 0",))
         p = self.y.shape[0]

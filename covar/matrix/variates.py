@@ -19,12 +19,13 @@ sqrt(3)*exp(-Trace(Matrix([
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import numpy as np
 import sympy as sp
 
 from covar.errors import InvalidDensity
+from covar.laws.density import Shown
 from covar.record import Label, LawSummary
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -127,7 +128,7 @@ def from_free_entries(values: np.ndarray, p: int, lower: bool = False) -> np.nda
 
 
 @dataclass(frozen=True, eq=False)
-class MatrixDensity:
+class MatrixDensity(Shown):
     """The law of a p×p random matrix: density on the free entries, in matrix and entry form.
 
     ``symbol`` is the matrix symbol of ``pdf_matrix``; ``matrix`` the explicit matrix of the
@@ -137,6 +138,7 @@ class MatrixDensity:
     variable (a Cholesky factor) instead of a symmetric one.
     """
 
+    kind: ClassVar[str] = "matrix"  # its name in JSON
     p: int
     symbol: sp.MatrixSymbol
     matrix: sp.ImmutableMatrix
@@ -221,7 +223,8 @@ def _check_size(p: int) -> None:
         raise InvalidDensity(f"covar writes matrix laws explicitly for p in {SIZES}; got p = {p}")
 
 
-def _scipy_sampler(name: str, n: sp.Expr, scale: sp.ImmutableMatrix) -> MatrixSampler:
+def scipy_sampler(name: str, n: sp.Expr, scale: sp.ImmutableMatrix) -> MatrixSampler:
+    """Draws of the Wishart or inverse Wishart (``name``) with explicit scale ``scale``, by scipy."""
     from scipy import stats
 
     def draw(size: int, rng: np.random.Generator, values: dict) -> np.ndarray:
@@ -256,7 +259,7 @@ def _family_law(name: str, n: Any, scale: Any, p: int, letter: str) -> MatrixDen
     law = MatrixDensity(p, X, m, entries, sp.Mul(const.doit() if sym is None else const, kernel), sp.S.Zero,
                         positive_definite(m), f"positive definite {p}×{p} matrices", params,
                         ((sym, S),) if sym is not None else (),
-                        _scipy_sampler(name, n, S), MatrixFamily(name, (n, S_shown)),
+                        scipy_sampler(name, n, S), MatrixFamily(name, (n, S_shown)),
                         conditions=(n > p - 1,) if not n.is_number else ())
     return _with_explicit(law)
 

@@ -8,6 +8,7 @@ amsmath/amssymb and compile with pdflatex.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sympy as sp
@@ -27,6 +28,13 @@ _TEXT_ESCAPES = {
     "%": r"\%", "_": r"\_", "^": r"\^{}", "~": r"\~{}",
     "<": "$<$", ">": "$>$", "≤": r"$\le$", "≥": r"$\ge$", "∞": r"$\infty$",
     "→": r"$\to$", "·": r"$\cdot$", "–": "--", "—": "---", "∈": r"$\in$", "′": "'",
+    # the matrix records' words: Greek letters, operators, super- and subscripts
+    "−": "-", "×": r"$\times$", "±": r"$\pm$", "∂": r"$\partial$", "∏": r"$\prod$", "∫": r"$\int$",
+    "√": r"$\surd$", "↦": r"$\mapsto$", "λ": r"$\lambda$", "θ": r"$\theta$", "φ": r"$\varphi$",
+    "π": r"$\pi$", "Σ": r"$\Sigma$", "Ψ": r"$\Psi$", "Γ": r"$\Gamma$",
+    "ᵀ": r"$^T$", "²": r"$^2$", "¹": r"$^1$", "⁻": r"$^-$", "⁺": r"$^+$", "⁽": r"$^($", "⁾": r"$^)$",
+    "ᵖ": r"$^p$", "ⁱ": r"$^i$", "₀": r"$_0$", "₁": r"$_1$", "₂": r"$_2$", "₃": r"$_3$", "ᵢ": r"$_i$",
+    "ⱼ": r"$_j$", "₍": r"$_($", "₎": r"$_)$", "≠": r"$\ne$",
 }
 
 
@@ -86,10 +94,98 @@ def result_latex(law: Any) -> str:
     return out
 
 
+# ---- long formulas: broken over align rows at sums and products --------------------------------
+_WIDTH = 60  #: estimated printed characters of one align row (the page holds about 80)
+
+
+def _width(tex: str) -> int:
+    """A rough printed width of math: a command counts as one character, braces and scripts as none."""
+    tex = re.sub(r"\\(left|right|Big|big)\b.?", "x", tex)
+    return len(re.sub(r"\s+", " ", re.sub(r"[{}^_]", "", re.sub(r"\\[A-Za-z]+", "x", tex))))
+
+
+def _wrapped(open_: str, pieces: list[str], close: str) -> list[str]:
+    return [open_ + pieces[0], *pieces[1:-1], pieces[-1] + close] if len(pieces) > 1 else [open_ + pieces[0] + close]
+
+
+def _factor_pieces(e: sp.Basic) -> list[str]:
+    """One factor of a product, in pieces when it is long (unpaired \\Big delimiters may span rows)."""
+    tex = sp.latex(e)
+    if _width(tex) <= _WIDTH:
+        return [rf"\left({tex}\right)" if isinstance(e, sp.Add) else tex]
+    if isinstance(e, sp.Add):
+        return _wrapped(r"\Big(", _pieces(e), r"\Big)")
+    if isinstance(e, sp.exp):
+        return _wrapped(r"\exp\Big(", _pieces(e.args[0]), r"\Big)")
+    if isinstance(e, sp.Abs):
+        return _wrapped(r"\Big|", _pieces(e.args[0]), r"\Big|")
+    if isinstance(e, sp.Pow) and _width(sp.latex(e.exp)) <= _WIDTH:
+        return _wrapped(r"\Big(", _pieces(e.base), rf"\Big)^{{{sp.latex(e.exp)}}}")
+    return [tex]
+
+
+def _pieces(e: sp.Basic) -> list[str]:
+    """LaTeX chunks that read as ``e`` when written one after another (a term or a factor each)."""
+    tex = sp.latex(e)
+    if _width(tex) <= _WIDTH:
+        return [tex]
+    if not isinstance(e, (sp.Add, sp.Mul)):
+        return _factor_pieces(e)
+    if isinstance(e, sp.Add):
+        out: list[str] = []
+        for k, term in enumerate(e.as_ordered_terms()):
+            negative = term.could_extract_minus_sign()
+            body = _pieces(-term if negative else term)
+            out += ["- " + body[0] if negative else ("+ " if k else "") + body[0], *body[1:]]
+        return out
+    coeff, factors = e.as_coeff_mul()
+    numerator, denominator = [], [sp.Integer(abs(coeff.q)) if coeff.is_Rational else sp.S.One]
+    for f in factors:
+        if isinstance(f, sp.Pow) and f.exp.is_number and f.exp.is_negative:
+            denominator.append(f.base ** -f.exp)
+        else:
+            numerator.append(f)
+    lead = sp.Integer(abs(coeff.p)) if coeff.is_Rational else abs(coeff)
+    if lead != 1:
+        numerator.insert(0, lead)
+    den = sp.Mul(*denominator)
+    out = ["-"] if coeff.is_negative else []
+    if den != 1:
+        den_tex = sp.latex(den)
+        out += [rf"\frac{{1}}{{{den_tex}}}"] if _width(den_tex) <= _WIDTH else _wrapped(r"\Big(", _pieces(den), r"\Big)^{-1}")
+    for f in numerator:
+        part = _factor_pieces(f)
+        out += [(r"\cdot " if out and out != ["-"] else "") + part[0], *part[1:]]
+    return [" ".join(out[:2])] + out[2:] if out[:1] == ["-"] else out
+
+
+def _lines(value: Any) -> list[str]:
+    """``value`` as LaTeX lines of about :data:`_WIDTH` printed characters (one line when short)."""
+    if isinstance(value, Label):
+        return [value.tex]
+    lines: list[str] = []
+    for piece in _pieces(value):
+        if lines and _width(lines[-1] + piece) <= _WIDTH:
+            lines[-1] += " " + piece
+        else:
+            lines.append(piece)
+    return lines
+
+
+def _equal_rows(label: str, value: Any) -> list[str]:
+    """``label &= value`` over as many align rows as the value needs."""
+    first, *rest = _lines(value)
+    return [f"{label} &= {first}", *(rf"&\quad {line}" for line in rest)]
+
+
 def _formula_rows(f: Formula) -> list[str]:
-    rows = [rf"\intertext{{{phrase(f.where)}:}}" "\n"] if f.where else [""]
-    rows[0] += f"{f.label.tex} &= {_tex(f.values[0])}"
-    return rows + [f"&= {_tex(v)}" for v in f.values[1:]]
+    rows = []
+    for k, v in enumerate(f.values):
+        rows += _equal_rows(f.label.tex if k == 0 else "", v)
+    rows = [r.lstrip() for r in rows]
+    if f.where:
+        rows[0] = rf"\intertext{{{phrase(f.where)}:}}" "\n" + rows[0]
+    return rows
 
 
 def _step_lines(step: DisplayStep) -> list[str]:
@@ -110,7 +206,7 @@ def _result_lines(law: Any) -> list[str]:
     if s.pdf is None:
         lines.append(rf"${s.label.tex}$ has no closed form; covar evaluates it numerically.")
     else:
-        lines += [r"\begin{align*}", f"{s.label.tex} &= {_tex(s.pdf)}", r"\end{align*}"]
+        lines += [r"\begin{align*}", " \\\\\n".join(_equal_rows(s.label.tex, s.pdf)), r"\end{align*}"]
     facts = [rf"support ${_tex(s.where)}$"]
     if s.atoms:
         facts.append(f"point masses ${_atoms(s)}$")

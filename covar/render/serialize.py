@@ -1,4 +1,4 @@
-"""JSON of any law (Density or JointDensity) and its record chain, and back (schema ``covar/2``).
+"""JSON of any law (Density, JointDensity or a matrix law) and its record chain, and back (schema ``covar/2``).
 
 Every expression, set and condition is a string in sympy syntax (``sympy.sstr``); the
 assumptions of the symbols, which that syntax cannot carry, are listed once in ``symbols``.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import keyword
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import sympy as sp
@@ -19,8 +19,10 @@ from sympy.printing.str import StrPrinter
 
 from covar.errors import CovarError, ParseError
 from covar.laws.families import NamedLaw
-from covar.record import (RECORD_KINDS, Case, CaseSplit, Cell, Derivation, FlowRecord, Integral, InversePiece,
-                          LayerStep, MapRecord, MarginalRecord, Piece)
+from covar.matrix.recognize import MatrixFamily
+from covar.matrix.record import Jacobian, MatrixRecord, SignBranch
+from covar.record import (RECORD_KINDS, Case, CaseSplit, Cell, Derivation, FlowRecord, Integral, InversePiece, Label, LayerStep,
+                          MapRecord, MarginalRecord, Piece)
 from covar.text.values import as_sympy
 from covar.univariate.discrete import DiscreteLaw, Tail
 
@@ -71,6 +73,14 @@ _MATRIX = _Codec(lambda w, v: [[w.expr(e) for e in row] for row in v.tolist()],
 _FAMILY = _Codec(lambda w, v: None if v is None else v.to_dict(w.expr),
                  lambda r, d: None if d is None else NamedLaw.from_dict(d, r.symbols))
 _LAW = _Codec(lambda w, v: w.law(v), lambda r, d: r.law(d))
+_INT = _Codec(lambda w, v: int(v), lambda r, d: int(d))
+_PAIRS = _many(_Codec(lambda w, v: [w.expr(a) for a in v], lambda r, d: (r(d[0]), r(d[1]))))
+_LABEL = _Codec(lambda w, v: {"text": v.text, "tex": v.tex}, lambda r, d: Label(str(d["text"]), str(d["tex"])))
+# a matrix law's entry form is its det/trace form with the matrices written out: too long for the
+# reader (covar.text.limits.MAX_TEXT) it is stored as null and written out again on reading
+_ENTRY_FORM = _Codec(lambda w, v: _short(w.expr(v)), lambda r, d: r(d))
+_MATRIX_FAMILY = _Codec(lambda w, v: None if v is None else {"name": v.name, "args": [w.expr(a) for a in v.args]},
+                        lambda r, d: None if d is None else MatrixFamily(str(d["name"]), tuple(r(a) for a in d["args"])))
 _RECORD = _Codec(lambda w, v: None if v is None else w.record(v), lambda r, d: None if d is None else r.record(d))
 
 #: Every record class, field by field (docs/json-schema.md lists the same keys).
@@ -97,8 +107,19 @@ _FIELDS: dict[type, dict[str, _Codec]] = {
                 "log_det": _EXPR},
     FlowRecord: {"x": _EXPRS, "input_pdf": _EXPR, "input_support": _EXPR, "layers": _many(_nested(LayerStep)),
                  "pdf": _EXPR, "support": _EXPR, "notes": _many(_TEXT), "previous": _RECORD},
+    Jacobian: {"rule": _LABEL, "value": _EXPR, "reason": _TEXT},
+    SignBranch: {"signs": _INTS, "region": _TEXT, "in_image": _BOOL, "contribution": _EXPR},
+    MatrixRecord: {"input": _LAW, "g": _TEXT, "y": _EXPR, "entries": _EXPRS, "inverse": _EXPR,
+                   "jacobian": _nested(Jacobian), "jacobian_explicit": _ENTRY_FORM, "identities": _PAIRS,
+                   "branches": _many(_nested(SignBranch)), "pdf_matrix": _EXPR, "pdf": _ENTRY_FORM, "support_text": _TEXT,
+                   "family": _MATRIX_FAMILY, "weight": _EXPR, "lower": _BOOL, "notes": _many(_TEXT), "map": _TEXT,
+                   "matrix": _Codec(lambda w, v: None if v is None else _MATRIX.write(w, v),
+                                    lambda r, d: None if d is None else _MATRIX.read(r, d))},
 }
 _FIELDS[CaseSplit] = {**_FIELDS[Derivation], "cases": _many(_nested(Case))}  # a Derivation split into cases
+
+#: Every record kind by its JSON name: covar.record's kinds and the matrix map record (covar/matrix/record.py).
+_RECORD_KINDS = {**RECORD_KINDS, MatrixRecord.kind: MatrixRecord}
 
 
 class _RecordPrinter(StrPrinter):
@@ -114,6 +135,28 @@ class _RecordPrinter(StrPrinter):
             return f"Interval({ends}, {i.left_open}, {i.right_open})"
         return f"Interval({ends})"
 
+
+    def _print_MatrixBase(self, m: sp.MatrixBase) -> str:
+        return self._call("Matrix", (*m.shape, *m))
+
+    _print_ImmutableDenseMatrix = _print_MatrixBase
+    _print_MutableDenseMatrix = _print_MatrixBase
+
+    def _call(self, name: str, args: Any) -> str:
+        return f"{name}(" + ", ".join(self._print(a) for a in args) + ")"
+
+    def _print_Inverse(self, e: sp.Inverse) -> str:
+        return self._call("Inverse", (e.arg,))
+
+    def _matrix_call(self, e: sp.Basic) -> str:
+        """A matrix expression as its constructor call (the reader has no matrix arithmetic)."""
+        return self._call(type(e).__name__, e.args)
+
+
+#: the matrix constructors, written as calls and read back by _RECORD_FUNCTIONS
+_MATRIX_CALLS = ("MatMul", "MatAdd", "MatPow", "Transpose", "Determinant", "Trace", "MatrixElement")
+for _name in _MATRIX_CALLS:
+    setattr(_RecordPrinter, f"_print_{_name}", _RecordPrinter._matrix_call)
 
 _PRINTER = _RecordPrinter()
 
@@ -132,6 +175,7 @@ class _Writer:
     def __init__(self) -> None:
         self.symbols: dict[str, sp.Symbol] = {}  # by the name written in the document
         self.aliases: dict[str, str] = {}  # written name -> real name, for names the reader refuses
+        self.matrices: dict[str, sp.MatrixSymbol] = {}  # matrix symbols (Sigma, X) by name
 
     def _written(self, sym: sp.Symbol) -> str:
         """The name ``sym`` goes by in the document (an alias such as z2_1 for z2^(1))."""
@@ -157,10 +201,13 @@ class _Writer:
         e = as_sympy(e)
         if e.has(*_STANDINS):
             e = e.xreplace(_STANDINS)
+        for m in e.atoms(sp.MatrixSymbol):
+            if self.matrices.setdefault(m.name, m) != m or m.name in self.symbols or not m.name.isidentifier():
+                raise CovarError(f"cannot write JSON: the matrix symbol {m.name} clashes with another symbol")
         rename = {}
         for s in e.atoms(sp.Symbol) - set(_CONSTANTS):
             name = self._written(s)
-            if self.symbols.setdefault(name, s) != s:
+            if self.symbols.setdefault(name, s) != s or name in self.matrices:
                 raise CovarError(f"cannot write JSON: two different symbols are named {s.name}")
             if name != s.name:
                 rename[s] = sp.Symbol(name)
@@ -198,7 +245,9 @@ def to_dict(law: Any) -> dict:
     """The JSON-ready dict of ``law`` (see docs/json-schema.md)."""
     w = _Writer()
     body = w.law(law)
-    names = {"names": dict(sorted(w.aliases.items()))} if w.aliases else {}
+    names: dict[str, dict] = {"names": dict(sorted(w.aliases.items()))} if w.aliases else {}
+    if w.matrices:
+        names["matrices"] = {n: [int(k) for k in m.shape] for n, m in sorted(w.matrices.items())}
     return {"schema": SCHEMA, "symbols": {n: _assumptions(s) for n, s in sorted(w.symbols.items())}, **names, **body}
 
 
@@ -219,7 +268,11 @@ def to_json(law: Any, indent: int | None = 2) -> str:
 # constructors a record contains beyond user input (conditions of a pmf, discrete supports).
 _RECORD_FUNCTIONS = {"Eq": sp.Eq, "Ne": sp.Ne, "Contains": sp.Contains, "Range": sp.Range,
                      "ImageSet": sp.ImageSet, "Lambda": sp.Lambda, "Interval": sp.Interval,
-                     "Union": sp.Union, "FiniteSet": sp.FiniteSet, "Complement": sp.Complement}
+                     "Union": sp.Union, "FiniteSet": sp.FiniteSet, "Complement": sp.Complement,
+                     "MatMul": sp.MatMul, "MatAdd": sp.MatAdd, "MatPow": sp.MatPow, "Inverse": sp.Inverse,
+                     "Transpose": sp.Transpose, "Determinant": sp.Determinant, "Trace": sp.Trace,
+                     "MatrixElement": lambda m, i, j: m[int(i), int(j)],
+                     "Matrix": lambda rows, cols, *entries: sp.ImmutableMatrix(int(rows), int(cols), entries)}
 
 
 class _Reader:
@@ -263,10 +316,10 @@ class _Reader:
         return cls(**{name: codec.read(self, data[name]) for name, codec in table.items()})
 
     def record(self, data: dict) -> Any:
-        cls = RECORD_KINDS.get(str(data.get("kind")))
+        cls = _RECORD_KINDS.get(str(data.get("kind")))
         if cls is None:
             raise ParseError(f"malformed covar JSON: unknown record kind {data.get('kind')!r}; "
-                             f"known: {', '.join(RECORD_KINDS)}")
+                             f"known: {', '.join(_RECORD_KINDS)}")
         return self.fields(cls, data)
 
     def law(self, data: dict) -> Any:
@@ -301,9 +354,59 @@ def _read_joint(read: _Reader, data: dict) -> Any:
                         tuple((read(e), read(c)) for e, c in data["terms"]), None, bool(data["closed_form"]))
 
 
+def _write_matrix(w: _Writer, M: Any) -> dict:
+    return {"p": int(M.p), "symbol": w.expr(M.symbol), "matrix": _MATRIX.write(w, M.matrix),
+            "entries": _EXPRS.write(w, M.entries), "pdf_matrix": w.expr(M.pdf_matrix), "pdf": _ENTRY_FORM.write(w, M.pdf),
+            "support": w.expr(M.support), "support_text": M.support_text, "params": _EXPRS.write(w, M.params),
+            "parameters": _PAIRS.write(w, M.parameters), "family": _MATRIX_FAMILY.write(w, M.family),
+            "lower": bool(M.lower), "conditions": _EXPRS.write(w, M.conditions),
+            "closed_form": bool(M.closed_form), "derivation": _RECORD.write(w, M.derivation)}
+
+
+def _short(text: str | None) -> str | None:
+    from covar.text.limits import MAX_TEXT
+
+    return None if text is None or len(text) > MAX_TEXT else text
+
+
+def _read_matrix(read: _Reader, data: dict) -> Any:
+    """A matrix law: a derived one samples through its record's map; an input law must be the
+    Wishart or inverse Wishart its family names (checked against scipy at sampled points)."""
+    from covar.matrix.maps import pushed_sampler
+    from covar.matrix.recognize import recognize
+    from covar.matrix.variates import MatrixDensity, scipy_sampler
+
+    derivation = read.record(data["derivation"]) if data["derivation"] is not None else None
+    family = _MATRIX_FAMILY.read(read, data["family"])
+    parameters = _PAIRS.read(read, data["parameters"])
+    if derivation is not None:
+        if not isinstance(derivation, MatrixRecord) or derivation.forward is None:
+            raise ParseError("malformed covar JSON: a derived matrix law needs a matrix-map record with its map")
+        sampler = pushed_sampler(derivation.input, derivation.forward, derivation.weight != 1)
+    elif family is not None and family.name in ("Wishart", "InverseWishart") and len(family.args) == 2:
+        scale = sp.ImmutableMatrix(family.args[1].xreplace(dict(parameters)).doit())
+        sampler = scipy_sampler(family.name, family.args[0], scale)
+    else:
+        raise ParseError("malformed covar JSON: an input matrix law must be a Wishart or InverseWishart")
+    law = MatrixDensity(int(data["p"]), read(data["symbol"]), _MATRIX.read(read, data["matrix"]),
+                        _EXPRS.read(read, data["entries"]), read(data["pdf_matrix"]), read(data["pdf"]),
+                        read(data["support"]), str(data["support_text"]), _EXPRS.read(read, data["params"]),
+                        parameters, sampler, family, derivation, bool(data["lower"]),
+                        _EXPRS.read(read, data["conditions"]), bool(data["closed_form"]))
+    if law.pdf is None:
+        law = replace(law, pdf=law.explicit(law.pdf_matrix))
+    if derivation is not None and (derivation.pdf is None or derivation.jacobian_explicit is None):
+        law = replace(law, derivation=replace(derivation, pdf=law.pdf,
+                                              jacobian_explicit=law.explicit(derivation.jacobian.value)))
+    if derivation is None and family is not None and recognize(law, family.name, *family.args) is None:
+        raise ParseError(f"the matrix law read from JSON is not the {family} it names")
+    return law
+
+
 #: Each law kind: (writer, reader).
 _LAWS: dict[str, tuple[Callable[[_Writer, Any], dict], Callable[[_Reader, dict], Any]]] = {
-    "density": (_write_density, _read_density), "joint": (_write_joint, _read_joint)}
+    "density": (_write_density, _read_density), "joint": (_write_joint, _read_joint),
+    "matrix": (_write_matrix, _read_matrix)}
 
 
 def _numeric_evaluator(d: Any) -> Any:
@@ -325,6 +428,7 @@ def from_dict(data: dict) -> Any:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ParseError(f"not a covar JSON document (expected \"schema\": \"{SCHEMA}\")")
     symbols = _read_symbols(data.get("symbols", {}), data.get("names", {}))
+    symbols.update(_read_matrices(data.get("matrices", {}), symbols))
     try:
         law = _Reader(symbols).law(data)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
@@ -360,6 +464,23 @@ def _read_symbols(table: Any, names: Any) -> dict[str, sp.Symbol]:
     for alias, real in names.items():  # the symbol keeps its own name; the text uses the alias
         symbols[alias] = sp.Symbol(real, **symbols[alias].assumptions0)
     return symbols
+
+
+def _read_matrices(table: Any, symbols: dict[str, sp.Symbol]) -> dict[str, sp.MatrixSymbol]:
+    """The ``matrices`` table: matrix symbol names (checked like user names) to their shapes."""
+    from covar.matrix.variates import SIZES
+
+    if not isinstance(table, dict):
+        raise ParseError('malformed covar JSON: "matrices" must be an object of NAME: [rows, columns]')
+    out = {}
+    for name, shape in table.items():
+        if not (isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
+                and not name.startswith("_") and name not in symbols):
+            raise ParseError(f"malformed covar JSON: bad matrix symbol name {name!r}")
+        if not (isinstance(shape, list) and len(shape) == 2 and all(type(k) is int and k in SIZES for k in shape)):
+            raise ParseError(f"malformed covar JSON: the shape of {name!r} must be [p, p] with p in {SIZES}")
+        out[name] = sp.MatrixSymbol(name, *shape)
+    return out
 
 
 def _check_read(law: Any) -> None:
