@@ -106,7 +106,7 @@ class Density(Shown):
         support = _integer_range(support)
         if not self.discrete and not self.atoms and isinstance(support, (sp.Range, sp.FiniteSet)):
             object.__setattr__(self, "discrete", True)  # a law on integers (or points) is a pmf
-        elif not isinstance(support, (sp.Range, sp.FiniteSet)) and support.is_subset(sp.Integers):
+        elif not isinstance(support, (sp.Range, sp.FiniteSet, sp.Interval)) and _on_integers(support):
             raise InvalidDensity(
                 f"the support {support} is a set of integers, so the law is a pmf: give the support "
                 "as one Range(a, b) (ends may be symbols or oo) or a FiniteSet(...)"
@@ -327,6 +327,15 @@ class Density(Shown):
         from covar.univariate.moments import variance
 
         return self._cached("_variance", lambda: variance(self))
+
+
+def _on_integers(support: sp.Set) -> bool:
+    """Whether sympy can show the support is a set of integers (False when it cannot order
+    symbolic ends, e.g. Piecewise ends of a case split)."""
+    try:
+        return bool(support.is_subset(sp.Integers))
+    except TypeError:  # sympy: "cannot determine truth value of Relational"
+        return False
 
 
 def _integer_range(support: sp.Set) -> sp.Set:

@@ -12,8 +12,8 @@ Supports are Ranges with finite or infinite, numeric or symbolic ends.
 >>> k, y = sp.symbols("k y", real=True)
 >>> lam = sp.Symbol("lam", positive=True)
 >>> X = Density(lam**k*sp.exp(-lam)/sp.factorial(k), k, sp.Range(0, sp.oo))
->>> sp.simplify(lattice_pmf(X, sp.Mod(k, 2), y).pdf.args[0][0])
-exp(-2*lam)/2 + 1/2
+>>> sp.simplify(lattice_pmf(X, sp.Mod(k, 2), y).pdf.args[0][0] - (1 + sp.exp(-2*lam))/2)
+0
 """
 from __future__ import annotations
 
