@@ -9,6 +9,7 @@ calculator and are left out.
 from __future__ import annotations
 
 import html
+from importlib import import_module
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,8 +29,8 @@ EXAMPLES: tuple[tuple[str, str, str, str], ...] = (
 
 def _from_repository() -> list[tuple[str, str, str, str]] | None:
     """The univariate single-map rows of gallery/examples.py, or None when it is not importable."""
-    try:
-        from gallery import examples  # the repository's gallery, present in a checkout only
+    try:  # the repository's gallery, present in a checkout only (not a dependency of covar)
+        examples = import_module("gallery.examples")
     except ImportError:
         return None
     rows = []

@@ -164,7 +164,7 @@ def animation_job(fields: dict[str, Any], seconds: float) -> dict[str, Any]:
         g = d.g.xreplace({s: exact[s.name] for s in d.g.free_symbols if s.name in exact})
         with tempfile.TemporaryDirectory() as folder:
             gif = Path(folder) / "morph.gif"
-            anim = animate_transform(start, g, frames=FRAMES, gif=gif, timeout=seconds / 4, dpi=64)
+            anim = animate_transform(start, g, frames=FRAMES, gif=gif, timeout=seconds / 4, dpi=80)
             with Image.open(gif) as image:
                 frames = []
                 for frame in ImageSequence.Iterator(image):

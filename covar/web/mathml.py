@@ -24,7 +24,7 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from covar.record import Label, Phrase
 
 
-class _Printer(MathMLPresentationPrinter):  # type: ignore[misc]
+class _Printer(MathMLPresentationPrinter):
     """sympy's presentation printer, with Piecewise as a brace of cases."""
 
     def _print_Piecewise(self, expr: sp.Piecewise) -> Any:
@@ -54,8 +54,18 @@ class _Printer(MathMLPresentationPrinter):  # type: ignore[misc]
         return text
 
 
+#: brackets and bars set tight, as in print (an <mo> between two terms would get operator spacing)
+_TIGHT = {f"<mo>{b}</mo>": f'<mo lspace="0" rspace="0">{b}</mo>' for b in "()[]|"}
+
+
+def _tight(markup: str) -> str:
+    for loose, tight in _TIGHT.items():
+        markup = markup.replace(loose, tight)
+    return markup
+
+
 def _inner(expr: Any) -> str:
-    return str(_Printer().doprint(expr))
+    return _tight(str(_Printer().doprint(expr)))
 
 
 def expression(expr: Any, display: bool = False) -> str:
@@ -125,7 +135,7 @@ def _sequence(tokens: list[str], i: int, closing: bool = False, single: bool = F
         elif tok.isdigit():
             parts.append(_element("mn", tok))
         else:
-            parts.append(_element("mo", tok))
+            parts.append(_element("mo", "′" if tok == "'" else tok))
         if single:
             return parts[0], i
     if closing:
@@ -137,7 +147,7 @@ def label(lab: Label) -> str:
     """A Label as the inner MathML of a ``<math>`` element (its text form when the TeX is unusual).
 
     >>> label(Label("h₁(y)", "h_{1}(y)"))
-    '<mrow><msub><mi>h</mi><mrow><mn>1</mn></mrow></msub><mo>(</mo><mi>y</mi><mo>)</mo></mrow>'
+    '<mrow><msub><mi>h</mi><mrow><mn>1</mn></mrow></msub><mo lspace="0" rspace="0">(</mo><mi>y</mi><mo lspace="0" rspace="0">)</mo></mrow>'
     >>> label(Label("odd", r"\\frac{a}{b}"))
     '<mtext>odd</mtext>'
     """
@@ -145,7 +155,7 @@ def label(lab: Label) -> str:
         out, _ = _sequence(_TOKEN.findall(lab.tex), 0)
     except _Unreadable:
         return _element("mtext", lab.text)
-    return f"<mrow>{out}</mrow>"
+    return _tight(f"<mrow>{out}</mrow>")
 
 
 def math_of(part: Any, display: bool = False) -> str:

@@ -101,7 +101,9 @@ def _items(data: Mapping[str, Any], name: str) -> tuple[str, ...]:
 
 
 def _split(text: str) -> list[str]:
-    out, depth, current = [], 0, []
+    out: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         depth += ch in "([{"
         depth -= ch in ")]}"

@@ -5,18 +5,14 @@ that has imported covar once); the worker runs it under covar's time budget and 
 pipe. A worker that overruns its deadline by more than ``grace`` seconds is killed and replaced,
 and so is one that dies (a crash): the request gets an error answer and the server goes on.
 Waiting requests queue for a free worker; beyond ``max_waiting`` they are told to come back.
-
->>> import asyncio
->>> pool = WorkerPool(1, grace=30)
->>> asyncio.run(pool.run("echo", {"density": "d"}, 5))["fields"]["density"]
-'d'
->>> pool.close()
+(tests/test_web.py starts pools: a doctest here would cost a process start.)
 """
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -31,16 +27,22 @@ def _serve(conn: Connection) -> None:
     """The worker's loop: import once, then answer one job per message until the pipe closes."""
     from covar.web.jobs import run
 
-    conn.send("ready")
+    try:
+        conn.send("ready")
+    except (BrokenPipeError, OSError):  # the pool closed before this worker was ready
+        return
     while True:
         try:
             job, fields, seconds = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):
             return
         if job == "echo":  # a job with no covar work: the pool's own health check
             conn.send({"ok": True, "fields": fields})
-        elif job == "crash":  # lets tests and the load test check that a dying worker is replaced
+        elif job == "crash":  # test hooks (not reachable over HTTP): a dying worker is replaced ...
             raise SystemExit(3)
+        elif job == "sleep":  # ... and so is one stuck in a single long call, past the budget
+            time.sleep(fields["seconds"])
+            conn.send({"ok": True})
         else:
             conn.send(run(job, fields, seconds))
 
@@ -124,9 +126,9 @@ class WorkerPool:
         """Stop every worker."""
         with self._lock:
             for worker in self._idle:
-                worker.conn.close()
                 worker.process.kill()
                 worker.process.join(5)
+                worker.conn.close()
             self._idle.clear()
         self._threads.shutdown(wait=False, cancel_futures=True)
 
