@@ -159,7 +159,7 @@ def test_malformed_requests_are_refused(client, body, status):
 
 @pytest.mark.parametrize("text", [
     "__import__('os').system('echo hacked')", "().__class__.__bases__[0]", "lambda: 1", "open('/etc/passwd')",
-    "9**9**9**9", "x" + "+x" * 300, "(" * 150 + "x" + ")" * 150, "exec('1')", "<script>alert(1)</script>",
+    "9**9**9**9", "x" + "+x" * 300, "x.__class__", "exec('1')", "<script>alert(1)</script>",
 ])
 def test_hostile_maps_are_refused_by_the_parser(client, text):
     r = client.post("/api/derive", json={"density": "Normal(0, 1)", "map": text})
