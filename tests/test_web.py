@@ -210,6 +210,10 @@ def test_mathml_pieces():
     y = sp.Symbol("y", real=True)
     pw = mathml.expression(sp.Piecewise((sp.exp(-y), y > 0), (0, True)))
     assert "<mtable" in pw and "otherwise" in pw and "piecewise" not in pw
+    # e^{-y^2/2} stays in the numerator with its minus sign, as the text and LaTeX write it
+    half = mathml.expression(sp.sqrt(2) * sp.exp(-y ** 2 / 2) / sp.sqrt(sp.pi))
+    assert re.search(r"<mfrac><mrow><msqrt><mn>2</mn></msqrt><mo>.{1,8}</mo><msup><mi>&ExponentialE;</mi>"
+                     r"<mfrac><mrow><mo>-</mo><msup><mi>y</mi><mn>2</mn></msup></mrow><mn>2</mn></mfrac>", half), half
     assert mathml.label(Label("f_Y(y)", "f_{Y}(y)")).startswith("<mrow><msub><mi>f</mi>")
     assert mathml.label(Label("weird", r"\unknowncommand{x}")) == "<mtext>weird</mtext>"
     assert mathml.phrase(("<b>", y)) .startswith("&lt;b&gt;<math")

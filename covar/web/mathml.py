@@ -20,12 +20,39 @@ from typing import Any
 
 import sympy as sp
 from sympy.printing.mathml import MathMLPresentationPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from covar.record import Label, Phrase
 
 
 class _Printer(MathMLPresentationPrinter):
-    """sympy's presentation printer, with Piecewise as a brace of cases."""
+    """sympy's presentation printer, with Piecewise as a brace of cases and products split into
+    numerator and denominator as written (e^{-y} stays e^{-y}, as in the text and LaTeX)."""
+
+    def _print_Mul(self, expr: sp.Mul) -> Any:
+        numer, denom = sp.fraction(expr, exact=True)
+        if denom is not sp.S.One:
+            return self._node("mfrac", self._print(numer), self._print(denom))
+        coeff, terms = expr.as_coeff_mul()
+        if coeff.is_negative:
+            return self._node("mrow", self._text("mo", "-"), self._print(-expr))
+        parts = [] if coeff == 1 else [self._print(coeff)]
+        parts += [self.parenthesize(t, PRECEDENCE["Mul"]) for t in sp.Mul._from_args(terms).as_ordered_factors()]
+        row = [parts[0]]
+        for part in parts[1:]:
+            row += [self._text("mo", "\u2062"), part]  # invisible times
+        return row[0] if len(row) == 1 else self._node("mrow", *row)
+
+    def _node(self, tag: str, *children: Any) -> Any:
+        node = self.dom.createElement(tag)
+        for child in children:
+            node.appendChild(child)
+        return node
+
+    def _text(self, tag: str, text: str) -> Any:
+        node = self.dom.createElement(tag)
+        node.appendChild(self.dom.createTextNode(text))
+        return node
 
     def _print_Piecewise(self, expr: sp.Piecewise) -> Any:
         table = self.dom.createElement("mtable")
@@ -55,7 +82,7 @@ class _Printer(MathMLPresentationPrinter):
 
 
 #: brackets and bars set tight, as in print (an <mo> between two terms would get operator spacing)
-_TIGHT = {f"<mo>{b}</mo>": f'<mo lspace="0" rspace="0">{b}</mo>' for b in "()[]|"}
+_TIGHT = {f"<mo>{b}</mo>": f'<mo lspace="0em" rspace="0em">{b}</mo>' for b in "()[]|"}
 
 
 def _tight(markup: str) -> str:
@@ -147,7 +174,7 @@ def label(lab: Label) -> str:
     """A Label as the inner MathML of a ``<math>`` element (its text form when the TeX is unusual).
 
     >>> label(Label("h₁(y)", "h_{1}(y)"))
-    '<mrow><msub><mi>h</mi><mrow><mn>1</mn></mrow></msub><mo lspace="0" rspace="0">(</mo><mi>y</mi><mo lspace="0" rspace="0">)</mo></mrow>'
+    '<mrow><msub><mi>h</mi><mrow><mn>1</mn></mrow></msub><mo lspace="0em" rspace="0em">(</mo><mi>y</mi><mo lspace="0em" rspace="0em">)</mo></mrow>'
     >>> label(Label("odd", r"\\frac{a}{b}"))
     '<mtext>odd</mtext>'
     """
