@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 import urllib.error
@@ -25,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from covar.web.serve import HOST, free_port  # noqa: E402
+from covar.web.serve import server_process  # noqa: E402
 
 FAST = [("Normal(0, 1)", "x**2"), ("ChiSquared(1)", "sqrt(x)"), ("Gamma(alpha, beta)", "log(x)"),
         ("Normal(0, 1)", "Max(0, x)"), ("Uniform(0, 1)", "2*x + 1"), ("Exponential(2)", "exp(-x)")]
@@ -89,23 +87,8 @@ def main() -> int:
     if args.requests < 200 or args.clients < 16:
         parser.error("the issue asks for at least 200 requests from 16 clients")
 
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    server = subprocess.Popen([sys.executable, "-m", "covar.cli.main", "serve", "--no-browser", "--port", str(port),
-                               "--timeout", str(args.timeout), "--workers", str(args.workers)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://{HOST}:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/health", timeout=2).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    print("the server did not start")
-                    return 1
-                time.sleep(0.3)
+    with server_process("--timeout", str(args.timeout), "--workers", str(args.workers)) as url:
+        base = url.rstrip("/")
         requests = plan(args.requests)
         started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as clients:
@@ -113,12 +96,6 @@ def main() -> int:
             results = [f.result(timeout=max(1.0, RUN_DEADLINE - (time.perf_counter() - started))) for f in futures]
         wall = time.perf_counter() - started
         health = json.loads(urllib.request.urlopen(base + "/health", timeout=10).read())
-    finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
     print(f"{len(requests)} requests from {args.clients} concurrent clients to {base} "
           f"(budget {args.timeout:g} s, {args.workers} workers) in {wall:.1f} s")

@@ -5,10 +5,16 @@ Needs the web extra (``pip install "covar[web]"``: starlette and uvicorn); witho
 """
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 import webbrowser
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from covar.errors import MissingExtra
 
@@ -52,3 +58,32 @@ def serve(port: int | None = None, browser: bool = True, workers: int = 2, timeo
     if browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     uvicorn.run(app, host=HOST, port=port, log_level="warning")
+
+
+@contextmanager
+def server_process(*options: str, start_seconds: float = 60.0) -> Iterator[str]:
+    """``covar serve --no-browser OPTIONS`` in a child process on a free port of 127.0.0.1; yields
+    its URL once it answers and stops it on exit (the browser test and the load test use it).
+    The child sees the same ``sys.path`` as this process, so it serves the same covar."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    child = subprocess.Popen([sys.executable, "-m", "covar.cli.main", "serve", "--no-browser", "--port", str(port),
+                              *options], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://{HOST}:{port}/"
+    try:
+        deadline = time.monotonic() + start_seconds
+        while True:
+            try:
+                urllib.request.urlopen(url + "health", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or child.poll() is not None:
+                    raise RuntimeError(f"covar serve did not start on {url}") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        child.terminate()
+        try:
+            child.wait(15)
+        except subprocess.TimeoutExpired:
+            child.kill()
