@@ -386,6 +386,19 @@ def plot(density, map, support, assume, timeout, params, output, samples, seed) 
 
 
 @cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port on 127.0.0.1 (default: a free one).")
+@click.option("--browser/--no-browser", default=True, show_default=True, help="Open the page in a browser.")
+@click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True, help="Worker processes.")
+@click.option("--timeout", type=float, default=20.0, show_default=True, callback=_finite_seconds,
+              help="Time budget in seconds of each derivation (the animation gets three times as much).")
+def serve(port, browser, workers, timeout) -> None:
+    """Serve the calculator page on 127.0.0.1 (needs pip install "covar[web]")."""
+    from covar.web.serve import serve as run_server
+
+    run_server(port or None, browser, workers, timeout, say=lambda line: click.echo(line, err=True))
+
+
+@cli.command()
 def families() -> None:
     """List the input families and their parameters."""
     from covar.laws.families import FAMILIES

@@ -1,0 +1,228 @@
+"""covar serve's API: results, downloads, cache, inline errors, limits, hostile input, timeouts.
+
+The application runs with its real worker processes (Starlette's TestClient drives it in
+process); the browser itself is tested in test_web_browser.py.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import warnings
+
+import numpy as np
+import pytest
+import sympy as sp
+from scipy import stats
+
+pytest.importorskip("starlette")
+pytest.importorskip("httpx")
+
+from click.testing import CliRunner  # noqa: E402
+
+warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
+from starlette.testclient import TestClient  # noqa: E402
+
+import covar  # noqa: E402
+from covar.cli.main import cli  # noqa: E402
+from covar.record import Label  # noqa: E402
+from covar.web import mathml  # noqa: E402
+from covar.web.app import STATIC, Settings, create_app  # noqa: E402
+from covar.web.problem import MAX_FIELD, ProblemError, problem_from  # noqa: E402
+from covar.web.workers import WorkerPool  # noqa: E402
+
+SQRT_CHI2 = {"density": "ChiSquared(1)", "map": "sqrt(x)"}
+SLOW = {"density": "Normal(0, 1)", "map": "x**5 + x**3 + x"}  # tens of seconds: past any small budget
+
+
+@pytest.fixture(scope="module")
+def client():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with TestClient(create_app(Settings(workers=2, timeout=20.0, animation_timeout=60.0))) as c:
+            yield c
+
+
+def cli_message(*args: str) -> str:
+    """The one-line error the CLI prints for these arguments (without 'Error: ')."""
+    out = CliRunner().invoke(cli, ["derive", *args])
+    assert out.exit_code != 0
+    return out.output.strip().removeprefix("Error: ")
+
+
+def _untimed(doc):
+    """A JSON document without its timings (the only part that differs between two runs)."""
+    if isinstance(doc, dict):
+        return {k: _untimed(v) for k, v in doc.items() if k != "timings"}
+    return [_untimed(v) for v in doc] if isinstance(doc, list) else doc
+
+
+# ---- results --------------------------------------------------------------------------------
+
+def test_page_and_files_need_no_network(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "<form" in page.text
+    for name in ("index.html", "app.js", "style.css"):
+        assert client.get(f"/static/{name}").status_code == 200
+        text = (STATIC / name).read_text(encoding="utf-8")
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.I), f"{name} loads something from the network"
+
+
+def test_sqrt_chi2_result_steps_and_download(client):
+    r = client.post("/api/derive", json=SQRT_CHI2)
+    assert r.status_code == 200, r.text
+    view = r.json()["view"]
+    assert view["result"]["family"] == "HalfNormal(1)"
+    assert view["result"]["formula"].startswith('<math display="block">') and "otherwise" in view["result"]["formula"]
+    steps = [s for record in view["steps"] for s in record["steps"]]
+    assert [s["n"] for s in steps] == list(range(1, len(steps) + 1))
+    assert any("Piece 1" in s["title"] for s in steps)
+    assert sum(f["math"].count("<math") for s in steps for f in s["formulas"]) >= 4
+    assert steps[-1]["bulleted"] and any("y**2" in r or "outside" in r for r in steps[-1]["remarks"])
+    # the JSON document the page offers is the CLI's: read back, its pdf is the half-normal's
+    doc = client.get("/download/json", params=SQRT_CHI2)
+    assert doc.status_code == 200 and "attachment" in doc.headers["content-disposition"]
+    from_cli = CliRunner().invoke(cli, ["derive", *SQRT_CHI2.values(), "--format", "json"]).output
+    assert _untimed(json.loads(doc.text)) == _untimed(json.loads(from_cli))
+    Y = covar.from_json(doc.text)
+    ys = np.array([0.1, 0.7, 1.5, 3.0])
+    assert np.allclose([float(Y.pdf.subs(Y.var, v)) for v in ys], stats.halfnorm.pdf(ys), rtol=1e-12)
+    assert float(Y.pdf.subs(Y.var, -0.5)) == 0.0
+    tex = client.get("/download/latex", params=SQRT_CHI2)
+    assert tex.status_code == 200 and tex.text.startswith(r"\documentclass") and r"\end{document}" in tex.text
+
+
+def test_figure_and_animation_are_images(client):
+    problem = {"density": "Gamma(alpha, beta)", "map": "log(x)", "values": "alpha=2, beta=1.5"}
+    fig = client.post("/api/figure", json=problem)
+    assert fig.status_code == 200, fig.text
+    assert fig.json()["png"].startswith("data:image/png;base64,")
+    anim = client.post("/api/animation", json=problem)
+    assert anim.status_code == 200, anim.text
+    body = anim.json()
+    assert len(body["frames"]) == len(body["t"]) >= 2 and body["t"][0] == 0 and body["t"][-1] == 1
+    assert len(set(body["frames"])) > 1  # the frames differ
+
+
+def test_cache_answers_the_same_problem_again(client):
+    first = client.post("/api/derive", json={"density": "Normal(0, 1)", "map": "x**2"}).json()
+    hits = client.get("/health").json()["cache_hits"]
+    again = client.post("/api/derive", json={"density": " Normal( 0,1 )", "map": "x ** 2 "}).json()
+    assert again == first
+    assert client.get("/health").json()["cache_hits"] == hits + 1
+
+
+# ---- errors next to their field, with the CLI's messages ----------------------------------------
+
+@pytest.mark.parametrize("problem, field, args", [
+    ({"density": "Normal(0", "map": "x"}, "density", ["Normal(0", "x"]),
+    ({"density": "Normal(0, 1)", "map": "__import__('os')"}, "map", ["Normal(0, 1)", "__import__('os')"]),
+    ({"density": "Normal(mu, sigma)", "map": "x", "assume": "sigma >> 0"}, "assume",
+     ["Normal(mu, sigma)", "x", "--assume", "sigma >> 0"]),
+    ({"density": "exp(-x)", "map": "x", "support": "[0, oo"}, "support", ["exp(-x)", "x", "--support", "[0, oo"]),
+])
+def test_inline_errors_name_the_field_with_the_cli_message(client, problem, field, args):
+    r = client.post("/api/derive", json=problem)
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["field"] == field
+    assert error["message"] == cli_message(*args)
+
+
+def test_parameter_values_are_checked_like_the_cli(client):
+    bad = client.post("/api/figure", json={"density": "Gamma(alpha, beta)", "map": "log(x)", "values": "alpha=-1, beta=1"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "values"
+    assert "alpha must be positive" in bad.json()["error"]["message"]
+    huge = client.post("/api/figure", json={"density": "Normal(mu, 1)", "map": "x", "values": "mu=1e300"})
+    assert huge.status_code == 422 and huge.json()["error"]["field"] == "values"
+    missing = client.post("/api/figure", json={"density": "Normal(mu, 1)", "map": "x"})
+    assert missing.status_code == 422 and "give a value to mu" in missing.json()["error"]["message"]
+
+
+# ---- limits and hostile input ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("body, status", [
+    (b"x" * 20_000, 413),
+    (b"not json", 400),
+    (b"[1, 2]", 400),
+    (json.dumps({"density": "Normal(0, 1)", "map": "x", "extra": 1}).encode(), 400),
+    (json.dumps({"density": "Normal(0, 1)", "map": "x" * (MAX_FIELD + 1)}).encode(), 400),
+    (json.dumps({"density": {"a": 1}, "map": "x"}).encode(), 400),
+    (json.dumps({"density": "Normal(0, 1)", "map": "x", "assume": ["a>0"] * 13}).encode(), 400),
+    (json.dumps({"density": "", "map": "x"}).encode(), 400),
+])
+def test_malformed_requests_are_refused(client, body, status):
+    r = client.post("/api/derive", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == status, r.text
+    assert r.json()["ok"] is False and r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("text", [
+    "__import__('os').system('echo hacked')", "().__class__.__bases__[0]", "lambda: 1", "open('/etc/passwd')",
+    "9**9**9**9", "x" + "+x" * 300, "x.__class__", "exec('1')", "<script>alert(1)</script>",
+])
+def test_hostile_maps_are_refused_by_the_parser(client, text):
+    r = client.post("/api/derive", json={"density": "Normal(0, 1)", "map": text})
+    assert r.status_code in (400, 422), r.text
+    error = r.json()["error"]
+    assert error["field"] == "map"
+    assert "<script>" not in json.dumps(r.json().get("view", ""))
+
+
+def test_unknown_job_and_long_query(client):
+    assert client.post("/api/eval", json=SQRT_CHI2).status_code == 404
+    assert client.get("/download/latex", params={"density": "N" * 5000, "map": "x"}).status_code == 400
+
+
+def test_a_slow_problem_times_out_and_the_server_goes_on():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with TestClient(create_app(Settings(workers=1, timeout=3.0, grace=20.0))) as c:
+            r = c.post("/api/derive", json=SLOW)
+            assert r.status_code == 422 and r.json()["error"]["kind"] == "timeout", r.text
+            assert "time budget" in r.json()["error"]["message"]
+            assert c.post("/api/derive", json={"density": "Uniform(0, 1)", "map": "2*x"}).status_code == 200
+            # a timeout is not cached: it depends on the load of the moment
+            assert c.post("/api/derive", json=SLOW).json()["error"]["kind"] == "timeout"
+
+
+def test_the_pool_replaces_a_crashed_or_stuck_worker():
+    pool = WorkerPool(1, grace=0.5)
+    try:
+        crashed = asyncio.run(pool.run("crash", {}, 5))
+        assert crashed["error"]["kind"] == "crash" and pool.restarts == 1
+        stuck = asyncio.run(pool.run("sleep", {"seconds": 60}, 0.5))
+        assert stuck["error"]["kind"] == "timeout" and pool.restarts == 2
+        assert asyncio.run(pool.run("echo", {"density": "d"}, 30))["fields"] == {"density": "d"}
+    finally:
+        pool.close()
+
+
+# ---- pieces ----------------------------------------------------------------------------------------
+
+def test_gallery_lists_examples_that_open_in_the_calculator(client):
+    page = client.get("/gallery").text
+    links = re.findall(r'href="(/\?[^"]+)"', page)
+    assert len(links) >= 5 and any("ChiSquared" in link for link in links)
+
+
+def test_mathml_pieces():
+    y = sp.Symbol("y", real=True)
+    pw = mathml.expression(sp.Piecewise((sp.exp(-y), y > 0), (0, True)))
+    assert "<mtable" in pw and "otherwise" in pw and "piecewise" not in pw
+    # e^{-y^2/2} stays in the numerator with its minus sign, as the text and LaTeX write it
+    half = mathml.expression(sp.sqrt(2) * sp.exp(-y ** 2 / 2) / sp.sqrt(sp.pi))
+    assert re.search(r"<mfrac><mrow><msqrt><mn>2</mn></msqrt><mo>.{1,8}</mo><msup><mi>&ExponentialE;</mi>"
+                     r"<mfrac><mrow><mo>-</mo><msup><mi>y</mi><mn>2</mn></msup></mrow><mn>2</mn></mfrac>", half), half
+    assert mathml.label(Label("f_Y(y)", "f_{Y}(y)")).startswith("<mrow><msub><mi>f</mi>")
+    assert mathml.label(Label("weird", r"\unknowncommand{x}")) == "<mtext>weird</mtext>"
+    assert mathml.phrase(("<b>", y)) .startswith("&lt;b&gt;<math")
+
+
+def test_problem_keys_normalise_spacing_only():
+    a = problem_from({"density": "Normal(0,1)", "map": "x**2"})
+    assert a.key("derive") == problem_from({"density": "Normal( 0 , 1 )", "map": " x ** 2"}).key("derive")
+    assert a.key("derive") != a.key("figure")
+    assert problem_from({"density": "x y", "map": "x"}).key("derive") != problem_from({"density": "xy", "map": "x"}).key("derive")
+    with pytest.raises(ProblemError):
+        problem_from({"density": "Normal(0, 1)"})
