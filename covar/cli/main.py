@@ -197,11 +197,27 @@ def derive(density: str, map: str, support: str | None, assume: tuple[str, ...],
             raise
         except covar.CovarError as exc:  # an invalid input is the user's to fix: exit status 2
             raise UsageFailure(f"density {density!r}: {exc}") from exc
+        _check_map_variable(map, X)
         try:
             # --assume also reaches symbols that appear only in the map (c>0 in "c*x")
             return X, covar.transform(X, map, assume=assume, timeout=timeout)
         except covar.ParseError as exc:  # unreadable map text: a usage error too
             raise UsageFailure(f"map {map!r}: {exc}") from exc
+
+
+_CONSTANT_NAMES = {"pi", "E", "e", "oo", "I"}
+
+
+def _check_map_variable(map: str, X: Any) -> None:
+    """A MAP written in another variable than the density's ("y**2" for a density in x) is a
+    usage error (exit status 2), found before any derivation starts."""
+    import re
+
+    names = set(re.findall(r"(?<![\w.])[A-Za-z_]\w*\b(?!\s*\()", map)) - _CONSTANT_NAMES
+    others = names - {p.name for p in X.params}
+    if X.var.name not in names and len(others) == 1:
+        raise UsageFailure(f"map {map!r} is in {others.pop()}, not in the density's variable {X.var.name}; "
+                           f"write the map in {X.var.name}")
 
 
 def parameter_values(pairs: tuple[str, ...], density: Any) -> dict[str, float]:
@@ -279,13 +295,37 @@ param_option = click.option(
 @input_options
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "latex", "json"]), default="text",
               show_default=True, help="text for the terminal, latex (an align body), json (docs/json-schema.md).")
-@click.option("--steps/--no-steps", default=True, show_default=True, help="Show the numbered derivation steps.")
-def derive_cmd(density, map, support, assume, timeout, fmt, steps) -> None:
-    """Derive the density of Y = MAP(X) for X with DENSITY."""
-    _, Y = derive(density, map, support, assume, timeout)
+@click.option("--steps/--no-steps", default=True, show_default=True,
+              help="Show the numbered derivation steps (json: include the record chain).")
+@click.option("--vars", "vars_", default=None, metavar="NAMES",
+              help="Names of the new variables of a vector map, e.g. --vars r,theta (default y1,y2,...).")
+@click.option("--marginal", "-m", default=None, metavar="NAME",
+              help="Keep the law of this one new variable of a vector map, e.g. --marginal r.")
+@click.option("--cdf", is_flag=True, help="Also derive the CDF F(y) = P(Y <= y).")
+@click.option("--moments", is_flag=True, help="Also derive the mean and the variance.")
+@click.option("--timings", is_flag=True, help="json: include the time each stage took (not reproducible).")
+def derive_cmd(density, map, support, assume, timeout, fmt, steps, vars_, marginal, cdf, moments, timings) -> None:
+    """Derive the density of Y = MAP(X) for X with DENSITY.
+
+    \b
+    A random vector: independent families joined by *, a map with one component per new
+    variable, separated by commas (variables x1, x2, ... in the order of the factors):
+      covar derive "Normal(0,1) * Normal(0,1)" "sqrt(x1**2 + x2**2), atan2(x2, x1)" \\
+                   --vars r,theta --marginal r
+    """
+    from covar.cli.problem import Problem, result_document, solve
+
+    names = tuple(n.strip() for n in vars_.split(",")) if vars_ else ()
+    Y = solve(Problem(density, map, support, tuple(assume), timeout, names, marginal))
+    if (cdf or moments) and not hasattr(Y, "cdf"):
+        raise UsageFailure("--cdf and --moments are for the law of one variable; add --marginal NAME")
     if fmt == "json":
-        click.echo(Y.to_json())
-    elif fmt == "latex":
+        import json
+
+        doc = result_document(Y, steps=steps, timings=timings, cdf=cdf, moments=moments)
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    if fmt == "latex":
         from covar.render.latex import derivation_latex, result_latex
 
         click.echo(derivation_latex(Y) if steps else f"\\[ {result_latex(Y)} \\]")
@@ -293,6 +333,30 @@ def derive_cmd(density, map, support, assume, timeout, fmt, steps) -> None:
         from covar.render.text import render
 
         click.echo(render(Y, steps=steps))
+    if cdf or moments:
+        click.echo(_extras_text(Y, cdf, moments, latex=fmt == "latex"))
+
+
+def _extras_text(Y: Any, cdf: bool, moments: bool, latex: bool) -> str:
+    """The CDF and the moments of Y, in the terminal's pretty print or as LaTeX."""
+    import sympy as sp
+
+    y = Y.var
+    rows = []
+    if cdf:
+        rows.append((f"F_Y({y})", "F_Y(" + sp.latex(y) + ")", Y.cdf if Y.cdf is not None else sp.Symbol("numeric_only")))
+    if moments:
+        rows += [("E[Y]", r"\mathbb{E}[Y]", Y.mean), ("Var[Y]", r"\operatorname{Var}[Y]", Y.variance)]
+    if latex:
+        return "\n".join(f"\\[ {tex} = {sp.latex(value)} \\]" for _, tex, value in rows)
+    out = []
+    for name, _, value in rows:
+        lines = sp.pretty(value).splitlines()
+        middle = len(lines) // 2
+        pad = " " * (len(name) + 3)
+        out += [f"{name} = {ln}" if i == middle else pad + ln for i, ln in enumerate(lines)]
+        out.append("")
+    return "\n".join(out).rstrip()
 
 
 @cli.command(epilog="""\b

@@ -199,11 +199,12 @@ def _write_joint(w: _Writer, J: Any) -> dict:
 def to_dict(law: Any, timings: bool = False, steps: bool = True) -> dict:
     """The JSON-ready dict of ``law`` (see docs/json-schema.md): the same text on every run
     unless ``timings`` adds the wall-clock time of each stage; ``steps=False`` leaves out the
-    record chain (``"derivation": null``) unless the law needs it to be evaluated (numeric-only)."""
+    record chain (``"derivation": null``) of a closed form (a numeric-only law needs it to be evaluated)."""
     w = _Writer(timings)
     body = w.law(law)
-    if not steps and body.get("pdf") is not None and "marginal" not in body:
+    if not steps and body.get("pdf") is not None:  # a closed form needs no record to be evaluated
         body["derivation"] = None
+        body.pop("marginal", None)
     names = {"names": dict(sorted(w.aliases.items()))} if w.aliases else {}
     return {"schema": SCHEMA, "symbols": {n: _assumptions(s) for n, s in sorted(w.symbols.items())}, **names, **body}
 
