@@ -1,4 +1,4 @@
-"""The ``covar`` command group: derive, latex, check, plot, families.
+"""The ``covar`` command group: derive, latex, check, plot, families, batch, flow.
 
 Only click is imported at start-up; covar (and with it sympy and numpy) is imported inside the
 commands, so ``covar --help`` stays instant. Exit status: 0 on success, 2 for usage errors
@@ -138,6 +138,17 @@ class Count(click.ParamType):
         if not (self.low <= number <= self.high):
             self.fail(f"{value} is not in the range {self.low}..{self.high}", param, ctx)
         return number
+
+
+force_option = click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+
+
+def _check_new_target(output: str | None, force: bool) -> None:
+    """An existing output file is overwritten only with --force (checked before deriving)."""
+    import os
+
+    if output is not None and os.path.exists(output) and not force:
+        raise UsageFailure(f"{output} exists; pass --force to overwrite it or pick another path")
 
 
 def _writable_target(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -368,8 +379,10 @@ Examples:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               callback=_writable_target, help="Write to this file instead of standard output.")
 @click.option("--standalone", is_flag=True, help="A complete document that compiles with pdflatex.")
-def latex(density, map, support, assume, timeout, output, standalone) -> None:
+@force_option
+def latex(density, map, support, assume, timeout, output, standalone, force) -> None:
     """The derivation of Y = MAP(X) as LaTeX (align environments, cases for the result)."""
+    _check_new_target(output, force)
     _, Y = derive(density, map, support, assume, timeout)
     text = Y.latex(document=standalone)
     if output:
@@ -429,7 +442,8 @@ Examples:
               help=f"Samples of g(X) in the histogram (0 for none, up to {MAX_SAMPLES:.0e}).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the random generator (a whole number >= 0).")
-def plot(density, map, support, assume, timeout, params, output, samples, seed) -> None:
+@force_option
+def plot(density, map, support, assume, timeout, params, output, samples, seed, force) -> None:
     """Plot the map g, f_X and f_Y (each monotone piece in its colour) over samples of g(X).
 
     Needs the plotting extra: pip install "covar[plot]".
@@ -437,6 +451,7 @@ def plot(density, map, support, assume, timeout, params, output, samples, seed) 
     from covar.render.plot.canvas import require_matplotlib
 
     require_matplotlib()  # before any derivation: a missing extra is the user's to fix
+    _check_new_target(output, force)
     from covar.render.plot import plot_transform
 
     X, Y = derive(density, map, support, assume, timeout)
@@ -449,18 +464,107 @@ def plot(density, map, support, assume, timeout, params, output, samples, seed) 
     click.echo(f"wrote {output}", err=True)
 
 
-@cli.command()
-def families() -> None:
-    """List the input families and their parameters."""
+@cli.command(epilog="""\b
+Examples:
+  covar families
+  covar families Gamma
+""")
+@click.argument("name", required=False)
+def families(name: str | None) -> None:
+    """List the input families, or show one: pdf, support, parameters, scipy equivalent."""
     from covar.laws.families import FAMILIES
 
     from sympy import sstr
 
+    if name is not None:
+        click.echo(_family_sheet(name))
+        return
     rows = [(f"{name}({', '.join(fam.params)})", "pmf" if fam.discrete else "pdf",
              sstr(fam.support(*fam.symbols()))) for name, fam in FAMILIES.items()]
     width = max(len(r[0]) for r in rows)
     for call, kind, support in rows:
         click.echo(f"{call:<{width}}  {kind}  on {support}")
+
+
+def _family_sheet(name: str) -> str:
+    """One family's pdf (pretty-printed), support, parameter constraints and scipy equivalent."""
+    import difflib
+
+    import sympy as sp
+
+    from covar.laws.families import FAMILIES, describe_constraint
+
+    fam = FAMILIES.get(name) or {k.lower(): f for k, f in FAMILIES.items()}.get(name.lower())
+    if fam is None:
+        near = difflib.get_close_matches(name, list(FAMILIES), n=1)
+        hint = f"did you mean {near[0]}? " if near else ""
+        raise UsageFailure(f"no family {name!r}; {hint}`covar families` lists them")
+    symbols = fam.symbols()
+    var = sp.Symbol("k" if fam.discrete else "x", real=True)
+    kind = "pmf" if fam.discrete else "pdf"
+    call = f"{fam.name}({', '.join(fam.params)})"
+    pdf = sp.pretty(sp.Eq(sp.Function("f")(var), fam.pdf(var, *symbols)), use_unicode=True)
+    example = _example_arguments(fam)
+    frozen = fam.scipy(*example)
+    shown = ", ".join(f"{v:g}" for v in example)
+    args = ", ".join([*(f"{a:g}" for a in frozen.args), *(f"{k}={v:g}" for k, v in frozen.kwds.items())])
+    lines = [f"{call}  ({kind})", "", pdf, "", f"support    {sp.sstr(fam.support(*symbols))}", "parameters"]
+    lines += [f"  {p:<8} {'a probability in (0, 1]' if p == 'p' else describe_constraint(a)}"
+              for p, a in zip(fam.params, fam.assumptions)]
+    lines += ["", f"scipy      {fam.name}({shown}) is scipy.stats.{frozen.dist.name}({args})"]
+    return "\n".join(lines)
+
+
+def _example_arguments(fam: Any) -> tuple[float, ...]:
+    """Parameter values inside the family's domain, to show its scipy equivalent on."""
+    values = []
+    for i, (name, facts) in enumerate(zip(fam.params, fam.assumptions)):
+        if name == "p":
+            values.append(0.25)
+        elif facts.get("positive") or facts.get("nonnegative"):
+            values.append(float(i + 2))
+        else:
+            values.append(float(i))
+    return tuple(values)
+
+
+@cli.command(epilog="""\b
+Examples:
+  covar batch problems.jsonl -o results.jsonl --jobs 2
+  covar batch problems.yaml -o results.jsonl --scheduler tcp://10.0.0.5:8786
+A problem line: {"id": "sq", "density": "Normal(0, 1)", "map": "x**2"}; optional keys
+support, assume (list), timeout (seconds), vars (list) and marginal, as in `covar derive`.
+""")
+@click.argument("problems", type=click.Path(exists=True, dir_okay=False))
+@click.option("--output", "-o", required=True, callback=_writable_target,
+              help="JSON-lines file of results; ids already in it are skipped (resume).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Worker processes deriving problems in parallel.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help='A Dask distributed scheduler to send the problems to (pip install "covar[dask]").')
+@click.option("--timeout", type=float, default=30.0, show_default=True, callback=_finite_seconds,
+              help="Time budget in seconds of each problem without its own \"timeout\".")
+@click.option("--force", is_flag=True, help="Start the output file afresh instead of resuming it.")
+def batch(problems, output, jobs, scheduler, timeout, force) -> None:
+    """Derive a file of problems (JSON lines, or YAML) into JSON lines of results.
+
+    Each output line holds the problem's id, its status (ok, refused, timeout or error), a
+    message, and the result as `covar derive -f json` prints it (no timings: reproducible).
+    Exit status 1 when any problem did not end ok.
+    """
+    import os
+
+    from covar.cli.batch import read_problems, run_batch
+    from covar.cli.progress import progress_bar
+
+    entries = read_problems(problems, timeout)
+    if force and os.path.exists(output):
+        os.remove(output)
+    with progress_bar(len(entries), "deriving") as bar:
+        counts = run_batch(entries, output, jobs=jobs, scheduler=scheduler, progress=bar.update)
+    click.echo(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no problems", err=True)
+    if any(counts[k] for k in ("refused", "timeout", "error")):
+        sys.exit(1)
 
 
 def main() -> None:
