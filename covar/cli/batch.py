@@ -38,7 +38,7 @@ def read_problems(path: str, default_timeout: float) -> list[Entry]:
         text = fh.read()
     if path.endswith((".yaml", ".yml")):
         try:
-            import yaml
+            import yaml  # type: ignore[import-untyped]
         except ImportError:
             from covar.errors import MissingExtra
 

@@ -567,6 +567,46 @@ def batch(problems, output, jobs, scheduler, timeout, force) -> None:
         sys.exit(1)
 
 
+@cli.command(epilog="""\b
+Layer specs (each layer's inputs are z1..zd, applied in the order given):
+  coupling MASK | s: S1, ... | t: T1, ...   RealNVP affine coupling, MASK like 1100
+                                            (1 passes through; s, t in those inputs)
+  permute P                                 y_i = z_P[i], P like 1,0 (0-based)
+  exp | tanh | sigmoid | leaky_relu         elementwise; options | mask: 10, | slope: 1/10
+  realnvp                                   the worked 4-D RealNVP example
+\b
+Examples:
+  covar flow --layer realnvp --no-steps
+  covar flow --layer "coupling 10 | s: tanh(z1) | t: z1**2" --layer "permute 1,0"
+  covar flow --base "Exponential(1) * Normal(0, 1)" --layer "coupling 10 | s: z1/2 | t: z1" -f json
+""")
+@click.option("--layer", "-l", "layers", multiple=True, metavar="SPEC", help="A layer (repeatable, in order).")
+@click.option("--base", "-b", default=None, metavar="DENSITY",
+              help='Independent families joined by *, e.g. "Normal(0,1) * Normal(0,1)" (default: standard normals).')
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "latex", "json"]), default="text",
+              show_default=True, help="text for the terminal, latex, or json (docs/json-schema.md).")
+@click.option("--steps/--no-steps", default=True, show_default=True, help="Show the layer-by-layer derivation.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, callback=_finite_seconds,
+              help="Time budget in seconds of the derivation.")
+def flow(layers, base, fmt, steps, timeout) -> None:
+    """The density of a normalizing flow's output y = f(z), z ~ BASE, from its layers."""
+    from covar.cli.flow import flow_law
+
+    law = flow_law(tuple(layers), base, timeout)
+    if fmt == "json":
+        from covar.render.serialize import to_json
+
+        click.echo(to_json(law, steps=steps))
+    elif fmt == "latex":
+        from covar.render.latex import derivation_latex, result_latex
+
+        click.echo(derivation_latex(law) if steps else f"\\[ {result_latex(law)} \\]")
+    else:
+        from covar.render.text import render
+
+        click.echo(render(law, steps=steps))
+
+
 def main() -> None:
     """Console entry point of ``covar``: run the command, then leave without interpreter teardown.
 

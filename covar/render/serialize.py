@@ -63,7 +63,7 @@ _EXPRS = _many(_EXPR)
 _TEXT = _Codec(lambda w, v: str(v), lambda r, d: str(d))
 _BOOL = _Codec(lambda w, v: bool(v), lambda r, d: bool(d))
 _INTS = _Codec(lambda w, v: [int(k) for k in v], lambda r, d: tuple(int(k) for k in d))
-_TIMINGS = _Codec(lambda w, v: {k: float(t) for k, t in v.items()} if w.timings else {},
+_TIMINGS = _Codec(lambda w, v: {k: float(t) for k, t in v.items()} if w.with_timings else {},
                   lambda r, d: {str(k): float(t) for k, t in d.items()})
 _POINTS = _Codec(lambda w, v: [[w.expr(k), w.expr(m)] for k, m in v.items()],
                  lambda r, d: {r(k): r(m) for k, m in d})
@@ -131,7 +131,7 @@ class _Writer:
     """Collects every symbol while turning a law and its records into JSON-ready values."""
 
     def __init__(self, timings: bool = False) -> None:
-        self.timings = timings  # wall-clock timings vary run to run: written only on request
+        self.with_timings: bool = timings  # wall-clock timings vary run to run: written only on request
         self.symbols: dict[str, sp.Symbol] = {}  # by the name written in the document
         self.aliases: dict[str, str] = {}  # written name -> real name, for names the reader refuses
 
