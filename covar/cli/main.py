@@ -99,6 +99,14 @@ def cli(debug: bool) -> None:
       covar latex "Normal(0, 1)" "x**2" --standalone -o square.tex
       covar check "Gamma(2, 1)" "log(x)" --samples 50000
       covar plot "Normal(0, 1)" "Max(0, x)" -o relu.png
+      covar batch problems.jsonl -o results.jsonl --jobs 2
+
+    \b
+    Shell completion (click): add to ~/.bashrc (zsh: zsh_source, fish: fish_source)
+      eval "$(_COVAR_COMPLETE=bash_source covar)"
+
+    \b
+    Exit status: 0 success, 1 derivation failure or failed check, 2 usage error.
     """
 
 
