@@ -64,7 +64,7 @@ def enlarge_text(fig: Figure, smallest_pt: float) -> None:
     from matplotlib.text import Text
 
     for text in fig.findobj(Text):
-        if text.get_text() and text.get_fontsize() < smallest_pt:
+        if text.get_text() and float(text.get_fontsize()) < smallest_pt:
             text.set_fontsize(smallest_pt)
 
 
