@@ -199,10 +199,13 @@ def _write_joint(w: _Writer, J: Any) -> dict:
 def to_dict(law: Any, timings: bool = False, steps: bool = True) -> dict:
     """The JSON-ready dict of ``law`` (see docs/json-schema.md): the same text on every run
     unless ``timings`` adds the wall-clock time of each stage; ``steps=False`` leaves out the
-    record chain (``"derivation": null``) of a closed form (a numeric-only law needs it to be evaluated)."""
+    record chain (``"derivation": null``) of a closed form without atoms (a numeric-only or mixed law
+    needs it to be evaluated or checked when read back)."""
     w = _Writer(timings)
     body = w.law(law)
-    if not steps and body.get("pdf") is not None:  # a closed form needs no record to be evaluated
+    # a closed form needs no record to be evaluated; a mixed law keeps it (read back, the gate
+    # samples a law with atoms through its derivation)
+    if not steps and body.get("pdf") is not None and not body.get("atoms"):
         body["derivation"] = None
         body.pop("marginal", None)
     names = {"names": dict(sorted(w.aliases.items()))} if w.aliases else {}
