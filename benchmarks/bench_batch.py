@@ -23,29 +23,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 
-def _interval_text(S) -> str:
-    import sympy as sp
-
-    lo = "(" if S.left_open or S.start == -sp.oo else "["
-    hi = ")" if S.right_open or S.end == sp.oo else "]"
-    return f"{lo}{sp.sstr(S.start)}, {sp.sstr(S.end)}{hi}"
-
-
 def problem_lines() -> list[dict]:
-    """The table's problems on an interval, as `covar batch` lines."""
+    """The table's problems on an interval, as `covar batch` lines (as tests/test_batch.py writes them)."""
     import sympy as sp
     from problems import PROBLEMS
+    from test_batch import batch_line
 
-    x = sp.Symbol("x", real=True)
-    lines = []
-    for P in PROBLEMS:
-        if P.law.discrete or not isinstance(P.law.support, sp.Interval):
-            continue
-        symbols = (P.law.pdf.free_symbols | P.g.free_symbols) - {x}
-        lines.append({"id": P.id, "density": sp.sstr(P.law.pdf), "support": _interval_text(P.law.support),
-                      "map": sp.sstr(P.g), "assume": [f"{s.name}>0" for s in sorted(symbols, key=str)
-                                                       if s.is_positive]})
-    return lines
+    return [batch_line(P) for P in PROBLEMS if not P.law.discrete and isinstance(P.law.support, sp.Interval)]
 
 
 def run_once(problems: Path, jobs: int) -> tuple[float, float, dict]:

@@ -33,7 +33,7 @@ def _interval_text(S: sp.Interval) -> str:
     return f"{lo}{sp.sstr(S.start)}, {sp.sstr(S.end)}{hi}"
 
 
-def _line(P) -> dict:
+def batch_line(P) -> dict:
     """A problem of the table as a batch line: its pdf and map as text, positive symbols assumed."""
     symbols = (P.law.pdf.free_symbols | P.g.free_symbols) - {X}
     return {"id": P.id, "density": sp.sstr(P.law.pdf), "support": _interval_text(P.law.support),
@@ -43,7 +43,7 @@ def _line(P) -> dict:
 @pytest.fixture(scope="module")
 def problem_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("batch") / "problems.jsonl"
-    path.write_text("".join(json.dumps(_line(P)) + "\n" for P in TABLE))
+    path.write_text("".join(json.dumps(batch_line(P)) + "\n" for P in TABLE))
     return path
 
 
