@@ -26,6 +26,20 @@ DEFAULT_FRAMES = 13  # t = k/12; every log-Gamma frame then derives in under 10 
 GIF_LIMIT = 2_000_000
 #: resolution of the still figures and of the animations at scale 1
 FIGURE_DPI, ANIMATION_DPI = 80, 72
+#: README.md shows every image at its own width, scaled down to fit GitHub's column of about
+#: this many pixels; the smallest text (a legend) must then still be this many pixels tall
+SHOWN_WIDTH_PX, SMALLEST_TEXT_PX = 880, 10.5
+
+
+def smallest_text_pt(width_in: float, dpi: float) -> float:
+    """The point size of a text that is SMALLEST_TEXT_PX tall once an image ``width_in`` inches
+    wide at ``dpi`` is shown at most SHOWN_WIDTH_PX wide.
+
+    >>> round(smallest_text_pt(14, 80), 1), round(smallest_text_pt(10, 72), 1)
+    (12.0, 10.5)
+    """
+    shown = min(1.0, SHOWN_WIDTH_PX / (width_in * dpi))
+    return SMALLEST_TEXT_PX / shown * 72 / dpi
 
 
 @dataclass
@@ -76,6 +90,7 @@ def build_example(name: str, outdir: Path, frames: int, html: bool = True,
     """
     import covar
     from covar import plot
+    from covar.render.plot.canvas import enlarge_text
 
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
@@ -100,6 +115,7 @@ def build_example(name: str, outdir: Path, frames: int, html: bool = True,
             fig = plot.plot_transform(p.X, p.g, title=ex.title, xlim=ex.xlim, ylim=ex.ylim,
                                       extra_maps=p.extra_maps, results=steps)
             result.latex = _latex_of(steps[-1])
+        enlarge_text(fig, smallest_text_pt(fig.get_figwidth(), FIGURE_DPI))
         fig.savefig(outdir / f"{name}.png", dpi=round(FIGURE_DPI * scale))
         result.files["png"] = f"{name}.png"
         say("figure")
@@ -112,7 +128,7 @@ def build_example(name: str, outdir: Path, frames: int, html: bool = True,
             anim = plot.animate_transform(
                 p.X, p.g, frames, gif=outdir / f"{name}.gif", html=outdir / f"{name}.html" if html else None,
                 timeout=ex.frame_timeout * budget, title=ex.title, xlim=ex.xlim, progress=say,
-                dpi=round(ANIMATION_DPI * scale))
+                dpi=round(ANIMATION_DPI * scale), smallest_pt=smallest_text_pt(10, ANIMATION_DPI))
             result.files["gif"] = f"{name}.gif"
             if html:
                 result.files["html"] = f"{name}.html"
@@ -214,8 +230,9 @@ def write_index(results: list[Result], index: Path, outdir: Path, frames: int) -
         "and hatching marks where a density is 0 because nothing lands there.",
         "",
         f"**Regenerate:** `python -m gallery` writes the images to `gallery/_build/` (ignored by "
-        f"git) and rewrites this file; it takes about two minutes on two cores and shows a "
-        f"progress bar. No image is committed: every PNG, GIF and HTML player linked below is "
+        f"git) and rewrites this file; it shows a progress bar and prints how long it took "
+        f"(about two minutes on two idle cores). Images are drawn to be read at their width in this page "
+        f"(up to {SHOWN_WIDTH_PX} px): no text is smaller than {SMALLEST_TEXT_PX:g} px. No image is committed: every PNG, GIF and HTML player linked below is "
         f"rebuilt from the table of examples in `gallery/examples.py`, which uses no randomness. "
         f"`python -m gallery OUTDIR --frames N` builds elsewhere (with its own index in OUTDIR). "
         f"This index links into `{build_dir}/` and was built with {frames} frames per animation; "

@@ -1,4 +1,4 @@
-"""The ``covar`` command group: derive, latex, check, plot, families.
+"""The ``covar`` command group: derive, latex, check, plot, families, batch, flow.
 
 Only click is imported at start-up; covar (and with it sympy and numpy) is imported inside the
 commands, so ``covar --help`` stays instant. Exit status: 0 on success, 2 for usage errors
@@ -99,6 +99,14 @@ def cli(debug: bool) -> None:
       covar latex "Normal(0, 1)" "x**2" --standalone -o square.tex
       covar check "Gamma(2, 1)" "log(x)" --samples 50000
       covar plot "Normal(0, 1)" "Max(0, x)" -o relu.png
+      covar batch problems.jsonl -o results.jsonl --jobs 2
+
+    \b
+    Shell completion (click): add to ~/.bashrc (zsh: zsh_source, fish: fish_source)
+      eval "$(_COVAR_COMPLETE=bash_source covar)"
+
+    \b
+    Exit status: 0 success, 1 derivation failure or failed check, 2 usage error.
     """
 
 
@@ -138,6 +146,17 @@ class Count(click.ParamType):
         if not (self.low <= number <= self.high):
             self.fail(f"{value} is not in the range {self.low}..{self.high}", param, ctx)
         return number
+
+
+force_option = click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+
+
+def _check_new_target(output: str | None, force: bool) -> None:
+    """An existing output file is overwritten only with --force (checked before deriving)."""
+    import os
+
+    if output is not None and os.path.exists(output) and not force:
+        raise UsageFailure(f"{output} exists; pass --force to overwrite it or pick another path")
 
 
 def _writable_target(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -197,11 +216,27 @@ def derive(density: str, map: str, support: str | None, assume: tuple[str, ...],
             raise
         except covar.CovarError as exc:  # an invalid input is the user's to fix: exit status 2
             raise UsageFailure(f"density {density!r}: {exc}") from exc
+        _check_map_variable(map, X)
         try:
             # --assume also reaches symbols that appear only in the map (c>0 in "c*x")
             return X, covar.transform(X, map, assume=assume, timeout=timeout)
         except covar.ParseError as exc:  # unreadable map text: a usage error too
             raise UsageFailure(f"map {map!r}: {exc}") from exc
+
+
+_CONSTANT_NAMES = {"pi", "E", "e", "oo", "I"}
+
+
+def _check_map_variable(map: str, X: Any) -> None:
+    """A MAP written in another variable than the density's ("y**2" for a density in x) is a
+    usage error (exit status 2), found before any derivation starts."""
+    import re
+
+    names = set(re.findall(r"(?<![\w.])[A-Za-z_]\w*\b(?!\s*\()", map)) - _CONSTANT_NAMES
+    others = names - {p.name for p in X.params}
+    if X.var.name not in names and len(others) == 1:
+        raise UsageFailure(f"map {map!r} is in {others.pop()}, not in the density's variable {X.var.name}; "
+                           f"write the map in {X.var.name}")
 
 
 def parameter_values(pairs: tuple[str, ...], density: Any) -> dict[str, float]:
@@ -279,13 +314,37 @@ param_option = click.option(
 @input_options
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "latex", "json"]), default="text",
               show_default=True, help="text for the terminal, latex (an align body), json (docs/json-schema.md).")
-@click.option("--steps/--no-steps", default=True, show_default=True, help="Show the numbered derivation steps.")
-def derive_cmd(density, map, support, assume, timeout, fmt, steps) -> None:
-    """Derive the density of Y = MAP(X) for X with DENSITY."""
-    _, Y = derive(density, map, support, assume, timeout)
+@click.option("--steps/--no-steps", default=True, show_default=True,
+              help="Show the numbered derivation steps (json: include the record chain).")
+@click.option("--vars", "vars_", default=None, metavar="NAMES",
+              help="Names of the new variables of a vector map, e.g. --vars r,theta (default y1,y2,...).")
+@click.option("--marginal", "-m", default=None, metavar="NAME",
+              help="Keep the law of this one new variable of a vector map, e.g. --marginal r.")
+@click.option("--cdf", is_flag=True, help="Also derive the CDF F(y) = P(Y <= y).")
+@click.option("--moments", is_flag=True, help="Also derive the mean and the variance.")
+@click.option("--timings", is_flag=True, help="json: include the time each stage took (not reproducible).")
+def derive_cmd(density, map, support, assume, timeout, fmt, steps, vars_, marginal, cdf, moments, timings) -> None:
+    """Derive the density of Y = MAP(X) for X with DENSITY.
+
+    \b
+    A random vector: independent families joined by *, a map with one component per new
+    variable, separated by commas (variables x1, x2, ... in the order of the factors):
+      covar derive "Normal(0,1) * Normal(0,1)" "sqrt(x1**2 + x2**2), atan2(x2, x1)" \\
+                   --vars r,theta --marginal r
+    """
+    from covar.cli.problem import Problem, result_document, solve
+
+    names = tuple(n.strip() for n in vars_.split(",")) if vars_ else ()
+    Y = solve(Problem(density, map, support, tuple(assume), timeout, names, marginal))
+    if (cdf or moments) and not hasattr(Y, "cdf"):
+        raise UsageFailure("--cdf and --moments are for the law of one variable; add --marginal NAME")
     if fmt == "json":
-        click.echo(Y.to_json())
-    elif fmt == "latex":
+        import json
+
+        doc = result_document(Y, steps=steps, timings=timings, cdf=cdf, moments=moments)
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    if fmt == "latex":
         from covar.render.latex import derivation_latex, result_latex
 
         click.echo(derivation_latex(Y) if steps else f"\\[ {result_latex(Y)} \\]")
@@ -293,6 +352,30 @@ def derive_cmd(density, map, support, assume, timeout, fmt, steps) -> None:
         from covar.render.text import render
 
         click.echo(render(Y, steps=steps))
+    if cdf or moments:
+        click.echo(_extras_text(Y, cdf, moments, latex=fmt == "latex"))
+
+
+def _extras_text(Y: Any, cdf: bool, moments: bool, latex: bool) -> str:
+    """The CDF and the moments of Y, in the terminal's pretty print or as LaTeX."""
+    import sympy as sp
+
+    y = Y.var
+    rows = []
+    if cdf:
+        rows.append((f"F_Y({y})", "F_Y(" + sp.latex(y) + ")", Y.cdf if Y.cdf is not None else sp.Symbol("numeric_only")))
+    if moments:
+        rows += [("E[Y]", r"\mathbb{E}[Y]", Y.mean), ("Var[Y]", r"\operatorname{Var}[Y]", Y.variance)]
+    if latex:
+        return "\n".join(f"\\[ {tex} = {sp.latex(value)} \\]" for _, tex, value in rows)
+    out = []
+    for name, _, value in rows:
+        lines = sp.pretty(value).splitlines()
+        middle = len(lines) // 2
+        pad = " " * (len(name) + 3)
+        out += [f"{name} = {ln}" if i == middle else pad + ln for i, ln in enumerate(lines)]
+        out.append("")
+    return "\n".join(out).rstrip()
 
 
 @cli.command(epilog="""\b
@@ -304,8 +387,10 @@ Examples:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               callback=_writable_target, help="Write to this file instead of standard output.")
 @click.option("--standalone", is_flag=True, help="A complete document that compiles with pdflatex.")
-def latex(density, map, support, assume, timeout, output, standalone) -> None:
+@force_option
+def latex(density, map, support, assume, timeout, output, standalone, force) -> None:
     """The derivation of Y = MAP(X) as LaTeX (align environments, cases for the result)."""
+    _check_new_target(output, force)
     _, Y = derive(density, map, support, assume, timeout)
     text = Y.latex(document=standalone)
     if output:
@@ -365,7 +450,8 @@ Examples:
               help=f"Samples of g(X) in the histogram (0 for none, up to {MAX_SAMPLES:.0e}).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the random generator (a whole number >= 0).")
-def plot(density, map, support, assume, timeout, params, output, samples, seed) -> None:
+@force_option
+def plot(density, map, support, assume, timeout, params, output, samples, seed, force) -> None:
     """Plot the map g, f_X and f_Y (each monotone piece in its colour) over samples of g(X).
 
     Needs the plotting extra: pip install "covar[plot]".
@@ -373,6 +459,7 @@ def plot(density, map, support, assume, timeout, params, output, samples, seed) 
     from covar.render.plot.canvas import require_matplotlib
 
     require_matplotlib()  # before any derivation: a missing extra is the user's to fix
+    _check_new_target(output, force)
     from covar.render.plot import plot_transform
 
     X, Y = derive(density, map, support, assume, timeout)
@@ -398,18 +485,147 @@ def serve(port, browser, workers, timeout) -> None:
     run_server(port or None, browser, workers, timeout, say=lambda line: click.echo(line, err=True))
 
 
-@cli.command()
-def families() -> None:
-    """List the input families and their parameters."""
+@cli.command(epilog="""\b
+Examples:
+  covar families
+  covar families Gamma
+""")
+@click.argument("name", required=False)
+def families(name: str | None) -> None:
+    """List the input families, or show one: pdf, support, parameters, scipy equivalent."""
     from covar.laws.families import FAMILIES
 
     from sympy import sstr
 
+    if name is not None:
+        click.echo(_family_sheet(name))
+        return
     rows = [(f"{name}({', '.join(fam.params)})", "pmf" if fam.discrete else "pdf",
              sstr(fam.support(*fam.symbols()))) for name, fam in FAMILIES.items()]
     width = max(len(r[0]) for r in rows)
     for call, kind, support in rows:
         click.echo(f"{call:<{width}}  {kind}  on {support}")
+
+
+def _family_sheet(name: str) -> str:
+    """One family's pdf (pretty-printed), support, parameter constraints and scipy equivalent."""
+    import difflib
+
+    import sympy as sp
+
+    from covar.laws.families import FAMILIES, describe_constraint
+
+    fam = FAMILIES.get(name) or {k.lower(): f for k, f in FAMILIES.items()}.get(name.lower())
+    if fam is None:
+        near = difflib.get_close_matches(name, list(FAMILIES), n=1)
+        hint = f"did you mean {near[0]}? " if near else ""
+        raise UsageFailure(f"no family {name!r}; {hint}`covar families` lists them")
+    symbols = fam.symbols()
+    var = sp.Symbol("k" if fam.discrete else "x", real=True)
+    kind = "pmf" if fam.discrete else "pdf"
+    call = f"{fam.name}({', '.join(fam.params)})"
+    pdf = sp.pretty(sp.Eq(sp.Function("f")(var), fam.pdf(var, *symbols)), use_unicode=True)
+    example = _example_arguments(fam)
+    frozen = fam.scipy(*example)
+    shown = ", ".join(f"{v:g}" for v in example)
+    args = ", ".join([*(f"{a:g}" for a in frozen.args), *(f"{k}={v:g}" for k, v in frozen.kwds.items())])
+    lines = [f"{call}  ({kind})", "", pdf, "", f"support    {sp.sstr(fam.support(*symbols))}", "parameters"]
+    lines += [f"  {p:<8} {'a probability in (0, 1]' if p == 'p' else describe_constraint(a)}"
+              for p, a in zip(fam.params, fam.assumptions)]
+    lines += ["", f"scipy      {fam.name}({shown}) is scipy.stats.{frozen.dist.name}({args})"]
+    return "\n".join(lines)
+
+
+def _example_arguments(fam: Any) -> tuple[float, ...]:
+    """Parameter values inside the family's domain, to show its scipy equivalent on."""
+    values = []
+    for i, (name, facts) in enumerate(zip(fam.params, fam.assumptions)):
+        if name == "p":
+            values.append(0.25)
+        elif facts.get("positive") or facts.get("nonnegative"):
+            values.append(float(i + 2))
+        else:
+            values.append(float(i))
+    return tuple(values)
+
+
+@cli.command(epilog="""\b
+Examples:
+  covar batch problems.jsonl -o results.jsonl --jobs 2
+  covar batch problems.yaml -o results.jsonl --scheduler tcp://10.0.0.5:8786
+A problem line: {"id": "sq", "density": "Normal(0, 1)", "map": "x**2"}; optional keys
+support, assume (list), timeout (seconds), vars (list) and marginal, as in `covar derive`.
+""")
+@click.argument("problems", type=click.Path(exists=True, dir_okay=False))
+@click.option("--output", "-o", required=True, callback=_writable_target,
+              help="JSON-lines file of results; ids already in it are skipped (resume).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Worker processes deriving problems in parallel.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help='A Dask distributed scheduler to send the problems to (pip install "covar[dask]").')
+@click.option("--timeout", type=float, default=30.0, show_default=True, callback=_finite_seconds,
+              help="Time budget in seconds of each problem without its own \"timeout\".")
+@click.option("--force", is_flag=True, help="Start the output file afresh instead of resuming it.")
+def batch(problems, output, jobs, scheduler, timeout, force) -> None:
+    """Derive a file of problems (JSON lines, or YAML) into JSON lines of results.
+
+    Each output line holds the problem's id, its status (ok, refused, timeout or error), a
+    message, and the result as `covar derive -f json` prints it (no timings: reproducible).
+    Exit status 1 when any problem did not end ok.
+    """
+    import os
+
+    from covar.cli.batch import read_problems, run_batch
+    from covar.cli.progress import progress_bar
+
+    entries = read_problems(problems, timeout)
+    if force and os.path.exists(output):
+        os.remove(output)
+    with progress_bar(len(entries), "deriving") as bar:
+        counts = run_batch(entries, output, jobs=jobs, scheduler=scheduler, progress=bar.update)
+    click.echo(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no problems", err=True)
+    if any(counts[k] for k in ("refused", "timeout", "error")):
+        sys.exit(1)
+
+
+@cli.command(epilog="""\b
+Layer specs (each layer's inputs are z1..zd, applied in the order given):
+  coupling MASK | s: S1, ... | t: T1, ...   RealNVP affine coupling, MASK like 1100
+                                            (1 passes through; s, t in those inputs)
+  permute P                                 y_i = z_P[i], P like 1,0 (0-based)
+  exp | tanh | sigmoid | leaky_relu         elementwise; options | mask: 10, | slope: 1/10
+  realnvp                                   the worked 4-D RealNVP example
+\b
+Examples:
+  covar flow --layer realnvp --no-steps
+  covar flow --layer "coupling 10 | s: tanh(z1) | t: z1**2" --layer "permute 1,0"
+  covar flow --base "Exponential(1) * Normal(0, 1)" --layer "coupling 10 | s: z1/2 | t: z1" -f json
+""")
+@click.option("--layer", "-l", "layers", multiple=True, metavar="SPEC", help="A layer (repeatable, in order).")
+@click.option("--base", "-b", default=None, metavar="DENSITY",
+              help='Independent families joined by *, e.g. "Normal(0,1) * Normal(0,1)" (default: standard normals).')
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "latex", "json"]), default="text",
+              show_default=True, help="text for the terminal, latex, or json (docs/json-schema.md).")
+@click.option("--steps/--no-steps", default=True, show_default=True, help="Show the layer-by-layer derivation.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, callback=_finite_seconds,
+              help="Time budget in seconds of the derivation.")
+def flow(layers, base, fmt, steps, timeout) -> None:
+    """The density of a normalizing flow's output y = f(z), z ~ BASE, from its layers."""
+    from covar.cli.flow import flow_law
+
+    law = flow_law(tuple(layers), base, timeout)
+    if fmt == "json":
+        from covar.render.serialize import to_json
+
+        click.echo(to_json(law, steps=steps))
+    elif fmt == "latex":
+        from covar.render.latex import derivation_latex, result_latex
+
+        click.echo(derivation_latex(law) if steps else f"\\[ {result_latex(law)} \\]")
+    else:
+        from covar.render.text import render
+
+        click.echo(render(law, steps=steps))
 
 
 def main() -> None:

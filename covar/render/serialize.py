@@ -65,7 +65,8 @@ _EXPRS = _many(_EXPR)
 _TEXT = _Codec(lambda w, v: str(v), lambda r, d: str(d))
 _BOOL = _Codec(lambda w, v: bool(v), lambda r, d: bool(d))
 _INTS = _Codec(lambda w, v: [int(k) for k in v], lambda r, d: tuple(int(k) for k in d))
-_TIMINGS = _Codec(lambda w, v: {k: float(t) for k, t in v.items()}, lambda r, d: {str(k): float(t) for k, t in d.items()})
+_TIMINGS = _Codec(lambda w, v: {k: float(t) for k, t in v.items()} if w.with_timings else {},
+                  lambda r, d: {str(k): float(t) for k, t in d.items()})
 _POINTS = _Codec(lambda w, v: [[w.expr(k), w.expr(m)] for k, m in v.items()],
                  lambda r, d: {r(k): r(m) for k, m in d})
 _MATRIX = _Codec(lambda w, v: [[w.expr(e) for e in row] for row in v.tolist()],
@@ -172,7 +173,8 @@ _RESERVED = {s.name for s in _CONSTANTS}
 class _Writer:
     """Collects every symbol while turning a law and its records into JSON-ready values."""
 
-    def __init__(self) -> None:
+    def __init__(self, timings: bool = False) -> None:
+        self.with_timings: bool = timings  # wall-clock timings vary run to run: written only on request
         self.symbols: dict[str, sp.Symbol] = {}  # by the name written in the document
         self.aliases: dict[str, str] = {}  # written name -> real name, for names the reader refuses
         self.matrices: dict[str, sp.MatrixSymbol] = {}  # matrix symbols (Sigma, X) by name
@@ -241,18 +243,27 @@ def _write_joint(w: _Writer, J: Any) -> dict:
             "derivation": _RECORD.write(w, J.derivation)}
 
 
-def to_dict(law: Any) -> dict:
-    """The JSON-ready dict of ``law`` (see docs/json-schema.md)."""
-    w = _Writer()
+def to_dict(law: Any, timings: bool = False, steps: bool = True) -> dict:
+    """The JSON-ready dict of ``law`` (see docs/json-schema.md): the same text on every run
+    unless ``timings`` adds the wall-clock time of each stage; ``steps=False`` leaves out the
+    record chain (``"derivation": null``) of a closed form without atoms (a numeric-only or mixed law
+    needs it to be evaluated or checked when read back)."""
+    w = _Writer(timings)
     body = w.law(law)
+    # a closed form needs no record to be evaluated; a mixed law keeps it (read back, the gate
+    # samples a law with atoms through its derivation)
+    if not steps and body.get("pdf") is not None and not body.get("atoms"):
+        body["derivation"] = None
+        body.pop("marginal", None)
     names: dict[str, dict] = {"names": dict(sorted(w.aliases.items()))} if w.aliases else {}
     if w.matrices:
         names["matrices"] = {n: [int(k) for k in m.shape] for n, m in sorted(w.matrices.items())}
     return {"schema": SCHEMA, "symbols": {n: _assumptions(s) for n, s in sorted(w.symbols.items())}, **names, **body}
 
 
-def to_json(law: Any, indent: int | None = 2) -> str:
-    """A law (Density or JointDensity) and its whole record chain as JSON text.
+def to_json(law: Any, indent: int | None = 2, timings: bool = False, steps: bool = True) -> str:
+    """A law (Density or JointDensity) and its whole record chain as JSON text (reproducible:
+    timings only with ``timings=True``; ``steps=False`` as in :func:`to_dict`).
 
     >>> import covar
     >>> text = to_json(covar.transform(covar.parse_density("Normal(0, 1)"), "Max(0, x)"))
@@ -260,7 +271,7 @@ def to_json(law: Any, indent: int | None = 2) -> str:
     >>> data["schema"], data["law"], data["atoms"], data["derivation"]["kind"], data["derivation"]["g"]
     ('covar/2', 'density', [['0', '1/2']], 'map', 'Max(0, x)')
     """
-    return json.dumps(to_dict(law), indent=indent, ensure_ascii=False)
+    return json.dumps(to_dict(law, timings, steps), indent=indent, ensure_ascii=False)
 
 
 # ---- reading back ------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import sympy as sp
 from covar.errors import CovarError
 from covar.laws.density import Density
 from covar.numeric.verify import to_float
-from covar.render.plot.canvas import GREY, mathtext, new_figure
+from covar.render.plot.canvas import GREY, enlarge_text, mathtext, new_figure
 from covar.render.plot.figure import maps_of
 from covar.render.plot.panels import derivation_of, draw_map, draw_output, rv
 from covar.render.plot.values import (GRID_POINTS, Mass, Span, continuous_mass_of, density_top, evaluate,
@@ -144,8 +144,10 @@ def _density_tops(frames: list[Frame], inputs: list[Density], ylims: list[Span])
 def animate_transform(X: Density, g: Any, frames: int = 24, *, gif: str | Path | None = None,
                       html: str | Path | None = None, fps: int = 6, timeout: float | None = 5.0,
                       title: str | None = None, xlim: Span | None = None, dpi: int = 72,
-                      progress: Callable[[str], None] | None = None) -> Animation:
+                      progress: Callable[[str], None] | None = None, smallest_pt: float = 0.0) -> Animation:
     """Morph the identity into g and carry the density along, one engine derivation per frame.
+
+    ``smallest_pt`` raises every text of a frame to at least that size (legible when shown small).
 
     ``g`` may be a list of maps (a composition, animated stage after stage). ``gif`` and
     ``html`` are output paths (the HTML is matplotlib's ``to_jshtml`` player, to step frame by
@@ -190,8 +192,8 @@ def animate_transform(X: Density, g: Any, frames: int = 24, *, gif: str | Path |
             draw_output(ax_pdf, f.density, yl, top=tops[f.stage], reference=D)
             m = f.mass
             check = mathtext(rf"\int f\,dy = {m.integral:.4f}") + f"\n(expected {m.expected:.4f})"
-            ax_pdf.text(0.98, 0.97, check,
-                        transform=ax_pdf.transAxes, ha="right", va="top", fontsize=8,
+            ax_pdf.text(0.98, 0.5, check,  # at mid-height: the legend takes the top left corner
+                        transform=ax_pdf.transAxes, ha="right", va="center", fontsize=8,
                         color="black" if m.ok else "#C00000",
                         bbox=dict(boxstyle="round", fc="white", ec="#cccccc", alpha=0.9))
         else:
@@ -212,6 +214,8 @@ def animate_transform(X: Density, g: Any, frames: int = 24, *, gif: str | Path |
             ax.grid(alpha=0.25)
         if title:
             fig.suptitle(title, fontsize=11.5)
+        if smallest_pt:
+            enlarge_text(fig, smallest_pt)
 
     writers: list[tuple[AbstractMovieWriter, Path]] = []
     if gif is not None:

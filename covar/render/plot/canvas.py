@@ -50,6 +50,24 @@ def new_figure(width: float, height: float,
     return fig
 
 
+def enlarge_text(fig: Figure, smallest_pt: float) -> None:
+    """Raise every text of ``fig`` (titles, labels, ticks, legends) to at least ``smallest_pt``
+    points, so that an image shown scaled down stays legible; larger texts keep their size.
+
+    >>> fig = new_figure(4, 3)
+    >>> ax = fig.subplots()
+    >>> _ = ax.set_title("t", fontsize=6)
+    >>> enlarge_text(fig, 11)
+    >>> ax.title.get_fontsize()
+    11.0
+    """
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        if text.get_text() and float(text.get_fontsize()) < smallest_pt:
+            text.set_fontsize(smallest_pt)
+
+
 _PARSER: list[MathTextParser] = []  # one shared parser: its cache serves every label of every frame
 
 

@@ -82,14 +82,18 @@ def plot_transform(X: Density, g: Any, *, title: str | None = None, xlim: Span |
         step = f"step {row + 1}: " if len(steps) > 1 else ""
         axes[row, 0].set_title(f"{step}the map " + mathtext(g_tex), fontsize=10)
         axes[row, 1].set_title("input: " + mathtext(fn(d.x)) + ", pieces of g coloured", fontsize=10)
-        contribution = rf"f_{{{rv(d.x)}}}(h_k({sp.latex(d.y)}))\,|h_k'({sp.latex(d.y)})|"
-        axes[row, 2].set_title("output: contributions " + mathtext(contribution) + " stacked",
-                               fontsize=10)
+        if Y.discrete:  # a pmf: each point's mass is the sum over its preimages, no Jacobian
+            output = "output: " + mathtext(rf"P({rv(d.y)} = {sp.latex(d.y)})") + ", preimages' masses summed"
+        else:
+            contribution = rf"f_{{{rv(d.x)}}}(h_k({sp.latex(d.y)}))\,|h_k'({sp.latex(d.y)})|"
+            output = "output: contributions " + mathtext(contribution) + " stacked"
+        axes[row, 2].set_title(output, fontsize=10)
         for ax in axes[row]:
             ax.legend(fontsize=7.5, loc="best", framealpha=0.85)
             ax.grid(alpha=0.25)
         axes[row, 1].text(0.5, -0.2, result_text(Y), transform=axes[row, 1].transAxes, fontsize=9,
                           ha="center", va="top")
-    if title:
-        fig.suptitle(title, fontsize=13)
+    shown = ", ".join(f"{name} = {value:g}" for name, value in values.items())
+    if title or shown:  # the parameter values drawn with, so a saved figure says what it shows
+        fig.suptitle(" — ".join(t for t in (title, shown and f"with {shown}") if t), fontsize=13)
     return fig
