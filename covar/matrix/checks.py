@@ -131,6 +131,7 @@ def verify_matrix(law: MatrixDensity, what: str = "matrix law") -> MatrixDensity
                                      "This is a covar bug worth reporting")
     if law.derivation is None:
         return law
-    note = (f"verified numerically: the pushforward identity at {POINTS} sampled points for {len(draws)} "
-            "parameter draw(s), with finite-difference Jacobians; the symbolic pdf agrees with numpy().")
-    return replace(law, derivation=replace(law.derivation, notes=(*law.derivation.notes, note)))
+    draws_text = "1 parameter draw" if len(draws) == 1 else f"{len(draws)} parameter draws"
+    note = (f"verified numerically: the pushforward identity at {POINTS} sampled points for {draws_text}, "
+            "with finite-difference Jacobians; the symbolic pdf agrees with numpy().")
+    return replace(law, derivation=replace(law.derivation, notes=(*law.derivation.notes, (note,))))

@@ -27,7 +27,7 @@ from covar.errors import CovarError
 from covar.laws.density import Density
 from covar.numeric.budget import time_budget
 from covar.numeric.verify import close, parameter_draws, symbolic_values, to_float
-from covar.record import CdfRecord, Derivation, DisplayStep, Formula, Label, Phrase, letter
+from covar.record import CdfRecord, Derivation, DisplayStep, Formula, Label, Phrase, letter, sentence
 
 #: seconds of sympy work (integrals, simplification) the CDF may spend per law
 CDF_BUDGET = 10.0
@@ -146,7 +146,7 @@ def _at(C: sp.Expr, x: sp.Symbol, end: sp.Expr, support: sp.Set, total: sp.Expr)
 
 # -- Y = g(X): the pieces of the record ------------------------------------------------------------
 
-def _pieces_cdf(Y: Density, d: Derivation) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], list[str]]:
+def _pieces_cdf(Y: Density, d: Derivation) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], list[Phrase]]:
     from covar.univariate.signs import sign_of, sort_points
 
     X, x, y = d.input, d.x, d.y
@@ -222,7 +222,7 @@ def _pieces_cdf(Y: Density, d: Derivation) -> tuple[sp.Expr | None, tuple[Displa
 
 # -- a law without a univariate record: catalog, integral, or a cumulative sum ----------------------
 
-def _law_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], list[str]]:
+def _law_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], list[Phrase]]:
     y = Y.var
     C, source = continuous_cdf(Y)
     if C is None:
@@ -238,7 +238,7 @@ def _law_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], list[
     return cdf, steps, []
 
 
-def _discrete_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], list[str]]:
+def _discrete_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], list[Phrase]]:
     y = Y.var
     law = getattr(Y.derivation, "law", None)
     if law is not None:
@@ -493,7 +493,7 @@ def derive_cdf(Y: Density) -> CdfRecord:
             if Y.discrete:
                 cdf, steps, notes = _discrete_cdf(Y)
             elif Y.pdf is None:
-                cdf, steps, notes = None, (), ["No closed form: the density itself is numeric-only."]
+                cdf, steps, notes = None, (), [("No closed form: the density itself is numeric-only.",)]
             elif isinstance(Y.derivation, Derivation) and Y.derivation.pieces and Y.derivation.pdf is not None:
                 cdf, steps, notes = _pieces_cdf(Y, Y.derivation)
             else:
@@ -501,13 +501,13 @@ def derive_cdf(Y: Density) -> CdfRecord:
             if cdf is not None:
                 why = confirm(Y, cdf)
                 if why is None:
-                    notes.append("The distribution function was verified numerically against the atoms plus "
-                                 "the quadrature of the density.")
+                    notes.append(("The distribution function was verified numerically against the atoms plus "
+                                  "the quadrature of the density.",))
                 else:
-                    notes.append(f"The closed form failed verification ({why}); the CDF is evaluated numerically.")
+                    notes.append((f"The closed form failed verification ({why}); the CDF is evaluated numerically.",))
                     cdf = None
     except CovarError as exc:  # a time budget ran out, or sympy refused
-        cdf, steps, notes = None, (), [f"No closed form: {exc}."]
+        cdf, steps, notes = None, (), [(f"No closed form: {sentence(str(exc))}",)]
     return CdfRecord(Y, cdf, steps, tuple(notes))
 
 
