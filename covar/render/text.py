@@ -18,18 +18,34 @@ def _pretty(expr: Any) -> str:
 
 
 def _inline(part: Any) -> str:
-    """A part of a phrase on one line: words as they are, math pretty-printed when that fits."""
+    """A part of a phrase: words as they are, math pretty-printed (unicode, maybe several lines)."""
     if isinstance(part, str):
         return part
     if isinstance(part, Label):
         return part.text
-    pretty = _pretty(part)
-    return pretty if "\n" not in pretty else sp.sstr(part)
+    return _pretty(part)
 
 
 def phrase(parts: Phrase) -> str:
-    """A phrase (words and math) as one line of text."""
-    return "".join(_inline(p) for p in parts)
+    """A phrase (words and math) as text: one line, except that math too tall for a line is
+    shown on lines of its own, indented, and the words go on after it.
+
+    >>> print(phrase(("the root ", sp.sqrt(sp.Symbol("y")), " on ", sp.Interval(0, sp.oo), ".")))
+    the root √y on [0, ∞).
+    """
+    lines, line = [], ""
+    for part in parts:
+        shown = _inline(part)
+        if "\n" not in shown:
+            line += shown
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+        lines += ["    " + row for row in shown.splitlines()]
+        line = ""
+    if line or not lines:
+        lines.append(line.lstrip() if lines else line)
+    return "\n".join(lines)
 
 
 def _value(value: Any) -> Any:

@@ -152,14 +152,14 @@ def _pieces_cdf(Y: Density, d: Derivation) -> tuple[sp.Expr | None, tuple[Displa
     X, x, y = d.input, d.x, d.y
     C, source = continuous_cdf(X)
     if C is None:
-        return None, (), [f"No closed form: {source}."]
+        return None, (), [(f"No closed form: {sentence(str(source))}",)]
     FX = _label(letter(x), x, "C" if X.atoms else "F")
     total = sp.Integer(1) - X.total_atom_mass
     steps: list[DisplayStep] = [DisplayStep((f"Distribution function of {letter(x)}: ", source),
                                             (Formula(FX, (C,), ("for ", sp.Contains(x, X.support, evaluate=False))),))]
     monotone = [(k, p) for k, p in enumerate(d.pieces, start=1) if p.kind != "constant"]
     if any(p.inverse is None or p.image is None for _, p in monotone):
-        return None, tuple(steps), ["No closed form: some piece of g has no closed-form inverse."]
+        return None, tuple(steps), [("No closed form: some piece of g has no closed-form inverse.",)]
     images: dict[int, sp.Interval] = {k: p.image for k, p in monotone if p.image is not None}
     atoms = {a: m for a, m in Y.atoms.items()}
     try:
@@ -169,7 +169,7 @@ def _pieces_cdf(Y: Density, d: Derivation) -> tuple[sp.Expr | None, tuple[Displa
             ends = sort_points([e for im in images.values() for e in (im.start, im.end)] + list(atoms),
                                "ends of the CDF's intervals")
     except CovarError as exc:
-        return None, tuple(steps), [f"No closed form: {exc}."]
+        return None, tuple(steps), [(f"No closed form: {sentence(str(exc))}",)]
 
     def position(e: sp.Expr) -> int:
         return next(i for i, v in enumerate(ends) if v == e or (not (v.is_infinite or e.is_infinite)
@@ -216,7 +216,7 @@ def _pieces_cdf(Y: Density, d: Derivation) -> tuple[sp.Expr | None, tuple[Displa
     steps.append(DisplayStep(rule, tuple(formulas)))
     cdf = sp.Piecewise(*branches)
     if cdf.has(sp.nan, sp.zoo):
-        return None, tuple(steps), ["No closed form: the distribution function of X has no value at a piece end."]
+        return None, tuple(steps), [("No closed form: the distribution function of X has no value at a piece end.",)]
     return cdf, tuple(steps), []
 
 
@@ -226,7 +226,7 @@ def _law_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], list[
     y = Y.var
     C, source = continuous_cdf(Y)
     if C is None:
-        return None, (), [f"No closed form: {source}."]
+        return None, (), [(f"No closed form: {sentence(str(source))}",)]
     lo, hi = Y.support.inf, Y.support.sup
     body = sp.piecewise_fold(C + _atom_steps(y, Y.atoms)) if Y.atoms else C
     branches = ([(sp.Integer(0), y < lo)] if lo != -sp.oo else []) + [(body, y < hi if hi != sp.oo else sp.true)]
@@ -243,7 +243,7 @@ def _discrete_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], 
     law = getattr(Y.derivation, "law", None)
     if law is not None:
         if law.tail is not None:
-            return None, (), ["No closed form: the pmf has an infinite tail of preimages; the CDF is summed numerically."]
+            return None, (), [("No closed form: the pmf has an infinite tail of preimages; the CDF is summed numerically.",)]
         points = dict(law.points)
     elif Y.family is not None and Y.family.entry.cdf_fn is not None:
         return _law_cdf(Y)
@@ -252,13 +252,13 @@ def _discrete_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], 
             or (isinstance(Y.support, sp.Range) and Y.support.size.is_finite is True and Y.support.size <= 10_000)):
         points = {v: Y.pdf.xreplace({y: v}) for v in Y.support}
     else:
-        return None, (), ["No closed form: the cumulative sum of this pmf is not known in closed form."]
+        return None, (), [("No closed form: the cumulative sum of this pmf is not known in closed form.",)]
     from covar.univariate.signs import sort_points
 
     try:
         order = sort_points(list(points), "support points")
     except CovarError as exc:
-        return None, (), [f"No closed form: {exc}."]
+        return None, (), [(f"No closed form: {sentence(str(exc))}",)]
     branches: list[tuple[sp.Expr, Any]] = [(sp.Integer(0), y < order[0])]
     acc = sp.Integer(0)
     for here, nxt in zip(order, order[1:]):
