@@ -283,6 +283,7 @@ class _Reader:
             raise ParseError("malformed covar JSON: a note names a function that is not an identifier")
         # a note's equations are statements to show (x = I*y**(1/4) of a rejected root), not to decide
         functions = {**_RECORD_FUNCTIONS, "Eq": lambda a, b: sp.Eq(a, b, evaluate=False),
+                     "Intersection": sp.Intersection,
                      **{n: sp.Function(n) for n in names}}
         value = parse_expr(str(data["math"]), self.symbols, functions=functions)
         return value.xreplace(_CONSTANTS) if value.has(*_CONSTANTS) else value
