@@ -8,6 +8,7 @@ amsmath/amssymb and compile with pdflatex.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sympy as sp
@@ -26,7 +27,7 @@ _TEXT_ESCAPES = {
     "\\": r"$\backslash$", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
     "%": r"\%", "_": r"\_", "^": r"\^{}", "~": r"\~{}",
     "<": "$<$", ">": "$>$", "≤": r"$\le$", "≥": r"$\ge$", "∞": r"$\infty$",
-    "→": r"$\to$", "≡": r"$\equiv$", "…": r"\ldots{}", "Σ": r"$\Sigma$", "ₙ": r"$_n$", "−": "-", "×": r"$\times$", "·": r"$\cdot$", "–": "--", "—": "---", "∈": r"$\in$", "′": "'",
+    "→": r"$\to$", "≡": r"$\equiv$", "√": r"$\surd$", "²": r"$^2$", "∪": r"$\cup$", "…": r"\ldots{}", "Σ": r"$\Sigma$", "ₙ": r"$_n$", "−": "-", "×": r"$\times$", "·": r"$\cdot$", "–": "--", "—": "---", "∈": r"$\in$", "′": "'",
 }
 
 
@@ -52,9 +53,22 @@ def _tex(expr: Any) -> str:
     return expr.tex if isinstance(expr, Label) else sp.latex(expr)
 
 
+def _breakable(tex: str) -> str:
+    r"""Inline math that TeX may break inside a line of text: ``\left(``/``\right)`` groups
+    (which TeX never breaks) become plain delimiters, and a line may break after a comma.
+
+    >>> _breakable(r"\left( a, \  b\right)")
+    '( a,\\allowbreak\\  b)'
+    """
+    tex = tex.replace(r"\left.", "").replace(r"\right.", "")
+    tex = re.sub(r"\\(?:left|right)(?=[()\[\]|]|\\[{}])", "", tex)
+    return tex.replace(r", \ ", r",\allowbreak\ ")
+
+
 def phrase(parts: Phrase) -> str:
-    """A phrase in LaTeX text mode: words escaped, math between dollars."""
-    return "".join(escape_text(p) if isinstance(p, str) else f"${_tex(p)}$" for p in parts)
+    """A phrase in LaTeX text mode: words escaped, math between dollars (breakable, see
+    :func:`_breakable`)."""
+    return "".join(escape_text(p) if isinstance(p, str) else f"${_breakable(_tex(p))}$" for p in parts)
 
 
 def _family(law: Any) -> str:
@@ -86,10 +100,40 @@ def result_latex(law: Any) -> str:
     return out
 
 
+#: Characters of LaTeX source that fit on one display line after the label (a rough measure:
+#: commands are longer than what they print, so a line this long rarely overflows 17 cm).
+_LINE_SOURCE = 150
+
+
+def _value_rows(value: Any) -> list[str]:
+    r"""One value of a formula as align rows: ``= value``, or a long sum split term by term.
+
+    >>> x = sp.Symbol("x")
+    >>> rows = _value_rows(sp.Add(*[sp.exp(-k * x) * sp.sin(k * x) / (k + x) for k in range(1, 9)]))
+    >>> len(rows) > 1 and rows[1].startswith(r"&\quad")
+    True
+    """
+    tex = _tex(value)
+    if isinstance(value, Label) or not isinstance(value, sp.Add) or len(tex) <= _LINE_SOURCE:
+        return [f"&= {tex}"]
+    rows, line = [], ""
+    for term in value.as_ordered_terms():
+        shown = sp.latex(term)
+        if line:
+            shown = f"- {sp.latex(-term)}" if shown.startswith("-") else f"+ {shown}"
+        if line and len(line) + len(shown) > _LINE_SOURCE:
+            rows.append(line)
+            line = ""
+        line += (" " if line else "") + shown
+    rows.append(line)
+    return [f"&= {rows[0]}"] + [rf"&\quad {row}" for row in rows[1:]]
+
+
 def _formula_rows(f: Formula) -> list[str]:
     rows = [rf"\intertext{{{phrase(f.where)}:}}" "\n"] if f.where else [""]
-    rows[0] += f"{f.label.tex} &= {_tex(f.values[0])}"
-    return rows + [f"&= {_tex(v)}" for v in f.values[1:]]
+    values = [row for v in f.values for row in _value_rows(v)]
+    rows[0] += f"{f.label.tex} {values[0]}"
+    return rows + values[1:]
 
 
 def _step_lines(step: DisplayStep) -> list[str]:
