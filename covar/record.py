@@ -179,6 +179,12 @@ class Record:
     def with_notes(self, notes: tuple[Note, ...]) -> "Record":
         return replace(self, notes=notes)  # type: ignore[type-var]
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter display: the steps as text, LaTeX and HTML with MathML."""
+        from covar.render.notebook import record_mimebundle
+
+        return record_mimebundle(self)
+
     def text(self) -> str:
         """Plain text of every step, oldest first (covar.render.text)."""
         from covar.render.text import render_record
