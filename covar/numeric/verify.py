@@ -442,7 +442,7 @@ def _check_univariate(density: Any, with_samples: bool = True) -> Outcome:
                 checked += done
         if why is not None:
             return Outcome(tuple(checked), why)
-    where = f" for {len(draws)} parameter draw(s)" if draws[0] else ""
+    where = (" for 1 parameter draw" if len(draws) == 1 else f" for {len(draws)} parameter draws") if draws[0] else ""
     return Outcome((f"verified numerically{where}: " + "; ".join(dict.fromkeys(checked)),))
 
 

@@ -148,12 +148,10 @@ def _integer_part(X: Density, g: sp.Expr, y: sp.Symbol, kind: str, a: sp.Expr, b
     family = recognize_pmf(pmf, y, support)
     Y, Xn = letter_of(y), letter_of(x)
     F_X = sp.Function(f"F_{Xn}")
-    notes: list[Note] = [(sp.Eq(sp.Symbol(Y), g, evaluate=False), f" is an integer: {Y} = k exactly when ",
-                          sp.And(sp.StrictLessThan(L, x, evaluate=False),
-                                 sp.StrictLessThan(x, U, evaluate=False), evaluate=False),
-                          " (up to an endpoint of probability 0), so ",
-                          Label(f"P({Y} = k) = F_{Xn}(U) − F_{Xn}(L)", rf"P({Y} = k) = F_{{{Xn}}}(U) - F_{{{Xn}}}(L)"),
-                          " for ", sp.Eq(sp.Symbol("L"), L, evaluate=False), " and ", sp.Eq(sp.Symbol("U"), U, evaluate=False),
+    notes: list[Note] = [(sp.Eq(sp.Symbol(Y), g, evaluate=False), f" is an integer: {Y} = {k} exactly when L < {x} < U "
+                          "(up to an endpoint of probability 0) with ", sp.Eq(sp.Symbol("L"), L, evaluate=False), " and ",
+                          sp.Eq(sp.Symbol("U"), U, evaluate=False), ", so ",
+                          Label(f"P({Y} = {k}) = F_{Xn}(U) − F_{Xn}(L)", rf"P({Y} = {k}) = F_{{{Xn}}}(U) - F_{{{Xn}}}(L)"),
                           " with ", sp.Eq(F_X(x), F.subs(t, x), evaluate=False), f" the CDF of {Xn} on its support.")]
     if family is None:
         notes += _shifted_family_note(pmf, y, support)
