@@ -110,8 +110,22 @@ def function_label(var: sp.Symbol, discrete: bool = False) -> Label:
     return Label(f"{f}_{name}({var})", f"{f}_{{{name}}}({sp.latex(var)})")
 
 
-def _notes_step(notes: tuple[str, ...]) -> tuple[DisplayStep, ...]:
-    return (DisplayStep(("Notes:",), remarks=tuple((n,) for n in notes), bulleted=True),) if notes else ()
+#: A note for the reader: prose strings with math objects inline, typeset by each front end,
+#: e.g. ``("The support is cut at ", FiniteSet(0, 1), ", where g turns.")``.
+Note = Phrase
+
+
+def note_words(note: Note) -> str:
+    """A note's prose alone (its math left out), for matching notes by their wording.
+
+    >>> note_words(("g is constant = ", sp.Integer(1), " on ", sp.Interval(0, 1), "."))
+    'g is constant =  on .'
+    """
+    return "".join(part for part in note if isinstance(part, str))
+
+
+def _notes_step(notes: tuple[Note, ...]) -> tuple[DisplayStep, ...]:
+    return (DisplayStep(("Notes:",), remarks=notes, bulleted=True),) if notes else ()
 
 
 def law_phrase(law: Any, name: str) -> Phrase:
@@ -133,7 +147,7 @@ class Record:
     """
 
     kind: ClassVar[str] = ""
-    notes: tuple[str, ...]
+    notes: tuple[Note, ...]
 
     @property
     def previous(self) -> "Record | None":
@@ -162,8 +176,14 @@ class Record:
         """This step's own display steps (the input's record has its own)."""
         raise NotImplementedError
 
-    def with_notes(self, notes: tuple[str, ...]) -> "Record":
+    def with_notes(self, notes: tuple[Note, ...]) -> "Record":
         return replace(self, notes=notes)  # type: ignore[type-var]
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter display: the steps as text, LaTeX and HTML with MathML."""
+        from covar.render.notebook import record_mimebundle
+
+        return record_mimebundle(self)
 
     def text(self) -> str:
         """Plain text of every step, oldest first (covar.render.text)."""
@@ -228,7 +248,7 @@ class Derivation(Record):
     family: "NamedLaw | None" = None
     discrete: bool = False
     closed_form: bool = True
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     law: "DiscreteLaw | None" = None
 
@@ -269,7 +289,7 @@ class Derivation(Record):
             inner = [b for b in self.breakpoints if b.is_finite is not False]
             where: Phrase = (f"split at {x} = ", *_commas(inner)) if inner else ("not split",)
             pieces_step = DisplayStep((f"Map: {y} = g({x}) = ", self.g, ". The support is ", *where,
-                                       f": {len(self.pieces)} piece(s) on which g is monotone or constant.",))
+                                       f": {_count(len(self.pieces), 'piece')} on which g is monotone or constant.",))
         steps = [first, pieces_step]
         steps += [self._piece_step(k, p) for k, p in enumerate(self.pieces, start=1)]
         if self.cells:
@@ -350,11 +370,34 @@ class Derivation(Record):
                            tuple(formulas))
 
 
-def _commas(items: Any) -> Phrase:
+def _count(n: int, word: str, plural: str = "") -> str:
+    """'1 piece', '2 pieces' (``plural`` when adding "s" is wrong)."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def joined(items: Any, word: str = ", ") -> Phrase:
+    """Math items joined by words: ``(a, ", ", b)``, or ``(a, " and ", b)``.
+
+    >>> joined([sp.Integer(1), sp.Integer(2)], " and ")
+    (1, ' and ', 2)
+    """
     out: list[str | sp.Basic] = []
     for i, item in enumerate(items):
-        out += ([", "] if i else []) + [item]
+        out += ([word] if i else []) + [item]
     return tuple(out)
+
+
+def _commas(items: Any) -> Phrase:
+    return joined(items)
+
+
+def sentence(text: str) -> str:
+    """``text`` ending with a full stop (an error message quoted in a note).
+
+    >>> sentence("no inverse")
+    'no inverse.'
+    """
+    return text if text.rstrip().endswith((".", "!", "?")) else text.rstrip() + "."
 
 
 @dataclass(frozen=True)
@@ -386,7 +429,7 @@ class MapRecord(Record):
     pieces: tuple[InversePiece, ...]
     pdf: sp.Expr
     support: sp.Basic
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     previous: "Record | None" = None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -427,7 +470,7 @@ class MapRecord(Record):
         xs, ys = sp.Tuple(*self.x), sp.Tuple(*self.y)
         steps = [_joint_input_step(self.x, self.input_pdf, self.input_support),
                  DisplayStep(("Map: ", ys, " = ", sp.Tuple(*self.g),
-                              f"; {len(self.pieces)} inverse branch(es).",))]
+                              f"; {_count(len(self.pieces), 'inverse branch', 'inverse branches')}.",))]
         for k, p in enumerate(self.pieces, start=1):
             fx = "f_X"
             steps.append(DisplayStep(
@@ -479,7 +522,7 @@ class MarginalRecord(Record):
     kept: sp.Symbol
     integrated: sp.Symbol
     integrals: tuple[Integral, ...]
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
 
     @property
     def previous(self) -> Record | None:
@@ -534,11 +577,11 @@ class FlowRecord(Record):
     layers: tuple[LayerStep, ...]
     pdf: sp.Expr
     support: sp.Basic
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     previous: "Record | None" = None
 
     def heading(self) -> Phrase:
-        return (f"a flow of {len(self.layers)} layer(s): " + ", ".join(layer.name for layer in self.layers),)
+        return (f"a flow of {_count(len(self.layers), 'layer')}: " + ", ".join(layer.name for layer in self.layers),)
 
     def headline(self) -> Phrase:
         ys = self.layers[-1].outputs if self.layers else self.x
@@ -573,7 +616,7 @@ class CdfRecord(Record):
     law: "Density"
     cdf: sp.Expr | None
     shown: tuple[DisplayStep, ...] = ()
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
 
     @property
     def previous(self) -> Record | None:
@@ -614,7 +657,7 @@ class CaseSplit(Derivation):
         steps = [DisplayStep(("Input: ", *law_phrase(X, letter(x))),
                              (Formula(s.label, (s.pdf,), ("for ", s.where)),) if s.pdf is not None else ()),
                  DisplayStep((f"Map: {y} = g({x}) = ", self.g, f". The answer depends on signs or orders of "
-                              f"parameters that the assumptions leave open: {len(self.cases)} case(s), "
+                              f"parameters that the assumptions leave open: {_count(len(self.cases), 'case')}, "
                               "each derived on its own.",))]
         steps += [_case_step(k, case, y) for k, case in enumerate(self.cases, start=1)]
         steps.append(DisplayStep(("Together: f_Y is a Piecewise over the cases' conditions",),

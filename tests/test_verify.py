@@ -7,6 +7,7 @@ import pytest
 import sympy as sp
 from sympy import exp, pi
 
+from covar.render.text import phrase
 import covar
 from covar.numeric.verify import VerificationFailed, close, verify
 
@@ -26,7 +27,7 @@ def test_a_halved_univariate_pdf_is_downgraded_to_numeric_only():
     bad = replace(Y, pdf=half, derivation=replace(Y.derivation, pdf=half), validate=False)
     out = verify(bad)
     assert not out.closed_form and out.pdf is None
-    assert "failed verification" in " ".join(out.derivation.notes)
+    assert "failed verification" in " ".join(map(phrase, out.derivation.notes))
 
 
 def test_a_halved_joint_pdf_without_sampler_is_refused():

@@ -124,6 +124,12 @@ class Layer(ABC):
         """log|det df^{-1}/dy| in the output symbols (= -log_det at z = f^{-1}(y))."""
         return self.inverse_log_det_at(self.outputs)
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter display: each step's forward map, inverse and log|det J| (MathML and LaTeX)."""
+        from covar.render.notebook import layer_mimebundle
+
+        return layer_mimebundle(self)
+
     def layer_steps(self) -> tuple[LayerStep, ...]:
         """This layer as the steps of a :class:`~covar.record.FlowRecord` (one per layer)."""
         return (LayerStep(type(self).__name__, self.inputs, self.outputs, tuple(self.forward),

@@ -40,6 +40,12 @@ class Shown:
 
         return to_json(self)
 
+    def plot(self, **options: Any) -> Any:
+        """A matplotlib Figure of the map and the densities (covar.render.plot.figure.plot_law)."""
+        from covar.render.plot.figure import plot_law
+
+        return plot_law(self, **options)
+
     def _repr_latex_(self) -> str:
         from covar.render.notebook import latex_display
 

@@ -132,10 +132,8 @@ def verify_matrix(law: MatrixDensity, what: str = "matrix law") -> MatrixDensity
                                      "This is a covar bug worth reporting")
     if law.derivation is None:
         return law
-    note = (f"{_VERIFIED} at {POINTS} sampled points for {len(draws)} "
-            "parameter draw(s), with finite-difference Jacobians; the symbolic pdf agrees with numpy().")
-    kept = tuple(n for n in law.derivation.notes if not n.startswith(_VERIFIED))  # read back: rewritten
-    return replace(law, derivation=replace(law.derivation, notes=(*kept, note)))
-
-
-
+    draws_text = "1 parameter draw" if len(draws) == 1 else f"{len(draws)} parameter draws"
+    note = (f"{_VERIFIED} at {POINTS} sampled points for {draws_text}, "
+            "with finite-difference Jacobians; the symbolic pdf agrees with numpy().")
+    kept = tuple(n for n in law.derivation.notes if not "".join(p for p in n if isinstance(p, str)).startswith(_VERIFIED))  # read back: rewritten
+    return replace(law, derivation=replace(law.derivation, notes=(*kept, (note,))))

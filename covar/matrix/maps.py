@@ -34,6 +34,7 @@ from covar.matrix import jacobians
 from covar.matrix.recognize import MatrixFamily, agree, bartlett_pdf, recognize
 from covar.matrix.record import Jacobian, MatrixRecord, NumpyMap, SignBranch
 from covar.matrix.variates import MatrixDensity, lower_matrix, positive_definite, symmetric_matrix
+from covar.record import Note, joined
 
 #: the map texts, by the name of the map they stand for
 VOCABULARY = {
@@ -119,7 +120,7 @@ def _square_root(X: MatrixDensity, g: str, letter: str, randomized: bool) -> Mat
                 f"definite root: the other {2 ** p - 1} branches lie outside its image and contribute "
                 "nothing (as for the square root of a ChiSquared(1), whose negative branch contributes 0).")
     return _result(X, g, Y, m, entries, Y ** 2, identity, jac, tuple(branches), pdf_matrix, support, text,
-                   "random sqrt" if randomized else "sqrtm", weight=weight, notes=(note,))
+                   "random sqrt" if randomized else "sqrtm", weight=weight, notes=((note,),))
 
 
 def _region(signs: tuple[int, ...]) -> str:
@@ -222,7 +223,7 @@ def _change_of_variables(X: MatrixDensity, h: sp.Basic, identities: tuple, jac: 
 def _result(X: MatrixDensity, g: str, Y: sp.MatrixSymbol, m: sp.ImmutableMatrix, entries: tuple,
             h: sp.Basic, identities: tuple, jac: Jacobian, branches: tuple, pdf_matrix: sp.Expr,
             support: sp.Basic, text: str, map_name: str, *, weight: sp.Expr = sp.S.One,
-            notes: tuple[str, ...] = (), lower: bool = False, params: tuple | None = None,
+            notes: tuple[Note, ...] = (), lower: bool = False, params: tuple | None = None,
             parameters: tuple | None = None, conditions: tuple | None = None,
             matrix: sp.ImmutableMatrix | None = None) -> MatrixDensity:
     law = MatrixDensity(X.p, Y, m, entries, pdf_matrix, sp.S.Zero, support, text,
@@ -237,11 +238,10 @@ def _result(X: MatrixDensity, g: str, Y: sp.MatrixSymbol, m: sp.ImmutableMatrix,
     return replace(law, pdf=pdf, derivation=record)
 
 
-def _condition_notes(law: MatrixDensity) -> tuple[str, ...]:
-    names = ", ".join(map(str, law.entries))
-    out = [f"Density with respect to Lebesgue measure on the free entries ({names})."]
+def _condition_notes(law: MatrixDensity) -> tuple[Note, ...]:
+    out: list[Note] = [("Density with respect to Lebesgue measure on the free entries ", sp.Tuple(*law.entries), ".")]
     if law.conditions:
-        out.append("Parameters: " + "; ".join(_condition_text(c, law) for c in law.conditions) + ".")
+        out.append(("Parameters: " + "; ".join(_condition_text(c, law) for c in law.conditions) + ".",))
     return tuple(out)
 
 
@@ -256,7 +256,7 @@ def _condition_text(condition: sp.Basic, law: MatrixDensity) -> str:
 def _named(law: MatrixDensity, family: MatrixFamily | None, note: str = "") -> MatrixDensity:
     if family is None or law.derivation is None:
         return law
-    notes = law.derivation.notes + ((note,) if note else ())
+    notes = law.derivation.notes + (((note,),) if note else ())
     return replace(law, family=family, derivation=replace(law.derivation, family=family, notes=notes))
 
 

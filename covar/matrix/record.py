@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 import numpy as np
 import sympy as sp
 
-from covar.record import DisplayStep, Formula, Label, Phrase, Record, _notes_step
+from covar.record import DisplayStep, Formula, Label, Note, Phrase, Record, _notes_step
 
 if TYPE_CHECKING:  # pragma: no cover
     from covar.matrix.recognize import MatrixFamily
@@ -67,7 +67,7 @@ class MatrixRecord(Record):
     family: "MatrixFamily | None" = None
     weight: sp.Expr = sp.S.One
     lower: bool = False
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     map: str = ""
     matrix: sp.ImmutableMatrix | None = None
 

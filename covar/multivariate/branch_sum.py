@@ -12,6 +12,7 @@ from covar.multivariate.branch_check import parameter_values, support_points
 from covar.multivariate.conditions import flatten_and, simplify_on
 from covar.numeric.budget import time_budget
 from covar.numeric.verify import close_each
+from covar.record import Note
 
 
 def _single_quantity(rel: sp.Basic, ys: Sequence[sp.Symbol]) -> sp.Basic | None:
@@ -79,13 +80,13 @@ def branch_sum(terms: Sequence[tuple[sp.Expr, sp.Basic]], ys: Sequence[sp.Symbol
     return sp.Add(*[sp.Piecewise((e, sp.Or(*cs)), (0, True)) for e, cs in groups])
 
 
-def multiplicity_notes(terms: Sequence[tuple[sp.Expr, sp.Basic]]) -> list[str]:
+def multiplicity_notes(terms: Sequence[tuple[sp.Expr, sp.Basic]]) -> list[Note]:
     """Say which branches share a condition and a contribution (so the pdf counts them k times)."""
     seen: dict[tuple[sp.Expr, sp.Basic], list[int]] = {}
     for k, (e, c) in enumerate(terms, start=1):
         seen.setdefault((e, c), []).append(k)
-    return [f"branches {ks} have the same contribution on the same condition {c}: "
-            f"it is counted {len(ks)} times" for (e, c), ks in seen.items() if len(ks) > 1]
+    return [(f"Branches {', '.join(map(str, ks))} have the same contribution on the same condition ", c,
+             f": it is counted {len(ks)} times.") for (e, c), ks in seen.items() if len(ks) > 1]
 
 
 def sum_agrees(pdf: sp.Expr, terms: Sequence[tuple[sp.Expr, sp.Basic]], J: JointDensity,

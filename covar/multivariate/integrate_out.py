@@ -36,6 +36,7 @@ from covar.multivariate.marginal import TermLimits, integrate_between, term_limi
 from covar.multivariate.regions import provably_empty, tidy_condition
 from covar.numeric.budget import time_budget
 from covar.numeric.verify import close, to_float
+from covar.record import Note
 from covar.univariate.signs import sign_of
 
 
@@ -181,14 +182,15 @@ def integrate_out(J: JointDensity, t: sp.Symbol, timeout: float = 60.0) -> Joint
                         _column_sampler(J, keep), True)
 
 
-def reduce_to_pair(J: JointDensity, keep: sp.Symbol, timeout: float) -> tuple[JointDensity, list[str]]:
+def reduce_to_pair(J: JointDensity, keep: sp.Symbol, timeout: float) -> tuple[JointDensity, list[Note]]:
     """J with variables integrated out one at a time (the last first) until ``keep`` and one
     other remain; with a note per step saying what was integrated and what it gave."""
-    notes = []
+    notes: list[Note] = []
     while J.dim > 2:
         t = next(v for v in reversed(J.vars) if v != keep)
         J = integrate_out(J, t, timeout)
-        notes.append(f"{t} integrated out over exact limits: the joint density of {J.vars} is "
-                     + " + ".join(f"{sp.sstr(e)} where {sp.sstr(c)}" for e, c in J.terms))
+        density = sp.Add(*[sp.Piecewise((e, c), (0, True)) for e, c in J.terms], evaluate=False)
+        notes.append((t, " integrated out over exact limits: the joint density of ", sp.Tuple(*J.vars), " is ",
+                      density, "."))
     return J, notes
 

@@ -221,4 +221,4 @@ def candidate_inverses(g: list[sp.Expr], xs: list[sp.Symbol], ys: list[sp.Symbol
             sols = solve([R - radius, Phi - angle - 2 * k * sp.pi] + rest, list(xs))
             found += [tuple(s[x] for x in xs) for s in sols]
         if found:
-            yield "solved as radius sqrt(y_i^2 + y_j^2) and angle atan2(y_j, y_i)", found
+            yield "solved as radius √(y_i² + y_j²) and angle atan2(y_j, y_i)", found

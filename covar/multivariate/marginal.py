@@ -27,7 +27,7 @@ from covar.laws.density import Density
 from covar.errors import CovarError, DerivationTimeout, NoClosedForm, UnsupportedTransform
 from covar.laws.joint import JointDensity
 from covar.numeric.verify import cell_draws, close, interior_samples, symbolic_values, to_float
-from covar.record import Integral, MapRecord, MarginalRecord
+from covar.record import Integral, MapRecord, MarginalRecord, Note
 from covar.univariate.signs import interior_point, sign_of, sort_points
 
 
@@ -226,7 +226,7 @@ def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) ->
     """
     if J.dim == 1:
         raise CovarError("the joint density has one variable; it is its own marginal")
-    steps: list[str] = []
+    steps: list[Note] = []
     if J.dim > 2:  # the other variables integrated out one at a time, down to a pair
         from covar.multivariate.integrate_out import reduce_to_pair
 

@@ -29,7 +29,7 @@ from covar.multivariate.conditions import (
 from covar.multivariate.inverse_branches import candidate_inverses
 from covar.multivariate.regions import Region, smooth_regions, tidy_condition
 from covar.numeric.budget import DEFAULT_BUDGET_SECONDS, time_budget
-from covar.record import InversePiece, MapRecord
+from covar.record import InversePiece, MapRecord, Note
 from covar.text.values import as_expression
 
 
@@ -123,7 +123,7 @@ def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
     if stray:
         raise UnsupportedTransform(f"the map uses the new variables {stray}; write it in {tuple(xs)}")
     budget = DEFAULT_BUDGET_SECONDS if timeout is None else timeout
-    notes: list[str] = []
+    notes: list[Note] = []
     with time_budget(budget, "multivariate transform"):
         regions = smooth_regions(g, xs, J.support)
         if inverse is not None:
@@ -151,7 +151,7 @@ def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
                     conds.append(cond)
             why = check_branches(J, g, ys, kept, conds) if kept else "no branch of the inverse applies"
             if why is None:
-                notes.append(f"inverse: {how}; checked numerically at points of the support")
+                notes.append((f"Inverse: {how}; checked numerically at points of the support.",))
                 break
             failures.append(f"{how}: {why}")
         else:
@@ -161,8 +161,10 @@ def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
                 f"({detail}); pass inverse=(x1 as a function of {tuple(ys)}, ...), or a list of "
                 "such tuples for a map with several branches")
         if len(regions) > 1:
-            notes.insert(0, f"g is smooth on {len(regions)} regions: "
-                            + "; ".join(f"{r.g} where {r.condition}" for r in regions))
+            smooth: list[str | sp.Basic] = [f"g is smooth on {len(regions)} regions: "]
+            for i, r in enumerate(regions):
+                smooth += (["; "] if i else []) + [sp.Tuple(*r.g), " where ", r.condition]
+            notes.insert(0, (*smooth, "."))
         pieces, terms = [], []
         for h, cond in zip(kept, conds):
             Jh = sp.Matrix(h).jacobian(ys)
@@ -175,14 +177,14 @@ def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
             pieces.append(InversePiece(h, sp.ImmutableMatrix(Jh), det, abs_det, cond, contribution))
             terms.append((contribution, cond))
         if len(pieces) > 1:
-            notes.append(f"g is not injective: {len(pieces)} branches are summed")
+            notes.append((f"g is not injective: {len(pieces)} branches are summed.",))
             notes += multiplicity_notes(terms)
         pdf = branch_sum(terms, ys)
         if not sum_agrees(pdf, terms, J, g, ys):
             # the merged form is only a rewriting of the sum: when it does not reproduce the sum
             # at sampled points, keep one Piecewise per branch (the sum itself)
             pdf = sp.Add(*[sp.Piecewise((e, c), (0, True)) for e, c in terms])
-            notes.append("the branch sum is kept term by term (merging it did not check out)")
+            notes.append(("The branch sum is kept term by term (merging it did not check out).",))
         support = sp.Or(*conds)
     deriv = MapRecord(tuple(xs), tuple(ys), J.pdf, J.support, tuple(g), tuple(pieces), pdf,
                       support, tuple(notes), J.derivation, {"total": time.perf_counter() - started})

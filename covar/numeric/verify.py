@@ -25,7 +25,7 @@ import numpy as np
 import sympy as sp
 
 from covar.errors import CovarError
-from covar.record import Derivation
+from covar.record import Derivation, note_words
 
 #: samples of g(X) drawn per parameter draw (1-D) and for the n-D binned test
 SAMPLES_1D = 4000
@@ -442,7 +442,7 @@ def _check_univariate(density: Any, with_samples: bool = True) -> Outcome:
                 checked += done
         if why is not None:
             return Outcome(tuple(checked), why)
-    where = f" for {len(draws)} parameter draw(s)" if draws[0] else ""
+    where = (" for 1 parameter draw" if len(draws) == 1 else f" for {len(draws)} parameter draws") if draws[0] else ""
     return Outcome((f"verified numerically{where}: " + "; ".join(dict.fromkeys(checked)),))
 
 
@@ -610,7 +610,7 @@ def numeric_only(density: Any, why: str) -> Any:
                     key=lambda s: s.name)
     evaluator = numeric_pdf(d.x, monotone, params)
     note = (f"The closed form failed verification ({why}); the result is numeric-only: the density "
-            "is evaluated by solving g(x) = y on each monotone piece.")
+            f"is evaluated by solving g({d.x}) = {d.y} on each monotone piece.",)
     record = replace(d, pdf=None, cells=(), closed_form=False, family=None, notes=(*d.notes, note))
     return Density(None, density.var, density.support, density.atoms, density.discrete, None, record,
                    evaluator, validate=False)
@@ -620,14 +620,14 @@ _VERIFIED = ("verified numerically", "not verified")
 
 
 def _with_note(result: Any, note: str) -> Any:
-    """The result with its record's verification note replaced by ``note``."""
+    """The result with its record's verification note replaced by ``note`` (a sentence)."""
     from covar.laws.density import Density
 
     d = result.derivation
     if d is None:
         return result
-    kept = tuple(n for n in d.notes if not str(n).startswith(_VERIFIED))
-    record = d.with_notes((*kept, note))
+    kept = tuple(n for n in d.notes if not note_words(n).startswith(_VERIFIED))
+    record = d.with_notes((*kept, (note,)))
     if not isinstance(result, Density):  # a JointDensity
         return replace(result, derivation=record)
     out = replace(result, derivation=record, validate=False)

@@ -35,6 +35,7 @@ _TEXT_ESCAPES = {
     "ᵀ": r"$^T$", "²": r"$^2$", "¹": r"$^1$", "⁻": r"$^-$", "⁺": r"$^+$", "⁽": r"$^($", "⁾": r"$^)$",
     "ᵖ": r"$^p$", "ⁱ": r"$^i$", "₀": r"$_0$", "₁": r"$_1$", "₂": r"$_2$", "₃": r"$_3$", "ᵢ": r"$_i$",
     "ⱼ": r"$_j$", "₍": r"$_($", "₎": r"$_)$", "≠": r"$\ne$",
+    "≡": r"$\equiv$", "∪": r"$\cup$", "…": r"\ldots{}", "ₙ": r"$_n$",
 }
 
 
@@ -60,9 +61,22 @@ def _tex(expr: Any) -> str:
     return expr.tex if isinstance(expr, Label) else sp.latex(expr)
 
 
+def _breakable(tex: str) -> str:
+    r"""Inline math that TeX may break inside a line of text: ``\left(``/``\right)`` groups
+    (which TeX never breaks) become plain delimiters, and a line may break after a comma.
+
+    >>> _breakable(r"\left( a, \  b\right)")
+    '( a,\\allowbreak\\  b)'
+    """
+    tex = tex.replace(r"\left.", "").replace(r"\right.", "")
+    tex = re.sub(r"\\(?:left|right)(?=[()\[\]|]|\\[{}])", "", tex)
+    return tex.replace(r", \ ", r",\allowbreak\ ")
+
+
 def phrase(parts: Phrase) -> str:
-    """A phrase in LaTeX text mode: words escaped, math between dollars."""
-    return "".join(escape_text(p) if isinstance(p, str) else f"${_tex(p)}$" for p in parts)
+    """A phrase in LaTeX text mode: words escaped, math between dollars (breakable, see
+    :func:`_breakable`)."""
+    return "".join(escape_text(p) if isinstance(p, str) else f"${_breakable(_tex(p))}$" for p in parts)
 
 
 def _family(law: Any) -> str:

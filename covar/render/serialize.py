@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 from sympy.printing.str import StrPrinter
 
 from covar.errors import CovarError, ParseError
@@ -82,6 +83,8 @@ _LABEL = _Codec(lambda w, v: {"text": v.text, "tex": v.tex}, lambda r, d: Label(
 _ENTRY_FORM = _Codec(lambda w, v: _short(w.expr(v)), lambda r, d: r(d))
 _MATRIX_FAMILY = _Codec(lambda w, v: None if v is None else {"name": v.name, "args": [w.expr(a) for a in v.args]},
                         lambda r, d: None if d is None else MatrixFamily(str(d["name"]), tuple(r(a) for a in d["args"])))
+_NOTES = _Codec(lambda w, v: [[w.note_part(p) for p in note] for note in v],
+                lambda r, d: tuple(tuple(r.note_part(p) for p in note) for note in d))
 _RECORD = _Codec(lambda w, v: None if v is None else w.record(v), lambda r, d: None if d is None else r.record(d))
 
 #: Every record class, field by field (docs/json-schema.md lists the same keys).
@@ -93,27 +96,27 @@ _FIELDS: dict[type, dict[str, _Codec]] = {
     DiscreteLaw: {"points": _POINTS, "tail": _nested(Tail), "y": _EXPR, "x": _EXPR, "x_pmf": _EXPR},
     Derivation: {"input": _LAW, "x": _EXPR, "y": _EXPR, "g": _EXPR, "breakpoints": _EXPRS,
                  "pieces": _many(_nested(Piece)), "cells": _many(_nested(Cell)), "pdf": _EXPR, "support": _SET,
-                 "atoms": _POINTS, "family": _FAMILY, "discrete": _BOOL, "closed_form": _BOOL, "notes": _many(_TEXT),
+                 "atoms": _POINTS, "family": _FAMILY, "discrete": _BOOL, "closed_form": _BOOL, "notes": _NOTES,
                  "timings": _TIMINGS, "law": _nested(DiscreteLaw)},
     Case: {"conditions": _EXPRS, "substitution": _many(_EXPRS), "law": _LAW},
     InversePiece: {"inverse": _EXPRS, "jacobian": _MATRIX, "det": _EXPR, "abs_det": _EXPR, "condition": _EXPR,
                    "contribution": _EXPR},
     MapRecord: {"x": _EXPRS, "y": _EXPRS, "input_pdf": _EXPR, "input_support": _EXPR, "g": _EXPRS,
-                "pieces": _many(_nested(InversePiece)), "pdf": _EXPR, "support": _EXPR, "notes": _many(_TEXT),
+                "pieces": _many(_nested(InversePiece)), "pdf": _EXPR, "support": _EXPR, "notes": _NOTES,
                 "previous": _RECORD, "timings": _TIMINGS},
     Integral: {"lo": _EXPR, "hi": _EXPR, "pieces": _many(_EXPRS), "result": _EXPR},
     MarginalRecord: {"joint": _LAW, "kept": _EXPR, "integrated": _EXPR, "integrals": _many(_nested(Integral)),
-                     "notes": _many(_TEXT)},
+                     "notes": _NOTES},
     LayerStep: {"name": _TEXT, "inputs": _EXPRS, "outputs": _EXPRS, "forward": _EXPRS, "inverse": _EXPRS,
                 "log_det": _EXPR},
     FlowRecord: {"x": _EXPRS, "input_pdf": _EXPR, "input_support": _EXPR, "layers": _many(_nested(LayerStep)),
-                 "pdf": _EXPR, "support": _EXPR, "notes": _many(_TEXT), "previous": _RECORD},
+                 "pdf": _EXPR, "support": _EXPR, "notes": _NOTES, "previous": _RECORD},
     Jacobian: {"rule": _LABEL, "value": _EXPR, "reason": _TEXT},
     SignBranch: {"signs": _INTS, "region": _TEXT, "in_image": _BOOL, "contribution": _EXPR},
     MatrixRecord: {"input": _LAW, "g": _TEXT, "y": _EXPR, "entries": _EXPRS, "inverse": _EXPR,
                    "jacobian": _nested(Jacobian), "jacobian_explicit": _ENTRY_FORM, "identities": _PAIRS,
                    "branches": _many(_nested(SignBranch)), "pdf_matrix": _EXPR, "pdf": _ENTRY_FORM, "support_text": _TEXT,
-                   "family": _MATRIX_FAMILY, "weight": _EXPR, "lower": _BOOL, "notes": _many(_TEXT), "map": _TEXT,
+                   "family": _MATRIX_FAMILY, "weight": _EXPR, "lower": _BOOL, "notes": _NOTES, "map": _TEXT,
                    "matrix": _Codec(lambda w, v: None if v is None else _MATRIX.write(w, v),
                                     lambda r, d: None if d is None else _MATRIX.read(r, d))},
 }
@@ -214,6 +217,16 @@ class _Writer:
             if name != s.name:
                 rename[s] = sp.Symbol(name)
         return _PRINTER.doprint(e.xreplace(rename) if rename else e)
+
+    def note_part(self, part: Any) -> Any:
+        """A note's words as a string; its math as ``{"math": ..., "functions": [...]}``; a label
+        as ``{"text": ..., "tex": ...}``."""
+        if isinstance(part, str):
+            return part
+        if isinstance(part, Label):
+            return {"text": part.text, "tex": part.tex}
+        names = sorted({type(f).__name__ for f in part.atoms(AppliedUndef)})
+        return {"math": self.expr(part), **({"functions": names} if names else {})}
 
     def fields(self, value: Any) -> dict:
         return {name: codec.write(self, getattr(value, name)) for name, codec in _FIELDS[type(value)].items()}
@@ -318,6 +331,26 @@ class _Reader:
             # the reader names the whole line Reals; covar's records write it as an interval
             self.seen[text, True] = sp.Interval(-sp.oo, sp.oo) if value == sp.Reals else value
         return self.seen[text, True]
+
+    def note_part(self, data: Any) -> Any:
+        """One part of a note (see :meth:`_Writer.note_part`)."""
+        if isinstance(data, str):
+            return data
+        if not isinstance(data, dict):
+            raise ParseError("malformed covar JSON: a note part must be a string or an object")
+        if "math" not in data:
+            return Label(str(data.get("text", "")), str(data.get("tex", "")))
+        from covar.text.expressions import parse_expr
+
+        names = [str(n) for n in data.get("functions", ())]
+        if not all(n.isidentifier() and not n.startswith("_") for n in names):
+            raise ParseError("malformed covar JSON: a note names a function that is not an identifier")
+        # a note's equations are statements to show (x = I*y**(1/4) of a rejected root), not to decide
+        functions = {**_RECORD_FUNCTIONS, "Eq": lambda a, b: sp.Eq(a, b, evaluate=False),
+                     "Intersection": sp.Intersection,
+                     **{n: sp.Function(n) for n in names}}
+        value = parse_expr(str(data["math"]), self.symbols, functions=functions)
+        return value.xreplace(_CONSTANTS) if value.has(*_CONSTANTS) else value
 
     def fields(self, cls: type, data: dict) -> Any:
         table = _FIELDS[cls]

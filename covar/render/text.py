@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 from covar.record import DisplayStep, Formula, Label, Phrase, Record, law_phrase
 
@@ -17,18 +18,114 @@ def _pretty(expr: Any) -> str:
     return sp.pretty(expr, use_unicode=True)
 
 
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+class _LinePrinter(StrPrinter):
+    """Math on one line in the notation people write: y², √y, ∞, x ≤ 1, (0, ∞) ∪ {2}, 2⋅x."""
+
+    def _print_Infinity(self, e: Any) -> str:
+        return "∞"
+
+    def _print_NegativeInfinity(self, e: Any) -> str:
+        return "-∞"
+
+    def _print_Pi(self, e: Any) -> str:
+        return "π"
+
+    def _print_ImaginaryUnit(self, e: Any) -> str:
+        return "i"
+
+    def _print_Exp1(self, e: Any) -> str:
+        return "e"
+
+    def _print_Pow(self, e: Any, rational: bool = False) -> str:
+        base, power = e.as_base_exp()
+        shown = self._operand(base)
+        if power == sp.S.Half:
+            return "√" + shown
+        if power == sp.Rational(1, 3):
+            return "∛" + shown
+        if power == sp.Rational(1, 4):
+            return "∜" + shown
+        if power.is_Integer:
+            if power.is_negative:
+                return "1/" + (shown + str(-power).translate(_SUPERSCRIPT) if power != -1 else shown)
+            return shown + str(power).translate(_SUPERSCRIPT)
+        if power.is_Rational and power.q == 2 and power.is_negative:
+            return "1/√" + (shown if power == -sp.S.Half else self._operand(base ** (-2 * power)))
+        return shown + "^" + self._operand(power)
+
+    def _operand(self, e: Any) -> str:
+        """``e`` as the base of a power: a symbol, a positive number or a call as it is, else in parentheses."""
+        plain = (e.is_Symbol or (e.is_Number and e.is_nonnegative and e.is_Integer)
+                 or (isinstance(e, sp.Function) and not e.is_Pow))
+        return self._print(e) if plain else f"({self._print(e)})"
+
+    def _print_Mul(self, e: Any) -> str:
+        return super()._print_Mul(e).replace("*", "⋅")
+
+    def _print_Relational(self, e: Any) -> str:
+        op = {"==": "=", "!=": "≠", "<=": "≤", ">=": "≥"}.get(e.rel_op, e.rel_op)
+        return f"{self._print(e.lhs)} {op} {self._print(e.rhs)}"
+
+    def _print_And(self, e: Any) -> str:
+        return " and ".join(self._print(a) for a in e.args)
+
+    def _print_Or(self, e: Any) -> str:
+        return " or ".join(self._print(a) for a in e.args)
+
+    def _print_Abs(self, e: Any) -> str:
+        return f"|{self._print(e.args[0])}|"
+
+    def _print_Tuple(self, e: Any) -> str:
+        return "(" + ", ".join(self._print(a) for a in e.args) + ")"
+
+    def _print_Interval(self, e: Any) -> str:
+        left = "(" if e.left_open or e.start == -sp.oo else "["
+        right = ")" if e.right_open or e.end == sp.oo else "]"
+        return f"{left}{self._print(e.start)}, {self._print(e.end)}{right}"
+
+    def _print_Union(self, e: Any) -> str:
+        return " ∪ ".join(self._print(a) for a in e.args)
+
+    def _print_FiniteSet(self, e: Any) -> str:
+        return "{" + ", ".join(self._print(a) for a in e.args) + "}"
+
+    def _print_Contains(self, e: Any) -> str:
+        return f"{self._print(e.args[0])} ∈ {self._print(e.args[1])}"
+
+
+_LINE = _LinePrinter()
+
+
+def line_math(expr: Any) -> str:
+    """Math on one line: pretty unicode when sympy's pretty-printer fits it on one, else the
+    one-line notation of :class:`_LinePrinter` (never sympy syntax such as ``sqrt(`` or ``oo``).
+
+    >>> y = sp.Symbol("y")
+    >>> line_math(sp.Eq(sp.Symbol("x"), y**2, evaluate=False)), line_math(sp.Interval(0, sp.oo))
+    ('x = y²', '[0, ∞)')
+    """
+    pretty = _pretty(expr)
+    return pretty if "\n" not in pretty else _LINE.doprint(expr)
+
+
 def _inline(part: Any) -> str:
-    """A part of a phrase on one line: words as they are, math pretty-printed when that fits."""
+    """A part of a phrase on one line: words as they are, math in one-line unicode."""
     if isinstance(part, str):
         return part
     if isinstance(part, Label):
         return part.text
-    pretty = _pretty(part)
-    return pretty if "\n" not in pretty else sp.sstr(part)
+    return line_math(part)
 
 
 def phrase(parts: Phrase) -> str:
-    """A phrase (words and math) as one line of text."""
+    """A phrase (words and math) as one line of text.
+
+    >>> phrase(("the root ", sp.sqrt(sp.Symbol("y")), " on ", sp.Interval(0, sp.oo), "."))
+    'the root √y on [0, ∞).'
+    """
     return "".join(_inline(p) for p in parts)
 
 

@@ -20,7 +20,7 @@ from sympy.core.relational import Relational
 
 from covar.errors import ParseError, UnsupportedTransform
 from covar.laws.density import Density
-from covar.record import Case, CaseSplit, Cell, Derivation
+from covar.record import Case, CaseSplit, Cell, Derivation, Note
 from covar.univariate.signs import UndecidedSign, sign_of, sign_part
 
 MAX_CASES = 9  # leaves of one split, at most
@@ -457,9 +457,10 @@ def _combine(X: Density, g: sp.Expr, y: sp.Symbol, leaves: list[_Leaf],
                       for leaf, b, cond in zip(leaves, back, conditions))
     support = _support([shape for shape, _ in shapes], [cond for _, cond in shapes], list(atoms))
     family = leaves[0].law.family.subs(back[0]) if single and leaves[0].law.family is not None else None
-    notes = [f"The case {sp.And(*c)} is impossible for this input and contributes nothing." for c in dropped]
+    notes: list[Note] = [("The case ", sp.And(*c), " is impossible for this input and contributes nothing.")
+                         for c in dropped]
     if single and leaves[0].conditions:
-        notes.append(f"Derived under the stated {sp.And(*leaves[0].conditions)}; the result holds there only.")
+        notes.append(("Derived under the stated ", sp.And(*leaves[0].conditions), "; the result holds there only."))
     record = CaseSplit(
         input=X, x=X.var, y=y, g=g, breakpoints=(), pieces=(), cells=tuple(cells), pdf=pdf, support=support,
         atoms=atoms, family=family, notes=tuple(notes),

@@ -27,7 +27,7 @@ from covar.errors import CovarError
 from covar.laws.density import Density
 from covar.numeric.budget import time_budget
 from covar.numeric.verify import close, parameter_draws, symbolic_values, to_float
-from covar.record import CdfRecord, Derivation, DisplayStep, Formula, Label, Phrase, letter
+from covar.record import CdfRecord, Derivation, DisplayStep, Formula, Label, Phrase, letter, sentence
 
 #: seconds of sympy work (integrals, simplification) the CDF may spend per law
 CDF_BUDGET = 10.0
@@ -146,20 +146,20 @@ def _at(C: sp.Expr, x: sp.Symbol, end: sp.Expr, support: sp.Set, total: sp.Expr)
 
 # -- Y = g(X): the pieces of the record ------------------------------------------------------------
 
-def _pieces_cdf(Y: Density, d: Derivation) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], list[str]]:
+def _pieces_cdf(Y: Density, d: Derivation) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], list[Phrase]]:
     from covar.univariate.signs import sign_of, sort_points
 
     X, x, y = d.input, d.x, d.y
     C, source = continuous_cdf(X)
     if C is None:
-        return None, (), [f"No closed form: {source}."]
+        return None, (), [(f"No closed form: {sentence(str(source))}",)]
     FX = _label(letter(x), x, "C" if X.atoms else "F")
     total = sp.Integer(1) - X.total_atom_mass
     steps: list[DisplayStep] = [DisplayStep((f"Distribution function of {letter(x)}: ", source),
                                             (Formula(FX, (C,), ("for ", sp.Contains(x, X.support, evaluate=False))),))]
     monotone = [(k, p) for k, p in enumerate(d.pieces, start=1) if p.kind != "constant"]
     if any(p.inverse is None or p.image is None for _, p in monotone):
-        return None, tuple(steps), ["No closed form: some piece of g has no closed-form inverse."]
+        return None, tuple(steps), [("No closed form: some piece of g has no closed-form inverse.",)]
     images: dict[int, sp.Interval] = {k: p.image for k, p in monotone if p.image is not None}
     atoms = {a: m for a, m in Y.atoms.items()}
     try:
@@ -169,7 +169,7 @@ def _pieces_cdf(Y: Density, d: Derivation) -> tuple[sp.Expr | None, tuple[Displa
             ends = sort_points([e for im in images.values() for e in (im.start, im.end)] + list(atoms),
                                "ends of the CDF's intervals")
     except CovarError as exc:
-        return None, tuple(steps), [f"No closed form: {exc}."]
+        return None, tuple(steps), [(f"No closed form: {sentence(str(exc))}",)]
 
     def position(e: sp.Expr) -> int:
         return next(i for i, v in enumerate(ends) if v == e or (not (v.is_infinite or e.is_infinite)
@@ -216,17 +216,17 @@ def _pieces_cdf(Y: Density, d: Derivation) -> tuple[sp.Expr | None, tuple[Displa
     steps.append(DisplayStep(rule, tuple(formulas)))
     cdf = sp.Piecewise(*branches)
     if cdf.has(sp.nan, sp.zoo):
-        return None, tuple(steps), ["No closed form: the distribution function of X has no value at a piece end."]
+        return None, tuple(steps), [("No closed form: the distribution function of X has no value at a piece end.",)]
     return cdf, tuple(steps), []
 
 
 # -- a law without a univariate record: catalog, integral, or a cumulative sum ----------------------
 
-def _law_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], list[str]]:
+def _law_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], list[Phrase]]:
     y = Y.var
     C, source = continuous_cdf(Y)
     if C is None:
-        return None, (), [f"No closed form: {source}."]
+        return None, (), [(f"No closed form: {sentence(str(source))}",)]
     lo, hi = Y.support.inf, Y.support.sup
     body = sp.piecewise_fold(C + _atom_steps(y, Y.atoms)) if Y.atoms else C
     branches = ([(sp.Integer(0), y < lo)] if lo != -sp.oo else []) + [(body, y < hi if hi != sp.oo else sp.true)]
@@ -238,12 +238,12 @@ def _law_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], list[
     return cdf, steps, []
 
 
-def _discrete_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], list[str]]:
+def _discrete_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], list[Phrase]]:
     y = Y.var
     law = getattr(Y.derivation, "law", None)
     if law is not None:
         if law.tail is not None:
-            return None, (), ["No closed form: the pmf has an infinite tail of preimages; the CDF is summed numerically."]
+            return None, (), [("No closed form: the pmf has an infinite tail of preimages; the CDF is summed numerically.",)]
         points = dict(law.points)
     elif Y.family is not None and Y.family.entry.cdf_fn is not None:
         return _law_cdf(Y)
@@ -252,13 +252,13 @@ def _discrete_cdf(Y: Density) -> tuple[sp.Expr | None, tuple[DisplayStep, ...], 
             or (isinstance(Y.support, sp.Range) and Y.support.size.is_finite is True and Y.support.size <= 10_000)):
         points = {v: Y.pdf.xreplace({y: v}) for v in Y.support}
     else:
-        return None, (), ["No closed form: the cumulative sum of this pmf is not known in closed form."]
+        return None, (), [("No closed form: the cumulative sum of this pmf is not known in closed form.",)]
     from covar.univariate.signs import sort_points
 
     try:
         order = sort_points(list(points), "support points")
     except CovarError as exc:
-        return None, (), [f"No closed form: {exc}."]
+        return None, (), [(f"No closed form: {sentence(str(exc))}",)]
     branches: list[tuple[sp.Expr, Any]] = [(sp.Integer(0), y < order[0])]
     acc = sp.Integer(0)
     for here, nxt in zip(order, order[1:]):
@@ -493,7 +493,7 @@ def derive_cdf(Y: Density) -> CdfRecord:
             if Y.discrete:
                 cdf, steps, notes = _discrete_cdf(Y)
             elif Y.pdf is None:
-                cdf, steps, notes = None, (), ["No closed form: the density itself is numeric-only."]
+                cdf, steps, notes = None, (), [("No closed form: the density itself is numeric-only.",)]
             elif isinstance(Y.derivation, Derivation) and Y.derivation.pieces and Y.derivation.pdf is not None:
                 cdf, steps, notes = _pieces_cdf(Y, Y.derivation)
             else:
@@ -501,13 +501,13 @@ def derive_cdf(Y: Density) -> CdfRecord:
             if cdf is not None:
                 why = confirm(Y, cdf)
                 if why is None:
-                    notes.append("The distribution function was verified numerically against the atoms plus "
-                                 "the quadrature of the density.")
+                    notes.append(("The distribution function was verified numerically against the atoms plus "
+                                  "the quadrature of the density.",))
                 else:
-                    notes.append(f"The closed form failed verification ({why}); the CDF is evaluated numerically.")
+                    notes.append((f"The closed form failed verification ({why}); the CDF is evaluated numerically.",))
                     cdf = None
     except CovarError as exc:  # a time budget ran out, or sympy refused
-        cdf, steps, notes = None, (), [f"No closed form: {exc}."]
+        cdf, steps, notes = None, (), [(f"No closed form: {sentence(str(exc))}",)]
     return CdfRecord(Y, cdf, steps, tuple(notes))
 
 

@@ -13,7 +13,7 @@ import sympy as sp
 
 from covar.laws.density import Density
 from covar.laws.families import NamedLaw
-from covar.record import Cell, Derivation, Piece, set_text
+from covar.record import Cell, Derivation, Note, Piece, joined, letter, sentence
 from covar.errors import NoClosedForm, NoClosedFormInverse, UnsupportedTransform
 from covar.univariate.inverses import image_interval, inverse_on
 from covar.numeric.verify import parameter_draws, to_float as as_float
@@ -92,7 +92,7 @@ def _merge_equal_neighbours(cells: list[Cell]) -> list[Cell]:
     return merged
 
 
-def _off_image_note(h: sp.Expr, y: sp.Symbol, image: sp.Interval) -> str | None:
+def _off_image_note(h: sp.Expr, x: sp.Symbol, y: sp.Symbol, image: sp.Interval) -> Note | None:
     """A note when the inverse formula is real beyond the image (the chi-square trap)."""
     params = sorted(h.free_symbols - {y}, key=lambda s: s.name)
     values = parameter_draws(params, n=1)[0]
@@ -105,12 +105,14 @@ def _off_image_note(h: sp.Expr, y: sp.Symbol, image: sp.Interval) -> str | None:
             as_float(h.subs({**values, y: probe}))
         except (ValueError, TypeError):
             continue
-        outside.append("below " + str(end) if step < 0 else "above " + str(end))
+        outside.append(sp.StrictLessThan(y, end, evaluate=False) if step < 0
+                       else sp.StrictGreaterThan(y, end, evaluate=False))
     if not outside:
         return None
-    return (f"The formula x = {h} is also real for y {' and '.join(outside)}, but no x in this piece "
-            f"maps there (the image is {set_text(image)}); applying it outside the image would invent a branch "
-            "that carries no probability.")
+    return ("The formula ", sp.Eq(x, h, evaluate=False), " is also real for ", *joined(outside, " and "),
+            f", but no {x} in this piece maps there (the image is ", image, "); applying it outside the image "
+            "would invent a branch that carries no probability.")
+
 
 
 def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
@@ -119,11 +121,11 @@ def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     x, fx = X.var, X.pdf
     breakpoints, raw = monotone_pieces(g, fx, x, X.support)
     t_pieces = time.perf_counter()
-    notes: list[str] = []
+    notes: list[Note] = []
     off_support = sp.Interval(-sp.oo, sp.oo) - X.support
     if off_support is not sp.EmptySet and X.support.measure != 0:
-        notes.append(f"f_X = 0 on {set_text(off_support)}: x there carries no probability, so it "
-                     "gives no branch and no term of the sum.")
+        notes.append((f"f_{letter(x)} = 0 on ", off_support, f": {x} there carries no probability, so it "
+                      "gives no branch and no term of the sum."))
     pieces: list[Piece] = []
     atoms: dict[sp.Expr, sp.Expr] = {}
     try:
@@ -134,7 +136,8 @@ def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     for point, mass in X.atoms.items():
         target = sp.simplify(g.subs(x, point))
         atoms[target] = atoms.get(target, 0) + mass
-        notes.append(f"The atom of X at {point} (mass {mass}) moves to y = {target}.")
+        notes.append((f"The atom of {letter(x)} at ", point, " (mass ", mass, ") moves to ",
+                      sp.Eq(y, target, evaluate=False), "."))
     t_inverse = time.perf_counter()
 
     monotone = [(k, p) for k, p in enumerate(pieces) if p.kind != "constant"]
@@ -169,8 +172,8 @@ def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     support = _closed_union(merged)
     outside = sp.Interval(-sp.oo, sp.oo) - support
     if cells and outside is not sp.EmptySet:
-        notes.append(f"No x in the support {set_text(X.support)} of X maps into {set_text(outside)}, "
-                     "so f_Y = 0 there.")
+        notes.append((f"No {x} in the support ", X.support, f" of {letter(x)} maps into ", outside,
+                      f", so f_{letter(y)} = 0 there."))
     atoms = {k: v for k, v in atoms.items() if v != 0}
     if not merged and not atoms:
         # every cell summed to 0 and there is no atom: a law with mass 0 is a derivation
@@ -194,18 +197,20 @@ def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     return Density(pdf, y, support, atoms, family=family, derivation=derivation, validate=False)
 
 
-def _derive_piece(rp: RawPiece, x, y, atoms: dict, notes: list[str]) -> Piece:
+def _derive_piece(rp: RawPiece, x, y, atoms: dict, notes: list[Note]) -> Piece:
     interval = sp.Interval.open(rp.lo, rp.hi)
     if rp.kind == "constant":
         mass = _mass(rp.fx, x, rp.lo, rp.hi)
         atoms[rp.g] = atoms.get(rp.g, 0) + mass
-        notes.append(f"g is constant = {rp.g} on {set_text(interval)}: its probability {mass} becomes an atom at y = {rp.g}.")
+        notes.append(("g is constant = ", rp.g, " on ", interval, ": its probability ", mass, " becomes an atom at ",
+                      sp.Eq(y, rp.g, evaluate=False), "."))
         return Piece(interval, rp.g, "constant", value=rp.g, mass=mass)
     image = image_interval(rp.g, x, rp.lo, rp.hi, rp.kind)
     inv = inverse_on(rp.g, x, y, rp.lo, rp.hi, image, rp.kind)
     for cand in inv.rejected:
-        notes.append(f"On {set_text(interval)} the root x = {cand} of g(x) = y is rejected: it does not lie in the piece.")
-    note = _off_image_note(inv.h, y, image)
+        notes.append(("On ", interval, f" the root {x} = ", cand, f" of g({x}) = {y} is rejected: "
+                      "it does not lie in the piece."))
+    note = _off_image_note(inv.h, x, y, image)
     if note:
         notes.append(note)
     contribution = rp.fx.subs(x, inv.h) * inv.jacobian
@@ -219,8 +224,8 @@ def _numeric_only(X: Density, g, y, breakpoints, raw: list[RawPiece], why: Excep
 
     x = X.var
     atoms: dict = {}
-    notes = [f"No closed-form inverse: {why} The density is evaluated numerically by solving "
-             "g(x) = y on each monotone piece."]
+    notes: list[Note] = [(f"No closed-form inverse: {sentence(str(why))} The density is evaluated numerically "
+                          f"by solving g({x}) = {y} on each monotone piece.",)]
     pieces, monotone = [], []
     for rp in raw:
         if rp.kind == "constant":

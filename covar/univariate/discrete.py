@@ -13,7 +13,7 @@ import numpy as np
 import sympy as sp
 
 from covar.laws.density import Density
-from covar.record import Derivation, Piece
+from covar.record import Derivation, Note, Piece, letter
 from covar.errors import UnsupportedTransform
 from covar.univariate.integer_maps import lattice_pmf
 from covar.univariate.inverses import image_interval, inverse_on
@@ -92,7 +92,7 @@ def derive_discrete(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     """The pmf of g(X) for a discrete X."""
     x, pmf, support = X.var, X.pdf, X.support
     tail = None
-    notes: list[str] = []
+    notes: list[Note] = []
     pieces: list[Piece] = []
     numeric_range = isinstance(support, sp.Range) and not support.free_symbols and support.size.is_finite
     if not isinstance(support, sp.FiniteSet) and not numeric_range:
@@ -101,7 +101,7 @@ def derive_discrete(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
             return lattice
     if isinstance(support, sp.FiniteSet) or numeric_range:
         pairs = _enumerate(list(support), pmf, x, g)
-        notes.append(f"X takes {len(pairs)} values; each is mapped through g and equal images are merged.")
+        notes.append((f"{letter(x)} takes {len(pairs)} values; each is mapped through g and equal images are merged.",))
     elif isinstance(support, sp.Range) and support.step == 1:
         pairs, tail = _infinite_range(X, g, y, pieces, notes)
     else:
@@ -138,7 +138,7 @@ def _tail_at(tail: Tail, y: sp.Symbol, v: sp.Expr) -> sp.Expr:
     return sp.Integer(0)
 
 
-def _infinite_range(X: Density, g, y, pieces: list[Piece], notes: list[str]):
+def _infinite_range(X: Density, g, y, pieces: list[Piece], notes: list[Note]):
     """Head integers enumerated exactly; the unbounded monotone piece becomes a Tail."""
     x, pmf, support = X.var, X.pdf, X.support
     if pmf is None:
@@ -166,14 +166,15 @@ def _infinite_range(X: Density, g, y, pieces: list[Piece], notes: list[str]):
     if rp.kind == "constant":
         # every remaining integer maps to one value: its mass is what the head leaves over
         rest = sp.simplify(1 - sp.Add(*[m for _, m in pairs]))
-        notes.append(f"g is constant = {rp.g} for x from {first} on: those points merge into one mass {rest}.")
+        notes.append(("g is constant = ", rp.g, f" for {x} from ", first, " on: those points merge into one mass ",
+                      rest, "."))
         return pairs + [(rp.g, rest)], None
     image = image_interval(rp.g, x, rp.lo, rp.hi, rp.kind)
     inv = inverse_on(rp.g, x, y, rp.lo, rp.hi, image, rp.kind)
     tail = Tail(first, last, inv.h, pmf.subs(x, inv.h))
     pieces.append(Piece(sp.Interval(rp.lo, rp.hi), rp.g, rp.kind, inverse=inv.h, image=image))
     if head:
-        notes.append(f"The {len(head)} support points x = {head.start}..{head.stop - 1} are mapped one by one.")
-    notes.append(f"For integers x from {first} towards {last} g is {rp.kind}: y has probability "
-                 f"p_X({inv.h}) when {inv.h} is such an integer.")
+        notes.append((f"The {len(head)} support points {x} = {head.start}, ..., {head.stop - 1} are mapped one by one.",))
+    notes.append((f"For integers {x} from ", first, " towards ", last, f" g is {rp.kind}: {y} has probability ",
+                  sp.Function(f"p_{letter(x)}")(inv.h), " when ", inv.h, " is such an integer."))
     return pairs, tail

@@ -28,7 +28,7 @@ from covar.errors import DerivationTimeout, NoClosedForm, UnsupportedTransform
 from covar.laws.density import Density
 from covar.numeric.budget import time_budget
 from covar.numeric.verify import close, parameter_draws, to_float
-from covar.record import Derivation
+from covar.record import Derivation, Note, letter
 
 _MAX_PERIOD = 24
 _MAX_TERMS = 24            # floor(x/m): at most this many integers gathered per value of y
@@ -120,11 +120,13 @@ def _periodic(X: Density, g: sp.Expr, y: sp.Symbol, m: int) -> Density:
     values = _residue_values(g, x, m)
     assert values is not None  # _period checked it
     masses: dict[sp.Expr, sp.Expr] = {}
-    notes = [f"g(x + {m}) = g(x) for every integer x: g takes the value g(r) on the residue class "
-             f"x ≡ r (mod {m}), so P(Y = v) sums the pmf over the classes with g(r) = v."]
+    notes: list[Note] = [(f"g({x} + {m}) = g({x}) for every integer {x}: g takes the value g(r) on the residue "
+                          f"class {x} ≡ r (mod {m}), so P({letter(y)} = v) sums the pmf over the classes with "
+                          "g(r) = v.",)]
     for r, v in enumerate(values):
         total = _residue_sum(X, m, r)
-        notes.append(f"P(X ≡ {r} mod {m}) = {total}: X maps to y = {v} there.")
+        notes.append((f"P({letter(x)} ≡ {r} mod {m}) = ", total, f": {letter(x)} maps to ",
+                      sp.Eq(y, v, evaluate=False), " there."))
         masses[v] = masses.get(v, sp.Integer(0)) + total
     masses = {v: sp.simplify(s) for v, s in masses.items()}
     masses = {v: s for v, s in masses.items() if s != 0}
@@ -286,8 +288,9 @@ def _gathered(X: Density, g: sp.Expr, y: sp.Symbol, kind: str, m: int, c: sp.Exp
     pdf = sp.Add(*terms).xreplace({k: real_y})
     y = real_y
     support = sp.Range(y_lo, y_hi + 1 if y_hi.is_finite else y_hi)
-    notes = [f"For integer x, {g} = y exactly when x is one of the {abs(m)} integers "
-             f"{start.xreplace({k: y})}, ..., {(start + abs(m) - 1).xreplace({k: y})}: p_Y(y) sums the pmf of X there (0 off its support)."]
+    notes: list[Note] = [(f"For integer {x}, ", sp.Eq(g, y, evaluate=False), f" exactly when {x} is one of the "
+                          f"{abs(m)} integers ", start.xreplace({k: y}), ", ..., ", (start + abs(m) - 1).xreplace({k: y}),
+                          f": p_{letter(y)}({y}) sums the pmf of {letter(x)} there (0 off its support).")]
     return _result(X, g, y, pdf, support, notes)
 
 
@@ -301,7 +304,7 @@ def _always(condition: sp.Basic, y: sp.Symbol, at: sp.Expr) -> bool:
 
 
 def _result(X: Density, g: sp.Expr, y: sp.Symbol, pdf: sp.Expr, support: sp.Set,
-            notes: list[str]) -> Density:
+            notes: list[Note]) -> Density:
     from covar.univariate.pmf_families import recognize_pmf
 
     family = recognize_pmf(pdf, y, support)

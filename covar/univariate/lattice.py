@@ -31,7 +31,7 @@ from covar.errors import DerivationTimeout, NoClosedForm, UnsupportedTransform
 from covar.laws.density import Density
 from covar.numeric.budget import time_budget
 from covar.numeric.verify import close, parameter_draws, to_float
-from covar.record import Cell, Derivation, Piece
+from covar.record import Cell, Derivation, Label, Note, Piece
 from covar.univariate.pmf_families import recognize_pmf
 from covar.univariate.simplify import simplify_on
 
@@ -139,9 +139,13 @@ def _integer_part(X: Density, g: sp.Expr, y: sp.Symbol, kind: str, a: sp.Expr, b
                                    "state the parameters' ranges (e.g. assume='b>1')") from exc
     _confirm(X, pmf, y, support, lambda v: (L.subs(k, v), U.subs(k, v)))
     family = recognize_pmf(pmf, y, support)
-    notes = [f"{letter_of(y)} = {g} is an integer: {letter_of(y)} = k exactly when "
-             f"{L} < {x} < {U} (up to an endpoint of probability 0), so P({letter_of(y)} = k) = "
-             f"F_X({U}) - F_X({L}) with F_X(t) = {F.subs(t, x)} the CDF of X on its support."]
+    Y, Xn = letter_of(y), letter_of(x)
+    F_X = sp.Function(f"F_{Xn}")
+    notes: list[Note] = [(sp.Eq(sp.Symbol(Y), g, evaluate=False), f" is an integer: {Y} = {k} exactly when L < {x} < U "
+                          "(up to an endpoint of probability 0) with ", sp.Eq(sp.Symbol("L"), L, evaluate=False), " and ",
+                          sp.Eq(sp.Symbol("U"), U, evaluate=False), ", so ",
+                          Label(f"P({Y} = {k}) = F_{Xn}(U) − F_{Xn}(L)", rf"P({Y} = {k}) = F_{{{Xn}}}(U) - F_{{{Xn}}}(L)"),
+                          " with ", sp.Eq(F_X(x), F.subs(t, x), evaluate=False), f" the CDF of {Xn} on its support.")]
     if family is None:
         notes += _shifted_family_note(pmf, y, support)
     derivation = Derivation(input=X, x=x, y=y, g=g, breakpoints=(), pieces=(), cells=(), pdf=pmf,
@@ -171,7 +175,7 @@ def letter_of(y: sp.Symbol) -> str:
     return y.name.upper() if len(y.name) == 1 else y.name
 
 
-def _shifted_family_note(pmf: sp.Expr, y: sp.Symbol, support: sp.Set) -> list[str]:
+def _shifted_family_note(pmf: sp.Expr, y: sp.Symbol, support: sp.Set) -> list[Note]:
     """A note naming the catalog law of Y - s + 1 when Y lives on s, s+1, ... (floor of an
     Exponential is a Geometric shifted to start at 0)."""
     if not (isinstance(support, sp.Range) and support.stop == sp.oo and support.start.is_Integer
@@ -181,8 +185,8 @@ def _shifted_family_note(pmf: sp.Expr, y: sp.Symbol, support: sp.Set) -> list[st
     family = recognize_pmf(pmf.xreplace({y: y + shift}), y, sp.Range(1, sp.oo))
     if family is None:
         return []
-    moved = f"{letter_of(y)} - {shift}" if shift > 0 else f"{letter_of(y)} + {-shift}"
-    return [f"{moved} follows {family}: {letter_of(y)} is that law shifted by {shift}."]
+    moved = sp.Symbol(letter_of(y)) - shift
+    return [(moved, f" follows {family}: {letter_of(y)} is that law shifted by ", shift, ".")]
 
 
 def _confirm(X: Density, pmf: sp.Expr, y: sp.Symbol, support: sp.Range, interval) -> None:
@@ -258,10 +262,11 @@ def _fractional_part(X: Density, g: sp.Expr, y: sp.Symbol, a: sp.Expr, b: sp.Exp
     x0, x1 = (c * k - b) / a, (c * (k + 1) - b) / a  # the k-th branch: a*x + b in [c*k, c*(k + 1))
     piece = Piece(sp.Interval(x0, x1) if a > 0 else sp.Interval(x1, x0), g, "increasing" if a > 0 else "decreasing", inverse=branch, jacobian=1 / abs(a),
                   image=sp.Interval(0, c), contribution=term)
-    notes = [f"{g} repeats with period {c / abs(a)} in {x}: on each branch, numbered by the integer k, "
-             f"x = {branch}, and f_Y(y) sums f_X(x)/|a| over every integer k with x in the support "
-             f"({'infinitely many' if not (q_lo.is_finite and q_hi.is_finite) else 'finitely many'} "
-             "branches, summed in closed form)."]
+    many = 'infinitely many' if not (q_lo.is_finite and q_hi.is_finite) else 'finitely many'
+    notes: list[Note] = [(g, " repeats with period ", c / abs(a), f" in {x}: on each branch, numbered by the integer "
+                          "k, ", sp.Eq(x, branch, evaluate=False), f", and f_{letter_of(y)}({y}) sums ",
+                          sp.Function(f"f_{letter_of(x)}")(x) / abs(a), f" over every integer k with {x} in the "
+                          f"support ({many} branches, summed in closed form).")]
     derivation = Derivation(input=X, x=x, y=y, g=g, breakpoints=(), pieces=(piece,), cells=tuple(cells),
                             pdf=pdf, support=support, atoms={}, notes=tuple(notes))
     return Density(pdf, y, support, derivation=derivation, validate=False)

@@ -18,7 +18,7 @@ import sympy as sp
 from covar.errors import CovarError, DerivationTimeout, UnsupportedTransform
 from covar.laws.density import Density
 from covar.numeric.budget import time_budget
-from covar.record import Derivation
+from covar.record import Derivation, Label, Note, note_words
 from covar.univariate.pieces import monotone_pieces, support_intervals
 
 _SUM_SECONDS = 5.0  # sympy's summation of the wrapped series, before falling back to numbers
@@ -166,22 +166,25 @@ def derive_periodic(X: Density, g: sp.Expr, y: sp.Symbol, why: CovarError) -> De
     if wrapped is not None:
         W = Density(wrapped, x, window, validate=False)
         result = derive_univariate(W, g, y)
-        how = f"summed in closed form: f_W({x}) = {sp.sstr(wrapped)}"
+        how: Note = ("summed in closed form: ", sp.Eq(sp.Function("f_W")(x), wrapped, evaluate=False))
     else:
         truncated = _truncated_sum(X, period, first, last)
         W = Density(truncated, x, window, validate=False)
         breakpoints, raw = monotone_pieces(g, truncated, x, window)
         result = _numeric_only(W, g, y, breakpoints, raw, UnsupportedTransform(
             f"the series Σ_n f_X({x} + n·{period}) has no closed form that sympy finds."))
-        how = (f"summed numerically over |n| ≤ {truncated.limits[0][2]} (the rest carries less than "
-               f"{_TAIL:g} of the probability)")
-    note = (f"g has period {period}, so g(X) = g(W) with W = X reduced modulo {period} into "
-            f"{sp.sstr(window)}; each piece below stands for all its shifts x + n·{period} ({shifts}), "
-            f"and f_X in each term is the wrapped density f_W(w) = Σ_n f_X(w + n·{period}), {how}.")
+        how = ("summed numerically over ", sp.Le(sp.Abs(sp.Symbol("n")), truncated.limits[0][2], evaluate=False),
+               f" (the rest carries less than {_TAIL:g} of the probability)")
+    n = sp.Symbol("n", integer=True)
+    wrapped_rule = Label(f"f_W(w) = Σₙ f_X(w + n·{sp.pretty(period, use_unicode=True)})",
+                         rf"f_W(w) = \sum_n f_X\left(w + n {sp.latex(period)}\right)")
+    note: Note = ("g has period ", period, ", so g(X) = g(W) with W = X reduced modulo ", period, " into ", window,
+                  "; each piece below stands for all its shifts ", x + n * period, f" ({shifts}), and f_X in each term "
+                  "is the wrapped density ", wrapped_rule, ", ", *how, ".")
     derivation = result.derivation
     if not isinstance(derivation, Derivation):
         raise RuntimeError("a univariate derivation without its record")  # a covar bug
     # the notes about W's support speak of the window, not of X
-    kept = tuple(n for n in derivation.notes if not n.startswith(("f_X = 0 on", "No x in the support")))
+    kept = tuple(k for k in derivation.notes if not note_words(k).startswith(("f_X = 0 on", f"No {x} in the support")))
     record = replace(derivation, input=X, notes=(note, *kept))
     return replace(result, derivation=record)

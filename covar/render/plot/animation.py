@@ -11,6 +11,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -50,6 +51,11 @@ class Animation:
     frames: tuple[Frame, ...]
     gif: Path | None
     html: Path | None
+    player: str = ""  # the HTML player (matplotlib's to_jshtml page), for notebooks
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the animation as its HTML player."""
+        return self.player
 
     @property
     def failed(self) -> tuple[Frame, ...]:
@@ -220,15 +226,18 @@ def animate_transform(X: Density, g: Any, frames: int = 24, *, gif: str | Path |
     writers: list[tuple[AbstractMovieWriter, Path]] = []
     if gif is not None:
         writers.append((PillowWriter(fps=fps), Path(gif)))
-    if html is not None:  # the player of to_jshtml, fed with the same frames
-        writers.append((HTMLWriter(fps=fps, embed_frames=True, default_mode="once"), Path(html)))
-    with ExitStack() as stack:
-        for writer, path in writers:
-            stack.enter_context(writer.saving(fig, path, dpi))
-        for i in range(len(derived)):
-            draw(i)  # once per frame; each writer then grabs the pixels
-            for writer, _path in writers:
-                writer.grab_frame()
+    with TemporaryDirectory() as scratch:
+        # the player of to_jshtml, fed with the same frames (kept for notebooks even unasked)
+        page = Path(html) if html is not None else Path(scratch) / "player.html"
+        writers.append((HTMLWriter(fps=fps, embed_frames=True, default_mode="once"), page))
+        with ExitStack() as stack:
+            for writer, path in writers:
+                stack.enter_context(writer.saving(fig, path, dpi))
+            for i in range(len(derived)):
+                draw(i)  # once per frame; each writer then grabs the pixels
+                for writer, _path in writers:
+                    writer.grab_frame()
+        player = page.read_text()
     gif_path = Path(gif) if gif is not None else None
     html_path = Path(html) if html is not None else None
-    return Animation(tuple(derived), gif_path, html_path)
+    return Animation(tuple(derived), gif_path, html_path, player)

@@ -5,6 +5,8 @@ This is the one place that imports matplotlib for covar.plot; when it (or pillow
 """
 from __future__ import annotations
 
+import functools
+import io
 from typing import TYPE_CHECKING, Literal
 
 from covar.errors import MissingExtra
@@ -41,11 +43,11 @@ def colour(k: int) -> str:
 
 def new_figure(width: float, height: float,
                layout: Literal["constrained", "compressed", "tight"] | None = "constrained") -> Figure:
-    """A Figure on its own Agg canvas (no pyplot: the user's backend stays as it was)."""
+    """A Figure on its own Agg canvas (no pyplot: the user's backend stays as it was) that
+    Jupyter shows as a PNG by itself (``_repr_png_``), without ``plt.show()``."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), layout=layout)
+    fig = _shown_figure()(figsize=(width, height), layout=layout)
     FigureCanvasAgg(fig)
     return fig
 
@@ -66,6 +68,20 @@ def enlarge_text(fig: Figure, smallest_pt: float) -> None:
     for text in fig.findobj(Text):
         if text.get_text() and float(text.get_fontsize()) < smallest_pt:
             text.set_fontsize(smallest_pt)
+
+
+@functools.cache
+def _shown_figure() -> type[Figure]:
+    """matplotlib's Figure with a PNG display for notebooks (built once, after the import)."""
+    from matplotlib.figure import Figure
+
+    class ShownFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=90)
+            return buffer.getvalue()
+
+    return ShownFigure
 
 
 _PARSER: list[MathTextParser] = []  # one shared parser: its cache serves every label of every frame

@@ -41,6 +41,25 @@ def derive_steps(X: Density, g: Any, timeout: float | None = 30) -> list[Density
     return out
 
 
+def plot_law(Y: Any, **options: Any) -> Figure:
+    """The figure of a derived law: each map of its record with the input and output densities
+    (``options`` as for :func:`plot_transform`); in Jupyter it shows as a PNG by itself.
+
+    >>> import covar
+    >>> fig = plot_law(covar.transform("Exponential(1)", "sqrt(x)"))
+    >>> fig._repr_png_()[1:4] == b"PNG"
+    True
+    """
+    from covar.errors import UnsupportedTransform
+    from covar.record import Derivation
+
+    chain = [d for d in (Y.derivation.steps if Y.derivation is not None else ()) if type(d) is Derivation]
+    if not chain or len(chain) != len(Y.derivation.steps if Y.derivation is not None else ()):
+        raise UnsupportedTransform("plot() draws laws derived by univariate maps; this law has no such record")
+    results = [*(d.input for d in chain[1:]), Y]
+    return plot_transform(chain[0].input, [d.g for d in chain], results=results, **options)
+
+
 def plot_transform(X: Density, g: Any, *, title: str | None = None, xlim: Span | None = None,
                    ylim: Span | None = None, timeout: float | None = 30,
                    extra_maps: Sequence[tuple[sp.Expr, str]] = (),
