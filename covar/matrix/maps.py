@@ -239,7 +239,7 @@ def _result(X: MatrixDensity, g: str, Y: sp.MatrixSymbol, m: sp.ImmutableMatrix,
 
 
 def _condition_notes(law: MatrixDensity) -> tuple[Note, ...]:
-    out: list[Note] = [("Density with respect to Lebesgue measure on the free entries ", sp.Tuple(*law.entries), ".")]
+    out: list[Note] = [("Density with respect to Lebesgue measure on the free entries ", *joined(law.entries), ".")]
     if law.conditions:
         out.append(("Parameters: " + "; ".join(_condition_text(c, law) for c in law.conditions) + ".",))
     return tuple(out)
