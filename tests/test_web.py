@@ -26,7 +26,7 @@ from starlette.testclient import TestClient  # noqa: E402
 import covar  # noqa: E402
 from covar.cli.main import cli  # noqa: E402
 from covar.record import Label  # noqa: E402
-from covar.web import mathml  # noqa: E402
+from covar.render import mathml  # noqa: E402
 from covar.web.app import STATIC, Settings, create_app  # noqa: E402
 from covar.web.problem import MAX_FIELD, ProblemError, problem_from  # noqa: E402
 from covar.web.workers import WorkerPool  # noqa: E402

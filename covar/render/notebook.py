@@ -7,7 +7,8 @@ from typing import Any
 
 import sympy as sp
 
-from covar.record import DisplayStep, Label, Phrase, Record
+from covar.record import DisplayStep, Record
+from covar.render import mathml
 from covar.render.latex import phrase as latex_phrase
 from covar.render.latex import result_latex
 from covar.render.text import render, render_record
@@ -34,20 +35,14 @@ def html_display(law: Any) -> str:
     if s.pdf is None:
         head = html.escape(f"{s.label.text} has no closed form: it is evaluated numerically ({s.numeric_method})")
     else:
-        head = _math(sp.Eq(sp.Symbol(s.label.text), s.pdf, evaluate=False))
-    rows = [f"<p>{head}</p>", f"<p>support {_math(s.where)}</p>"]
+        head = mathml.equation(s.label, (s.pdf,))
+    rows = [f"<p>{head}</p>", f"<p>support {mathml.expression(s.where)}</p>"]
     if s.atoms:
-        rows.append("<p>atoms " + ", ".join(_math(sp.Eq(sp.Symbol(f"P({s.name} = {sp.sstr(k)})"), v, evaluate=False))
-                                            for k, v in s.atoms) + "</p>")
+        rows.append("<p>atoms " + ", ".join(mathml.expression(sp.Eq(sp.Symbol(f"P({s.name} = {sp.sstr(k)})"), v,
+                                                                    evaluate=False)) for k, v in s.atoms) + "</p>")
     if s.family:
         rows.append(f"<p>family {html.escape(str(s.family))}</p>")
     return "<div>" + "".join(rows) + "</div>"
-
-
-def _math(expr: Any) -> str:
-    """Presentation MathML of one expression, as an inline ``<math>`` element."""
-    body = sp.mathml(expr, printer="presentation")
-    return f'<math xmlns="http://www.w3.org/1998/Math/MathML">{body}</math>'
 
 
 def mimebundle(law: Any) -> dict[str, str]:
@@ -62,25 +57,14 @@ def mimebundle(law: Any) -> dict[str, str]:
             "text/html": html_display(law)}
 
 
-def phrase_html(parts: Phrase) -> str:
-    """A phrase as HTML: words escaped, math as MathML, labels as text.
-
-    >>> phrase_html(("on ", sp.Interval(0, 1), "."))[:9]
-    'on <math '
-    """
-    return "".join(html.escape(p) if isinstance(p, str) else html.escape(p.text) if isinstance(p, Label)
-                   else _math(p) for p in parts)
-
-
 def _step_html(step: DisplayStep) -> str:
-    rows = [f"<p><b>{phrase_html(step.title)}</b></p>"]
+    rows = [f"<p><b>{mathml.phrase(step.title)}</b></p>"]
     for f in step.formulas:
-        where = f" ({phrase_html(f.where)})" if f.where else ""
-        values = " = ".join(html.escape(v.text) if isinstance(v, Label) else _math(v) for v in f.values)
-        rows.append(f"<p>{html.escape(f.label.text)} = {values}{where}</p>")
+        where = f"<p>({mathml.phrase(f.where)})</p>" if f.where else ""
+        rows.append(mathml.equation(f.label, f.values) + where)
     if step.remarks:
-        items = "".join(f"<li>{phrase_html(r)}</li>" for r in step.remarks)
-        rows.append(f"<ul>{items}</ul>" if step.bulleted else "".join(f"<p>{phrase_html(r)}</p>" for r in step.remarks))
+        items = "".join(f"<li>{mathml.phrase(r)}</li>" for r in step.remarks)
+        rows.append(f"<ul>{items}</ul>" if step.bulleted else "".join(f"<p>{mathml.phrase(r)}</p>" for r in step.remarks))
     return "".join(rows)
 
 
@@ -107,7 +91,7 @@ def layer_mimebundle(layer: Any) -> dict[str, str]:
                  sp.Eq(zin, sp.Tuple(*step.inverse), evaluate=False),
                  sp.Eq(sp.Symbol("log|det J|"), step.log_det, evaluate=False))
         lines += [step.name, *(f"  {sp.sstr(e)}" for e in shown)]
-        rows.append(f"<p><b>{html.escape(step.name)}</b></p>" + "".join(f"<p>{_math(e)}</p>" for e in shown))
+        rows.append(f"<p><b>{html.escape(step.name)}</b></p>" + "".join(f"<p>{mathml.expression(e)}</p>" for e in shown))
         tex.append(r"\text{" + step.name + r"}: \quad " + r", \quad ".join(sp.latex(e) for e in shown))
     return {"text/plain": "\n".join(lines), "text/html": "<div>" + "".join(rows) + "</div>",
             "text/latex": "$\\displaystyle " + r" \\ ".join(tex) + "$"}

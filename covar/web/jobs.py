@@ -3,7 +3,7 @@
 Every job reads the problem with the CLI's own functions (the same parsers, the same checks of
 parameter values, the same messages), runs under one time budget, and returns plain data: a
 result, or an error naming the form field that caused it. The page's math comes from the
-law's ``summary()`` and its record's ``display()`` steps only (:mod:`covar.web.mathml`).
+law's ``summary()`` and its record's ``display()`` steps only (:mod:`covar.render.mathml`).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from covar.errors import CovarError, DerivationTimeout, ParseError
 from covar.numeric.budget import time_budget
-from covar.web import mathml
+from covar.render import mathml
 
 #: parameter values for pictures are bounded like the catalog's location and scale parameters
 MAX_VALUE = 1e6
