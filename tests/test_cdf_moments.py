@@ -273,10 +273,15 @@ def test_no_closed_form_is_honest() -> None:
     """Without a closed form the CDF is None with a note, and cdf_numpy() still integrates."""
     X = covar.parse_density("Binomial(n, p)")
     assert X.cdf is None and X.cdf_record.notes
-    T = covar.parse_density("StudentT(3)")
-    assert T.cdf is None and "no closed-form" in T.cdf_record.notes[-1]
-    got = T.cdf_numpy()(np.array([-1.0, 0.0, 2.0]))
-    assert np.allclose(got, stats.t(3).cdf([-1.0, 0.0, 2.0]), atol=1e-7)
+    T = covar.parse_density("StudentT(3)")  # sympy may or may not integrate it within the budget
+    points = [-1.0, 0.0, 2.0]
+    if T.cdf is None:
+        assert "no closed-form" in T.cdf_record.notes[-1]
+    else:  # a closed form is only ever returned when it is right
+        shown = [float(sp.N(T.cdf.subs(T.var, t))) for t in points]
+        assert np.allclose(shown, stats.t(3).cdf(points), atol=1e-9)
+    got = T.cdf_numpy()(np.array(points))
+    assert np.allclose(got, stats.t(3).cdf(points), atol=1e-7)
 
 
 _CATALOG_ARGS = {
