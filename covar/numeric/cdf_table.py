@@ -105,7 +105,7 @@ class CdfTable:
             inside = np.isfinite(step) & (step >= lo[todo]) & (step <= hi[todo])
             new = np.where(gap == 0, tt, np.where(inside, step, 0.5 * (lo[todo] + hi[todo])))
             t[todo] = new
-            todo = todo[np.abs(new - tt) > 1e-15]
+            todo = todo[~(np.abs(new - tt) <= 1e-15)]  # nan is not converged
             if not todo.size:
                 break
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -207,7 +207,7 @@ def _interval_table(pdf: Callable[[np.ndarray], np.ndarray], lo: float, hi: floa
     for _ in range(_ROUNDS):  # split segments whose mass changes when halved
         mid = 0.5 * (xs[:-1] + xs[1:])
         halves = _masses(pdf, xs[:-1], mid, lo, hi), _masses(pdf, mid, xs[1:], lo, hi)
-        bad = (np.abs(halves[0] + halves[1] - masses) > _TOLERANCE * 0.1) & _splittable(xs, mid)
+        bad = ~(np.abs(halves[0] + halves[1] - masses) <= _TOLERANCE * 0.1) & _splittable(xs, mid)  # nan is bad
         masses = np.where(bad, masses, halves[0] + halves[1])
         if not bad.any() or len(xs) > _MOST_KNOTS:
             break
