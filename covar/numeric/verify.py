@@ -225,6 +225,8 @@ class Outcome:
 
 
 def _cell_bounds(density: Any) -> list[tuple[sp.Expr, sp.Expr]]:
+    """The intervals to integrate over without crossing a jump: the derivation's cells, else the
+    support cut at every piece's image end (a numeric-only result has pieces but no cells)."""
     d = density.derivation
     if isinstance(d, Derivation) and d.cells and d.pdf is density.pdf:
         return [(c.interval.start, c.interval.end) for c in d.cells]
@@ -233,7 +235,17 @@ def _cell_bounds(density: Any) -> list[tuple[sp.Expr, sp.Expr]]:
     sup = density.support
     if isinstance(sup, sp.Union):
         sup = sp.Union(*[a for a in sup.args if not isinstance(a, sp.FiniteSet)])
-    return [(iv.start, iv.end) for iv in support_intervals(sup)]
+    spans = [(iv.start, iv.end) for iv in support_intervals(sup)]
+    if not (isinstance(d, Derivation) and d.pdf is None):
+        return spans
+    cuts = {e for p in d.pieces if p.image is not None for e in (p.image.start, p.image.end)}
+    out = []
+    for lo, hi in spans:
+        inside = sorted((c for c in cuts if c.is_number and (lo < c) == sp.true and (c < hi) == sp.true),
+                        key=lambda c: float(c))
+        ends = [lo, *inside, hi]
+        out += list(zip(ends, ends[1:]))
+    return out
 
 
 def _all_params(density: Any) -> list[sp.Symbol]:
