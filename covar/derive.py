@@ -17,7 +17,13 @@ def _as_density(X: Any, assume: Any = ()) -> Density | JointDensity:
         return X
     if isinstance(X, str):
         from covar.text.inputs import parse_density
+        from covar.text.vectors import joint_factors
 
+        factors = joint_factors(X)  # "Normal(0, 1) * Gamma(2, 1)": independent x1, x2
+        if factors is not None:
+            from covar.multivariate.products import independent
+
+            return independent(*(parse_density(f, assume=assume) for f in factors))
         return parse_density(X, assume=assume)
     from covar.laws.sympy_stats import density_of, is_random_variable
 
@@ -141,7 +147,9 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
 
     ``X`` is a :class:`Density` (or a sympy.stats RV, or text such as "Gamma(2, 1)"); ``g`` a
     sympy expression in ``X.var`` or text; ``y`` the new variable (default: a fresh real ``y``).
-    For a JointDensity, ``g`` and ``y`` are tuples and ``inverse`` may supply the inverse map.
+    For a JointDensity (or text "Normal(0, 1) * Normal(0, 1)": independent x1, x2), ``g`` and
+    ``y`` are tuples or comma-separated text (default names y1, y2, ...) and ``inverse`` may
+    supply the inverse map.
     ``assume`` states assumptions on symbols of a text map, e.g. ``assume="c>0"`` for "c*x".
     A matrix variate (``covar.matrix.Wishart``) takes a matrix map text ("sqrtm", "inv", "chol",
     "A * X * A.T" with the matrix as a keyword ``A=...``): see covar/matrix/maps.py.
@@ -179,6 +187,7 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
 
             from covar.numeric.verify import verify
 
+            g, y = _vector_map(g, y)
             return verify(transform_joint(X, g, y, inverse=inverse, timeout=timeout), "joint law of g(X)")
         if inverse is not None:
             raise UnsupportedTransform("inverse= is for multivariate maps; univariate inverses are solved and checked")
@@ -195,6 +204,20 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
         from covar.numeric.verify import verify
 
         return verify(result, f"law of {expr}")
+
+
+def _vector_map(g: Any, y: Any) -> tuple[Any, Any]:
+    """A vector map as components and new variables: text "x1 + x2, x1 - x2" is cut at its
+    top-level commas, "r, theta" likewise; no names give y1, y2, ..."""
+    from covar.text.vectors import split_top_level
+
+    if isinstance(g, str):
+        g = split_top_level(g, ",")
+    if isinstance(y, str):
+        y = split_top_level(y, ",")
+    if y is None:
+        y = [f"y{k + 1}" for k in range(len(g) if isinstance(g, (tuple, list)) else 1)]
+    return g, y
 
 
 def _derive(X: Density, expr: sp.Expr, y: sp.Symbol, timeout: float | None,

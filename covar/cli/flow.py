@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from covar.cli.problem import split_top_level
+from covar.text.vectors import split_top_level
 
 _ELEMENTWISE = ("exp", "tanh", "sigmoid", "leaky_relu")
 
@@ -77,7 +77,7 @@ def flow_law(specs: tuple[str, ...], base: str | None, timeout: float) -> Any:
     """The JointDensity of the flow's output for ``base`` (independent families joined by *;
     default: independent standard normals)."""
     import covar
-    from covar.cli.problem import joint_factors
+    from covar.text.vectors import joint_factors
     from covar.flows import Flow, flow_density
     from covar.numeric.budget import time_budget
 
