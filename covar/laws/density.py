@@ -88,8 +88,10 @@ class Density(Shown):
     validate: bool = field(default=True, repr=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.var, str) and self.var.isidentifier() and not self.var.startswith("_"):
+            object.__setattr__(self, "var", sp.Symbol(self.var, real=True))  # Density("2*x", "x", "[0, 1]")
         if not isinstance(self.var, sp.Symbol):
-            raise InvalidDensity(f"the variable must be a sympy Symbol, got {self.var!r}")
+            raise InvalidDensity(f"the variable must be a name such as 'x' or a sympy Symbol, got {self.var!r}")
         from covar.text.values import as_expression, as_set  # text is read by the whitelist parser only
 
         names = {self.var.name: as_real_symbol(self.var)}

@@ -1,5 +1,6 @@
-"""The Python API reads random-vector text as the CLI does: independent families joined by
-``*``, map components and new variable names separated by top-level commas."""
+"""The Python API reads text as the CLI does: random vectors (independent families joined by
+``*``, map components and new variable names separated by top-level commas) and a Density
+given as text with its variable's name."""
 from __future__ import annotations
 
 import numpy as np
@@ -35,3 +36,12 @@ def test_a_product_of_non_families_is_not_a_vector() -> None:
     assert float(Y.pdf.subs(Y.var, sp.Rational(1, 4))) == 1.0
     with pytest.raises(covar.CovarError):
         covar.transform("Normal(0, 1) * Normal(0, 1)", "x1 + x2")  # one component for two variables
+
+
+def test_density_from_text_with_a_variable_name() -> None:
+    X = covar.Density("2*x", "x", "[0, 1]")
+    assert X.var == sp.Symbol("x", real=True)
+    Y = covar.transform(X, "x**2")
+    assert str(Y.family) == "Uniform(0, 1)"
+    with pytest.raises(covar.CovarError, match="a name such as 'x'"):
+        covar.Density("2*x", "__class__", "[0, 1]")
