@@ -19,6 +19,7 @@ from covar.errors import (
     NoClosedFormInverse,
     ParseError,
     UnsupportedTransform,
+    VerificationFailed,
 )
 
 if TYPE_CHECKING:  # the lazy names below, for type checkers and IDEs
@@ -50,7 +51,7 @@ _SUBMODULES = {"flows", "matrix", "plot"}
 
 __all__ = [
     "CovarError", "DerivationTimeout", "InvalidDensity", "MissingExtra", "NoClosedForm", "NoClosedFormInverse",
-    "ParseError", "UnsupportedTransform", "__version__", *_LAZY,
+    "ParseError", "UnsupportedTransform", "VerificationFailed", "__version__", *_LAZY,
 ]
 
 

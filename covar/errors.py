@@ -36,3 +36,8 @@ class DerivationTimeout(CovarError, TimeoutError):
 
 class MissingExtra(CovarError, ImportError):
     """An optional dependency is not installed; the message names the extra that brings it."""
+
+
+class VerificationFailed(CovarError):
+    """A derived result disagreed with an independent numeric check (the gate), so it was not
+    returned: a covar bug worth reporting, never a wrong answer handed on."""

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
-from covar.errors import CovarError
+from covar.errors import VerificationFailed
 from covar.record import Derivation, note_words
 
 #: samples of g(X) drawn per parameter draw (1-D) and for the n-D binned test
@@ -36,10 +36,6 @@ P_FAIL = 1e-6
 MASS_TOL = 2e-4
 POINT_RTOL = 1e-6
 _SEED = 20261130
-
-
-class VerificationFailed(CovarError):
-    """A derived result disagreed with an independent numeric check; it was not returned."""
 
 
 # -- the one agreement check ---------------------------------------------------------------------
