@@ -174,3 +174,32 @@ def test_parsing_runs_under_the_budget():
         covar.transform("Normal(0, 1)", "a*x", assume=", ".join(f"a != {k}" for k in range(3000)),
                         timeout=1)
     assert time.thread_time() - start < 5
+
+
+def test_many_expiring_budgets_in_threads_never_deadlock():
+    """Budgets that run out while other threads enter and leave theirs: the watchdog re-injects
+    every 0.25 s, and an injection landing next to the lock must never leave it held (a lock
+    left held hangs the next exit for ever; the join below turns that into a failure)."""
+    def churn() -> None:
+        for _ in range(40):
+            try:
+                with time_budget(0.002, "outer"):
+                    with time_budget(0.001, "inner"):
+                        while True:
+                            sum(range(200))
+            except covar.DerivationTimeout:
+                pass
+            with time_budget(5, "quick"):
+                sum(range(10))
+
+    from covar.numeric import budget
+
+    # the lock is taken in C by ``with`` (a Condition's __enter__ is Python code, where an
+    # injection can land between the acquire and the block); the churn below is the stress test
+    assert type(budget._WATCHDOG.lock) is type(threading.Lock())
+    threads = [threading.Thread(target=churn, daemon=True) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a budget exit hung (the watchdog's lock was left held)"

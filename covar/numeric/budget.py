@@ -42,7 +42,7 @@ from covar.errors import CovarError, DerivationTimeout
 
 DEFAULT_BUDGET_SECONDS = 30.0
 _REPEAT_SECONDS = 0.25   # re-injection period while an expired budget has not exited
-_MAX_WAIT_SECONDS = 3600.0  # the watchdog's longest sleep (Condition.wait overflows on huge values)
+_MAX_WAIT_SECONDS = 3600.0  # the watchdog's longest sleep (Event.wait overflows on huge values)
 
 # PyThreadState_SetAsyncExc(thread id, exception class), or NULL to clear a pending one
 _inject_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.py_object)(
@@ -84,13 +84,18 @@ class _Watchdog:
     """Deadline stacks of every thread, and the one thread that enforces them."""
 
     def __init__(self) -> None:
-        self.cond = threading.Condition(threading.Lock())
+        # A plain Lock taken by ``with`` is acquired in C and released by the with-block's exit
+        # even when an injected _Expired lands on the first bytecode after the acquire; a
+        # Condition's __enter__ is Python code, where an injection could land after the acquire
+        # and before the block, leaving the lock held for ever (a deadlock on the next pop).
+        self.lock = threading.Lock()
+        self.wakeup = threading.Event()
         self.stacks: dict[int, list[_Frame]] = {}
         self.thread: threading.Thread | None = None
 
     def push(self, frame: _Frame) -> None:
         tid = threading.get_ident()
-        with self.cond:
+        with self.lock:
             stack = self.stacks.setdefault(tid, [])
             here = sys._getframe(1)
             while stack and not _on_stack(stack[-1].caller, here):
@@ -102,14 +107,14 @@ class _Watchdog:
                 self.thread = threading.Thread(target=self._run, name="covar-budget-watchdog",
                                                daemon=True)
                 self.thread.start()
-            self.cond.notify()
+        self.wakeup.set()
 
     def pop(self, frame: _Frame) -> _Frame:
         """Remove ``frame`` (and any frame left above it); clear a pending injection.
 
         Returns the budget to blame if the thread was interrupted: the earliest own deadline."""
         tid = threading.get_ident()
-        with self.cond:
+        with self.lock:
             stack = self.stacks.get(tid, [])
             if frame in stack:
                 index = stack.index(frame)
@@ -125,8 +130,9 @@ class _Watchdog:
         return min([frame, *enclosing], key=lambda f: f.own_deadline)
 
     def _run(self) -> None:
-        with self.cond:
-            while True:
+        while True:
+            self.wakeup.clear()  # before reading the stacks: a push after this read wakes us
+            with self.lock:
                 now = time.monotonic()
                 wake = now + _MAX_WAIT_SECONDS
                 for tid in list(self.stacks):
@@ -140,7 +146,7 @@ class _Watchdog:
                         wake = min(wake, top.last_injection + _REPEAT_SECONDS)
                     else:
                         wake = min(wake, top.deadline)
-                self.cond.wait(max(wake - now, 1e-3))
+            self.wakeup.wait(max(wake - now, 1e-3))
 
     def _live_top(self, tid: int, now: float) -> _Frame | None:
         """The innermost budget of thread ``tid`` that is still running, once it has expired.
