@@ -143,6 +143,15 @@ def _layers(flow: Any) -> list[dict[str, Any]]:
             for k, layer in enumerate(flow.layers, start=1)]
 
 
+def _support_shown(where: Any, dim: int) -> str:
+    """The support as the page shows it: "all of ℝ × ℝ" rather than a bare True."""
+    import sympy as sp
+
+    if where is sp.true:
+        return "all of " + mathml.expression(sp.S.Reals if dim == 1 else sp.ProductSet(*[sp.S.Reals] * dim))
+    return mathml.math_of(where)
+
+
 def view(Y: Any) -> dict[str, Any]:
     """The result and the numbered derivation of ``Y`` as HTML/MathML fragments.
 
@@ -165,7 +174,7 @@ def view(Y: Any) -> dict[str, Any]:
             "name": s.name, "kind": s.kind, "family": s.family,
             "formula": mathml.equation(s.label, (s.pdf,)) if s.pdf is not None else None,
             "label": mathml.math_of(s.label), "numeric_method": s.numeric_method,
-            "support": mathml.math_of(s.where),
+            "support": _support_shown(s.where, len(getattr(Y, "vars", ())) or 1),
             "atoms": [mathml.phrase((f"P({s.name} = ", k, ") = ", v)) for k, v in s.atoms]},
         "steps": _steps(d) if d is not None else [],
         "layers": _layers(flow) if flow is not None else [],
@@ -345,7 +354,8 @@ def _moment_shown(value: Any, name: str) -> str:
 
 
 def moments_job(fields: dict[str, Any], seconds: float) -> dict[str, Any]:
-    """F_Y, E[Y] and Var[Y] of a law of one variable, each typeset, or why it has none."""
+    """F_Y, E[Y] and Var[Y] of a law of one variable, each typeset, or why it has none; ``text``
+    holds the same values as the CLI's JSON writes them (``covar derive --cdf --moments -f json``)."""
     from covar.errors import NoClosedForm
     from covar.record import Label
 
@@ -357,19 +367,23 @@ def moments_job(fields: dict[str, Any], seconds: float) -> dict[str, Any]:
 
     y = Y.var
     out: dict[str, Any] = {}
+    text: dict[str, str | None] = {"cdf": None, "mean": None, "variance": None}
     with time_budget(seconds, "CDF and moments"):
         try:
             F = Y.cdf
+            text["cdf"] = None if F is None else sp.sstr(F)
             out["cdf"] = (mathml.equation(Label(f"F_Y({y})", rf"F_{{Y}}({sp.latex(y)})"), (F,)) if F is not None
                           else "no closed form (covar integrates f_Y numerically)")
         except NoClosedForm as exc:
             out["cdf"] = mathml.phrase((f"no closed form: {exc}",))
         for name in ("mean", "variance"):
             try:
-                out[name] = _moment_shown(getattr(Y, name), name)
+                value = getattr(Y, name)
+                text[name] = sp.sstr(value)
+                out[name] = _moment_shown(value, name)
             except NoClosedForm as exc:
                 out[name] = mathml.phrase((f"no closed form: {exc}",))
-    return out
+    return {**out, "text": text}
 
 
 JOBS: dict[str, Callable[[dict[str, Any], float], dict[str, Any]]] = {
