@@ -297,7 +297,8 @@ def _boxes(J: Any, g: tuple[Any, ...]) -> tuple[Any, Any]:
 
 
 #: the animation's frames share its budget: each frame may take this share of it, so a slow
-#: frame is drawn as skipped (with why) instead of ending the request
+#: frame is drawn as skipped (saying why) and a slow last frame ends the animation with a
+#: message, instead of the whole job overrunning
 FRAME_SHARE = 1 / (2 * FRAMES)
 
 
@@ -323,7 +324,13 @@ def animation_job(fields: dict[str, Any], seconds: float) -> dict[str, Any]:
         g = d.g.xreplace({s: exact[s.name] for s in d.g.free_symbols if s.name in exact})
         with tempfile.TemporaryDirectory() as folder:
             gif = Path(folder) / "morph.gif"
-            anim = animate_transform(start, g, frames=FRAMES, gif=gif, timeout=frame_seconds, dpi=80)
+            try:
+                anim = animate_transform(start, g, frames=FRAMES, gif=gif, timeout=frame_seconds, dpi=80)
+            except DerivationTimeout:  # the animation's own budget, not a frame's
+                raise
+            except CovarError as exc:  # the last frame, the map itself, failed: nothing to end on
+                raise JobError(None, f"the animation stops: {exc} (each frame may take {frame_seconds:.2g} s)",
+                               "frame") from None
             with Image.open(gif) as image:
                 frames = []
                 for frame in ImageSequence.Iterator(image):
