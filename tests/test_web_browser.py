@@ -11,6 +11,7 @@ COVAR_README_SCREENSHOT=1 the README's picture docs/screenshots/covar-serve.png 
 """
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import time
@@ -76,16 +77,17 @@ def wait_for(driver, condition, what: str, seconds: float = WAIT):
 
 
 def shot(driver, name: str, full: bool = False) -> Path:
-    """A screenshot in the artefacts folder (the whole page when ``full``)."""
+    """A screenshot in the artefacts folder: the window, or the whole page when ``full``
+    (Chromium's own capture beyond the viewport, so nothing below the fold is cut)."""
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTEFACTS / f"{name}.png"
-    if full:
-        driver.execute_script("window.scrollTo(0, 0)")
-        height = driver.execute_script("return document.body.scrollHeight")
-        driver.set_window_size(1280, height + 40)
-    driver.save_screenshot(str(path))
-    if full:
-        driver.set_window_size(1280, 1000)
+    if not full:
+        driver.save_screenshot(str(path))
+        return path
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+    data = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip})
+    path.write_bytes(base64.b64decode(data["data"]))
     return path
 
 
@@ -102,6 +104,13 @@ def fill(driver, mode: str = "univariate", **fields: str) -> None:
 def visible(driver, css: str):
     found = driver.find_elements(By.CSS_SELECTOR, css)
     return found[0] if found and found[0].is_displayed() else None
+
+
+def loaded(driver, css: str):
+    """The image at ``css`` once it is shown and decoded (its size is then final), else None."""
+    img = visible(driver, css)
+    ok = img is not None and driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img)
+    return img if ok else None
 
 
 def rendered_math(driver, css: str) -> int:
@@ -123,8 +132,8 @@ def test_the_page_in_chromium(server, browser):
     steps = d.find_elements(By.CSS_SELECTOR, "#steps ol.steps > li")
     assert len(steps) >= 4 and "Piece 1" in steps[2].text
     assert rendered_math(d, "#steps") >= 6
-    wait_for(d, lambda d: visible(d, "#figure"), "the figure")
-    wait_for(d, lambda d: visible(d, "#player"), "the animation")
+    wait_for(d, lambda d: loaded(d, "#figure"), "the figure")
+    wait_for(d, lambda d: visible(d, "#player") and loaded(d, "#frame"), "the animation")
 
     # the slider scrubs the frames
     first, label = d.find_element(By.ID, "frame").get_attribute("src"), d.find_element(By.ID, "frame-label").text
@@ -176,7 +185,7 @@ def check_pieces_wear_the_tints_of_the_plots(d) -> None:
     tints = [p.value_of_css_property("background-color") for p in pieces]
     plain = d.find_elements(By.CSS_SELECTOR, "#steps li.step:not(.piece)")[0].value_of_css_property("background-color")
     assert len({*tints, plain}) == 3, tints  # two tints, neither the plain steps' background
-    wait_for(d, lambda d: visible(d, "#figure"), "the figure with the pieces shaded")
+    wait_for(d, lambda d: loaded(d, "#figure"), "the figure with the pieces shaded")
     shot(d, "pieces", full=True)
 
 
@@ -202,7 +211,7 @@ def check_a_random_vector_has_its_panel(d) -> None:
     assert "Branch 1" in d.find_element(By.CSS_SELECTOR, "#steps li.piece").text
     assert not visible(d, "#layers-panel") and not visible(d, "#animation-panel")
     assert d.find_element(By.ID, "tab-moments").get_attribute("disabled")  # no marginal: a joint law
-    figure = wait_for(d, lambda d: visible(d, "#figure"), "the warped grid")
+    figure = wait_for(d, lambda d: loaded(d, "#figure"), "the warped grid")
     assert "grid" in d.find_element(By.ID, "figure-title").text
     assert figure.get_attribute("src").startswith("data:image/png") and figure.size["width"] > 300
     assert "mode=vector" in d.find_element(By.ID, "permalink").get_attribute("href")
@@ -215,5 +224,5 @@ def check_a_flow_shows_log_det_per_layer(d) -> None:
                     "the layers")
     assert [r.find_elements(By.TAG_NAME, "td")[1].text for r in rows] == ["AffineCoupling", "Permutation"]
     assert rendered_math(d, "#layers-out") == 2 and "tanh" in rows[0].text
-    wait_for(d, lambda d: visible(d, "#figure"), "the flow's grid")
+    wait_for(d, lambda d: loaded(d, "#figure"), "the flow's grid")
     shot(d, "flow", full=True)

@@ -61,20 +61,18 @@ def _grid_figure(Y: Any, seconds: float) -> dict[str, Any]:
     if flow is not None:
         g, log_det = _composed(flow)
         ys = flow.layers[-1].outputs
-        title = "the flow carries the grid"
     else:
         g, ys, log_det = record.g, record.y, None
         if len(record.pieces) != 1:  # several branches: log|det J_g| straight from g
             log_det = sp.log(sp.Abs(sp.Matrix(record.g).jacobian(record.x).det()))
-        title = "the map carries the grid"
     K = JointDensity(record.pdf, ys, record.support, derivation=record)
     free = sorted({s.name for e in (J.pdf, K.pdf, *g) for s in e.free_symbols} - {v.name for v in (*J.vars, *K.vars)})
     if free:
         raise JobError(None, f"the grid picture needs numbers: this problem has the parameters {', '.join(free)}")
     with time_budget(seconds, "grid figure"):
         xlim, ylim = _boxes(J, g)
-        fig = plot_joint_transform(J, g, ys, K=K, xlim=xlim, ylim=ylim, log_det=log_det, title=title, timeout=seconds)
-        return {"png": _png(fig, 64)}
+        fig = plot_joint_transform(J, g, ys, K=K, xlim=xlim, ylim=ylim, log_det=log_det, timeout=seconds)
+        return {"png": _png(fig, 80)}
 
 
 def _composed(flow: Any) -> tuple[tuple[Any, ...], Any]:
