@@ -171,6 +171,9 @@ def test_hostile_maps_are_refused_by_the_parser(client, text):
 
 
 def test_unknown_job_and_long_query(client):
+    from covar.web import app, jobs
+
+    assert set(app.JOBS) == set(jobs.JOBS)  # the server's list of jobs is the workers'
     assert client.post("/api/eval", json=SQRT_CHI2).status_code == 404
     assert client.get("/download/latex", params={"density": "N" * 5000, "map": "x"}).status_code == 400
 

@@ -8,7 +8,8 @@ pool (:mod:`covar.web.workers`) and is cached by problem (:mod:`covar.web.cache`
 
 Status codes: 200 a result; 422 a problem covar cannot or will not derive (the body names the
 field and gives the CLI's message; a derivation past its budget is one of these, kind
-"timeout"); 400/413 a malformed or oversized request; 500 a worker that crashed (replaced).
+"timeout", and so is a job past a worker's memory limit, kind "memory"); 400/413 a malformed or
+oversized request; 500 a worker that crashed (replaced).
 """
 from __future__ import annotations
 
