@@ -208,6 +208,7 @@ def test_gallery_lists_examples_that_open_in_the_calculator(client):
     page = client.get("/gallery").text
     links = re.findall(r'href="(/\?[^"]+)"', page)
     assert len(links) >= 5 and any("ChiSquared" in link for link in links)
+    assert any("mode=vector" in link and "atan2" in link for link in links)  # polar coordinates, a random vector
 
 
 def test_mathml_pieces():
