@@ -258,6 +258,9 @@ async function derive(event) {
   frames = [];
   current = null;
   clearErrors();
+  if (mode === "flow" && !fields.layers) {  // without layers the server would ask for a map
+    return showError({field: "layers", message: "give at least one layer, e.g. coupling 10 | s: tanh(z1) | t: z1**2"});
+  }
   $("status").textContent = "deriving…";
   history.replaceState(null, "", "/?" + query(fields));
   const answer = await post("derive", fields);
