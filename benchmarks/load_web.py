@@ -1,9 +1,10 @@
 """Load test of ``covar serve`` on 127.0.0.1: fast, slow and hostile requests from concurrent clients.
 
 ``python benchmarks/load_web.py [REQUESTS] [CLIENTS] [--timeout S]`` (defaults 240 requests, 16
-clients, a 6 s budget) starts the server in its own process on a free port of 127.0.0.1, sends
-the requests (a fixed, seeded mix), and prints the answers by kind, the server errors (must be
-0), whether every slow problem was answered with a timeout message, and p50/p95 latencies.
+clients, a 2.5 s budget) starts the server in its own process on a free port of 127.0.0.1, sends
+the requests (a fixed, seeded mix; the fast ones include a random vector, a flow and the CDF &
+moments tab), and prints the answers by kind, the server errors (must be 0), whether every slow
+problem was answered with a timeout message, and p50/p95 latencies.
 Bounded: every request has a client timeout and the whole run a deadline; only 127.0.0.1 is
 contacted. Exit status 1 when a check fails.
 """
@@ -25,11 +26,19 @@ sys.path.insert(0, str(ROOT))
 
 from covar.web.serve import server_process  # noqa: E402
 
-FAST = [("Normal(0, 1)", "x**2"), ("ChiSquared(1)", "sqrt(x)"), ("Gamma(alpha, beta)", "log(x)"),
-        ("Normal(0, 1)", "Max(0, x)"), ("Uniform(0, 1)", "2*x + 1"), ("Exponential(2)", "exp(-x)")]
-#: increasing quintics and septics: sympy searches long for an inverse, far past a 6 s budget;
-#: all distinct, so no two slow problems share a computation (or sympy's cache)
-SLOW = [("Normal(0, 1)", f"x**{p} + {a}*x**3 + {b}*x") for p in (5, 7) for a in range(2, 10) for b in range(2, 10)]
+#: (job, problem): one-variable problems, a random vector, its marginal's CDF & moments, a flow
+FAST = [("derive", {"density": d, "map": g}) for d, g in
+        [("Normal(0, 1)", "x**2"), ("ChiSquared(1)", "sqrt(x)"), ("Gamma(alpha, beta)", "log(x)"),
+         ("Normal(0, 1)", "Max(0, x)"), ("Uniform(0, 1)", "2*x + 1"), ("Exponential(2)", "exp(-x)")]] + [
+    ("derive", {"density": "Normal(0, 1) * Normal(0, 1)", "map": "sqrt(x1**2 + x2**2), atan2(x2, x1)", "vars": "r, theta"}),
+    ("moments", {"density": "Normal(0, 1) * Normal(0, 1)", "map": "sqrt(x1**2 + x2**2), atan2(x2, x1)",
+                 "vars": "r, theta", "marginal": "r"}),
+    ("moments", {"density": "ChiSquared(1)", "map": "sqrt(x)"}),
+    ("derive", {"layers": ["coupling 10 | s: tanh(z1) | t: z1**2", "permute 1,0"]})]
+#: a map with a free shift c on a uniform: covar splits the answer into the cases of c, which
+#: takes 4-5 s of CPU on an idle machine (twice the default budget below); all distinct, so no two
+#: slow problems share a computation (or sympy's cache)
+SLOW = [(f"Uniform(-1, {k})", f"(x - c)**2 + {a}*Abs(x - c)") for k in range(2, 9) for a in range(1, 9)]
 HOSTILE_BODIES = [b"not json", b"[1, 2, 3]", b"x" * 40_000, json.dumps({"density": "Normal(0, 1)", "map": "x", "evil": 1}).encode(),
                   json.dumps({"density": "Normal(0, 1)", "map": "x" * 500}).encode()]
 HOSTILE_MAPS = ["__import__('os').system('id')", "().__class__.__bases__", "9**9**9**9", "lambda: 0",
@@ -55,24 +64,25 @@ def _post(url: str, body: bytes) -> tuple[int, dict, float]:
     return status, answer, time.perf_counter() - started
 
 
-def plan(n: int, seed: int = 0) -> list[tuple[str, bytes]]:
-    """n requests: (kind, JSON body), about 60 % fast, 20 % slow, 20 % hostile, shuffled."""
+def plan(n: int, seed: int = 0) -> list[tuple[str, str, bytes]]:
+    """n requests: (kind, job, JSON body), about 60 % fast, 20 % slow, 20 % hostile, shuffled."""
     rng = random.Random(seed)
     slow = iter(SLOW)
     out = []
     for k in range(n):
         kind = ("fast", "fast", "fast", "slow", "hostile")[k % 5]
+        job = "derive"
         if kind == "fast":
-            density, g = rng.choice(FAST)
-            body = json.dumps({"density": density, "map": g}).encode()
+            job, problem = rng.choice(FAST)
+            body = json.dumps(problem).encode()
         elif kind == "slow":
             density, g = next(slow)
-            body = json.dumps({"density": density, "map": g}).encode()
+            body = json.dumps({"density": density, "map": g, "assume": ["c real"]}).encode()
         elif rng.random() < 0.5:
             body = rng.choice(HOSTILE_BODIES)
         else:
             body = json.dumps({"density": "Normal(0, 1)", "map": rng.choice(HOSTILE_MAPS)}).encode()
-        out.append((kind, body))
+        out.append((kind, job, body))
     rng.shuffle(out)
     return out
 
@@ -81,7 +91,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("requests", type=int, nargs="?", default=240)
     parser.add_argument("clients", type=int, nargs="?", default=16)
-    parser.add_argument("--timeout", type=float, default=6.0, help="the server's time budget per derivation")
+    parser.add_argument("--timeout", type=float, default=2.5, help="the server's time budget per derivation")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     if args.requests < 200 or args.clients < 16:
@@ -92,7 +102,7 @@ def main() -> int:
         requests = plan(args.requests)
         started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as clients:
-            futures = [clients.submit(_post, base + "/api/derive", body) for _, body in requests]
+            futures = [clients.submit(_post, f"{base}/api/{job}", body) for _, job, body in requests]
             results = [f.result(timeout=max(1.0, RUN_DEADLINE - (time.perf_counter() - started))) for f in futures]
         wall = time.perf_counter() - started
         health = json.loads(urllib.request.urlopen(base + "/health", timeout=10).read())
@@ -100,7 +110,7 @@ def main() -> int:
     print(f"{len(requests)} requests from {args.clients} concurrent clients to {base} "
           f"(budget {args.timeout:g} s, {args.workers} workers) in {wall:.1f} s")
     by_kind: dict[str, list[tuple[int, dict, float]]] = {}
-    for (kind, _), result in zip(requests, results):
+    for (kind, _, _), result in zip(requests, results):
         by_kind.setdefault(kind, []).append(result)
     for kind, rows in sorted(by_kind.items()):
         statuses: dict[int, int] = {}

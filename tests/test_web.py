@@ -171,6 +171,9 @@ def test_hostile_maps_are_refused_by_the_parser(client, text):
 
 
 def test_unknown_job_and_long_query(client):
+    from covar.web import app, jobs
+
+    assert set(app.JOBS) == set(jobs.JOBS)  # the server's list of jobs is the workers'
     assert client.post("/api/eval", json=SQRT_CHI2).status_code == 404
     assert client.get("/download/latex", params={"density": "N" * 5000, "map": "x"}).status_code == 400
 
@@ -205,6 +208,7 @@ def test_gallery_lists_examples_that_open_in_the_calculator(client):
     page = client.get("/gallery").text
     links = re.findall(r'href="(/\?[^"]+)"', page)
     assert len(links) >= 5 and any("ChiSquared" in link for link in links)
+    assert any("mode=vector" in link and "atan2" in link for link in links)  # polar coordinates, a random vector
 
 
 def test_mathml_pieces():
@@ -227,3 +231,131 @@ def test_problem_keys_normalise_spacing_only():
     assert problem_from({"density": "x y", "map": "x"}).key("derive") != problem_from({"density": "xy", "map": "x"}).key("derive")
     with pytest.raises(ProblemError):
         problem_from({"density": "Normal(0, 1)"})
+
+
+# ---- random vectors, flows, the CDF & moments tab, memory and frame budgets ------------------------
+
+POLAR = {"density": "Normal(0, 1) * Normal(0, 1)", "map": "sqrt(x1**2 + x2**2), atan2(x2, x1)", "vars": "r, theta"}
+COUPLING = ["coupling 10 | s: tanh(z1) | t: z1**2", "permute 1,0"]
+
+
+def _pdf_at(law, point):
+    """A law's symbolic pdf (read back from the page's JSON download) at a point, as a float."""
+    return float(law.pdf.subs(dict(zip(law.vars, point))))
+
+
+def test_a_random_vector_has_its_result_steps_and_grid(client):
+    r = client.post("/api/derive", json=POLAR)
+    assert r.status_code == 200, r.text
+    view = r.json()["view"]
+    assert view["kind"] == "vector" and view["grid"] and view["layers"] == []
+    steps = [s for record in view["steps"] for s in record["steps"]]
+    assert [s["piece"] for s in steps if s["piece"] is not None] == [0] and "Branch 1" in steps[2]["title"]
+    assert view["result"]["formula"].count("<math") == 1 and "<mi>&#952;</mi>" in view["result"]["formula"]
+    # the download is the CLI's document, and its pdf is r e^(-r^2/2) / (2 pi) on r > 0, |theta| < pi
+    doc = client.get("/download/json", params=POLAR)
+    cli_doc = CliRunner().invoke(cli, ["derive", POLAR["density"], POLAR["map"], "--vars", "r,theta", "-f", "json"]).output
+    assert _untimed(json.loads(doc.text)) == _untimed(json.loads(cli_doc))
+    law = covar.from_json(doc.text)
+    for rr, th in [(0.3, 0.1), (1.0, -2.0), (2.5, 3.0), (-0.5, 1.0), (1.0, 3.5)]:
+        want = rr * np.exp(-rr ** 2 / 2) / (2 * np.pi) if rr > 0 and abs(th) < np.pi else 0.0
+        assert not (abs(_pdf_at(law, (rr, th)) - want) > 1e-12)
+    fig = client.post("/api/figure", json=POLAR)
+    assert fig.status_code == 200 and fig.json()["png"].startswith("data:image/png;base64,")
+
+
+def test_a_marginal_has_the_cdf_and_moments_of_its_samples(client):
+    problem = {**POLAR, "marginal": "r"}
+    view = client.post("/api/derive", json=problem).json()["view"]
+    assert view["kind"] == "univariate" and view["grid"] and view["result"]["family"] == "Rayleigh(1)"
+    r = client.post("/api/moments", json=problem)
+    assert r.status_code == 200, r.text
+    text = r.json()["text"]
+    from covar.text.expressions import parse_expr
+
+    radius = np.hypot(*np.random.default_rng(1).standard_normal((2, 200_000)))
+    mean, variance = float(parse_expr(text["mean"])), float(parse_expr(text["variance"]))
+    assert not (abs(mean - radius.mean()) > 4 * radius.std() / np.sqrt(radius.size))
+    assert not (abs(variance - stats.rayleigh.var()) > 1e-12) and not (abs(mean - stats.rayleigh.mean()) > 1e-12)
+    F = parse_expr(text["cdf"], {"r": sp.Symbol("r", real=True)})
+    for v in (0.2, 1.0, 2.7):
+        assert not (abs(float(F.subs(sp.Symbol("r", real=True), v)) - np.mean(radius <= v)) > 0.005)
+    assert r.json()["cdf"].startswith('<math display="block">') and "<msub><mi>F</mi>" in r.json()["cdf"]
+
+
+def test_moments_say_what_is_undefined_and_need_one_variable(client):
+    cauchy = client.post("/api/moments", json={"density": "Cauchy(0, 1)", "map": "2*x"}).json()
+    assert cauchy["text"]["mean"] == "nan" and cauchy["mean"].startswith("undefined")
+    assert cauchy["variance"].startswith("undefined")
+    from_cli = json.loads(CliRunner().invoke(cli, ["derive", "Cauchy(0, 1)", "2*x", "--moments", "--cdf", "-f", "json"]).output)
+    assert from_cli["moments"] == {"mean": cauchy["text"]["mean"], "variance": cauchy["text"]["variance"]}
+    assert from_cli["cdf"] == cauchy["text"]["cdf"]
+    joint = client.post("/api/moments", json=POLAR)
+    assert joint.status_code == 422 and joint.json()["error"]["field"] == "marginal"
+
+
+def test_a_flow_shows_log_det_per_layer_and_its_density(client):
+    r = client.post("/api/derive", json={"layers": COUPLING})
+    assert r.status_code == 200, r.text
+    view = r.json()["view"]
+    assert view["kind"] == "flow" and [layer["name"] for layer in view["layers"]] == ["AffineCoupling", "Permutation"]
+    assert "<mi>tanh</mi>" in view["layers"][0]["log_det"] and "<mn>0</mn>" in view["layers"][1]["log_det"]
+    doc = client.get("/download/json", params={"layers": "\n".join(COUPLING)})
+    flags = [a for spec in COUPLING for a in ("--layer", spec)]
+    assert _untimed(json.loads(doc.text)) == _untimed(json.loads(CliRunner().invoke(cli, ["flow", *flags, "-f", "json"]).output))
+    # y = (z1**2 + z2 e^tanh(z1), z1) for standard normal z: the density, by hand
+    law = covar.from_json(doc.text)
+    for y1, y2 in [(0.0, 0.0), (1.5, -0.7), (-2.0, 1.2)]:
+        z1, z2 = y2, (y1 - y2 ** 2) * np.exp(-np.tanh(y2))
+        want = stats.norm.pdf(z1) * stats.norm.pdf(z2) * np.exp(-np.tanh(y2))
+        assert not (abs(_pdf_at(law, (y1, y2)) - want) > 1e-12)
+    fig = client.post("/api/figure", json={"layers": "\n".join(COUPLING)})
+    assert fig.status_code == 200 and fig.json()["png"].startswith("data:image/png;base64,")
+
+
+@pytest.mark.parametrize("problem, field, args", [
+    ({**POLAR, "marginal": "q"}, "marginal", ["derive", POLAR["density"], POLAR["map"], "--vars", "r,theta", "--marginal", "q"]),
+    ({**POLAR, "vars": "r"}, "vars", ["derive", POLAR["density"], POLAR["map"], "--vars", "r"]),
+    ({"layers": "bogus"}, "layers", ["flow", "--layer", "bogus"]),
+    ({"layers": "permute 1,0", "density": "Normal(0, 1) * Nope(1)"}, "density",
+     ["flow", "--layer", "permute 1,0", "--base", "Normal(0, 1) * Nope(1)"]),
+])
+def test_vector_and_flow_errors_name_their_field(client, problem, field, args):
+    r = client.post("/api/derive", json=problem)
+    assert r.status_code == 422, r.text
+    out = CliRunner().invoke(cli, args)
+    assert out.exit_code != 0
+    assert r.json()["error"] == {"field": field, "message": out.output.strip().removeprefix("Error: "), "kind": "input"}
+
+
+def test_a_flow_takes_layers_not_a_map(client):
+    r = client.post("/api/derive", json={"layers": COUPLING, "map": "x"})
+    assert r.status_code == 400 and r.json()["error"]["field"] == "map"
+    assert client.post("/api/derive", json={"layers": ["permute 1,0"] * 9}).status_code == 400
+
+
+def test_a_job_past_the_memory_limit_is_answered_and_its_worker_replaced():
+    pool = WorkerPool(1, grace=5.0, memory_mb=1024)
+    try:
+        blown = asyncio.run(pool.run("allocate", {"bytes": 2 * 2 ** 30}, 30))
+        assert blown["ok"] is False and blown["error"]["kind"] == "memory" and pool.restarts == 1
+        assert "1024 MiB" in blown["error"]["message"] and "replaced" in blown["error"]["message"]
+        assert asyncio.run(pool.run("allocate", {"bytes": 2 ** 20}, 30))["ok"] is True  # the new worker works
+        assert asyncio.run(pool.run("echo", {"density": "d"}, 30))["fields"] == {"density": "d"}
+    finally:
+        pool.close()
+
+
+def test_a_slow_frame_is_skipped_not_the_animation():
+    """x**3 morphs through cubics that take over a second each: with 12 s for the animation each
+    frame may take 0.75 s, so those frames are drawn without a density and the animation is answered."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with TestClient(create_app(Settings(workers=1, timeout=20.0, animation_timeout=12.0, grace=30.0))) as c:
+            r = c.post("/api/animation", json={"density": "Normal(0, 1)", "map": "x**3"})
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert len(body["frames"]) == len(body["failed"]) == 8 and body["frame_seconds"] == 0.75
+            assert body["failed"][0] is None and body["failed"][-1] is None
+            assert any(e and "DerivationTimeout" in e for e in body["failed"]), body["failed"]
+            assert c.get("/health").json()["restarts"] == 0

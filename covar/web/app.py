@@ -1,14 +1,15 @@
 """The ASGI application of ``covar serve`` (Starlette): the page, the JSON API, downloads, gallery.
 
 Routes: ``/`` the calculator page, ``/gallery`` the worked examples, ``/static/...`` the page's
-files (shipped in the package: no network, no CDN), ``POST /api/derive|figure|animation`` with
+files (shipped in the package: no network, no CDN), ``POST /api/derive|figure|animation|moments`` with
 the problem as JSON, ``GET /download/latex|json?density=...&map=...`` the same documents as
 ``covar latex --standalone`` and ``covar derive --format json``. Every job runs in the worker
 pool (:mod:`covar.web.workers`) and is cached by problem (:mod:`covar.web.cache`).
 
 Status codes: 200 a result; 422 a problem covar cannot or will not derive (the body names the
 field and gives the CLI's message; a derivation past its budget is one of these, kind
-"timeout"); 400/413 a malformed or oversized request; 500 a worker that crashed (replaced).
+"timeout", and so is a job past a worker's memory limit, kind "memory"); 400/413 a malformed or
+oversized request; 500 a worker that crashed (replaced).
 """
 from __future__ import annotations
 
@@ -33,17 +34,21 @@ STATIC = Path(__file__).parent / "static"
 #: the largest request body and query string accepted, in bytes
 MAX_BODY = 16 * 1024
 MAX_QUERY = 4 * 1024
-_STATUS = {"timeout": 422, "crash": 500, "busy": 503}
+_STATUS = {"timeout": 422, "crash": 500, "busy": 503, "memory": 422}
+#: the jobs a request may ask for (covar.web.jobs.JOBS, named here so the server never imports covar's engine)
+JOBS = ("derive", "figure", "animation", "moments")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How the server runs: worker processes and the time budget (seconds) of each job."""
+    """How the server runs: worker processes, the time budget (seconds) of each job and the
+    address space of each worker in MiB (None: no limit)."""
 
     workers: int = 2
     timeout: float = 20.0
     animation_timeout: float = 90.0
     grace: float = 5.0
+    memory_mb: int | None = 3072
 
     def budget(self, job: str) -> float:
         return self.animation_timeout if job == "animation" else self.timeout
@@ -104,8 +109,8 @@ def create_app(settings: Settings = Settings()) -> Starlette:
 
     async def api(request: Request) -> Response:
         job = request.path_params["job"]
-        if job not in ("derive", "figure", "animation"):
-            return _error(404, None, f"no such job {job[:40]!r}; the jobs are derive, figure, animation")
+        if job not in JOBS:
+            return _error(404, None, f"no such job {job[:40]!r}; the jobs are {', '.join(JOBS)}")
         try:
             problem = problem_from(await _body(request))
         except ProblemError as exc:
@@ -135,7 +140,7 @@ def create_app(settings: Settings = Settings()) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state["pool"] = WorkerPool(settings.workers, grace=settings.grace)
+        state["pool"] = WorkerPool(settings.workers, grace=settings.grace, memory_mb=settings.memory_mb)
         try:
             yield
         finally:

@@ -2,8 +2,8 @@
 
 A problem's key (:meth:`covar.web.problem.Problem.key`) names the job and the problem's texts
 with spacing normalised. Results and the user's own errors are kept (least recently used
-first out, bounded in entries and bytes); timeouts, crashes and "busy" answers are not, since
-they depend on the load of the moment. Identical requests in flight share one computation.
+first out, bounded in entries and bytes); timeouts (of a job, or of an animation's last frame),
+crashes, "busy" and out-of-memory answers are not, since they depend on the load of the moment. Identical requests in flight share one computation.
 
 >>> import asyncio
 >>> cache = AnswerCache(entries=2)
@@ -21,7 +21,7 @@ from collections import OrderedDict
 from typing import Any, Awaitable, Callable
 
 #: error kinds that say something about the load, not the problem: never cached
-TRANSIENT = frozenset({"timeout", "crash", "busy"})
+TRANSIENT = frozenset({"timeout", "crash", "busy", "memory", "frame"})
 
 
 def _size(answer: dict[str, Any]) -> int:

@@ -1,10 +1,11 @@
 """The gallery page: worked examples that open in the calculator.
 
 The repository's ``gallery/examples.py`` is not installed with covar. When it can be imported
-(``covar serve`` started from a checkout), its univariate single-map rows are listed, written
-as the calculator's text (a family call and a map in x); otherwise the short list below, kept
-here as data, is shown. Joint, matrix and composed examples have no place in the one-map
-calculator and are left out.
+(``covar serve`` started from a checkout), its univariate single-map rows and its joint rows
+with a map of the plane are listed, written as the calculator's text (family calls, and a map
+in x, or in x1, x2 with its components separated by commas); otherwise the short list below,
+kept here as data, is shown. Matrix and composed examples, and layers built in Python, have no
+place in the calculator's form and are left out.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from urllib.parse import urlencode
 import sympy as sp
 
 #: (name, density, map, one line): the fallback when gallery/examples.py cannot be imported
+#: (a density of families joined by * is a random vector: the map's components are separated by commas)
 EXAMPLES: tuple[tuple[str, str, str, str], ...] = (
     ("shift", "Normal(0, 1)", "x + 1", "a shift moves the curve without stretching it"),
     ("scale", "Normal(0, 1)", "2*x", "a scale stretches the line: the density halves"),
@@ -24,6 +26,8 @@ EXAMPLES: tuple[tuple[str, str, str, str], ...] = (
     ("square", "Normal(0, 1)", "x**2", "two branches make a chi-squared(1)"),
     ("abs_value", "Normal(0, 1)", "Abs(x)", "folding the line: the half-normal again"),
     ("relu", "Normal(0, 1)", "Max(0, x)", "a point mass of 1/2 at 0"),
+    ("polar", "Normal(0, 1) * Normal(0, 1)", "sqrt(x1**2 + x2**2), atan2(x2, x1)",
+     "polar coordinates: a Rayleigh radius and a uniform angle, independent"),
 )
 
 
@@ -34,16 +38,18 @@ def _from_repository() -> list[tuple[str, str, str, str]] | None:
     except ImportError:
         return None
     rows = []
-    x = sp.Symbol("x", real=True)
     for ex in examples.EXAMPLES:
-        if ex.kind != "univariate" or ex.stages != 1:
+        if ex.kind not in ("univariate", "joint") or ex.stages != 1:
             continue
-        (_, family, *parameters), = ex.laws
-        g = ex.g(x)
-        if not isinstance(g, sp.Basic):
+        xs = [sp.Symbol("x", real=True)] if ex.kind == "univariate" else \
+            [sp.Symbol(f"x{k + 1}", real=True) for k in range(len(ex.laws))]
+        g = ex.g(*xs)
+        parts = g if isinstance(g, tuple) and ex.kind == "joint" else (g,) if ex.kind == "univariate" else ()
+        if not parts or not all(isinstance(part, sp.Basic) for part in parts):
             continue
-        density = f"{family}({', '.join(sp.sstr(sp.S(p)) for p in parameters)})"
-        rows.append((ex.name, density, sp.sstr(g), ex.explanation))
+        density = " * ".join(f"{family}({', '.join(sp.sstr(sp.S(p)) for p in parameters)})"
+                             for _, family, *parameters in ex.laws)
+        rows.append((ex.name, density, ", ".join(sp.sstr(part) for part in parts), ex.explanation))
     return rows
 
 
@@ -56,7 +62,8 @@ def examples_shown() -> tuple[list[tuple[str, str, str, str]], str]:
 
 
 def _link(density: str, g: str) -> str:
-    return "/?" + urlencode({"density": density, "map": g})
+    mode = {"mode": "vector"} if " * " in density else {}
+    return "/?" + urlencode({**mode, "density": density, "map": g})
 
 
 def gallery_page() -> str:

@@ -1,86 +1,38 @@
-"""What a worker process does for one request: derive, draw the figure, or draw the animation.
+"""What a worker process does for one request: derive, draw a picture, or give the CDF and moments.
 
-Every job reads the problem with the CLI's own functions (the same parsers, the same checks of
-parameter values, the same messages), runs under one time budget, and returns plain data: a
-result, or an error naming the form field that caused it. The page's math comes from the
-law's ``summary()`` and its record's ``display()`` steps only (:mod:`covar.render.mathml`).
+Every job reads the problem with the CLI's own functions (:mod:`covar.web.reading`: the same
+parsers, the same checks of parameter values, the same messages), runs under its time budget,
+and returns plain data: a result, or an error naming the form field that caused it. The page's
+math comes from the law's ``summary()`` and its records' ``display()`` steps only
+(:mod:`covar.render.mathml`); the pictures are in :mod:`covar.web.pictures`.
 """
 from __future__ import annotations
 
-import base64
-import io
-import tempfile
-from pathlib import Path
+import re
 from typing import Any, Callable
 
-from covar.errors import CovarError, DerivationTimeout, ParseError
+from covar.errors import CovarError, DerivationTimeout
 from covar.numeric.budget import time_budget
 from covar.render import mathml
-
-#: parameter values for pictures are bounded like the catalog's location and scale parameters
-MAX_VALUE = 1e6
-FIGURE_SAMPLES = 20_000
-FRAMES = 8
-
-
-class JobError(Exception):
-    """A problem the user can fix, with the form field it concerns."""
-
-    def __init__(self, field: str | None, message: str, kind: str = "input") -> None:
-        super().__init__(message)
-        self.field, self.kind = field, kind
-
-
-def _field_of(fields: dict[str, Any], message: str) -> str:
-    """Which field a CLI usage message concerns: the map, the assumptions, the support or the density."""
-    from covar.text.assumptions import parse_assumptions
-    from covar.text.sets import parse_set
-
-    if message.startswith("map "):
-        return "map"
-    if _fails(parse_assumptions, fields["assume"]):
-        return "assume"
-    if _fails(parse_set, fields["support"]):
-        return "support"
-    return "density"
-
-
-def _fails(parse: Callable[[Any], Any], value: Any) -> bool:
-    """Whether ``parse`` refuses ``value`` on its own (an empty value is not read)."""
-    try:
-        if value:
-            parse(value)
-    except ParseError:
-        return True
-    return False
-
-
-def _derived(fields: dict[str, Any], seconds: float) -> tuple[Any, Any]:
-    """(X, Y) read and derived exactly as ``covar derive`` does."""
-    from covar.cli.main import UsageFailure, derive
-
-    try:
-        return derive(fields["density"], fields["map"], fields["support"] or None, tuple(fields["assume"]), seconds)
-    except UsageFailure as exc:
-        raise JobError(_field_of(fields, exc.message), exc.message) from None
-
-
-def _values(fields: dict[str, Any], X: Any, Y: Any) -> dict[str, float]:
-    """The parameter values, checked by the CLI's rules (-p) and bounded."""
-    from covar.cli.main import UsageFailure, check_input_values, parameter_values
-
-    try:
-        values = parameter_values(tuple(fields["values"]), Y)
-        for name, v in values.items():
-            if not (abs(v) <= MAX_VALUE):
-                raise JobError("values", f"{name}={v:g}: parameter values for pictures are at most {MAX_VALUE:g} in size")
-        check_input_values(X, values)
-    except UsageFailure as exc:
-        raise JobError("values", exc.message) from None
-    return values
-
+from covar.web.pictures import animation_job, figure_job
+from covar.web.reading import JobError, record_of, solved
 
 # ---- the derivation as the page shows it ----------------------------------------------------
+
+_PIECE_TITLE = re.compile(r"^(Piece|Branch) (\d+)\b")
+
+
+def _piece_of(title: Any) -> int | None:
+    """The 0-based piece (or branch) a step is about, from its title ("Piece 2: on ..."), else None.
+
+    >>> _piece_of(("Piece 2: on ", "(0, oo)")), _piece_of(("Map: y = g(x)",))
+    (1, None)
+    """
+    from covar.record import note_words
+
+    found = _PIECE_TITLE.match(note_words(title))
+    return int(found.group(2)) - 1 if found else None
+
 
 def _steps(record: Any) -> list[dict[str, Any]]:
     chain, out, n = record.steps, [], 1
@@ -88,7 +40,7 @@ def _steps(record: Any) -> list[dict[str, Any]]:
         shown = []
         for step in d.display():
             shown.append({
-                "n": n, "title": mathml.phrase(step.title), "bulleted": step.bulleted,
+                "n": n, "title": mathml.phrase(step.title), "bulleted": step.bulleted, "piece": _piece_of(step.title),
                 "formulas": [{"where": mathml.phrase(f.where) if f.where else None,
                               "math": mathml.equation(f.label, f.values)} for f in step.formulas],
                 "remarks": [mathml.phrase(r) for r in step.remarks]})
@@ -97,86 +49,116 @@ def _steps(record: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _layers(flow: Any) -> list[dict[str, Any]]:
+    """Each layer of a flow record: its name and log|det J| (typeset), in the order applied."""
+    from covar.record import Label
+
+    return [{"name": layer.name,
+             "log_det": mathml.equation(Label(f"log|det J_{k}|", rf"\log\left|\det J_{{{k}}}\right|"), (layer.log_det,))}
+            for k, layer in enumerate(flow.layers, start=1)]
+
+
+def _support_shown(where: Any, dim: int) -> str:
+    """The support as the page shows it: "all of ℝ × ℝ" rather than a bare True."""
+    import sympy as sp
+
+    if where is sp.true:
+        return "all of " + mathml.expression(sp.S.Reals if dim == 1 else sp.ProductSet(*[sp.S.Reals] * dim))
+    return mathml.math_of(where)
+
+
 def view(Y: Any) -> dict[str, Any]:
-    """The result and the numbered derivation of ``Y`` as HTML/MathML fragments."""
+    """The result and the numbered derivation of ``Y`` as HTML/MathML fragments.
+
+    ``kind`` says which panels the page shows: "univariate" (a law of one variable, possibly a
+    marginal of a vector map), "vector" or "flow" (a joint law); ``layers`` lists a flow's
+    log|det J| per layer; ``piece_colours`` are the plots' colours, by piece, for the steps.
+    """
     from covar.record import law_phrase
+    from covar.render.plot.canvas import PIECE_COLOURS
 
     s = Y.summary()
     d = Y.derivation
+    flow = record_of(Y, "flow")
+    kind = "flow" if flow is not None else "univariate" if hasattr(Y, "cdf") else "vector"
     return {
         "headline": mathml.phrase(d.headline() if d is not None else law_phrase(Y, s.name)),
+        "kind": kind,
+        "grid": flow is not None or record_of(Y, "joint-map") is not None,
         "result": {
             "name": s.name, "kind": s.kind, "family": s.family,
             "formula": mathml.equation(s.label, (s.pdf,)) if s.pdf is not None else None,
             "label": mathml.math_of(s.label), "numeric_method": s.numeric_method,
-            "support": mathml.math_of(s.where),
+            "support": _support_shown(s.where, len(getattr(Y, "vars", ())) or 1),
             "atoms": [mathml.phrase((f"P({s.name} = ", k, ") = ", v)) for k, v in s.atoms]},
         "steps": _steps(d) if d is not None else [],
+        "layers": _layers(flow) if flow is not None else [],
+        "piece_colours": list(PIECE_COLOURS),
         "parameters": [p.name for p in Y.params],
     }
 
 
 def derive_job(fields: dict[str, Any], seconds: float) -> dict[str, Any]:
     """The view, the LaTeX document and the JSON document of the problem's result."""
-    _, Y = _derived(fields, seconds)
+    Y = solved(fields, seconds)
     with time_budget(seconds, "rendering"):
         return {"view": view(Y), "latex": Y.latex(document=True), "json": Y.to_json()}
 
 
-def _png(fig: Any, dpi: int) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+# ---- the CDF and the moments ----------------------------------------------------------------------
+
+#: what an undefined (nan) mean and variance mean
+_UNDEFINED = {"mean": "undefined: E[max(Y, 0)] and E[max(−Y, 0)] are both infinite",
+              "variance": "undefined: the mean of Y is not finite"}
 
 
-def figure_job(fields: dict[str, Any], seconds: float) -> dict[str, Any]:
-    """The still figure of ``covar plot`` (map, f_X, f_Y over a histogram of samples of g(X))."""
-    from covar.render.plot import plot_transform
-    from covar.render.plot.canvas import require_matplotlib
+def _moment_shown(value: Any, name: str) -> str:
+    """A moment as the page shows it: typeset, with what ∞ and an undefined value mean."""
+    import sympy as sp
 
-    require_matplotlib()
-    X, Y = _derived(fields, seconds)
-    values = _values(fields, X, Y)
-    with time_budget(seconds, "figure"):
-        steps = Y.derivation.steps
-        results = [step.input for step in steps[1:]] + [Y]
-        fig = plot_transform(steps[0].input, None, results=results, samples=FIGURE_SAMPLES, seed=0, values=values)
-        return {"png": _png(fig, 72)}
+    if value is sp.nan:
+        return _UNDEFINED[name]
+    shown = mathml.expression(value)
+    if value in (sp.oo, -sp.oo):
+        return shown + " (the integral diverges)"
+    return shown
 
 
-def animation_job(fields: dict[str, Any], seconds: float) -> dict[str, Any]:
-    """The morph of x into g(x), one engine derivation per frame, as PNG frames."""
-    from PIL import Image, ImageSequence
+def moments_job(fields: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """F_Y, E[Y] and Var[Y] of a law of one variable, each typeset, or why it has none; ``text``
+    holds the same values as the CLI's JSON writes them (``covar derive --cdf --moments -f json``)."""
+    from covar.errors import NoClosedForm
+    from covar.record import Label
 
-    from covar.cli.main import exact_values
-    from covar.render.plot import animate_transform
-    from covar.render.plot.canvas import require_matplotlib
+    Y = solved(fields, seconds)
+    if not hasattr(Y, "cdf"):
+        raise JobError("marginal", "the CDF and the moments are for the law of one variable: name a marginal, "
+                                   "e.g. r")
+    import sympy as sp
 
-    require_matplotlib()
-    X, Y = _derived(fields, seconds)
-    values = _values(fields, X, Y)
-    d = Y.derivation
-    if d is None or not hasattr(d, "g") or d.previous is not None:
-        raise JobError(None, "the animation shows one univariate map")
-    exact = exact_values(values)
-    with time_budget(seconds, "animation"):
-        start = d.input.subs({p: exact[p.name] for p in d.input.params}) if d.input.params else d.input
-        g = d.g.xreplace({s: exact[s.name] for s in d.g.free_symbols if s.name in exact})
-        with tempfile.TemporaryDirectory() as folder:
-            gif = Path(folder) / "morph.gif"
-            anim = animate_transform(start, g, frames=FRAMES, gif=gif, timeout=seconds / 4, dpi=80)
-            with Image.open(gif) as image:
-                frames = []
-                for frame in ImageSequence.Iterator(image):
-                    buffer = io.BytesIO()
-                    frame.convert("RGB").save(buffer, format="PNG", optimize=True)
-                    frames.append("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"))
-    return {"frames": frames, "t": [float(f.t) for f in anim.frames],
-            "failed": [f.error for f in anim.frames]}
+    y = Y.var
+    out: dict[str, Any] = {}
+    text: dict[str, str | None] = {"cdf": None, "mean": None, "variance": None}
+    with time_budget(seconds, "CDF and moments"):
+        try:
+            F = Y.cdf
+            text["cdf"] = None if F is None else sp.sstr(F)
+            out["cdf"] = (mathml.equation(Label(f"F_Y({y})", rf"F_{{Y}}({sp.latex(y)})"), (F,)) if F is not None
+                          else "no closed form (covar integrates f_Y numerically)")
+        except NoClosedForm as exc:
+            out["cdf"] = mathml.phrase((f"no closed form: {exc}",))
+        for name in ("mean", "variance"):
+            try:
+                value = getattr(Y, name)
+                text[name] = sp.sstr(value)
+                out[name] = _moment_shown(value, name)
+            except NoClosedForm as exc:
+                out[name] = mathml.phrase((f"no closed form: {exc}",))
+    return {**out, "text": text}
 
 
 JOBS: dict[str, Callable[[dict[str, Any], float], dict[str, Any]]] = {
-    "derive": derive_job, "figure": figure_job, "animation": animation_job}
+    "derive": derive_job, "figure": figure_job, "animation": animation_job, "moments": moments_job}
 
 
 def run(job: str, fields: dict[str, Any], seconds: float) -> dict[str, Any]:

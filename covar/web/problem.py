@@ -20,7 +20,9 @@ from typing import Any, Mapping
 MAX_FIELD = 400
 #: at most this many assumptions and parameter values
 MAX_ITEMS = 12
-FIELDS = ("density", "map", "support", "assume", "values")
+FIELDS = ("density", "map", "support", "assume", "values", "vars", "marginal", "layers")
+#: at most this many flow layers (one spec a line)
+MAX_LAYERS = 8
 
 
 class ProblemError(ValueError):
@@ -33,23 +35,33 @@ class ProblemError(ValueError):
 
 @dataclass(frozen=True)
 class Problem:
-    """The fields of the calculator form, as text; ``assume`` and ``values`` as lists of items."""
+    """The fields of the calculator form, as text; ``assume``, ``values`` and ``layers`` as lists.
+
+    A random vector is a ``density`` of families joined by ``*`` with a ``map`` of comma-separated
+    components, optionally new variable names ``vars`` ("r, theta") and a ``marginal``; a flow
+    is a list of ``layers`` (the specs of ``covar flow --layer``) with ``density`` its base.
+    """
 
     density: str
     map: str
     support: str = ""
     assume: tuple[str, ...] = ()
     values: tuple[str, ...] = ()
+    vars: str = ""
+    marginal: str = ""
+    layers: tuple[str, ...] = ()
 
     def key(self, job: str) -> str:
         """The cache key of ``job`` on this problem: spacing inside the texts does not count."""
         return json.dumps([job, _tokens(self.density), _tokens(self.map), _tokens(self.support),
-                           sorted(_tokens(a) for a in self.assume), sorted(_tokens(v) for v in self.values)])
+                           sorted(_tokens(a) for a in self.assume), sorted(_tokens(v) for v in self.values),
+                           _tokens(self.vars), _tokens(self.marginal), [_tokens(t) for t in self.layers]])
 
     def fields(self) -> dict[str, Any]:
         """The problem as plain data (what a worker process receives)."""
         return {"density": self.density, "map": self.map, "support": self.support,
-                "assume": list(self.assume), "values": list(self.values)}
+                "assume": list(self.assume), "values": list(self.values), "vars": self.vars,
+                "marginal": self.marginal, "layers": list(self.layers)}
 
 
 def _tokens(text: str) -> str:
@@ -100,6 +112,25 @@ def _items(data: Mapping[str, Any], name: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _layers(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The flow's layer specs: a list of strings, or one text with a spec on each line (a spec
+    holds commas and bars of its own, so lines are the only separator)."""
+    raw = data.get("layers", "") or ""
+    if isinstance(raw, str):
+        if len(raw) > MAX_FIELD * 2:
+            raise ProblemError("layers", f"layers is {len(raw)} characters long; at most {MAX_FIELD * 2} are accepted")
+        raw = raw.splitlines()
+    if not (isinstance(raw, list) and all(isinstance(r, str) for r in raw)):
+        raise ProblemError("layers", "layers must be text, one layer a line")
+    specs = tuple(r.strip() for r in raw if r.strip())
+    if len(specs) > MAX_LAYERS:
+        raise ProblemError("layers", f"{len(specs)} layers; at most {MAX_LAYERS} are accepted")
+    for spec in specs:
+        if len(spec) > MAX_FIELD:
+            raise ProblemError("layers", f"a layer spec is {len(spec)} characters long; at most {MAX_FIELD}")
+    return specs
+
+
 def _split(text: str) -> list[str]:
     out: list[str] = []
     current: list[str] = []
@@ -121,9 +152,15 @@ def problem_from(data: Mapping[str, Any]) -> Problem:
 
     >>> problem_from({"density": "Gamma(alpha, beta)", "map": "log(x)", "values": "alpha=2, beta=1.5"}).values
     ('alpha=2', 'beta=1.5')
+    >>> problem_from({"layers": "coupling 10 | s: z1/2 | t: z1, z1\\npermute 1,0"}).layers
+    ('coupling 10 | s: z1/2 | t: z1, z1', 'permute 1,0')
     """
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
         raise ProblemError(unknown[0], f"unknown field {unknown[0][:40]!r}; the fields are {', '.join(FIELDS)}")
-    return Problem(_text(data, "density", True), _text(data, "map", True), _text(data, "support", False),
-                   _items(data, "assume"), _items(data, "values"))
+    layers = _layers(data)
+    if layers and _text(data, "map", False):
+        raise ProblemError("map", "a flow is given by its layers: leave the map empty, or remove the layers")
+    return Problem(_text(data, "density", not layers), _text(data, "map", not layers), _text(data, "support", False),
+                   _items(data, "assume"), _items(data, "values"), _text(data, "vars", False),
+                   _text(data, "marginal", False), layers)

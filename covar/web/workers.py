@@ -4,6 +4,9 @@ The server never derives in its own process. A job goes to an idle worker (a spa
 that has imported covar once); the worker runs it under covar's time budget and answers on a
 pipe. A worker that overruns its deadline by more than ``grace`` seconds is killed and replaced,
 and so is one that dies (a crash): the request gets an error answer and the server goes on.
+Each worker's address space is limited (``RLIMIT_AS``, set once covar is imported): a job that
+needs more is stopped by a MemoryError, answered with a message saying so, and its worker is
+replaced (a worker that ran out of memory may hold half-built state).
 Waiting requests queue for a free worker; beyond ``max_waiting`` they are told to come back.
 (tests/test_web.py starts pools: a doctest here would cost a process start.)
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import resource
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,10 +27,23 @@ from typing import Any
 START_SECONDS = 120.0
 
 
-def _serve(conn: Connection) -> None:
+def _limit_memory(memory_mb: int | None) -> None:
+    """Cap this process's address space at ``memory_mb`` MiB (no cap for None)."""
+    if memory_mb is not None:
+        limit = memory_mb * 2 ** 20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _memory_failure(memory_mb: int | None) -> dict[str, Any]:
+    return _failure(f"the job needed more than the {memory_mb} MiB of memory a worker may use and was stopped "
+                    "(the worker has been replaced); simplify the map or density", "memory")
+
+
+def _serve(conn: Connection, memory_mb: int | None = None) -> None:
     """The worker's loop: import once, then answer one job per message until the pipe closes."""
     from covar.web.jobs import run
 
+    _limit_memory(memory_mb)
     try:
         conn.send("ready")
     except (BrokenPipeError, OSError):  # the pool closed before this worker was ready
@@ -44,7 +61,14 @@ def _serve(conn: Connection) -> None:
             time.sleep(fields["seconds"])
             conn.send({"ok": True})
         else:
-            conn.send(run(job, fields, seconds))
+            try:
+                answer = run(job, fields, seconds) if job != "allocate" else {"ok": len(bytearray(fields["bytes"])) > 0}
+            except MemoryError:  # "allocate" is the test hook of this path
+                answer = None
+            if answer is None:  # outside the handler: the failed allocation's frames are released
+                conn.send(_memory_failure(memory_mb))
+                return
+            conn.send(answer)
 
 
 @dataclass
@@ -58,8 +82,8 @@ class _Worker:
 class WorkerPool:
     """``size`` worker processes; :meth:`run` sends a job to a free one and awaits its answer."""
 
-    def __init__(self, size: int, grace: float = 5.0, max_waiting: int = 64) -> None:
-        self.size, self.grace, self.max_waiting = size, grace, max_waiting
+    def __init__(self, size: int, grace: float = 5.0, max_waiting: int = 64, memory_mb: int | None = None) -> None:
+        self.size, self.grace, self.max_waiting, self.memory_mb = size, grace, max_waiting, memory_mb
         self._context = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._idle: list[_Worker] = [self._start() for _ in range(size)]
@@ -71,7 +95,7 @@ class WorkerPool:
 
     def _start(self) -> _Worker:
         parent, child = self._context.Pipe()
-        process = self._context.Process(target=_serve, args=(child,), daemon=True, name="covar-web-worker")
+        process = self._context.Process(target=_serve, args=(child, self.memory_mb), daemon=True, name="covar-web-worker")
         process.start()
         child.close()
         return _Worker(process, parent)
@@ -102,7 +126,10 @@ class WorkerPool:
                 worker = self._replace(worker)
                 return _failure(f"the job ran past its time budget of {seconds:g} s and was stopped; "
                                 "simplify the map or density", "timeout")
-            return dict(worker.conn.recv())
+            answer = dict(worker.conn.recv())
+            if answer.get("error", {}).get("kind") == "memory":  # that worker has left its loop
+                worker = self._replace(worker)
+            return answer
         except (EOFError, OSError, BrokenPipeError):
             worker = self._replace(worker)
             return _failure("the worker process stopped while deriving this problem (it has been replaced); "
