@@ -30,10 +30,6 @@ from covar.errors import CovarError, InvalidDensity, UnsupportedTransform
 from covar.text.values import check_parameter_values
 
 _QUAD = {"limit": 200, "epsabs": 1e-12, "epsrel": 1e-10}
-_FACTS: Mapping[str, Callable[[float], bool]] = {
-    "positive": lambda v: v > 0, "negative": lambda v: v < 0, "nonnegative": lambda v: v >= 0,
-    "nonpositive": lambda v: v <= 0, "nonzero": lambda v: v != 0,
-    "integer": lambda v: float(v).is_integer()}
 _TWIN_RTOL = 1e-9
 _DISCRETE_MASS = 1 - 1e-14
 _MOST_POINTS = 1_000_000
@@ -56,7 +52,7 @@ def checked_values(density: Any, values: Mapping[str, Any]) -> dict[str, float]:
     ...
     covar.errors.InvalidDensity: sigma must be > 0, got -1
     """
-    from covar.laws.families import describe_constraint
+    from covar.laws.families import parameter_constraints
 
     check_parameter_values(values)
     names = {p.name: p for p in density.params}
@@ -65,6 +61,7 @@ def checked_values(density: Any, values: Mapping[str, Any]) -> dict[str, float]:
         raise CovarError(f"to_scipy needs a value for each parameter ({', '.join(names)}): "
                          f"missing {', '.join(missing)} (e.g. {missing[0]}=1.0)")
     floats: dict[str, float] = {}
+    constraints = parameter_constraints(density)
     for name, value in ((n, v) for n, v in values.items() if n in names):
         try:
             floats[name] = float(value)
@@ -72,11 +69,9 @@ def checked_values(density: Any, values: Mapping[str, Any]) -> dict[str, float]:
             raise CovarError(f"the value of {name} must be a number, got {value!r}") from None
         if not np.isfinite(floats[name]):
             raise InvalidDensity(f"{name} must be a finite number, got {value!r}")
-        symbol = names[name]
-        sign = next((f for f in _FACTS if f != "integer" and getattr(symbol, f"is_{f}")), None)
-        facts = {**({sign: True} if sign else {}), **({"integer": True} if symbol.is_integer else {})}
-        if not all(_FACTS[f](floats[name]) for f in facts):
-            raise InvalidDensity(f"{name} must be {describe_constraint(facts)}, got {value!r}")
+        constraint = constraints[name]
+        if not constraint.admits(floats[name]):
+            raise InvalidDensity(f"{name} must be {constraint.text}, got {value!r}")
     if density.family is not None and floats:
         exact = {name: sp.Integer(int(v)) if v.is_integer() else sp.Rational(v) for name, v in floats.items()}
         density.family.subs(exact)  # the family's domain: Uniform a < b, Binomial p <= 1
