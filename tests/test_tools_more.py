@@ -165,3 +165,11 @@ def test_p_check_through_the_installed_program():
                           text=True, timeout=120)
     assert done.returncode == 2
     assert "p must be a probability in (0, 1], got 2; give e.g. -p p=0.5" in done.stderr
+
+
+def test_unicode_powers_are_not_taken_for_another_variable():
+    result = CliRunner().invoke(cli, ["derive", "Uniform(0, 1)", "x²", "--no-steps"])
+    assert result.exit_code == 0, result.output
+    assert "g(x) = x²" in result.output
+    wrong = CliRunner().invoke(cli, ["derive", "Uniform(0, 1)", "y²"])
+    assert wrong.exit_code == 2 and "is in y, not in the density's variable x" in wrong.output

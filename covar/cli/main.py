@@ -232,7 +232,8 @@ def _check_map_variable(map: str, X: Any) -> None:
     usage error (exit status 2), found before any derivation starts."""
     import re
 
-    names = set(re.findall(r"(?<![\w.])[A-Za-z_]\w*\b(?!\s*\()", map)) - _CONSTANT_NAMES
+    # ASCII word characters: "x²" and "2x" are the name x (unicode ² is a digit to \w)
+    names = set(re.findall(r"(?<![\w.])[A-Za-z_]\w*\b(?!\s*\()", map, flags=re.ASCII)) - _CONSTANT_NAMES
     others = names - {p.name for p in X.params}
     if X.var.name not in names and len(others) == 1:
         raise UsageFailure(f"map {map!r} is in {others.pop()}, not in the density's variable {X.var.name}; "
