@@ -129,7 +129,7 @@ def test_p_outside_its_range_names_the_catalogs_constraint():
         result = CliRunner().invoke(cli, ["check", "Binomial(10, p)", "2*x", "-p", f"p={value}"])
         assert result.exit_code == 2, result.output
         assert f"p must be a probability in (0, 1], got {value}" in result.output
-        assert "-p p=0.5" in result.output and "positive" not in result.output
+        assert "-p p=0.25" in result.output and "positive" not in result.output
     result = CliRunner().invoke(cli, ["check", "Normal(mu, s)", "2*x", "-p", "mu=0", "-p", "s=0"])
     assert result.exit_code == 2 and "s must be > 0, got 0; give e.g. -p s=2" in result.output
 
@@ -139,7 +139,7 @@ def test_families_sheet_reads_the_constraints_from_the_catalog():
     assert result.exit_code == 0, result.output
     assert "n        an integer > 0" in result.output
     assert "p        a probability in (0, 1]" in result.output
-    assert "Binomial(2, 0.5) is scipy.stats.binom(2, 0.5)" in result.output
+    assert "Binomial(2, 0.25) is scipy.stats.binom(2, 0.25)" in result.output
     for name, family in FAMILIES.items():  # every sheet's scipy example is inside the domain
         family.check_args([sp.nsimplify(v) for v in family.example_args()])
         assert all(family.constraint(p).admits(v) for p, v in zip(family.params, family.example_args()))
@@ -164,7 +164,7 @@ def test_p_check_through_the_installed_program():
     done = subprocess.run(["covar", "check", "Geometric(p)", "x**2", "-p", "p=2"], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2
-    assert "p must be a probability in (0, 1], got 2; give e.g. -p p=0.5" in done.stderr
+    assert "p must be a probability in (0, 1], got 2; give e.g. -p p=0.25" in done.stderr
 
 
 def test_unicode_powers_are_not_taken_for_another_variable():

@@ -141,7 +141,7 @@ class Constraint:
 
     >>> p = get_family("Binomial").constraint("p")
     >>> p.text, p.admits(0.5), p.admits(1.5), p.example
-    ('a probability in (0, 1]', True, False, 0.5)
+    ('a probability in (0, 1]', True, False, 0.25)
     >>> Constraint.of_symbol(sympy.Symbol("n", integer=True, nonnegative=True)).text
     'an integer >= 0'
     """
@@ -174,7 +174,7 @@ class Constraint:
     def example(self) -> float:
         """A value inside the constraint, for the messages' "give e.g." and the family sheets."""
         if self.upper is not None:
-            return self.upper / 2
+            return self.upper / 4
         if self.facts.get("negative") or self.facts.get("nonpositive"):
             return -2.0
         return 2.0 if any(self.facts.get(f) for f in ("positive", "nonnegative", "nonzero")) else 0.0
@@ -206,7 +206,7 @@ def parameter_constraints(density: "Density") -> dict[str, Constraint]:
     'a probability in (0, 1]'
     """
     steps = getattr(density.derivation, "steps", ())
-    laws = [getattr(step.input, "family", None) for step in steps] + [density.family]
+    laws = [getattr(getattr(step, "input", None), "family", None) for step in steps] + [density.family]
     return {symbol.name: symbol_constraint(symbol, laws) for symbol in density.params}
 
 
@@ -275,7 +275,7 @@ class Family:
         so that relations such as a < b hold.
 
         >>> get_family("Uniform").example_args(), get_family("Binomial").example_args()
-        ((0.0, 1.0), (2.0, 0.5))
+        ((0.0, 1.0), (2.0, 0.25))
         """
         constraints = [self.constraint(p) for p in self.params]
         return tuple(c.example if c.upper is not None else c.example + i for i, c in enumerate(constraints))
