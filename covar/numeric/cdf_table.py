@@ -28,6 +28,7 @@ _ROUNDS = 30
 _MOST_KNOTS = 400_000
 _NEWTON_STEPS = 60
 _BLOCK = 16_384
+_MOST_BUCKETS = 1 << 21  # a guide table's size (16 MB of indices at most)
 _CLOSE = 1e-14  # a ppf residual in u: the table's own accuracy is about 1e-13
 
 
@@ -160,7 +161,7 @@ class _Guide:
 
     def __init__(self, edges: np.ndarray, lo: float, hi: float, side: Literal["left", "right"]) -> None:
         self.edges, self.side = edges, side
-        self.count = 16 * len(edges)
+        self.count = min(16 * len(edges), _MOST_BUCKETS)
         self.lo = lo
         self.scale = self.count / (hi - lo) if hi > lo else 0.0
         starts = lo + np.arange(self.count) / self.scale if self.scale else np.full(self.count, lo)
