@@ -133,7 +133,7 @@ def test_inline_errors_name_the_field_with_the_cli_message(client, problem, fiel
 def test_parameter_values_are_checked_like_the_cli(client):
     bad = client.post("/api/figure", json={"density": "Gamma(alpha, beta)", "map": "log(x)", "values": "alpha=-1, beta=1"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "values"
-    assert "alpha must be positive" in bad.json()["error"]["message"]
+    assert "alpha must be > 0" in bad.json()["error"]["message"]
     huge = client.post("/api/figure", json={"density": "Normal(mu, 1)", "map": "x", "values": "mu=1e300"})
     assert huge.status_code == 422 and huge.json()["error"]["field"] == "values"
     missing = client.post("/api/figure", json={"density": "Normal(mu, 1)", "map": "x"})

@@ -232,7 +232,8 @@ def _check_map_variable(map: str, X: Any) -> None:
     usage error (exit status 2), found before any derivation starts."""
     import re
 
-    names = set(re.findall(r"(?<![\w.])[A-Za-z_]\w*\b(?!\s*\()", map)) - _CONSTANT_NAMES
+    # ASCII word characters: "x²" and "2x" are the name x (unicode ² is a digit to \w)
+    names = set(re.findall(r"(?<![\w.])[A-Za-z_]\w*\b(?!\s*\()", map, flags=re.ASCII)) - _CONSTANT_NAMES
     others = names - {p.name for p in X.params}
     if X.var.name not in names and len(others) == 1:
         raise UsageFailure(f"map {map!r} is in {others.pop()}, not in the density's variable {X.var.name}; "
@@ -261,22 +262,19 @@ def parameter_values(pairs: tuple[str, ...], density: Any) -> dict[str, float]:
         parts = [f"give a value to {', '.join(missing)} (e.g. -p {missing[0]}=1)"] if missing else []
         parts += [f"unknown parameter(s) {', '.join(unknown)}"] if unknown else []
         raise UsageFailure("; ".join(parts) + f" — the parameters are: {', '.join(needed) or 'none'}")
-    for symbol in density.params:
-        _check_assumptions(symbol, values[symbol.name])
+    _check_constraints(values, density)
     return values
 
 
-_FACTS = {"positive": lambda v: v > 0, "negative": lambda v: v < 0, "nonnegative": lambda v: v >= 0,
-          "nonpositive": lambda v: v <= 0, "nonzero": lambda v: v != 0,
-          "integer": lambda v: float(v).is_integer()}
+def _check_constraints(values: dict[str, float], density: Any) -> None:
+    """Each -p value must meet its parameter's constraint, as the catalog states it (p of a
+    Binomial is a probability, sigma > 0) or, off the catalog, as its symbol assumes."""
+    from covar.laws.families import parameter_constraints
 
-
-def _check_assumptions(symbol: Any, value: float) -> None:
-    """-p values must respect what the parameter's symbol assumes (sigma > 0, n integer)."""
-    for fact, holds in _FACTS.items():
-        if getattr(symbol, f"is_{fact}") and not holds(value):
-            raise UsageFailure(f"--param {symbol.name}={value:g}: {symbol.name} must be {fact}; "
-                               f"give e.g. -p {symbol.name}={'2' if fact != 'negative' else '-2'}")
+    for name, constraint in parameter_constraints(density).items():
+        if not constraint.admits(values[name]):
+            raise UsageFailure(f"--param {name}={values[name]:g}: {name} must be {constraint.text}, "
+                               f"got {values[name]:g}; give e.g. -p {name}={constraint.example:g}")
 
 
 def exact_values(values: dict[str, float]) -> dict[str, Any]:
@@ -513,7 +511,7 @@ def _family_sheet(name: str) -> str:
 
     import sympy as sp
 
-    from covar.laws.families import FAMILIES, describe_constraint
+    from covar.laws.families import FAMILIES
 
     fam = FAMILIES.get(name) or {k.lower(): f for k, f in FAMILIES.items()}.get(name.lower())
     if fam is None:
@@ -525,28 +523,14 @@ def _family_sheet(name: str) -> str:
     kind = "pmf" if fam.discrete else "pdf"
     call = f"{fam.name}({', '.join(fam.params)})"
     pdf = sp.pretty(sp.Eq(sp.Function("f")(var), fam.pdf(var, *symbols)), use_unicode=True)
-    example = _example_arguments(fam)
+    example = fam.example_args()
     frozen = fam.scipy(*example)
     shown = ", ".join(f"{v:g}" for v in example)
     args = ", ".join([*(f"{a:g}" for a in frozen.args), *(f"{k}={v:g}" for k, v in frozen.kwds.items())])
     lines = [f"{call}  ({kind})", "", pdf, "", f"support    {sp.sstr(fam.support(*symbols))}", "parameters"]
-    lines += [f"  {p:<8} {'a probability in (0, 1]' if p == 'p' else describe_constraint(a)}"
-              for p, a in zip(fam.params, fam.assumptions)]
+    lines += [f"  {p:<8} {fam.constraint(p).text}" for p in fam.params]
     lines += ["", f"scipy      {fam.name}({shown}) is scipy.stats.{frozen.dist.name}({args})"]
     return "\n".join(lines)
-
-
-def _example_arguments(fam: Any) -> tuple[float, ...]:
-    """Parameter values inside the family's domain, to show its scipy equivalent on."""
-    values = []
-    for i, (name, facts) in enumerate(zip(fam.params, fam.assumptions)):
-        if name == "p":
-            values.append(0.25)
-        elif facts.get("positive") or facts.get("nonnegative"):
-            values.append(float(i + 2))
-        else:
-            values.append(float(i))
-    return tuple(values)
 
 
 @cli.command(epilog="""\b

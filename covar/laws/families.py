@@ -79,7 +79,8 @@ class _ScipyStats:
 
 _st = _ScipyStats()
 
-__all__ = ["Family", "NamedLaw", "FAMILIES", "get_family", "MAX_SHAPE", "MAX_LOCATION_SCALE"]
+__all__ = ["Family", "NamedLaw", "Constraint", "FAMILIES", "get_family", "symbol_constraint", "MAX_SHAPE",
+           "MAX_LOCATION_SCALE"]
 
 #: Largest |value| of a numeric shape or count parameter: these enter gamma functions, exact
 #: factorials, binomials and exponents, whose exact values explode (ChiSquared(7e8) needs the
@@ -109,13 +110,15 @@ def _relations(name: str, args: Sequence[sympy.Expr]) -> list[tuple[Any, str]]:
         return [(sympy.Le(a, b), f"needs a <= b, got a = {a}, b = {b}"),
                 (sympy.Le(b - a, MAX_SUPPORT_POINTS - 1),
                  f"has at most {MAX_SUPPORT_POINTS} points here, got b - a + 1 = {b - a + 1}")]
-    if name in ("Binomial", "Geometric"):
-        p = args[-1]
-        return [(sympy.Le(p, 1), f"needs a probability p <= 1, got p = {p}")]
     return []
+
 
 _CONSTRAINTS = {"positive": "> 0", "nonnegative": ">= 0", "negative": "< 0", "nonpositive": "<= 0",
                 "nonzero": "!= 0"}
+_HOLDS: Mapping[str, Callable[[float], bool]] = MappingProxyType({
+    "positive": lambda v: v > 0, "negative": lambda v: v < 0, "nonnegative": lambda v: v >= 0,
+    "nonpositive": lambda v: v <= 0, "nonzero": lambda v: v != 0,
+    "integer": lambda v: float(v).is_integer(), "real": lambda v: v == v})
 
 
 def describe_constraint(facts: Mapping[str, bool]) -> str:
@@ -130,14 +133,93 @@ def describe_constraint(facts: Mapping[str, bool]) -> str:
     return bound or "real"
 
 
+@dataclass(frozen=True)
+class Constraint:
+    """What a number given to one parameter must be: its assumptions (``facts``, as on its
+    sympy symbol) and, for a probability, an upper bound. The one source of every message
+    that says a parameter value is out of range (the catalog, the CLI's -p, to_scipy).
+
+    >>> p = get_family("Binomial").constraint("p")
+    >>> p.text, p.admits(0.5), p.admits(1.5), p.example
+    ('a probability in (0, 1]', True, False, 0.25)
+    >>> Constraint.of_symbol(sympy.Symbol("n", integer=True, nonnegative=True)).text
+    'an integer >= 0'
+    """
+
+    facts: Mapping[str, bool]
+    upper: int | None = None
+
+    @classmethod
+    def of_symbol(cls, symbol: sympy.Symbol) -> "Constraint":
+        """The constraint a symbol's own assumptions state: its strongest sign (positive
+        rather than the nonnegative and nonzero it implies) and whether it is an integer."""
+        sign = next((f for f in _CONSTRAINTS if getattr(symbol, f"is_{f}")), None)
+        return cls({**({sign: True} if sign else {}), **({"integer": True} if symbol.is_integer else {})})
+
+    @property
+    def text(self) -> str:
+        """The constraint as the user reads it: '> 0', 'an integer > 0', 'a probability in (0, 1]'."""
+        if self.upper is None:
+            return describe_constraint(self.facts)
+        if self.upper == 1 and self.facts.get("positive") and len(self.facts) == 1:
+            return "a probability in (0, 1]"
+        return f"{describe_constraint(self.facts)} and <= {self.upper}"
+
+    def admits(self, value: float) -> bool:
+        """Whether the number ``value`` meets the constraint (nan never does)."""
+        return value == value and all(_HOLDS[f](value) for f, wanted in self.facts.items() if wanted) \
+            and (self.upper is None or value <= self.upper)
+
+    @property
+    def example(self) -> float:
+        """A value inside the constraint, for the messages' "give e.g." and the family sheets."""
+        if self.upper is not None:
+            return self.upper / 4
+        if self.facts.get("negative") or self.facts.get("nonpositive"):
+            return -2.0
+        return 2.0 if any(self.facts.get(f) for f in ("positive", "nonnegative", "nonzero")) else 0.0
+
+
+def symbol_constraint(symbol: sympy.Symbol, laws: Sequence["NamedLaw | None"] = ()) -> Constraint:
+    """The constraint on a value of ``symbol``: the catalog's when the symbol is itself an
+    argument of one of ``laws`` (p of Binomial(10, p) is a probability), else its own assumptions.
+
+    >>> p = sympy.Symbol("p", positive=True)
+    >>> symbol_constraint(p, [NamedLaw("Geometric", (p,))]).text, symbol_constraint(p).text
+    ('a probability in (0, 1]', '> 0')
+    """
+    for law in (law for law in laws if law is not None):
+        for name, arg in zip(law.entry.params, law.args):
+            if arg == symbol:
+                return law.entry.constraint(name)
+    return Constraint.of_symbol(symbol)
+
+
+def parameter_constraints(density: "Density") -> dict[str, Constraint]:
+    """The constraint on each parameter of ``density``, by name: the catalog's where the
+    parameter is an argument of the law or of an input it was derived from, else its own
+    assumptions (the CLI's -p check and to_scipy both read them here).
+
+    >>> import covar
+    >>> Y = covar.transform("Binomial(10, p)", "2*x")
+    >>> parameter_constraints(Y)["p"].text
+    'a probability in (0, 1]'
+    """
+    steps = getattr(density.derivation, "steps", ())
+    laws = [getattr(getattr(step, "input", None), "family", None) for step in steps] + [density.family]
+    return {symbol.name: symbol_constraint(symbol, laws) for symbol in density.params}
+
+
 # Parameter assumption sets, shared read-only (MappingProxyType keeps the catalog immutable).
 _REAL = MappingProxyType({"real": True})
 _POS = MappingProxyType({"positive": True})
 _POS_INT = MappingProxyType({"positive": True, "integer": True})
 _NONNEG_INT = MappingProxyType({"nonnegative": True, "integer": True})
 _INT = MappingProxyType({"integer": True})
-# A probability: sympy has no "in [0, 1]" assumption; positive is the closest honest one.
+# A probability: sympy has no "in [0, 1]" assumption; positive is the closest honest one, and
+# the family's ``upper`` bound 1 completes it.
 _PROB = MappingProxyType({"positive": True})
+_AT_MOST_ONE = MappingProxyType({"p": 1})
 
 _LINE = Interval(-oo, oo)
 _HALF = Interval(0, oo)
@@ -171,6 +253,7 @@ class Family:
     stats_class: str | None = None
     stats_args: Callable[[tuple], tuple | None] | None = field(default=None, repr=False)
     cdf_fn: Callable[..., sympy.Expr] | None = field(default=None, repr=False)
+    upper: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), repr=False)
 
     def _check_arity(self, args: Sequence[Any]) -> None:
         if len(args) != len(self.params):
@@ -178,6 +261,24 @@ class Family:
                 f"{self.name} takes {len(self.params)} parameter(s) "
                 f"({', '.join(self.params)}), got {len(args)}"
             )
+
+    def constraint(self, name: str) -> Constraint:
+        """The constraint on parameter ``name`` (its assumptions, and a probability's bound 1).
+
+        >>> get_family("Binomial").constraint("n").text
+        'an integer > 0'
+        """
+        return Constraint(self.assumptions[self.params.index(name)], self.upper.get(name))
+
+    def example_args(self) -> tuple[float, ...]:
+        """Argument values inside the family's domain: each parameter's example, spread apart
+        so that relations such as a < b hold.
+
+        >>> get_family("Uniform").example_args(), get_family("Binomial").example_args()
+        ((0.0, 1.0), (2.0, 0.25))
+        """
+        constraints = [self.constraint(p) for p in self.params]
+        return tuple(c.example if c.upper is not None else c.example + i for i, c in enumerate(constraints))
 
     def check_args(self, args: Sequence[Any]) -> None:
         """Refuse parameters outside the family's domain or too large to compute with.
@@ -208,10 +309,12 @@ class Family:
                     raise ParseError(
                         f"{call}: {name} is {kind} parameter and covar accepts |{name}| <= {limit}; "
                         "rescale the problem or keep the parameter as a symbol")
-            for fact, wanted in facts.items():
-                got = getattr(value, f"is_{fact}")
-                if got is (not wanted) or (value.is_number and got is not wanted):
-                    raise InvalidDensity(f"{call}: {name} must be {describe_constraint(facts)}, got {value}")
+            constraint = self.constraint(name)
+            broken = any(getattr(value, f"is_{fact}") is (not wanted)
+                         or (value.is_number and getattr(value, f"is_{fact}") is not wanted)
+                         for fact, wanted in facts.items())
+            if broken or (constraint.upper is not None and sympy.Gt(value, constraint.upper) is sympy.true):
+                raise InvalidDensity(f"{call}: {name} must be {constraint.text}, got {value}")
         for condition, message in _relations(self.name, values):
             if condition is sympy.false:
                 raise InvalidDensity(f"{call} {message}")
@@ -486,14 +589,15 @@ def _build() -> Mapping[str, Family]:
           lambda n, p: _st.binom(int(n), p),
           # sympy.stats.Binomial(n, p, succ, fail): only the 1/0 coding is covar's Binomial.
           "BinomialDistribution",
-          lambda a: (a[0], a[1]) if len(a) < 4 or (a[2] == 1 and a[3] == 0) else None),
+          lambda a: (a[0], a[1]) if len(a) < 4 or (a[2] == 1 and a[3] == 0) else None,
+          upper=_AT_MOST_ONE),
         F("Geometric", ("p",), (_PROB,), True,
           lambda k, p: p * (1 - p) ** (k - 1),
           lambda p: Range(1, oo),
           lambda r, n, p: r.geometric(p, n),
           lambda p: _st.geom(p),
           "GeometricDistribution", lambda a: a,
-          cdf_fn=lambda k, p: 1 - (1 - p) ** sympy.floor(k)),
+          cdf_fn=lambda k, p: 1 - (1 - p) ** sympy.floor(k), upper=_AT_MOST_ONE),
         F("DiscreteUniform", ("a", "b"), (_INT, _INT), True,
           lambda k, a, b: 1 / (b - a + 1),
           lambda a, b: Range(a, b + 1),

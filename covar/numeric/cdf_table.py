@@ -3,8 +3,10 @@
 The support intervals are cut by the sampling grid (dense next to finite ends, far into infinite
 tails); each segment's mass is Gauss–Legendre quadrature, split until halving changes nothing;
 between knots the CDF is the cubic Hermite interpolant of F and F' = f, split again until it
-agrees with quadrature at every segment's midpoint. ``cdf`` is then one ``searchsorted`` and a
-cubic; ``ppf`` inverts the cubic by safeguarded Newton steps.
+agrees with quadrature at every segment's midpoint. ``cdf`` is then a guide-table look-up and
+a cubic; ``ppf`` takes the Hermite cubic of the segment's inverse (slopes 1/f) as a first guess
+and polishes it by one Newton step on the segment's cubic (about 1e-17 in u after it), falling
+back to safeguarded Newton for any point still off. Both work in cache-sized blocks.
 
 >>> table = tabulate(lambda t: np.exp(-t), [(0.0, np.inf)])
 >>> bool(abs(table.cdf(np.array([1.0]))[0] - (1 - np.exp(-1))) < 1e-11)
@@ -24,14 +26,17 @@ _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(8)
 _TOLERANCE = 1e-13  # absolute, in probability
 _ROUNDS = 30
 _MOST_KNOTS = 400_000
-_NEWTON_STEPS = 40
+_NEWTON_STEPS = 60
+_BLOCK = 16_384
+_MOST_BUCKETS = 1 << 21  # a guide table's size (16 MB of indices at most)
+_CLOSE = 1e-14  # a ppf residual in u: the table's own accuracy is about 1e-13
 
 
 class CdfTable:
     """Knots ``xs`` (sorted), cumulative mass ``F`` at each knot, and per segment the cubic
-    ``F(x) = F[j] + c1 t + c2 t² + c3 t³`` in ``t = (x - xs[j]) / (xs[j+1] - xs[j])``; guide
-    tables (uniform buckets in x over the bulk of the mass, and in u) find a point's segment in
-    a few steps instead of a binary search."""
+    ``F(x) = F[j] + c1 t + c2 t² + c3 t³`` in ``t = (x - xs[j]) / (xs[j+1] - xs[j])`` and the
+    Hermite cubic of its inverse; guide tables (uniform buckets in x over the bulk of the mass,
+    and in u) find a point's segment in one step for most points."""
 
     def __init__(self, xs: np.ndarray, F: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
         h = np.diff(xs)
@@ -42,8 +47,9 @@ class CdfTable:
         with np.errstate(divide="ignore"):
             inverse_width = np.where(h > 0, 1.0 / np.where(h > 0, h, 1.0), 0.0)
         self.xs, self.F = xs, F
-        # one row per segment, gathered at once: x0, 1/h, F0, c1, c2, c3
-        self._rows = np.column_stack([xs[:-1], inverse_width, F[:-1], c1, c2, c3])
+        # one contiguous array per column, each gathered by segment with np.take
+        self._forward = (xs[:-1], inverse_width, F[:-1], c1, c2, c3)
+        self._inverse = (xs[:-1], h, F[:-1], *_inverse_cubic(rise, c1, c2, c3), c1, c2, c3)
         core = xs[(F > 1e-15 * F[-1]) & (F < (1 - 1e-15) * F[-1])]
         lo, hi = (core[0], core[-1]) if len(core) > 1 else (xs[0], xs[-1])
         self._x_guide = _Guide(xs, lo, hi, "right")
@@ -57,99 +63,131 @@ class CdfTable:
     def cdf(self, ys: np.ndarray) -> np.ndarray:
         """∫ pdf from the lowest knot to each y (0 below, ``total`` above)."""
         ys = np.asarray(ys, dtype=float)
-        flat = ys.ravel()
-        rows = self._rows[self._x_guide.segment(flat)]
-        t = np.clip((flat - rows[:, 0]) * rows[:, 1], 0.0, 1.0)
-        out = rows[:, 2] + t * (rows[:, 3] + t * (rows[:, 4] + t * rows[:, 5]))
-        out = np.where(flat < self.xs[0], 0.0, np.where(flat >= self.xs[-1], self.total, out))
-        return np.where(np.isnan(flat), np.nan, out).reshape(ys.shape)
+        return _in_blocks(self._block_cdf, ys.ravel()).reshape(ys.shape)
 
     def ppf(self, us: np.ndarray) -> np.ndarray:
-        """The smallest y with cdf(y) >= u, for u in [0, total]."""
+        """The smallest y with cdf(y) >= u, for u in [0, total]: the segment's inverse Hermite
+        cubic as a guess, one Newton step on the segment's cubic, and a safeguarded loop for
+        the rare points whose residual in u is still above 1e-14."""
         us = np.asarray(us, dtype=float)
-        flat_u = us.ravel()
-        rows = self._rows[self._u_guide.segment(flat_u)]
-        F0, c1, c2, c3 = rows[:, 2], rows[:, 3], rows[:, 4], rows[:, 5]
-        span = c1 + c2 + c3
+        return _in_blocks(self._block_ppf, us.ravel()).reshape(us.shape)
+
+    def _block_cdf(self, flat: np.ndarray) -> np.ndarray:
+        j = self._x_guide.segment(flat)
+        x0, inverse_width, F0, c1, c2, c3 = (np.take(column, j) for column in self._forward)
+        t = np.minimum(np.maximum((flat - x0) * inverse_width, 0.0), 1.0)
+        out = F0 + t * (c1 + t * (c2 + t * c3))
+        outside = ~((flat >= self.xs[0]) & (flat < self.xs[-1]))  # nan is outside
+        if outside.any():
+            out = np.where(flat < self.xs[0], 0.0, np.where(flat >= self.xs[-1], self.total, out))
+            out = np.where(np.isnan(flat), np.nan, out)
+        return out
+
+    def _block_ppf(self, flat_u: np.ndarray) -> np.ndarray:
+        j = self._u_guide.segment(flat_u)
+        x0, h, F0, inverse_rise, k1, k2, k3, c1, c2, c3 = (np.take(column, j) for column in self._inverse)
         with np.errstate(all="ignore"):
-            linear = np.clip(np.where(span > 0, (flat_u - F0) / span, 0.0), 0.0, 1.0)
-            # first guess: the cubic Hermite interpolant of the inverse (slopes 1/f at the ends),
-            # then one Newton step; the rare points still off go through the safeguarded loop
-            d0, d1 = span / c1, span / (c1 + 2 * c2 + 3 * c3)
-            sq = linear * linear
-            guess = (sq * linear - 2 * sq + linear) * d0 + (-2 * sq * linear + 3 * sq) \
-                + (sq * linear - sq) * d1
-            t = np.where(np.isfinite(guess), np.clip(guess, 0.0, 1.0), linear)
-            gap = F0 + t * (c1 + t * (c2 + t * c3)) - flat_u
-            t = np.clip(t - gap / (c1 + t * (2 * c2 + 3 * c3 * t)), 0.0, 1.0)
-            gap = F0 + t * (c1 + t * (c2 + t * c3)) - flat_u
-            t = np.where(np.isfinite(t), t, linear)
-        todo = np.flatnonzero((span > 0) & ~(np.abs(gap) <= 1e-14))
-        t[todo] = linear[todo]
-        lo, hi = np.zeros_like(t), np.ones_like(t)
-        for _ in range(_NEWTON_STEPS):  # safeguarded Newton, on the points not yet converged
-            tt = t[todo]
-            a1, a2, a3 = c1[todo], c2[todo], c3[todo]
-            gap = F0[todo] + tt * (a1 + tt * (a2 + tt * a3)) - flat_u[todo]
-            close = np.abs(gap) <= 1e-14  # the table's own accuracy is about 1e-13
-            if close.all():
-                break
-            if close.any():
-                keep = ~close
-                todo, tt, gap, a1, a2, a3 = todo[keep], tt[keep], gap[keep], a1[keep], a2[keep], a3[keep]
-            below = gap < 0
-            lo[todo] = np.where(below, tt, lo[todo])
-            hi[todo] = np.where(below, hi[todo], tt)
-            with np.errstate(all="ignore"):
-                step = tt - gap / (a1 + tt * (2 * a2 + 3 * a3 * tt))
-            inside = np.isfinite(step) & (step >= lo[todo]) & (step <= hi[todo])
-            new = np.where(gap == 0, tt, np.where(inside, step, 0.5 * (lo[todo] + hi[todo])))
-            t[todo] = new
-            todo = todo[~(np.abs(new - tt) <= 1e-15)]  # nan is not converged
-            if not todo.size:
-                break
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = rows[:, 0] + t / rows[:, 1]
-        out = np.where(rows[:, 1] > 0, out, rows[:, 0])
-        out = np.where(flat_u <= 0, self.xs[0], np.where(flat_u >= self.total, self.xs[-1], out))
-        return np.where(np.isnan(flat_u), np.nan, out).reshape(us.shape)
+            w = flat_u - F0
+            s = w * inverse_rise
+            t = s * (k1 + s * (k2 + s * k3))
+            t -= (t * (c1 + t * (c2 + t * c3)) - w) / (c1 + t * (2 * c2 + 3 * c3 * t))
+            t = np.minimum(np.maximum(t, 0.0), 1.0)  # nan stays nan
+            gap = t * (c1 + t * (c2 + t * c3)) - w
+        todo = np.flatnonzero(~(np.abs(gap) <= _CLOSE) & (inverse_rise > 0))
+        if todo.size:
+            t[todo] = _bisecting_newton(w[todo], c1[todo], c2[todo], c3[todo], s[todo])
+        out = x0 + t * h
+        outside = ~((flat_u > 0) & (flat_u < self.total))  # nan is outside
+        if outside.any():
+            out = np.where(flat_u <= 0, self.xs[0], np.where(flat_u >= self.total, self.xs[-1], out))
+            out = np.where(np.isnan(flat_u), np.nan, out)
+        return out
+
+
+def _in_blocks(function: Callable[[np.ndarray], np.ndarray], flat: np.ndarray) -> np.ndarray:
+    """``function`` applied to blocks of ``flat``: blocks of 16k points keep every temporary
+    in the cache (on 10^5 points this is several times faster than one pass)."""
+    if len(flat) <= _BLOCK:
+        return function(flat)
+    out = np.empty(len(flat))
+    for start in range(0, len(flat), _BLOCK):
+        out[start:start + _BLOCK] = function(flat[start:start + _BLOCK])
+    return out
+
+
+def _bisecting_newton(w: np.ndarray, c1: np.ndarray, c2: np.ndarray, c3: np.ndarray,
+                      start: np.ndarray) -> np.ndarray:
+    """t in [0, 1] with t (c1 + t (c2 + t c3)) = w (an increasing cubic, w in its range):
+    Newton steps from ``start``, a bisection step wherever Newton leaves the bracket."""
+    t = np.clip(np.nan_to_num(start), 0.0, 1.0)
+    lo, hi = np.zeros_like(t), np.ones_like(t)
+    todo = np.arange(len(t))
+    for _ in range(_NEWTON_STEPS):
+        tt = t[todo]
+        a1, a2, a3 = c1[todo], c2[todo], c3[todo]
+        gap = tt * (a1 + tt * (a2 + tt * a3)) - w[todo]
+        open_ = ~(np.abs(gap) <= _CLOSE)
+        todo, tt, gap, a1, a2, a3 = todo[open_], tt[open_], gap[open_], a1[open_], a2[open_], a3[open_]
+        if not todo.size:
+            break
+        below = gap < 0
+        lo[todo] = np.where(below, tt, lo[todo])
+        hi[todo] = np.where(below, hi[todo], tt)
+        with np.errstate(all="ignore"):
+            step = tt - gap / (a1 + tt * (2 * a2 + 3 * a3 * tt))
+        inside = np.isfinite(step) & (step >= lo[todo]) & (step <= hi[todo])
+        new = np.where(inside, step, 0.5 * (lo[todo] + hi[todo]))
+        t[todo] = new
+        todo = todo[~(np.abs(new - tt) <= 1e-15)]  # nan is not converged
+    return t
+
+
+def _inverse_cubic(rise: np.ndarray, c1: np.ndarray, c2: np.ndarray, c3: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per segment, 1/rise and the cubic t = s (k1 + s (k2 + s k3)) in s = (u - F0) / rise that
+    is the Hermite interpolant of the inverse of the segment's cubic (slopes rise / F' at the
+    ends, clipped to [0, 3] so that it is monotone; a pole or a zero of the pdf gives a line)."""
+    with np.errstate(all="ignore"):
+        inverse_rise = np.where(rise > 0, 1.0 / np.where(rise > 0, rise, 1.0), 0.0)
+        d0 = np.nan_to_num(rise / c1, nan=1.0, posinf=3.0)
+        d1 = np.nan_to_num(rise / (c1 + 2 * c2 + 3 * c3), nan=1.0, posinf=3.0)
+    d0, d1 = np.clip(d0, 0.0, 3.0), np.clip(d1, 0.0, 3.0)
+    return inverse_rise, d0, 3 - 2 * d0 - d1, d0 + d1 - 2
 
 
 class _Guide:
     """Uniform buckets over [lo, hi] of sorted ``edges``: bucket -> the segment holding its
-    left end; a point then moves up a few segments (a binary search for the rare rest)."""
+    left end; a point then moves up one segment at most, a binary search for the rare rest."""
 
     def __init__(self, edges: np.ndarray, lo: float, hi: float, side: Literal["left", "right"]) -> None:
         self.edges, self.side = edges, side
-        self.count = 8 * len(edges)
+        self.count = min(16 * len(edges), _MOST_BUCKETS)
         self.lo = lo
         self.scale = self.count / (hi - lo) if hi > lo else 0.0
         starts = lo + np.arange(self.count) / self.scale if self.scale else np.full(self.count, lo)
         self.first = np.clip(np.searchsorted(edges, starts, side=side) - 1, 0, len(edges) - 2)
+        # the right end of each segment, +inf for the last (nothing lies past it)
+        self.ends = np.append(edges[1:-1], np.inf)
 
     def segment(self, values: np.ndarray) -> np.ndarray:
         """Index j of the segment [edges[j], edges[j+1]] holding each value ("right": edges[j]
         <= v < edges[j+1]; "left": edges[j] < v <= edges[j+1]), clipped to the table."""
         with np.errstate(invalid="ignore"):
-            bucket = np.clip(np.nan_to_num((values - self.lo) * self.scale, nan=0.0), 0, self.count - 1)
-        j = self.first[bucket.astype(np.intp)]
-        for _ in range(3):
-            move = self._beyond(j, values)
-            if not move.any():
-                return j
-            j = j + move
-        rest = self._beyond(j, values) | (values < self.edges[j])
-        if rest.any():
-            found = np.searchsorted(self.edges, values[rest], side=self.side) - 1
-            j[rest] = np.clip(found, 0, len(self.edges) - 2)
+            bucket = np.fmin(np.fmax((values - self.lo) * self.scale, 0.0), self.count - 1)  # nan -> 0
+        j = np.take(self.first, bucket.astype(np.intp))
+        j += self._past(j, values)
+        starts = np.take(self.edges, j)
+        before = (starts > values) if self.side == "right" else (starts >= values)
+        stray = np.flatnonzero(self._past(j, values) | (before & (j > 0)))
+        if stray.size:
+            found = np.searchsorted(self.edges, values[stray], side=self.side) - 1
+            j[stray] = np.clip(found, 0, len(self.edges) - 2)
         return j
 
-    def _beyond(self, j: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Whether each value lies past segment j (and segment j is not the last)."""
-        last = len(self.edges) - 2
-        ahead = self.edges[np.minimum(j + 1, last + 1)]
-        past = (ahead <= values) if self.side == "right" else (ahead < values)
-        return past & (j < last)
+    def _past(self, j: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Whether each value lies past segment j (never past the last)."""
+        ends = np.take(self.ends, j)
+        return (ends <= values) if self.side == "right" else (ends < values)
 
 
 def tabulate(pdf: Callable[[np.ndarray], np.ndarray], intervals: Sequence[tuple[float, float]]

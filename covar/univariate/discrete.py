@@ -146,6 +146,9 @@ def _infinite_range(X: Density, g, y, pieces: list[Piece], notes: list[Note]):
     lo, hi = support.inf, support.sup
     if lo == -sp.oo and hi == sp.oo:
         raise UnsupportedTransform("a pmf on all of the integers is not supported; give a support with a finite end")
+    if lo != -sp.oo and hi != sp.oo:  # finite but symbolic: its points cannot be listed
+        raise UnsupportedTransform(f"the support {support} has symbolic ends, so its points cannot be listed; "
+                                   f"give {', '.join(sorted(s.name for s in support.free_symbols))} a number")
     # g's pieces over the real hull; the pmf plays no part in where g turns.
     _, raw = monotone_pieces(g, sp.Integer(1), x, sp.Interval(lo, hi))
     unbounded = [rp for rp in raw if rp.lo == -sp.oo or rp.hi == sp.oo]

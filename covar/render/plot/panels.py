@@ -88,6 +88,7 @@ def draw_map(ax: Axes, deriv: Derivation, xlim: Span, ylim: Span, g_label: str,
         ax.axvspan(a, b, color=colour(k), alpha=0.07, lw=0)
         ax.plot(xs, map_function(p.g, x, values)(xs), color=colour(k), lw=2.2, label=g_label if k == 0 else None)
     if deriv.input.discrete:  # the map is only ever applied at the input's points
+        _draw_enumerated(ax, deriv, xlim, g_label, values)
         pts, _ = pmf_points(deriv.input, values)
         pts = pts[(pts >= xlim[0]) & (pts <= xlim[1])]
         ax.plot(pts, map_function(deriv.g, x, values)(pts), "o", color="black", ms=4,
@@ -98,6 +99,29 @@ def draw_map(ax: Axes, deriv: Derivation, xlim: Span, ylim: Span, g_label: str,
         ax.plot(xs, map_function(expr, x)(xs), color="#C00000", ls="--", lw=1.6, label=label)
     ax.set(xlim=xlim, ylim=ylim, xlabel=mathtext(sp.latex(x)),
            ylabel=mathtext(f"{sp.latex(deriv.y)} = g({sp.latex(x)})"))
+
+
+def _enumerated_colour(deriv: Derivation) -> str:
+    """The colour of g where a pmf's points are mapped one by one (outside every recorded piece)."""
+    return colour(len(deriv.pieces))
+
+
+def _outside_pieces(deriv: Derivation, xs: FloatArray, values: Values) -> Any:
+    """Whether each x lies outside the open interior of every recorded piece."""
+    out = np.ones(xs.shape, dtype=bool)
+    for p in deriv.pieces:
+        out &= ~((xs > number(p.interval.start, values)) & (xs < number(p.interval.end, values)))
+    return out
+
+
+def _draw_enumerated(ax: Axes, deriv: Derivation, xlim: Span, g_label: str, values: Values) -> None:
+    """g over the part of xlim that no recorded piece covers: a pmf's head points (or all of
+    them, for a finite support) are mapped one by one, so the record has no piece there."""
+    xs = linspace(xlim, GRID_POINTS)
+    ys = np.where(_outside_pieces(deriv, xs, values), map_function(deriv.g, deriv.x, values)(xs), np.nan)
+    if np.isfinite(ys).any():
+        label = g_label + (" (points mapped one by one)" if deriv.pieces else "")
+        ax.plot(xs, ys, color=_enumerated_colour(deriv), lw=2.2, label=label)
 
 
 def _stems(ax: Axes, D: Density, span: Span, values: Values, colours: Sequence[str] | None = None) -> float:
@@ -118,7 +142,7 @@ def draw_input(ax: Axes, deriv: Derivation, xlim: Span, top: float | None = None
         pts, _ = pmf_points(X, values)
         pts = pts[(pts >= xlim[0]) & (pts <= xlim[1])]
         made = [next((colour(k) for k, p in enumerate(deriv.pieces) if _inside(p, np.array([v]), values)[0]),
-                     "black") for v in pts]
+                     _enumerated_colour(deriv)) for v in pts]
         peak = _stems(ax, X, xlim, values, made)
         ax.set(xlim=xlim, ylim=(0, top or 1.12 * peak), xlabel=mathtext(sp.latex(x)), ylabel="probability")
         return
