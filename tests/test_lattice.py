@@ -23,6 +23,10 @@ from tests import reference
 
 _SEED = 20261130
 _N = 20_000
+# integers summed for a total mass: every infinite support here keeps less than 1e-15 of its mass
+# beyond its first 120 points (Poisson(1.7) in halves, Geometric(0.35) in thirds, 2**-|x|), and the
+# continuous cases compare the sum over their window with scipy's probability of the same window
+_MASS_TERMS = 120
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,7 @@ def _chi_square(points: np.ndarray, probs: np.ndarray, samples: np.ndarray) -> f
     return float(stats.chisquare(obs[keep], exp[keep] * obs[keep].sum() / exp[keep].sum()).pvalue)
 
 
-def _mass(Y: Any, params: dict, n_terms: int = 600) -> float:
+def _mass(Y: Any, params: dict, n_terms: int = _MASS_TERMS) -> float:
     """The symbolic pmf summed over its support (the first n_terms points of an infinite one;
     both directions around 0 on all the integers)."""
     sup = reference.bind(Y.support, params)
@@ -170,11 +174,11 @@ def test_integer_part_of_continuous(case: Case) -> None:
     assert case.cell is not None
     want = np.array([law.cdf(case.cell(int(k))[1]) - law.cdf(case.cell(int(k))[0]) for k in pts])
     reference.assert_close(sym, want, pts, "symbolic pmf vs scipy's CDF over the cell", 1e-8, 1e-12)
-    # mass of the first 600 integers of the support (around 0 on all the integers) against
-    # scipy's probability of that window (a Cauchy keeps about 1/(150 pi) beyond it)
+    # mass of the first _MASS_TERMS integers of the support (around 0 on all the integers)
+    # against scipy's probability of that window (a Cauchy keeps about 1/(30 pi) beyond it)
     sup = reference.bind(Y.support, case.params)
-    lo = float(sup.inf) if sup.inf.is_finite else -300.0
-    hi = float(sup.sup) if sup.sup.is_finite else lo + 600
+    lo = float(sup.inf) if sup.inf.is_finite else -_MASS_TERMS / 2
+    hi = float(sup.sup) if sup.sup.is_finite else lo + _MASS_TERMS
     ends = sorted(case.cell(int(lo)) + case.cell(int(hi)))
     assert abs(_mass(Y, case.params) - (law.cdf(ends[-1]) - law.cdf(ends[0]))) <= 1e-8
     assert _chi_square(pts, sym, ys) > 1e-4
