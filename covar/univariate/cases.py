@@ -165,6 +165,20 @@ def refine(conditions: Sequence[Relational], taken: Iterable[str] = ()) -> Refin
     return ref
 
 
+def case_substitution(conditions: Sequence[Relational], taken: Iterable[str] = ()) -> Refinement | None:
+    """:func:`refine`, or None when the relations contradict each other or the assumptions
+    (an empty case). Raises UnsupportedTransform when a relation cannot be solved for a parameter.
+
+    >>> alpha = sp.Symbol("alpha", positive=True)
+    >>> case_substitution([alpha < 1]).forward, case_substitution([alpha < 0])
+    ({alpha: 1/(t + 1)}, None)
+    """
+    try:
+        return refine(conditions, taken)
+    except _Impossible:
+        return None
+
+
 def _relation(kind: type, q: sp.Expr) -> Relational:
     """q (kind) 0 written readably: b - a > 0 as b > a, 1 - c > 0 as c < 1, c + 1 = 0 as c = -1.
 
