@@ -95,7 +95,7 @@ def _step(rel: Relational, ref: Refinement, taken: set[str]) -> Refinement:
 
 def _substitute(kind: type, q: sp.Expr, ref: Refinement, taken: set[str], ratios: bool) -> Refinement | None:
     for sym in sorted(q.free_symbols, key=lambda v: (v in ref.back, v.name)):
-        if sym.is_integer:
+        if sym.is_integer and ratios:
             continue
         slope = sign_of(sp.diff(q, sym))
         if slope not in (1, -1):
@@ -109,14 +109,19 @@ def _substitute(kind: type, q: sp.Expr, ref: Refinement, taken: set[str], ratios
         if len(roots) != 1:
             continue
         root = roots[0]
+        if sym.is_integer and not root.is_integer:
+            continue  # an integer parameter is split at integers only
         if kind is sp.Equality:
             new, fresh = root, None
         else:
             above = (kind in (sp.StrictGreaterThan, sp.GreaterThan)) == (slope > 0)
             facts = {"positive" if kind in _STRICT else "nonnegative": True}
+            if sym.is_integer:  # c > 0 for an integer c: c = t with t a positive integer
+                facts["integer"] = True
             if root == 0:  # a sign: the same name, declared positive or negative
                 if not above:
-                    facts = {"negative" if kind in _STRICT else "nonpositive": True}
+                    facts = {"negative" if kind in _STRICT else "nonpositive": True,
+                             **({"integer": True} if sym.is_integer else {})}
                 fresh = sp.Symbol(sym.name, **facts)
                 new = fresh
             else:
@@ -359,6 +364,10 @@ def _support(supports: list[sp.Set], conditions: list[sp.Basic], atoms: list[sp.
     union of intervals that are empty outside their case."""
     if len(supports) == 1:
         return sp.Union(supports[0], sp.FiniteSet(*atoms)) if atoms else supports[0]
+    runs = [sp.Range(s.args[0], s.args[0] + 1) if isinstance(s, sp.FiniteSet) and len(s) == 1
+            and s.args[0].is_integer else s for s in supports]  # one integer c is Range(c, c + 1)
+    if all(isinstance(s, sp.Range) and s.step == 1 for s in runs):  # a pmf's integers, case by case
+        return sp.Range(_select([s.start for s in runs], conditions), _select([s.stop for s in runs], conditions))
     shapes = [_pieces_of(s) for s in supports]
     first = shapes[0]
     if all(len(ivs) == len(first) for ivs in shapes):
@@ -475,11 +484,17 @@ def _combine(X: Density, g: sp.Expr, y: sp.Symbol, leaves: list[_Leaf],
                          for c in dropped]
     if single and leaves[0].conditions:
         notes.append(("Derived under the stated ", sp.And(*leaves[0].conditions), "; the result holds there only."))
+    discrete = leaves[0].law.discrete
+    if discrete and not single and not isinstance(support, sp.Range):
+        raise UnsupportedTransform(
+            f"the pmf of {g} differs between the cases {', '.join(str(c) for c in conditions)}; covar joins the "
+            "cases of a pmf only when each lives on a run of integers: state which case holds "
+            f"(e.g. assume='{conditions[0]}')")
     record = CaseSplit(
         input=X, x=X.var, y=y, g=g, breakpoints=(), pieces=(), cells=tuple(cells), pdf=pdf, support=support,
-        atoms=atoms, family=family, notes=tuple(notes),
+        atoms=atoms, family=family, discrete=discrete, notes=tuple(notes),
         cases=tuple(Case(leaf.conditions, tuple(leaf.refinement.forward.items()), leaf.law) for leaf in leaves))
-    return Density(pdf, y, support, atoms, family=family, derivation=record, validate=False)
+    return Density(pdf, y, support, atoms, discrete, family=family, derivation=record, validate=False)
 
 
 # -- reading stated relations and drawing parameters inside a case --------------------------------
@@ -542,7 +557,7 @@ def draws_within(conditions: Sequence[Relational], params: Sequence[sp.Symbol], 
     for draw in parameter_draws(inner, n=n, seed=seed):
         values = {p: ref.forward.get(p, p).xreplace(draw) for p in params}
         if all(v.is_number for v in values.values()):
-            out.append({p: sp.Float(v, 30) for p, v in values.items()})
+            out.append({p: sp.Integer(round(v)) if p.is_integer else sp.Float(v, 30) for p, v in values.items()})
     return out
 
 
