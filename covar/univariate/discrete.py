@@ -244,9 +244,10 @@ def _closed_sum(term: sp.Expr, k: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Exp
             total = sp.summation(term, (k, lo, hi))
     except (DerivationTimeout, NotImplementedError, ValueError, TypeError):
         return sp.Sum(term, (k, lo, hi))
-    if isinstance(total, sp.Piecewise):  # sympy's conditions on the limits: lo <= hi holds here
-        total = total.args[0][0]
-    return total
+    # sympy's conditions (lo <= hi, a geometric ratio below 1) hold on the law's own parameter
+    # domain; the gate checks the result against samples of g(X)
+    return total.replace(lambda e: isinstance(e, sp.Piecewise) and not e.args[0][0].has(sp.Sum),
+                         lambda e: e.args[0][0]) if total.has(sp.Piecewise) else total
 
 
 def _pmf_of(X: Density) -> sp.Expr:

@@ -73,8 +73,8 @@ def _resolved(Y: Density, k: int, value: sp.Expr) -> sp.Expr:
     cannot be decided."""
     from covar.univariate.cases import case_substitution, _restore
 
-    if not isinstance(value, sp.Piecewise) or _plain(value.args[-1][0]):
-        return value
+    if not isinstance(value, sp.Piecewise) or not value.args[-1][0].has(sp.Integral):
+        return value  # (a pmf's series keeps sympy's Sum: its condition is on the law's own domain)
     head = [(e, c) for e, c in value.args[:-1]]
     known = sp.Piecewise(*head, (sp.Symbol("unknown"), True))
 
