@@ -246,3 +246,27 @@ def test_cli_cdf_json_carries_the_record() -> None:
     for t in (0.5, 2.0, 7.0):
         want = 1 - math.exp(-lam * t / 2)
         assert abs(float(sp.N(bind(record.cdf, {"lam": lam}).subs(record.law.var, t))) - want) <= 1e-12
+
+
+# -- case-split supports are shown case by case ------------------------------------------------------
+
+def test_case_split_support_shown_per_case() -> None:
+    from covar.render.latex import derivation_latex
+    from covar.render.text import render_result
+    from covar.univariate.cases import support_by_case
+
+    Y = covar.transform("Uniform(-a, b)", "x**2", assume="a>0, b>0")
+    cases = support_by_case(Y)
+    assert len(cases) == 3 and not any(where.has(sp.Piecewise) for _, where in cases)
+    a, b = sorted(Y.params, key=lambda s: s.name)
+    # each case's support holds the case's mass: check it numerically at a draw inside the case
+    for values, (cond, where) in zip(({"a": 1.0, "b": 2.0}, {"a": 1.5, "b": 1.5}, {"a": 2.0, "b": 0.5}), cases):
+        assert bool(bind(cond, values))
+        hull = bind(where, values)
+        assert abs(float(hull.sup) - max(values["a"], values["b"]) ** 2) <= 1e-12
+    text = render_result(Y)
+    assert "Piecewise" not in text and "by case" in text
+    assert r"\begin{cases}" not in derivation_latex(Y).split(r"\paragraph{Result.}")[1].split("support")[1]
+    doc = json.loads(Y.to_json())
+    assert len(doc["support_by_case"]) == 3
+    assert covar.from_json(Y.to_json()).support == Y.support

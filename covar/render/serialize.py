@@ -250,6 +250,11 @@ def _write_density(w: _Writer, d: Any) -> dict:
         "atoms": _POINTS.write(w, d.atoms), "discrete": bool(d.discrete), "family": _FAMILY.write(w, d.family),
         "closed_form": bool(d.closed_form), "derivation": _RECORD.write(w, d.derivation),
     }
+    from covar.univariate.cases import support_by_case
+
+    by_case = support_by_case(d)
+    if by_case:  # for display: the support of each case (the reader rebuilds it from the record)
+        out["support_by_case"] = [[w.expr(cond), w.expr(where)] for cond, where in by_case]
     evaluator = d.numeric.record(w.expr) if d.numeric is not None else None
     if evaluator is not None:  # a marginal: how to evaluate it by quadrature
         out["marginal"] = evaluator

@@ -497,6 +497,56 @@ def _combine(X: Density, g: sp.Expr, y: sp.Symbol, leaves: list[_Leaf],
     return Density(pdf, y, support, atoms, discrete, family=family, derivation=record, validate=False)
 
 
+def support_by_case(law: Any) -> tuple[tuple[sp.Basic, sp.Set], ...]:
+    """(condition, support) for each case of a case split whose combined support has Piecewise
+    ends (Interval(0, Piecewise((b**2, a < b), (a**2, True)))): the support each case really
+    has, for display; () for any other law.
+
+    >>> import covar
+    >>> Y = covar.transform("Uniform(-a, b)", "x**2", assume="a>0, b>0")
+    >>> [(str(c), s) for c, s in support_by_case(Y)][0]
+    ('a < b', Interval.open(0, b**2))
+    """
+    record = law.derivation
+    if not isinstance(record, CaseSplit) or not law.support.has(sp.Piecewise) or len(record.cases) < 2:
+        return ()
+    out = []
+    for case in record.cases:
+        condition = sp.And(*case.conditions)
+        wanted = _canonical(condition)
+
+        def pick(pw: sp.Piecewise, wanted: sp.Basic = wanted) -> sp.Expr:
+            for value, cond in pw.args:
+                if cond == sp.true or wanted in sp.Or.make_args(_canonical(cond)):
+                    return value
+            raise ValueError(pw)
+        def here(e: sp.Basic) -> sp.Basic:
+            return e.replace(lambda v: isinstance(v, sp.Piecewise), pick)
+        parts = law.support.args if isinstance(law.support, sp.Union) else (law.support,)
+        kept = []
+        try:
+            for part in parts:
+                if isinstance(part, sp.FiniteSet):  # atoms: only those with mass in this case
+                    part = sp.FiniteSet(*[p for p in part.args if here(sp.sympify(law.atoms.get(p, 1))) != 0])
+                part = here(part)
+                if part != sp.EmptySet:
+                    kept.append(part)
+        except (ValueError, TypeError):  # a support sympy wrote in another form: show the combined one
+            return ()
+        out.append((condition, sp.Union(*kept, evaluate=False) if len(kept) > 1
+                    else kept[0] if kept else sp.EmptySet))
+    return tuple(out)
+
+
+def _canonical(condition: sp.Basic) -> sp.Basic:
+    """One spelling of a condition (b > a and a < b alike), through And and Or."""
+    if isinstance(condition, Relational):
+        return condition.canonical
+    if isinstance(condition, (sp.And, sp.Or)):
+        return type(condition)(*[_canonical(c) for c in condition.args])
+    return condition
+
+
 # -- reading stated relations and drawing parameters inside a case --------------------------------
 
 def read_relations(assume: Iterable[str] | str) -> tuple[list[str], list[Relational]]:
