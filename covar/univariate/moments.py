@@ -433,13 +433,20 @@ def variance(Y: Density) -> sp.Expr:
     m2 = Y.moment(2)
     if m2 == sp.oo:
         return sp.oo
-    if not isinstance(m1, sp.Piecewise) and not isinstance(m2, sp.Piecewise):
-        return tidy(m2 - m1 ** 2)
+    def branches_of(m: sp.Expr) -> tuple:
+        return m.args if isinstance(m, sp.Piecewise) else ((m, sp.true),)
+
+    def marked(m: sp.Expr, values: tuple, mark: sp.Dummy) -> sp.Expr:
+        if not isinstance(m, sp.Piecewise):
+            return m
+        return sp.Piecewise(*[(mark if e in values else e, c) for e, c in m.args])
+
+    infinite = (sp.oo, -sp.oo, sp.nan)
+    if not any(e in infinite for m in (m1, m2) for e, _ in branches_of(m)):
+        return tidy(sp.piecewise_fold(m2 - m1 ** 2))
     # moments that exist for some parameters only: fold the cases, then read each branch
     # (an infinite or undefined mean makes it nan, an infinite E[Y^2] makes it oo)
     bad, big = sp.Dummy("bad"), sp.Dummy("big")
-    first = m1.replace(lambda e: e in (sp.oo, -sp.oo, sp.nan), lambda e: bad)
-    second = m2.replace(lambda e: e == sp.oo, lambda e: big)
-    folded = sp.piecewise_fold(second - first ** 2)
-    branches = folded.args if isinstance(folded, sp.Piecewise) else ((folded, sp.true),)
-    return sp.Piecewise(*[(sp.nan if e.has(bad) else sp.oo if e.has(big) else tidy(e), c) for e, c in branches])
+    folded = sp.piecewise_fold(marked(m2, (sp.oo,), big) - marked(m1, infinite, bad) ** 2)
+    return sp.Piecewise(*[(sp.nan if e.has(bad) else sp.oo if e.has(big) else tidy(e), c)
+                          for e, c in branches_of(folded)])
