@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers and IDEs
     from covar.laws.density import Density
     from covar.laws.joint import JointDensity
     from covar.multivariate.products import independent
-    from covar.render.serialize import from_json
+    from covar.render.serialize import from_json, to_json
     from covar.text.inputs import parse_density
 
 __version__ = "0.1.0"  # the one version source (pyproject reads it)
@@ -45,6 +45,7 @@ _LAZY = {
     "matrix": "covar.matrix",
     "plot": "covar.render.plot",
     "from_json": "covar.render.serialize",
+    "to_json": "covar.render.serialize",
 }
 
 _SUBMODULES = {"flows", "matrix", "plot"}

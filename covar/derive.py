@@ -245,9 +245,10 @@ def _derive_once(X: Density, expr: sp.Expr, y: sp.Symbol, timeout: float | None,
         if X.discrete:
             if not isinstance(X.support, (sp.FiniteSet, sp.Range)) and X.derivation is not None:
                 return _compose_from_root(X, expr, y, timeout, relations)  # support is an image set
+            from covar.univariate.cases import derive_with_cases
             from covar.univariate.discrete import derive_discrete
 
-            return derive_discrete(X, expr, y)
+            return derive_with_cases(X, expr, y, relations, derive_discrete)
         if X.pdf is None:
             return _compose_from_root(X, expr, y, timeout, relations)
         from covar.univariate.lattice import lattice_law

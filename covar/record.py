@@ -703,4 +703,4 @@ def _case_step(k: int, case: Case, y: sp.Symbol) -> DisplayStep:
 
 #: Every record kind by its JSON name.
 RECORD_KINDS: dict[str, type[Record]] = {cls.kind: cls for cls in (Derivation, MapRecord, MarginalRecord, FlowRecord,
-                                                                    CaseSplit)}
+                                                                    CaseSplit, CdfRecord)}

@@ -97,6 +97,7 @@ def result_document(law: Any, *, steps: bool = True, timings: bool = False, cdf:
     if cdf:
         F = law.cdf
         doc["cdf"] = None if F is None else sstr(F)
+        doc["cdf_record"] = to_dict(law.cdf_record, timings=timings)  # a covar/2 document of its own
     if moments:
         doc["moments"] = {"mean": sstr(law.mean), "variance": sstr(law.variance)}
     return doc

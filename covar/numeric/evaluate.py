@@ -445,6 +445,18 @@ def _blocked(f: Callable[..., np.ndarray], ys: Any, params: Sequence[Any]) -> np
     return out.reshape(ys.shape)
 
 
+def _support_end(support: sp.Set, params: Sequence[sp.Symbol], which: str) -> Callable[..., Any]:
+    """The support's inf or sup as a function of the parameters; taken at the parameter values
+    when sympy cannot order symbolic ends (Range(c, oo) of a case split)."""
+    try:
+        return sp.lambdify(params, getattr(support, which), "numpy")
+    except ValueError:
+        def end(*p: Any) -> float:
+            values = {s: sp.Integer(round(float(v))) if s.is_integer else sp.Float(float(v)) for s, v in zip(params, p)}
+            return float(getattr(support.xreplace(values), which))
+        return end
+
+
 def _pmf_function(density) -> Callable[..., np.ndarray]:
     params = density.params
     d = density.derivation
@@ -455,8 +467,7 @@ def _pmf_function(density) -> Callable[..., np.ndarray]:
         return lambda ys, **values: _blocked(law_pmf, ys, given_values(params, values, ignorable))
     support = density.support
     f = _compile(density.pdf, (density.var, *params))
-    lo_fn = sp.lambdify(params, support.inf, "numpy")
-    hi_fn = sp.lambdify(params, support.sup, "numpy")
+    lo_fn, hi_fn = (_support_end(support, params, which) for which in ("inf", "sup"))
     finite = sorted(float(v) for v in support) if isinstance(support, sp.FiniteSet) else None
 
     def block(ys: np.ndarray, *p: Any) -> np.ndarray:

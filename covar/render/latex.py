@@ -221,7 +221,12 @@ def _result_lines(law: Any) -> list[str]:
         lines.append(rf"${s.label.tex}$ has no closed form; covar evaluates it numerically.")
     else:
         lines += [r"\begin{align*}", " \\\\\n".join(_equal_rows(s.label.tex, s.pdf)), r"\end{align*}"]
-    facts = [rf"support ${_tex(s.where)}$"]
+    from covar.univariate.cases import support_by_case
+
+    by_case = support_by_case(law)  # a case split: each case's own support, not Piecewise ends
+    facts = [rf"support ${_tex(s.where)}$"] if not by_case else \
+        ["support " + "; ".join(rf"${_tex(sp.Contains(law.var, where, evaluate=False))}$ if ${_tex(cond)}$"
+                                for cond, where in by_case)]
     if s.atoms:
         facts.append(f"point masses ${_atoms(s)}$")
     if s.family:

@@ -22,8 +22,8 @@ from covar.errors import CovarError, ParseError
 from covar.laws.families import NamedLaw
 from covar.matrix.recognize import MatrixFamily
 from covar.matrix.record import Jacobian, MatrixRecord, SignBranch
-from covar.record import (RECORD_KINDS, Case, CaseSplit, Cell, Derivation, FlowRecord, Integral, InversePiece, Label, LayerStep,
-                          MapRecord, MarginalRecord, Piece)
+from covar.record import (RECORD_KINDS, Case, CaseSplit, CdfRecord, Cell, Derivation, DisplayStep, FlowRecord, Formula,
+                          Integral, InversePiece, Label, LayerStep, MapRecord, MarginalRecord, Piece)
 from covar.text.values import as_sympy
 from covar.univariate.discrete import DiscreteLaw, Tail
 
@@ -86,6 +86,8 @@ _MATRIX_FAMILY = _Codec(lambda w, v: None if v is None else {"name": v.name, "ar
 _NOTES = _Codec(lambda w, v: [[w.note_part(p) for p in note] for note in v],
                 lambda r, d: tuple(tuple(r.note_part(p) for p in note) for note in d))
 _RECORD = _Codec(lambda w, v: None if v is None else w.record(v), lambda r, d: None if d is None else r.record(d))
+_PART = _Codec(lambda w, v: w.note_part(v), lambda r, d: r.note_part(d))
+_PHRASE = _many(_PART)
 
 #: Every record class, field by field (docs/json-schema.md lists the same keys).
 _FIELDS: dict[type, dict[str, _Codec]] = {
@@ -121,6 +123,10 @@ _FIELDS: dict[type, dict[str, _Codec]] = {
                                     lambda r, d: None if d is None else _MATRIX.read(r, d))},
 }
 _FIELDS[CaseSplit] = {**_FIELDS[Derivation], "cases": _many(_nested(Case))}  # a Derivation split into cases
+_FIELDS[Formula] = {"label": _LABEL, "values": _PHRASE, "where": _PHRASE}
+_FIELDS[DisplayStep] = {"title": _PHRASE, "formulas": _many(_nested(Formula)), "remarks": _many(_PHRASE),
+                        "bulleted": _BOOL}
+_FIELDS[CdfRecord] = {"law": _LAW, "cdf": _EXPR, "shown": _many(_nested(DisplayStep)), "notes": _NOTES}
 
 #: Every record kind by its JSON name: covar.record's kinds and the matrix map record (covar/matrix/record.py).
 _RECORD_KINDS = {**RECORD_KINDS, MatrixRecord.kind: MatrixRecord}
@@ -244,6 +250,11 @@ def _write_density(w: _Writer, d: Any) -> dict:
         "atoms": _POINTS.write(w, d.atoms), "discrete": bool(d.discrete), "family": _FAMILY.write(w, d.family),
         "closed_form": bool(d.closed_form), "derivation": _RECORD.write(w, d.derivation),
     }
+    from covar.univariate.cases import support_by_case
+
+    by_case = support_by_case(d)
+    if by_case:  # for display: the support of each case (the reader rebuilds it from the record)
+        out["support_by_case"] = [[w.expr(cond), w.expr(where)] for cond, where in by_case]
     evaluator = d.numeric.record(w.expr) if d.numeric is not None else None
     if evaluator is not None:  # a marginal: how to evaluate it by quadrature
         out["marginal"] = evaluator
@@ -257,12 +268,16 @@ def _write_joint(w: _Writer, J: Any) -> dict:
 
 
 def to_dict(law: Any, timings: bool = False, steps: bool = True) -> dict:
-    """The JSON-ready dict of ``law`` (see docs/json-schema.md): the same text on every run
+    """The JSON-ready dict of ``law`` (see docs/json-schema.md), or of a law's ``cdf_record``
+    (under the key ``record``, the law inside it): the same text on every run
     unless ``timings`` adds the wall-clock time of each stage; ``steps=False`` leaves out the
     record chain (``"derivation": null``) of a closed form without atoms (a numeric-only or mixed law
     needs it to be evaluated or checked when read back)."""
     w = _Writer(timings)
-    body = w.law(law)
+    if isinstance(law, CdfRecord):  # a question about a law: the record, which holds the law
+        body: dict = {"record": w.record(law)}
+    else:
+        body = w.law(law)
     # a closed form needs no record to be evaluated; a mixed law keeps it (read back, the gate
     # samples a law with atoms through its derivation)
     if not steps and body.get("pdf") is not None and not body.get("atoms"):
@@ -296,7 +311,11 @@ _RECORD_FUNCTIONS = {"Eq": sp.Eq, "Ne": sp.Ne, "Contains": sp.Contains, "Range":
                      "MatMul": sp.MatMul, "MatAdd": sp.MatAdd, "MatPow": sp.MatPow, "Inverse": sp.Inverse,
                      "Transpose": sp.Transpose, "Determinant": sp.Determinant, "Trace": sp.Trace,
                      "MatrixElement": lambda m, i, j: m[int(i), int(j)],
-                     "Matrix": lambda rows, cols, *entries: sp.ImmutableMatrix(int(rows), int(cols), entries)}
+                     "Matrix": lambda rows, cols, *entries: sp.ImmutableMatrix(int(rows), int(cols), entries),
+                     # special functions of closed-form CDFs and moments (never typed by users)
+                     **{f.__name__: f for f in (sp.lowergamma, sp.uppergamma, sp.betainc, sp.betainc_regularized,
+                                                sp.expint, sp.Ei, sp.Si, sp.Ci, sp.erfi, sp.besseli, sp.besselj,
+                                                sp.besselk, sp.polylog, sp.zeta, sp.polygamma, sp.digamma)}}
 
 
 class _Reader:
@@ -474,6 +493,8 @@ def from_dict(data: dict) -> Any:
     symbols = _read_symbols(data.get("symbols", {}), data.get("names", {}))
     symbols.update(_read_matrices(data.get("matrices", {}), symbols))
     try:
+        if "record" in data:
+            return _read_cdf_record(_Reader(symbols).record(data["record"]))
         law = _Reader(symbols).law(data)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         if isinstance(exc, CovarError):
@@ -483,6 +504,24 @@ def from_dict(data: dict) -> Any:
     from covar.numeric.verify import verify
 
     return verify(law, "law read from JSON")
+
+
+def _read_cdf_record(record: Any) -> CdfRecord:
+    """A CDF record read back: its law passes the gate, and its closed form is checked against
+    the atoms plus quadrature of that law's density (VerificationFailed when it disagrees)."""
+    from covar.numeric.verify import VerificationFailed, verify
+    from covar.univariate.cdf import confirm
+
+    if not isinstance(record, CdfRecord):
+        raise ParseError(f"malformed covar JSON: a top-level \"record\" must be a CDF record, not {record.kind!r}")
+    _check_read(record.law)
+    law = verify(record.law, "law read from JSON")
+    why = None if record.cdf is None else confirm(law, record.cdf)
+    if why is not None:
+        raise VerificationFailed(f"the distribution function read from JSON failed verification: {why}")
+    out = replace(record, law=law)
+    object.__setattr__(law, "_cdf_record", out)  # law.cdf is the one read, not derived again
+    return out
 
 
 def _read_symbols(table: Any, names: Any) -> dict[str, sp.Symbol]:

@@ -169,8 +169,15 @@ def render_result(law: Any) -> str:
         body = _eq(s.label.text, s.pdf)
     atoms = "none" if not s.atoms else ", ".join(
         f"P({s.name} = {sp.sstr(k)}) = {sp.sstr(v)}" for k, v in s.atoms)
-    rows = [body, "", f"support  {_pretty(s.support)}", f"atoms    {atoms}",
-            f"family   {s.family or 'not recognised'}"]
+    from covar.univariate.cases import support_by_case
+
+    by_case = support_by_case(law)  # a case split: each case's own support, not Piecewise ends
+    support = [f"support  {_pretty(s.support)}"]
+    if by_case:
+        support = ["support  by case:"]
+        for cond, where in by_case:
+            support += [f"  if {_pretty(cond)}:", _indent(_pretty(where), "    ")]
+    rows = [body, "", *support, f"atoms    {atoms}", f"family   {s.family or 'not recognised'}"]
     return "\n".join(rows)
 
 

@@ -95,7 +95,7 @@ def _step(rel: Relational, ref: Refinement, taken: set[str]) -> Refinement:
 
 def _substitute(kind: type, q: sp.Expr, ref: Refinement, taken: set[str], ratios: bool) -> Refinement | None:
     for sym in sorted(q.free_symbols, key=lambda v: (v in ref.back, v.name)):
-        if sym.is_integer:
+        if sym.is_integer and ratios:
             continue
         slope = sign_of(sp.diff(q, sym))
         if slope not in (1, -1):
@@ -109,14 +109,19 @@ def _substitute(kind: type, q: sp.Expr, ref: Refinement, taken: set[str], ratios
         if len(roots) != 1:
             continue
         root = roots[0]
+        if sym.is_integer and not root.is_integer:
+            continue  # an integer parameter is split at integers only
         if kind is sp.Equality:
             new, fresh = root, None
         else:
             above = (kind in (sp.StrictGreaterThan, sp.GreaterThan)) == (slope > 0)
             facts = {"positive" if kind in _STRICT else "nonnegative": True}
+            if sym.is_integer:  # c > 0 for an integer c: c = t with t a positive integer
+                facts["integer"] = True
             if root == 0:  # a sign: the same name, declared positive or negative
                 if not above:
-                    facts = {"negative" if kind in _STRICT else "nonpositive": True}
+                    facts = {"negative" if kind in _STRICT else "nonpositive": True,
+                             **({"integer": True} if sym.is_integer else {})}
                 fresh = sp.Symbol(sym.name, **facts)
                 new = fresh
             else:
@@ -163,6 +168,20 @@ def refine(conditions: Sequence[Relational], taken: Iterable[str] = ()) -> Refin
     for rel in conditions:
         ref = _step(rel, ref, names)
     return ref
+
+
+def case_substitution(conditions: Sequence[Relational], taken: Iterable[str] = ()) -> Refinement | None:
+    """:func:`refine`, or None when the relations contradict each other or the assumptions
+    (an empty case). Raises UnsupportedTransform when a relation cannot be solved for a parameter.
+
+    >>> alpha = sp.Symbol("alpha", positive=True)
+    >>> case_substitution([alpha < 1]).forward, case_substitution([alpha < 0])
+    ({alpha: 1/(t + 1)}, None)
+    """
+    try:
+        return refine(conditions, taken)
+    except _Impossible:
+        return None
 
 
 def _relation(kind: type, q: sp.Expr) -> Relational:
@@ -345,6 +364,10 @@ def _support(supports: list[sp.Set], conditions: list[sp.Basic], atoms: list[sp.
     union of intervals that are empty outside their case."""
     if len(supports) == 1:
         return sp.Union(supports[0], sp.FiniteSet(*atoms)) if atoms else supports[0]
+    runs = [sp.Range(s.args[0], s.args[0] + 1) if isinstance(s, sp.FiniteSet) and len(s) == 1
+            and s.args[0].is_integer else s for s in supports]  # one integer c is Range(c, c + 1)
+    if all(isinstance(s, sp.Range) and s.step == 1 for s in runs):  # a pmf's integers, case by case
+        return sp.Range(_select([s.start for s in runs], conditions), _select([s.stop for s in runs], conditions))
     shapes = [_pieces_of(s) for s in supports]
     first = shapes[0]
     if all(len(ivs) == len(first) for ivs in shapes):
@@ -461,11 +484,67 @@ def _combine(X: Density, g: sp.Expr, y: sp.Symbol, leaves: list[_Leaf],
                          for c in dropped]
     if single and leaves[0].conditions:
         notes.append(("Derived under the stated ", sp.And(*leaves[0].conditions), "; the result holds there only."))
+    discrete = leaves[0].law.discrete
+    if discrete and not single and not isinstance(support, sp.Range):
+        raise UnsupportedTransform(
+            f"the pmf of {g} differs between the cases {', '.join(str(c) for c in conditions)}; covar joins the "
+            "cases of a pmf only when each lives on a run of integers: state which case holds "
+            f"(e.g. assume='{conditions[0]}')")
     record = CaseSplit(
         input=X, x=X.var, y=y, g=g, breakpoints=(), pieces=(), cells=tuple(cells), pdf=pdf, support=support,
-        atoms=atoms, family=family, notes=tuple(notes),
+        atoms=atoms, family=family, discrete=discrete, notes=tuple(notes),
         cases=tuple(Case(leaf.conditions, tuple(leaf.refinement.forward.items()), leaf.law) for leaf in leaves))
-    return Density(pdf, y, support, atoms, family=family, derivation=record, validate=False)
+    return Density(pdf, y, support, atoms, discrete, family=family, derivation=record, validate=False)
+
+
+def support_by_case(law: Any) -> tuple[tuple[sp.Basic, sp.Set], ...]:
+    """(condition, support) for each case of a case split whose combined support has Piecewise
+    ends (Interval(0, Piecewise((b**2, a < b), (a**2, True)))): the support each case really
+    has, for display; () for any other law.
+
+    >>> import covar
+    >>> Y = covar.transform("Uniform(-a, b)", "x**2", assume="a>0, b>0")
+    >>> [(str(c), s) for c, s in support_by_case(Y)][0]
+    ('a < b', Interval.open(0, b**2))
+    """
+    record = law.derivation
+    if not isinstance(record, CaseSplit) or not law.support.has(sp.Piecewise) or len(record.cases) < 2:
+        return ()
+    out = []
+    for case in record.cases:
+        condition = sp.And(*case.conditions)
+        wanted = _canonical(condition)
+
+        def pick(pw: sp.Piecewise, wanted: sp.Basic = wanted) -> sp.Expr:
+            for value, cond in pw.args:
+                if cond == sp.true or wanted in sp.Or.make_args(_canonical(cond)):
+                    return value
+            raise ValueError(pw)
+        def here(e: sp.Basic) -> sp.Basic:
+            return e.replace(lambda v: isinstance(v, sp.Piecewise), pick)
+        parts = law.support.args if isinstance(law.support, sp.Union) else (law.support,)
+        kept = []
+        try:
+            for part in parts:
+                if isinstance(part, sp.FiniteSet):  # atoms: only those with mass in this case
+                    part = sp.FiniteSet(*[p for p in part.args if here(sp.sympify(law.atoms.get(p, 1))) != 0])
+                part = here(part)
+                if part != sp.EmptySet:
+                    kept.append(part)
+        except (ValueError, TypeError):  # a support sympy wrote in another form: show the combined one
+            return ()
+        out.append((condition, sp.Union(*kept, evaluate=False) if len(kept) > 1
+                    else kept[0] if kept else sp.EmptySet))
+    return tuple(out)
+
+
+def _canonical(condition: sp.Basic) -> sp.Basic:
+    """One spelling of a condition (b > a and a < b alike), through And and Or."""
+    if isinstance(condition, Relational):
+        return condition.canonical
+    if isinstance(condition, (sp.And, sp.Or)):
+        return type(condition)(*[_canonical(c) for c in condition.args])
+    return condition
 
 
 # -- reading stated relations and drawing parameters inside a case --------------------------------
@@ -528,7 +607,7 @@ def draws_within(conditions: Sequence[Relational], params: Sequence[sp.Symbol], 
     for draw in parameter_draws(inner, n=n, seed=seed):
         values = {p: ref.forward.get(p, p).xreplace(draw) for p in params}
         if all(v.is_number for v in values.values()):
-            out.append({p: sp.Float(v, 30) for p, v in values.items()})
+            out.append({p: sp.Integer(round(v)) if p.is_integer else sp.Float(v, 30) for p, v in values.items()})
     return out
 
 

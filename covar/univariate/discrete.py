@@ -7,7 +7,7 @@ the one unbounded piece contributes p_X(h(y)) wherever h(y) is an integer of tha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import sympy as sp
@@ -21,6 +21,7 @@ from covar.univariate.pieces import monotone_pieces
 from covar.univariate.pmf_families import recognize_pmf
 
 _MAX_POINTS = 10_000
+_SUM_SECONDS = 4.0  # one sympy summation
 
 
 @dataclass(frozen=True)
@@ -111,11 +112,16 @@ def derive_discrete(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     branches = [(m, sp.Eq(y, v)) for v, m in points.items()]
     if tail is not None:
         branches = [(m + _tail_at(tail, y, v), c) for (m, c), v in zip(branches, points)]
-        branches.append((tail.pmf, sp.Contains(tail.inverse, sp.Range(*_range_args(tail)))))
+        branches.append((tail.pmf, _integer_between(tail.inverse, *_range_args(tail))))
     out_pmf = sp.Piecewise(*branches, (0, True))
     out_support = sp.FiniteSet(*points)
-    if tail is not None:
-        out_support = sp.Union(out_support, sp.ImageSet(sp.Lambda(x, g), sp.Range(*_range_args(tail))))
+    if tail is not None:  # the image of the tail's integers under the tail's own piece of g
+        image = sp.ImageSet(sp.Lambda(x, pieces[-1].g), sp.Range(*_range_args(tail)))
+        try:
+            out_support = sp.Union(out_support, image)
+        except ValueError:  # sympy cannot order a Range with symbolic ends
+            out_support = sp.Union(out_support, image, evaluate=False)
+        out_support = _merged(out_support)
     family = recognize_pmf(out_pmf, y, out_support) if tail is None else None
     derivation = Derivation(
         input=X, x=x, y=y, g=g, breakpoints=(), pieces=tuple(pieces), cells=(), pdf=out_pmf,
@@ -152,17 +158,25 @@ def _infinite_range(X: Density, g, y, pieces: list[Piece], notes: list[Note]):
     # g's pieces over the real hull; the pmf plays no part in where g turns.
     _, raw = monotone_pieces(g, sp.Integer(1), x, sp.Interval(lo, hi))
     unbounded = [rp for rp in raw if rp.lo == -sp.oo or rp.hi == sp.oo]
+    if len(unbounded) != 1:
+        raise UnsupportedTransform("the pmf lives on integers between two ends, one of which depends on a parameter "
+                                   "(a Binomial's n): covar enumerates such a support only when the parameters "
+                                   "are numbers; give them numbers")
     (rp,) = unbounded
     # the support's end belongs to the open piece only where g is continuous there (sign(x)
     # jumps at x = 0: that point is enumerated on its own)
     if hi == sp.oo:
         inside = rp.lo == lo and sp.simplify(g.subs(x, lo) - rp.g.subs(x, lo)) == 0
-        head = range(int(lo), int(sp.floor(rp.lo)) + 1) if not inside else range(0)
+        ends = (lo, sp.floor(rp.lo))
         first, last = (sp.floor(rp.lo) + 1 if not inside else lo), sp.oo
     else:
         inside = rp.hi == hi and sp.simplify(g.subs(x, hi) - rp.g.subs(x, hi)) == 0
-        head = range(int(sp.ceiling(rp.hi)), int(hi) + 1) if not inside else range(0)
+        ends = (sp.ceiling(rp.hi), hi)
         first, last = (sp.ceiling(rp.hi) - 1 if not inside else hi), -sp.oo
+    if not inside and not all(e.is_Integer for e in ends):
+        # how many integers come before g turns monotone depends on a parameter
+        return _symbolic_head(X, g, y, raw, rp, ends, first, pieces, notes)
+    head = range(int(ends[0]), int(ends[1]) + 1) if not inside else range(0)
     if len(head) > _MAX_POINTS:
         raise UnsupportedTransform(f"more than {_MAX_POINTS} support points before g becomes monotone")
     pairs = _enumerate([sp.Integer(k) for k in head], pmf, x, g)
@@ -172,12 +186,105 @@ def _infinite_range(X: Density, g, y, pieces: list[Piece], notes: list[Note]):
         notes.append(("g is constant = ", rp.g, f" for {x} from ", first, " on: those points merge into one mass ",
                       rest, "."))
         return pairs + [(rp.g, rest)], None
-    image = image_interval(rp.g, x, rp.lo, rp.hi, rp.kind)
-    inv = inverse_on(rp.g, x, y, rp.lo, rp.hi, image, rp.kind)
-    tail = Tail(first, last, inv.h, pmf.subs(x, inv.h))
-    pieces.append(Piece(sp.Interval(rp.lo, rp.hi), rp.g, rp.kind, inverse=inv.h, image=image))
     if head:
         notes.append((f"The {len(head)} support points {x} = {head.start}, ..., {head.stop - 1} are mapped one by one.",))
+    return pairs, _one_to_one(X, y, rp, first, last, pieces, notes)
+
+
+def _one_to_one(X: Density, y: sp.Symbol, rp: Any, first: sp.Expr, last: sp.Expr, pieces: list[Piece],
+                notes: list[Note]) -> Tail:
+    """The integers first..last (towards ±oo or to a finite end) on the monotone piece ``rp``:
+    y has probability p_X(h(y)) when h(y) is one of them."""
+    x, pmf = X.var, _pmf_of(X)
+    image = image_interval(rp.g, x, rp.lo, rp.hi, rp.kind)
+    inv = inverse_on(rp.g, x, y, rp.lo, rp.hi, image, rp.kind)
+    pieces.append(Piece(sp.Interval(rp.lo, rp.hi), rp.g, rp.kind, inverse=inv.h, image=image))
     notes.append((f"For integers {x} from ", first, " towards ", last, f" g is {rp.kind}: {y} has probability ",
                   sp.Function(f"p_{letter(x)}")(inv.h), " when ", inv.h, " is such an integer."))
-    return pairs, tail
+    return Tail(first, last, inv.h, pmf.subs(x, inv.h))
+
+
+def _symbolic_head(X: Density, g: sp.Expr, y: sp.Symbol, raw: list, rp: Any, ends: tuple[sp.Expr, sp.Expr],
+                   first: sp.Expr, pieces: list[Piece], notes: list[Note]) -> tuple[list, Tail]:
+    """The integers ends[0]..ends[1], whose count depends on a parameter, before the unbounded
+    piece ``rp`` of g. Two shapes are taken: g constant on them and one to one after (Max(x, c)
+    for c inside the support), or one to one on them and constant after (Min(x, c)); the
+    constant part is one mass, a sum of the pmf (sympy's closed form when it has one), the one
+    to one part a Tail. Other maps are refused, naming what would settle them."""
+    x, pmf, support = X.var, _pmf_of(X), X.support
+    head_pieces = [p for p in raw if p is not rp]
+    count = ", ".join(sorted(s.name for s in (ends[1] - ends[0]).free_symbols))
+    constant_head = all(p.kind == "constant" for p in head_pieces)
+    if rp.kind == "constant" and len(head_pieces) == 1 and not constant_head:  # Min(x, c)
+        (part,) = head_pieces
+        lo, hi = support.inf, support.sup
+        rest = (ends[1] + 1, sp.oo) if hi == sp.oo else (lo, ends[0] - 1)
+        mass = _closed_sum(pmf, x, *rest)
+        notes.append((f"{x} = ", rest[0], ", ..., ", rest[1], " all map to ", rp.g, ": one mass ",
+                      sp.Sum(pmf, (x, *rest)), " = ", mass, "."))
+        return [(rp.g, mass)], _one_to_one(X, y, part, ends[0], ends[1], pieces, notes)
+    values = {sp.simplify(p.g) for p in head_pieces}
+    if rp.kind == "constant" or not constant_head or len(values) != 1:
+        raise UnsupportedTransform(
+            f"g = {g} is not one to one or constant over the integers {ends[0]}, ..., {ends[1]}, whose number "
+            f"depends on {count}; give {count} a number (or state its sign) to enumerate them")
+    (value,) = values
+    mass = _closed_sum(pmf, x, *ends)
+    notes.append((f"{x} = ", ends[0], ", ..., ", ends[1], " all map to ", value, ": one mass ",
+                  sp.Sum(pmf, (x, *ends)), " = ", mass, "."))
+    return [(value, mass)], _one_to_one(X, y, rp, ends[1] + 1 if support.sup == sp.oo else rp.hi,
+                                        sp.oo if support.sup == sp.oo else -sp.oo, pieces, notes)
+
+
+def _closed_sum(term: sp.Expr, k: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
+    """Σ_{k=lo}^{hi} term: sympy's closed form when it finds one in time, else the finite Sum
+    itself (exact, and evaluable)."""
+    from covar.errors import DerivationTimeout
+    from covar.numeric.budget import time_budget
+
+    try:
+        with time_budget(_SUM_SECONDS, "a sum of the pmf"):
+            total = sp.summation(term, (k, lo, hi))
+    except (DerivationTimeout, NotImplementedError, ValueError, TypeError):
+        return sp.Sum(term, (k, lo, hi))
+    # sympy's conditions (lo <= hi, a geometric ratio below 1) hold on the law's own parameter
+    # domain; the gate checks the result against samples of g(X)
+    return total.replace(lambda e: isinstance(e, sp.Piecewise) and not e.args[0][0].has(sp.Sum),
+                         lambda e: e.args[0][0]) if total.has(sp.Piecewise) else total
+
+
+def _pmf_of(X: Density) -> sp.Expr:
+    if X.pdf is None:
+        raise UnsupportedTransform("this pmf is numeric-only: there is no expression to map term by term")
+    return X.pdf
+
+
+def _merged(support: sp.Set) -> sp.Set:
+    """Points next to (or inside) a unit-step Range joined to it: {c} ∪ Range(c + 1, oo) is
+    Range(c, oo), Range(0, c) ∪ {c} is Range(0, c + 1); other sets unchanged."""
+    parts = list(support.args) if isinstance(support, sp.Union) else [support]
+    ranges = [p for p in parts if isinstance(p, sp.Range) and p.step == 1]
+    points = [p for p in parts if isinstance(p, sp.FiniteSet)]
+    if len(ranges) != 1 or len(points) + 1 != len(parts):
+        return support
+    (rng,) = ranges
+    start, stop = rng.start, rng.stop
+    rest = []
+    for v in (v for f in points for v in f):
+        if sp.simplify(v - (start - 1)) == 0:
+            start -= 1
+        elif stop != sp.oo and sp.simplify(v - stop) == 0:
+            stop += 1
+        elif not (sp.simplify(v - start).is_nonnegative and (stop == sp.oo or sp.simplify(stop - v).is_positive)):
+            rest.append(v)
+    joined = sp.Range(start, stop)
+    return sp.Union(joined, sp.FiniteSet(*rest), evaluate=False) if rest else joined
+
+
+def _integer_between(h: sp.Expr, start: sp.Expr, stop: sp.Expr) -> sp.Basic:
+    """h is an integer of Range(start, stop), written so that every evaluator can decide it
+    (no Contains of an infinite Range, which the printers try to enumerate)."""
+    whole = sp.Eq(h, sp.floor(h))
+    below = sp.true if start == -sp.oo else h >= start
+    above = sp.true if stop == sp.oo else h < stop
+    return sp.And(whole, below, above)

@@ -22,7 +22,7 @@ then goes through the verification gate like every other).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import mpmath
 import sympy as sp
@@ -192,35 +192,51 @@ def _shifted_family_note(pmf: sp.Expr, y: sp.Symbol, support: sp.Set) -> list[No
 def _confirm(X: Density, pmf: sp.Expr, y: sp.Symbol, support: sp.Range, interval) -> None:
     """P(Y = k) against quadrature of f_X over [L(k), U(k)] for the first integers of the
     support, at parameter draws: a wrong closed form is refused here rather than returned."""
-    x, lo, hi = X.var, X.support.start, X.support.end
-    params = sorted(X.params, key=lambda s: s.name)
-    checked = 0
-    for values in parameter_draws(params, n=8, seed=5) if params else [{}]:
+    lo, hi = X.support.start, X.support.end
+
+    def check(values: dict, f: Callable) -> bool:
         try:
             a, b = to_float(lo, values), to_float(hi, values)
             concrete = support.xreplace(values)
             first, last = to_float(concrete.inf), to_float(concrete.sup)
         except ValueError:  # not a number, or an empty Range (no inf)
-            continue
+            return False
         if not a < b:
-            continue
-        f = sp.lambdify(x, _pmf_of(X).xreplace(values), "mpmath")
+            return False
         start = int(first) if math.isfinite(first) else int(math.floor(_middle(a, b))) - _CHECKED // 2
         for v in range(start, int(min(start + _CHECKED, last + 1))):
             l, u = (to_float(e, values) for e in interval(sp.Integer(v)))
             l, u = max(l, a), min(u, b)
-            with mpmath.workdps(20):
-                want = float(mpmath.quad(f, [l, u])) if l < u else 0.0
-            got = to_float(pmf.subs(y, v), values, otherwise=math.nan)
-            if not close(got, want, 1e-7, 1e-12):
-                raise NoClosedForm(f"the closed form of P(Y = {v}) = {got:.10g} disagrees with "
-                                   f"quadrature {want:.10g}; covar does not return it")
-        checked += 1
+            _agree(pmf.subs(y, v), values, lambda: mpmath.quad(f, [l, u]) if l < u else 0.0,
+                   f"the closed form of P(Y = {v})", "quadrature")
+        return True
+
+    _confirm_at_draws(X, check, "the pmf")
+
+
+def _confirm_at_draws(X: Density, check: Callable[[dict, Callable], bool], what: str) -> None:
+    """Run ``check(values, f_X)`` (which raises on a disagreement and says False when the draw
+    is unusable) at parameter draws until two draws are checked; refuse when none can be."""
+    params = sorted(X.params, key=lambda s: s.name)
+    checked = 0
+    for values in parameter_draws(params, n=8, seed=5) if params else [{}]:
+        if check(values, sp.lambdify(X.var, _pmf_of(X).xreplace(values), "mpmath")):
+            checked += 1
         if checked == 2:
             return
     if params and not checked:
         raise UnsupportedTransform("no parameter values consistent with the assumptions let covar "
-                                   "check the pmf; state the parameters' ranges")
+                                   f"check {what}; state the parameters' ranges")
+
+
+def _agree(closed: sp.Expr, values: dict, numeric: Callable[[], Any], what: str, how: str) -> None:
+    """Refuse (NoClosedForm) unless the closed form at ``values`` matches ``numeric()``, the
+    same quantity computed numerically at 20 digits."""
+    with mpmath.workdps(20):
+        want = float(numeric())
+    got = to_float(closed, values, otherwise=math.nan)
+    if not close(got, want, 1e-7, 1e-12):
+        raise NoClosedForm(f"{what} = {got:.10g} disagrees with {how} {want:.10g}; covar does not return it")
 
 
 def _middle(a: float, b: float) -> float:
@@ -307,17 +323,15 @@ def _geometric_sum(term: sp.Expr, k: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.
 
 def _confirm_density(X: Density, pdf: sp.Expr, y: sp.Symbol, a: sp.Expr, b: sp.Expr, c: sp.Expr) -> None:
     """f_Y at points of (0, c) against a direct numeric sum of the branches, at parameter draws."""
-    x, lo, hi = X.var, X.support.start, X.support.end
-    params = sorted(X.params, key=lambda s: s.name)
-    checked = 0
-    for values in parameter_draws(params, n=8, seed=5) if params else [{}]:
+    lo, hi = X.support.start, X.support.end
+
+    def check(values: dict, f: Callable) -> bool:
         try:
             qa, qb = sorted(to_float(a * e + b, values) for e in (lo, hi))
         except ValueError:
-            continue
+            return False
         if not qa < qb:
-            continue
-        f = sp.lambdify(x, _pmf_of(X).xreplace(values), "mpmath")
+            return False
         af, bf, cf = (to_float(e, values) for e in (a, b, c))
         for u in (cf * (j + 0.37) / _CHECKED for j in range(_CHECKED)):
             def branch(kk: Any) -> Any:
@@ -325,18 +339,11 @@ def _confirm_density(X: Density, pdf: sp.Expr, y: sp.Symbol, a: sp.Expr, b: sp.E
                 return f((q - bf) / af) / abs(af) if qa < q < qb else mpmath.mpf(0)
             k_lo = math.floor((qa - u) / cf) if math.isfinite(qa) else -mpmath.inf
             k_hi = math.ceil((qb - u) / cf) if math.isfinite(qb) else mpmath.inf
-            with mpmath.workdps(20):
-                want = float(mpmath.nsum(branch, [k_lo, k_hi]))
-            got = to_float(pdf.subs(y, u), values, otherwise=math.nan)
-            if not close(got, want, 1e-7, 1e-12):
-                raise NoClosedForm(f"the summed branches give f_Y({u:.4g}) = {got:.10g} but a direct "
-                                   f"sum gives {want:.10g}; covar does not return that closed form")
-        checked += 1
-        if checked == 2:
-            return
-    if params and not checked:
-        raise UnsupportedTransform("no parameter values consistent with the assumptions let covar "
-                                   "check the density; state the parameters' ranges")
+            _agree(pdf.subs(y, u), values, lambda: mpmath.nsum(branch, [k_lo, k_hi]),
+                   f"the summed branches at y = {u:.4g}", "a direct sum")
+        return True
+
+    _confirm_at_draws(X, check, "the density")
 
 
 def _pmf_of(X: Density) -> sp.Expr:

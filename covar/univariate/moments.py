@@ -9,6 +9,13 @@ Existence is reported honestly, in sympy's values:
 * ``oo`` / ``-oo``: E[Y^k] diverges to one side (E[X^2] of a Cauchy, E[1/U] of a Uniform(0, 1));
 * ``nan``: undefined, both E[max(Y^k, 0)] and E[max(-Y^k, 0)] are infinite (a Cauchy's mean).
 
+When sympy gives E[Y^k] only under a condition on the parameters (E[X] = α/(α - 1) for α > 1 of a
+Pareto(1, α)) and leaves an unevaluated integral otherwise, the other side of the condition is
+split into cases (α < 1, α = 1, :mod:`covar.univariate.cases`) and each is decided: by sympy's
+integral there, or by the tail exponent of the integrand at each end of a cell (a power
+y^p with p > -1 at infinity diverges). The answer is a Piecewise over the parameter, or
+NoClosedForm when a case stays open: an unevaluated Integral is never returned as a moment.
+
 A divergence is decided from the two one-sided integrals over the cells of f_Y (split at 0),
 each of which sympy must evaluate, and confirmed numerically (the truncated integral keeps
 growing). When covar cannot derive a moment it raises :class:`covar.errors.NoClosedForm`
@@ -22,7 +29,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from covar.errors import CovarError, NoClosedForm
+from covar.errors import CovarError, DerivationTimeout, NoClosedForm
 from covar.laws.density import Density
 from covar.numeric.budget import time_budget
 from covar.numeric.verify import close, parameter_draws, to_float
@@ -33,6 +40,8 @@ from covar.univariate.cdf import tidy
 MOMENT_BUDGET = 20.0
 #: the closed form must match the quadrature of y^k f_Y within this relative tolerance
 MOMENT_RTOL = 1e-6
+#: seconds for one one-sided integral or tail limit of a parameter case
+_CASE_SECONDS = 3.0
 
 
 def _root(Y: Density) -> tuple[Density, sp.Expr]:
@@ -45,16 +54,133 @@ def _root(Y: Density) -> tuple[Density, sp.Expr]:
     return law, G
 
 
-def _finite(value: sp.Expr) -> bool:
-    """A closed, finite value. An unevaluated integral may remain only as the fallback branch of
-    a Piecewise over parameter conditions (where sympy could not decide convergence)."""
-    def plain(e: sp.Expr) -> bool:
-        return not e.has(sp.oo, -sp.oo, sp.zoo, sp.nan, sp.Integral, sp.Sum)
+def _plain(e: sp.Expr) -> bool:
+    return not e.has(sp.oo, -sp.oo, sp.zoo, sp.nan, sp.Integral, sp.Sum)
 
+
+def _finite(value: sp.Expr) -> bool:
+    """A closed, finite value; or a Piecewise over parameter conditions whose fallback branch
+    still holds an integral (sympy could not decide convergence there: :func:`_resolved` does)."""
     if isinstance(value, sp.Piecewise):
         *head, (last, _) = value.args
-        return bool(head) and all(plain(e) for e, _ in head) and (plain(last) or last.has(sp.Integral, sp.Sum))
-    return plain(value)
+        return bool(head) and all(_plain(e) for e, _ in head) and (_plain(last) or last.has(sp.Integral, sp.Sum))
+    return _plain(value)
+
+
+def _resolved(Y: Density, k: int, value: sp.Expr) -> sp.Expr:
+    """``value`` with an unevaluated fallback branch replaced by its value in each case of the
+    parameters where it applies (oo, -oo, nan or a closed form); NoClosedForm when a case
+    cannot be decided."""
+    from covar.univariate.cases import case_substitution, _restore
+
+    if not isinstance(value, sp.Piecewise) or not value.args[-1][0].has(sp.Integral):
+        return value  # (a pmf's series keeps sympy's Sum: its condition is on the law's own domain)
+    head = [(e, c) for e, c in value.args[:-1]]
+    known = sp.Piecewise(*head, (sp.Symbol("unknown"), True))
+
+    def open_case(why: str) -> NoClosedForm:
+        return NoClosedForm(f"E[{Y.var}^{k}] = {known.args[0][0]} when {known.args[0][1]}, but covar cannot "
+                            f"decide it otherwise ({why}); state the condition (e.g. assume='{known.args[0][1]}') "
+                            "or give the parameters numbers")
+
+    rest = sp.to_dnf(sp.And(*[sp.Not(c) for _, c in head]))
+    taken = {s.name for s in value.free_symbols} | {Y.var.name}
+    for conjunct in sp.Or.make_args(rest):
+        rels = sp.And.make_args(conjunct)
+        if not all(isinstance(r, (sp.StrictGreaterThan, sp.StrictLessThan, sp.GreaterThan, sp.LessThan))
+                   for r in rels):
+            raise open_case(f"the condition {conjunct} is not a list of inequalities")
+        for case in _strict_or_equal(list(rels)):
+            try:
+                ref = case_substitution(case, taken)
+            except CovarError as exc:
+                raise open_case(str(exc)) from exc
+            if ref is None:
+                continue  # an empty case
+            got = _case_value(Y, k, ref.forward)
+            if got is None:
+                raise open_case(f"the integral in the case {sp.And(*case)} has neither a closed form nor a "
+                                "decidable tail")
+            head.append((_restore(got, ref.back), sp.And(*case)))
+    return sp.Piecewise(*head)
+
+
+def _strict_or_equal(rels: list) -> list[list]:
+    """Each ``<=`` of ``rels`` as ``<`` or ``=`` (the cases refine() writes), every combination."""
+    cases: list[list] = [[]]
+    for r in rels:
+        if isinstance(r, (sp.GreaterThan, sp.LessThan)):
+            strict = (sp.StrictGreaterThan if isinstance(r, sp.GreaterThan) else sp.StrictLessThan)(r.lhs, r.rhs)
+            cases = [c + [choice] for c in cases for choice in (strict, sp.Eq(r.lhs, r.rhs))]
+        else:
+            cases = [c + [r] for c in cases]
+    return cases
+
+
+def _case_value(Y: Density, k: int, forward: dict) -> sp.Expr | None:
+    """E[Y^k] with the parameters written as in one case (``forward``): from the one-sided
+    integrals of y^k f_Y, each evaluated by sympy or, failing that, found divergent by its tail;
+    None when a side stays undecided."""
+    try:
+        parts = _side_parts(Y, k, forward)
+    except NoClosedForm:
+        return None
+    sides = []
+    for side in parts:
+        total = sp.Integer(0)
+        for integrand, var, lo, hi in side:
+            value = _one_sided(integrand, var, lo, hi)
+            if value is None:
+                return None
+            total += value
+        sides.append(total)
+    for a, m in Y.atoms.items():
+        a, m = a.xreplace(forward), m.xreplace(forward)
+        sides[0 if sp.Ge(a ** k, 0) is sp.true else 1] += abs(a) ** k * m
+    pos, neg = sides
+    if pos == sp.oo and neg == sp.oo:
+        return sp.nan
+    if pos == sp.oo or neg == sp.oo:
+        return sp.oo if pos == sp.oo else -sp.oo
+    value = sp.simplify(pos - neg)
+    return value if _plain(value) else None
+
+
+def _one_sided(h: sp.Expr, v: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr | None:
+    """∫ h dv over (lo, hi) for h >= 0: sympy's value, else oo when a tail exponent shows the
+    integral diverges, else None."""
+    try:
+        with time_budget(_CASE_SECONDS, "one side of a moment"):
+            value = sp.integrate(h, (v, lo, hi))
+        if not value.has(sp.Integral) and value.is_extended_nonnegative is not False:
+            return sp.oo if value.has(sp.oo) and not value.is_finite else value
+    except (DerivationTimeout, NotImplementedError, ValueError, TypeError):
+        pass
+    for end, inside in ((lo, 1), (hi, -1)):
+        if _diverges_at(h, v, end, inside):
+            return sp.oo
+    return None
+
+
+def _diverges_at(h: sp.Expr, v: sp.Symbol, end: sp.Expr, inside: int) -> bool:
+    """Is ∫ h dv infinite near ``end`` (approached from the side ``inside``)? With s -> oo and
+    v = end + inside/s (or v = inside*s at an infinite end), the integrand in s behaves like s^p:
+    the integral diverges when p > -1 (p = -1 is left undecided)."""
+    s = sp.Dummy("s", positive=True)
+    at = inside * s if end.is_infinite else end + inside / s
+    H = h.xreplace({v: at}) * sp.Abs(sp.diff(at, s))
+    try:
+        with time_budget(_CASE_SECONDS, "the tail of a moment"):
+            p = sp.limit(sp.expand_log(sp.log(H), force=True) / sp.log(s), s, sp.oo)
+        if p == -1:  # H ~ C/s: the integral diverges when C = lim s*H is positive
+            p = sp.oo if sp.limit(H * s, s, sp.oo).is_positive else p
+    except (DerivationTimeout, NotImplementedError, ValueError, TypeError):
+        return False
+    if p == sp.oo:
+        return True
+    from covar.univariate.signs import sign_of
+
+    return bool(p.is_real is not False and p.is_finite is not False and sign_of(sp.cancel(p + 1)) == 1)
 
 
 def _integral(expr: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
@@ -102,7 +228,17 @@ def _draws(Y: Density, value: sp.Expr) -> list[dict[sp.Symbol, Any]]:
     syms = set(Y.params) | set(root.params) | (G.free_symbols - {root.var}) | value.free_symbols
     syms.discard(Y.var)
     params = sorted(syms, key=lambda s: s.name)
-    return parameter_draws(params, n=8, seed=20261130) if params else [{}]
+    if not params:
+        return [{}]
+    draws = parameter_draws(params, n=8, seed=20261130)
+    if isinstance(value, sp.Piecewise):  # a few draws inside each branch's condition too
+        from covar.univariate.cases import draws_within
+
+        for _, condition in value.args:
+            rels = sp.And.make_args(condition)
+            if condition != sp.true and all(isinstance(r, sp.core.relational.Relational) for r in rels):
+                draws += draws_within(list(rels), params, 2, seed=20261130)
+    return draws
 
 
 def _quadrature(Y: Density, k: int, named: dict[str, float]) -> float:
@@ -149,8 +285,8 @@ def _check(Y: Density, k: int, value: sp.Expr) -> str | None:
         named = {s.name: float(v) for s, v in values.items()}
         here = value.xreplace(values)
         got = math.nan if here.has(sp.Integral, sp.Sum) else to_float(here, otherwise=math.nan)
-        if math.isnan(got):
-            continue  # a parameter condition where the closed form does not apply
+        if not math.isfinite(got):
+            continue  # a parameter condition where the moment is infinite or undefined
         want = _quadrature(Y, k, named)
         if math.isnan(want):
             continue
@@ -162,8 +298,10 @@ def _check(Y: Density, k: int, value: sp.Expr) -> str | None:
     return None if checked else "no parameter draw gave a finite value to check against"
 
 
-def _sides(Y: Density, k: int) -> tuple[sp.Expr, sp.Expr]:
-    """(E[max(Y^k, 0)], E[max(-Y^k, 0)]) integrated by sympy over the cells of f_Y split at 0."""
+def _side_parts(Y: Density, k: int, forward: dict | None = None) -> tuple[list, list]:
+    """The integrals (integrand, variable, lower, upper) whose sums are E[max(Y^k, 0)] and
+    E[max(-Y^k, 0)], over the cells of f_Y split at 0 (parameters written as ``forward``);
+    each integrand is >= 0."""
     from covar.univariate.pieces import support_intervals
 
     if Y.pdf is None or Y.discrete:
@@ -173,22 +311,30 @@ def _sides(Y: Density, k: int) -> tuple[sp.Expr, sp.Expr]:
     cells = ([(c.interval.start, c.interval.end, c.simplified) for c in d.cells]
              if isinstance(d, Derivation) and d.cells and d.pdf is Y.pdf
              else [(iv.start, iv.end, Y.pdf) for iv in support_intervals(Y.support)])
-    pos: list[sp.Expr] = []
-    neg: list[sp.Expr] = []
+    if forward:
+        cells = [tuple(e.xreplace(forward) for e in cell) for cell in cells]
+    pos: list = []
+    neg: list = []
     u = sp.Dummy("u", positive=True)
     for lo, hi, f in cells:
         if sp.Lt(lo, 0) is not sp.false:  # the part below 0, written in u = -y > 0 (no logs of negatives)
             a, b = -sp.Min(hi, 0), -lo
             if sp.Le(b, a) is not sp.true:
-                part = sp.integrate(u ** k * f.xreplace({y: -u}), (u, a, b))
-                (neg if k % 2 else pos).append(part)
+                (neg if k % 2 else pos).append((u ** k * f.xreplace({y: -u}), u, a, b))
         if sp.Gt(hi, 0) is not sp.false:
             a, b = sp.Max(lo, 0), hi
             if sp.Le(b, a) is not sp.true:
-                pos.append(sp.integrate(y ** k * f, (y, a, b)))
+                pos.append((y ** k * f, y, a, b))
+    return pos, neg
+
+
+def _sides(Y: Density, k: int) -> tuple[sp.Expr, sp.Expr]:
+    """(E[max(Y^k, 0)], E[max(-Y^k, 0)]) integrated by sympy over the cells of f_Y split at 0."""
+    pos, neg = _side_parts(Y, k)
+    sides = [sp.Add(*[sp.integrate(h, (v, a, b)) for h, v, a, b in side]) for side in (pos, neg)]
     for a, m in Y.atoms.items():
-        (pos if sp.Ge(a ** k, 0) is sp.true else neg).append(abs(a) ** k * m)
-    return sp.Add(*pos), sp.Add(*neg)
+        sides[0 if sp.Ge(a ** k, 0) is sp.true else 1] += abs(a) ** k * m
+    return sides[0], sides[1]
 
 
 def _grows(Y: Density, k: int, sign: int) -> bool:
@@ -246,7 +392,7 @@ def moment(Y: Density, k: int) -> sp.Expr:
             except (NotImplementedError, ValueError, TypeError, NoClosedForm):
                 value = sp.nan
             if _finite(value):
-                value = tidy(value)
+                value = tidy(_resolved(Y, k, value))
                 why = _check(Y, k, value)
                 if why is None:
                     return value
@@ -287,4 +433,20 @@ def variance(Y: Density) -> sp.Expr:
     m2 = Y.moment(2)
     if m2 == sp.oo:
         return sp.oo
-    return tidy(sp.piecewise_fold(m2 - m1 ** 2))
+    def branches_of(m: sp.Expr) -> tuple:
+        return m.args if isinstance(m, sp.Piecewise) else ((m, sp.true),)
+
+    def marked(m: sp.Expr, values: tuple, mark: sp.Dummy) -> sp.Expr:
+        if not isinstance(m, sp.Piecewise):
+            return m
+        return sp.Piecewise(*[(mark if e in values else e, c) for e, c in m.args])
+
+    infinite = (sp.oo, -sp.oo, sp.nan)
+    if not any(e in infinite for m in (m1, m2) for e, _ in branches_of(m)):
+        return tidy(sp.piecewise_fold(m2 - m1 ** 2))
+    # moments that exist for some parameters only: fold the cases, then read each branch
+    # (an infinite or undefined mean makes it nan, an infinite E[Y^2] makes it oo)
+    bad, big = sp.Dummy("bad"), sp.Dummy("big")
+    folded = sp.piecewise_fold(marked(m2, (sp.oo,), big) - marked(m1, infinite, bad) ** 2)
+    return sp.Piecewise(*[(sp.nan if e.has(bad) else sp.oo if e.has(big) else tidy(e), c)
+                          for e, c in branches_of(folded)])
