@@ -6,6 +6,7 @@ Numeric-only results (no closed-form inverse) evaluate by vectorised bisection o
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Protocol, Sequence
 
@@ -48,6 +49,7 @@ class CompiledCell:
     costly: bool = False  # f is not a formula (root-finding, mpmath): evaluate it only inside the cell
     holes: tuple[Callable[..., float], ...] = ()  # points inside (lo, hi) that are not in the cell
     chain: UfuncChain | None = None  # f as in-place ufunc calls (f is then this chain)
+    point: Callable[..., float] | None = None  # the formula in Python floats, of (y, *chain scalars)
 
     def values(self, ys: np.ndarray, params: tuple, inside: np.ndarray | None = None) -> np.ndarray:
         """The cell's formula at ys (a new array or a view); points where it overflows (inf*0,
@@ -73,15 +75,13 @@ class CompiledCell:
     def write(self, ys: np.ndarray, out: np.ndarray, scratch: Sequence[np.ndarray], scalars: tuple, params: tuple,
               inside: np.ndarray | None) -> None:
         """:meth:`values` written into ``out``: in place by the ufunc chain if there is one. The
-        finiteness check is the block's maximum and minimum (vectorised reductions that pass nan
-        on, faster than a sum or isfinite): only when either is not finite are the points
+        finiteness check is cheap (:func:`_all_finite`): only when it fails are the points
         looked at one by one (and only those ``inside`` the cell redone; all if None)."""
         if self.chain is not None:
             self.chain.into(ys, out, scratch, scalars)
         else:
             out[...] = _as_real(self.f(ys, *params), ys.shape)
-        if self.fallback is None or out.size == 0 or (
-                np.isfinite(np.maximum.reduce(out, axis=None)) and np.isfinite(np.minimum.reduce(out, axis=None))):
+        if self.fallback is None or _all_finite(out):
             return
         bad = ~np.isfinite(out) if inside is None else ~np.isfinite(out) & inside
         if bad.any():
@@ -222,12 +222,32 @@ def _compile_fast(expr: sp.Expr, y: sp.Symbol, params: Sequence[sp.Symbol]) -> C
     return evaluate
 
 
-def _chain(expr: sp.Expr, y: sp.Symbol, params: Sequence[sp.Symbol]) -> UfuncChain | None:
-    """``expr`` as in-place ufunc calls, its y-free parts computed once per call (see
-    :func:`_hoisted`); None when some part has no ufunc. Faithfulness is checked by the caller."""
-    body, constants = _hoisted(expr, y)
+def _chain(body: sp.Expr, constants: dict[sp.Dummy, sp.Expr], y: sp.Symbol, params: Sequence[sp.Symbol]
+           ) -> UfuncChain | None:
+    """``body`` (from :func:`_hoisted`) as in-place ufunc calls, the ``constants`` computed once
+    per call; None when some part has no ufunc. Faithfulness is checked by the caller."""
     scalars = _compile(sp.Tuple(*constants.values()), tuple(params))
     return ufunc_chain(body, y, (*params, *constants), lambda *p: (*p, *scalars(*p)))
+
+
+def _point_formula(expr: sp.Expr, body: sp.Expr, constants: dict[sp.Dummy, sp.Expr], y: sp.Symbol,
+                   params: Sequence[sp.Symbol], chain: UfuncChain, spans: list[tuple[sp.Expr, sp.Expr]]
+                   ) -> Callable[..., float] | None:
+    """``expr`` (hoisted: ``body`` and its ``constants``) in Python floats (the math module) as a function of (y, *the chain's scalars):
+    one point costs a microsecond instead of a ufunc call per operation. None unless faithful
+    (checked against mpmath like any candidate); a math error (log of a negative number,
+    overflow) at a point raises, and the caller then evaluates that point with arrays."""
+    n = len(params) + len(constants)
+    f = sp.lambdify((y, *params, *constants), body, modules="math")
+
+    def point(yv: float, *scalars: Any) -> float:
+        return f(yv, *scalars[:n])
+
+    def on_arrays(ys, *p):
+        scalars = chain.scalars(*p)
+        return np.array([point(float(v), *scalars) for v in np.ravel(ys)])
+
+    return point if all(_faithful(on_arrays, expr, y, params, a, b) for a, b in spans) else None
 
 
 def _cells_of(density) -> list[tuple[sp.Expr, sp.Expr, sp.Expr, tuple[int, ...]]]:
@@ -287,7 +307,8 @@ def _fill_block(cells: list[CompiledCell], prepared: list[tuple[Any, tuple]], fi
                 return
         cell.write(ys, out, scratch, scalars, params, inside)
         if inside is not None:  # off the cell (nan points too): the fill value
-            np.putmask(out, np.logical_not(inside, out=inside), fill)  # putmask: 3x faster than copyto
+            off = np.logical_not(inside, out=inside) if isinstance(inside, np.ndarray) else not inside
+            np.putmask(out, off, fill)  # putmask: 3x faster than copyto
         return
     out.fill(fill)
     for cell, (ends, scalars) in zip(cells, prepared):
@@ -305,6 +326,14 @@ def _fill_block(cells: list[CompiledCell], prepared: list[tuple[Any, tuple]], fi
             np.putmask(out, inside, scratch[-1])
 
 
+def _all_finite(a: np.ndarray) -> bool:
+    """No nan or infinity in ``a``: its maximum and minimum (vectorised reductions that pass nan
+    on, cheaper than a sum or isfinite), or for a few points a plain loop (no ufunc overhead)."""
+    if a.size <= _SMALL:
+        return all(map(math.isfinite, a.ravel().tolist()))
+    return bool(np.isfinite(np.maximum.reduce(a, axis=None)) and np.isfinite(np.minimum.reduce(a, axis=None)))
+
+
 def _scratch(cells: list[CompiledCell], shape: tuple[int, ...]) -> list[np.ndarray]:
     """Scratch arrays enough for every cell's chain, plus one for a cell's values when there
     are several cells."""
@@ -312,15 +341,43 @@ def _scratch(cells: list[CompiledCell], shape: tuple[int, ...]) -> list[np.ndarr
     return [np.empty(shape) for _ in range(n)]
 
 
-def _evaluate(cells: list[CompiledCell], fill: float, params: tuple, ys: Any) -> np.ndarray:
-    """The density at an array of points: blocks of ``_BLOCK`` points written into one output."""
+def _prepared(cells: list[CompiledCell], params: tuple) -> list[tuple[Any, tuple]]:
+    """Each cell's ends and scalars at these parameter values (once per call, not per block)."""
+    return [(cell.ends(params), cell.scalars(params)) for cell in cells]
+
+
+def _one_point(cells: list[CompiledCell], fill: float, prepared: list[tuple[Any, tuple]], y: float) -> float | None:
+    """The density at one point in Python floats, without arrays; None when some cell has no
+    such formula, or it fails or is not finite at y (the array path then decides)."""
+    for cell, ((lo, hi, holes), scalars) in zip(cells, prepared):
+        if cell.point is None:
+            return None
+        if (lo is not None and not y > lo) or (hi is not None and not y < hi) or y in holes:
+            continue
+        try:
+            value = cell.point(y, *scalars)
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return None
+        return float(value) if math.isfinite(value) else None
+    return fill
+
+
+def _evaluate(cells: list[CompiledCell], fill: float, params: tuple, ys: Any,
+              prepared: list[tuple[Any, tuple]] | None = None) -> np.ndarray:
+    """The density at an array of points: blocks of ``_BLOCK`` points written into one output
+    (a few points: one block, no reshaping). ``prepared``: :func:`_prepared`, if known."""
     ys = np.asarray(ys, dtype=float)
-    prepared = [(cell.ends(params), cell.scalars(params)) for cell in cells]
+    if prepared is None:
+        prepared = _prepared(cells, params)
     with np.errstate(all="ignore"):  # nan points, and formulas evaluated off their cell
         if params and any(np.ndim(p) for p in params):  # parameters given as arrays: broadcast, one block
             ys = np.broadcast_to(ys, np.broadcast_shapes(ys.shape, *(np.shape(p) for p in params)))
             out = np.empty(ys.shape)
             _fill_block(cells, prepared, fill, params, ys, out, _scratch(cells, ys.shape), gather=False)
+            return out
+        if ys.size <= _BLOCK:
+            out = np.empty(ys.shape)
+            _fill_block(cells, prepared, fill, params, ys, out, _scratch(cells, ys.shape), gather=True)
             return out
         flat = ys.reshape(-1)
         out = np.empty(flat.shape)
@@ -443,7 +500,8 @@ def _compiled(density, log: bool = False) -> list[CompiledCell]:
     for spans, expr, pieces in _merged_cells(_cells_of(density)):
         lo, hi = spans[0][0], spans[-1][1]
         body = _log_form(expr, y, lo, hi) if log else expr
-        chain = _chain(body, y, params)
+        hoisted, constants = _hoisted(body, y)
+        chain = _chain(hoisted, constants, y, params)
         candidates: list[Callable[..., np.ndarray]] = [] if chain is None else [chain]
         for build in (_compile_fast, _compile_plain):
             try:
@@ -457,11 +515,13 @@ def _compiled(density, log: bool = False) -> list[CompiledCell]:
         # last resort, sympy's own evaluation in mpmath: what _faithful compares against, so
         # faithful by construction (meijerg and other functions numpy/scipy lack), only slower
         f = chosen if chosen is not None else fallback if fallback is not None else _mpmath_cell(body, (y, *params))
+        fast = chain is not None and f is chain
         compiled.append(CompiledCell(
             lo=sp.lambdify(params, lo, "numpy"), hi=sp.lambdify(params, hi, "numpy"),
             f=f, open_below=lo == -sp.oo, open_above=hi == sp.oo, fallback=fallback, costly=chosen is None,
             holes=tuple(sp.lambdify(params, b, "numpy") for _, b in spans[:-1]),
-            chain=chain if chain is not None and f is chain else None,
+            chain=chain if fast else None,
+            point=_point_formula(body, hoisted, constants, y, params, chain, spans) if chain is not None and fast else None,
         ))
     return compiled
 
@@ -469,11 +529,18 @@ def _compiled(density, log: bool = False) -> list[CompiledCell]:
 def _wrap(density, cells: list[CompiledCell], fill: float) -> Callable[..., np.ndarray]:
     params = density.params
     ignorable = upstream_names(density)
+    fixed = None if params else _prepared(cells, ())
 
     def evaluate(ys, **values):
-        # no parameters and none given: nothing to check (the common case, and calls at one point)
-        given = () if not params and not values else tuple(given_values(params, values, ignorable))
-        return _evaluate(cells, fill, given, ys)
+        # no parameters and none given: nothing to check, nothing to prepare (the common case)
+        given, prepared = ((), fixed) if fixed is not None and not values else (
+            tuple(given_values(params, values, ignorable)), None)
+        ys = np.asarray(ys, dtype=float)
+        if ys.size == 1 and not any(np.ndim(v) for v in given):  # quadrature and root finding call this
+            value = _one_point(cells, fill, prepared or _prepared(cells, given), ys.item())
+            if value is not None:
+                return np.full(ys.shape, value)
+        return _evaluate(cells, fill, given, ys, prepared)
 
     evaluate.__doc__ = f"{'log-' if fill else ''}density of {density.var} at an array of points; parameters: " + (
         ", ".join(p.name for p in params) or "none")
