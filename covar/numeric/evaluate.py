@@ -313,10 +313,10 @@ def _fill_block(cells: list[CompiledCell], prepared: list[tuple[Any, tuple]], fi
     out.fill(fill)
     for cell, (ends, scalars) in zip(cells, prepared):
         inside = cell.mask(ys, ends)
-        count = inside.size if inside is None else np.count_nonzero(inside)
+        count = out.size if inside is None else int(np.count_nonzero(inside))
         if count == 0:
             continue
-        if count == out.size:  # the cells are disjoint: no other cell has points here
+        if inside is None or count == out.size:  # the cells are disjoint: no other cell has points here
             cell.write(ys, out, scratch, scalars, params, None)
             return
         if gather and (cell.costly or 4 * count < out.size):
