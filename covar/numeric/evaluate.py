@@ -299,7 +299,7 @@ def _fill_block(cells: list[CompiledCell], prepared: list[tuple[Any, tuple]], fi
         cell, (ends, scalars) = cells[0], prepared[0]
         inside = cell.mask(ys, ends)
         if inside is not None and gather and inside.size > _SMALL:
-            count = np.count_nonzero(inside)
+            count = int(np.count_nonzero(inside))
             if cell.costly or 4 * count < inside.size:
                 out.fill(fill)
                 if count:
