@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 import sympy as sp
@@ -131,13 +131,31 @@ def lambertw_real(z, k: int = 0):
 NUMPY_MODULES = [{"LambertW": lambertw_real}, "numpy", "scipy"]
 
 
-def _array_printer() -> type:
-    """sympy's scipy printer, writing small integer powers as products: numpy squares fast but
-    goes through pow for y**3 .. y**8, several times slower than y*y*y*y."""
-    from sympy.printing.numpy import SciPyPrinter
+# functions numpy evaluates: an expression with no others is compiled without importing scipy
+# (a fifth of a cold derive)
+_NUMPY_FUNCTIONS = frozenset({sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.asin, sp.acos, sp.atan, sp.atan2, sp.sinh,
+                              sp.cosh, sp.tanh, sp.asinh, sp.acosh, sp.atanh, sp.Abs, sp.sign, sp.Max, sp.Min,
+                              sp.Piecewise, sp.floor, sp.ceiling, sp.re, sp.im})
+
+
+def array_modules(expr: sp.Basic) -> list:
+    """The modules lambdify needs for ``expr`` on arrays: numpy, and scipy only for a function
+    numpy lacks (importing scipy.special costs a cold derive a fifth of its time).
+
+    >>> x = sp.Symbol("x")
+    >>> array_modules(sp.exp(-x**2)) is NUMPY_MODULES, array_modules(sp.erf(x)) is NUMPY_MODULES
+    (False, True)
+    """
+    return NUMPY_MODULES if any(type(f) not in _NUMPY_FUNCTIONS for f in expr.atoms(sp.Function)) else NUMPY_MODULES[:2]
+
+
+def _array_printer(scipy: bool) -> type:
+    """sympy's numpy (or scipy) printer, writing small integer powers as products: numpy squares
+    fast but goes through pow for y**3 .. y**8, several times slower than y*y*y*y."""
+    from sympy.printing.numpy import NumPyPrinter, SciPyPrinter
     from sympy.printing.precedence import PRECEDENCE
 
-    class ArrayPrinter(SciPyPrinter):
+    class ArrayPrinter(SciPyPrinter if scipy else NumPyPrinter):  # type: ignore[misc]
         def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
             n = expr.exp
             if n.is_Integer and 3 <= abs(int(n)) <= 8:
@@ -152,9 +170,11 @@ def _array_printer() -> type:
 def _compile(expr: sp.Expr, args: Sequence[sp.Symbol]) -> Callable[..., np.ndarray]:
     # the settings lambdify gives its own printer (names as the namespace has them, unknown
     # functions printed by name, so a missing one is a NameError the caller handles)
-    printer = _array_printer()({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
-                                "user_functions": {"LambertW": "LambertW"}})
-    return sp.lambdify(args, expr, modules=NUMPY_MODULES, cse=True, printer=printer)
+    modules = array_modules(expr)
+    printer = _array_printer(modules is NUMPY_MODULES)({
+        "fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+        "user_functions": {"LambertW": "LambertW"}})
+    return sp.lambdify(args, expr, modules=modules, cse=True, printer=printer)
 
 
 def _compile_plain(expr: sp.Expr, y: sp.Symbol, params: Sequence[sp.Symbol]) -> Callable[..., np.ndarray]:
@@ -226,8 +246,26 @@ def _chain(body: sp.Expr, constants: dict[sp.Dummy, sp.Expr], y: sp.Symbol, para
            ) -> UfuncChain | None:
     """``body`` (from :func:`_hoisted`) as in-place ufunc calls, the ``constants`` computed once
     per call; None when some part has no ufunc. Faithfulness is checked by the caller."""
-    scalars = _compile(sp.Tuple(*constants.values()), tuple(params))
+    scalars = _scalar_function(sp.Tuple(*constants.values()), tuple(params))
     return ufunc_chain(body, y, (*params, *constants), lambda *p: (*p, *scalars(*p)))
+
+
+def _scalar_function(values: sp.Tuple, params: tuple[sp.Symbol, ...]) -> Callable[..., tuple]:
+    """``values`` as a function of the parameters: in Python floats (the math module) for
+    numbers, a microsecond and no scipy import; compiled for arrays (and for whatever math
+    refuses: nan, a function it lacks) on first need."""
+    on_floats = sp.lambdify(params, values, modules="math")
+    on_arrays: list[Callable[..., Any]] = []
+
+    def evaluate(*p: Any) -> tuple:
+        try:
+            return on_floats(*p)
+        except (TypeError, ValueError, NameError, OverflowError, ZeroDivisionError):
+            if not on_arrays:
+                on_arrays.append(_compile(values, params))
+            return on_arrays[0](*p)
+
+    return evaluate
 
 
 def _point_formula(expr: sp.Expr, body: sp.Expr, constants: dict[sp.Dummy, sp.Expr], y: sp.Symbol,
@@ -460,16 +498,21 @@ def _root_finding_cell(density, pieces: tuple[int, ...], log: bool) -> Callable[
     if d is None or not pieces or d.input.pdf is None or set(d.input.params) - set(params):
         return None
     raw = [d.pieces[k] for k in pieces]
-    evaluator = NumericPdf(tuple(
-        NumericPiece(lo=sp.lambdify(params, p.interval.start, "numpy"),
-                     hi=sp.lambdify(params, p.interval.end, "numpy"),
-                     increasing=p.kind == "increasing",
-                     g=_compile(p.g, (d.x, *params)), dg=_compile(sp.diff(p.g, d.x), (d.x, *params)),
-                     fx=_compile(d.input.pdf, (d.x, *params)))
-        for p in raw), tuple(params))
+    built: list[NumericPdf] = []  # compiled on first use: usually never (a formula overflowing)
+
+    def evaluator() -> NumericPdf:
+        if not built:
+            built.append(NumericPdf(tuple(
+                NumericPiece(lo=sp.lambdify(params, p.interval.start, "numpy"),
+                             hi=sp.lambdify(params, p.interval.end, "numpy"),
+                             increasing=p.kind == "increasing",
+                             g=_compile(p.g, (d.x, *params)), dg=_compile(sp.diff(p.g, d.x), (d.x, *params)),
+                             fx=_compile(d.input.pdf, (d.x, *params)))
+                for p in raw), tuple(params)))
+        return built[0]
 
     def evaluate(ys, *p):
-        out = evaluator.pdf(ys, **{s.name: v for s, v in zip(params, p)})
+        out = evaluator().pdf(ys, **{s.name: v for s, v in zip(params, p)})
         if log:
             with np.errstate(divide="ignore"):
                 return np.log(out)
@@ -493,6 +536,22 @@ def _merged_cells(cells: list[tuple[sp.Expr, sp.Expr, sp.Expr, tuple[int, ...]]]
     return merged
 
 
+def _candidates(chain: UfuncChain | None, body: sp.Expr, y: sp.Symbol, params: Sequence[sp.Symbol]
+                ) -> Iterator[Callable[..., np.ndarray]]:
+    """Evaluators of ``body`` to try, fastest first, each built only if the ones before it
+    were not faithful: the ufunc chain, then lambdified forms (hoisted, plain), each also in
+    complex arithmetic."""
+    if chain is not None:
+        yield chain
+    for build in (_compile_fast, _compile_plain):
+        try:
+            f = build(body, y, params)
+        except (NameError, TypeError, KeyError):  # no numpy/scipy printer for a function in body
+            continue
+        yield f
+        yield _real_part_of(f)
+
+
 def _compiled(density, log: bool = False) -> list[CompiledCell]:
     params = density.params
     y = density.var
@@ -502,14 +561,7 @@ def _compiled(density, log: bool = False) -> list[CompiledCell]:
         body = _log_form(expr, y, lo, hi) if log else expr
         hoisted, constants = _hoisted(body, y)
         chain = _chain(hoisted, constants, y, params)
-        candidates: list[Callable[..., np.ndarray]] = [] if chain is None else [chain]
-        for build in (_compile_fast, _compile_plain):
-            try:
-                f = build(body, y, params)
-            except (NameError, TypeError, KeyError):  # no numpy/scipy printer for a function in body
-                continue
-            candidates += [f, _real_part_of(f)]
-        chosen = next((fn for fn in candidates
+        chosen = next((fn for fn in _candidates(chain, body, y, params)
                        if all(_faithful(fn, body, y, params, a, b) for a, b in spans)), None)
         fallback = _root_finding_cell(density, pieces, log)
         # last resort, sympy's own evaluation in mpmath: what _faithful compares against, so
