@@ -184,6 +184,9 @@ CHAIN_FORMULAS = [
     sp.exp(3 * _Y) + sp.exp(_Y), sp.sqrt(_Y) * sp.log(_Y) / (_Y + 1)**sp.Rational(3, 2),
     _A * _Y**6 + _Y**7 - _Y**5 + _Y**8, _B * sp.erf(_Y) + sp.tanh(_Y / _A), (_Y**2 + 1)**3 / (_A + _Y**2 + 1), 1 / _Y,
     _B - _Y**2 - sp.exp(_Y), sp.exp(sp.exp(_Y)) - sp.exp(_Y), _Y**sp.Rational(2, 3) + sp.cbrt(_Y),
+    # shared subexpressions, also read through a negated term and a denominator
+    sp.exp(-_Y**2) - _Y**2, (_Y + 1)**2 * sp.exp((_Y + 1)**2) + 1 / (_Y + 1)**2,
+    sp.exp(-_Y**2) * sp.log(1 - sp.exp(-_Y**2)) - sp.exp(-_Y**2)**2 + _Y**2 / (1 + _Y**2)**3 + (1 + _Y**2)**3,
 ]
 
 

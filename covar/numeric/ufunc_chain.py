@@ -26,6 +26,9 @@ _SCIPY_FUNCTIONS: dict[type, str] = {sp.erf: "erf", sp.erfc: "erfc"}
 Step = tuple[Callable[..., Any], int, int, int]
 
 
+_KEPT = 1 << 30  # reads of a shared value: more than any chain makes, so its buffer stays live
+
+
 class _Unsupported(Exception):
     """A part of the formula the chain cannot express."""
 
@@ -64,7 +67,9 @@ class _Builder:
     """Turns an expression DAG into steps, freeing a buffer as soon as its value is dead.
 
     An operand is ("y",), ("param", i), ("const", value) or ("buffer", k, key): buffer 0 is the
-    output, 1, 2, ... scratch; ``reads[key]`` counts the reads of that value still to come."""
+    output, 1, 2, ... scratch; ``reads[key]`` counts the reads of that value still to come. A
+    value read once is computed where it is read (again if asked for again); a subexpression
+    with several parents is computed once and its buffer kept to the end."""
 
     def __init__(self, y: sp.Symbol, scalar_names: Sequence[sp.Symbol], uses: dict[sp.Basic, int]):
         self.y = y
@@ -116,8 +121,8 @@ class _Builder:
         if e in self.shared:
             return self.shared[e]
         result = self.compute(e, root)
-        if self.uses.get(e, 1) > 1:
-            self.reads[result[2]] = self.uses[e]
+        if self.uses.get(e, 1) > 1:  # computed once and kept to the end: never freed, never overwritten
+            self.reads[result[2]] = _KEPT
             self.shared[e] = result
         return result
 
