@@ -375,7 +375,7 @@ def _all_finite(a: np.ndarray) -> bool:
 def _scratch(cells: list[CompiledCell], shape: tuple[int, ...]) -> list[np.ndarray]:
     """Scratch arrays enough for every cell's chain, plus one for a cell's values when there
     are several cells."""
-    n = max(c.chain.n_scratch if c.chain is not None else 0 for c in cells) + (len(cells) > 1)
+    n = max((c.chain.n_scratch for c in cells if c.chain is not None), default=0) + (len(cells) > 1)
     return [np.empty(shape) for _ in range(n)]
 
 
