@@ -148,7 +148,9 @@ class _Builder:
     def power(self, base: sp.Basic, exp: sp.Basic, root: bool) -> tuple:
         if exp.has(self.y) or not exp.is_number:
             return self.emit(np.power, [self.value(base), self.value(exp)], root)
-        for special, ufunc in ((2, np.square), (sp.Rational(1, 2), np.sqrt), (sp.Rational(1, 3), np.cbrt)):
+        # not np.cbrt for y**(1/3): sympy's principal root of a negative number is complex, cbrt's
+        # is real; pow gives nan there, and the caller's fallback takes over
+        for special, ufunc in ((2, np.square), (sp.Rational(1, 2), np.sqrt)):
             if exp == special:
                 return self.emit(ufunc, [self.value(base)], root)
         if exp.is_Integer and 3 <= exp <= 8:  # squares and products: several times faster than pow
