@@ -1,12 +1,14 @@
 """Start-up and end-to-end timings of the `covar` program (a benchmark script, not a test).
 
-    python benchmarks/bench_cli.py [--repeat N] [--baseline /path/to/other/covar/checkout]
+    python benchmarks/bench_cli.py [--repeat N] [--baseline-ref REF | --baseline /path/to/checkout]
 
 Cold start: `covar --help` as a fresh process, repeated, median (target <= 0.25 s).
 End to end: `covar derive` on the seed's examples (target <= 2 s each).
-With --baseline, the four tutorial derivations also run from that checkout, interleaved with
-this one (best of N each), and their total CPU time (user + system of the child process:
-a shared machine's load does not count) is printed as a ratio (target <= 0.6).
+The four tutorial derivations also run from a baseline tree, interleaved with this one (best of
+N each), and their total CPU time (user + system of the child process: a shared machine's load
+does not count) is printed as a ratio (target <= 0.6). The baseline is the git commit REF of
+this repository (default: the tree before issue 15's speed work) extracted into a temporary
+directory by ``git archive``, or another checkout given by --baseline.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+BEFORE_ISSUE_15 = "deee259"  # the last commit before issue 15's speed work
 
 SEED_EXAMPLES = [
     ("shift of a Gaussian", ["Normal(mu, sigma)", "x + c"]),
@@ -68,6 +72,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--baseline", help="another checkout of covar to compare the derivations with")
+    parser.add_argument("--baseline-ref", default=BEFORE_ISSUE_15,
+                        help="a commit of this repository to compare with (default: before issue 15)")
     args = parser.parse_args()
     covar = shutil.which("covar")
     if covar is None:
@@ -81,6 +87,13 @@ def main() -> None:
         print(f"{label:<44} {seconds:>9.3f} {target:>9.2f}  {'yes' if seconds <= target else 'NO'}")
     if args.baseline:
         compare_with(args.baseline, max(1, args.repeat // 2))
+        return
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with tempfile.TemporaryDirectory() as tree:
+        archive = subprocess.run(["git", "-C", here, "archive", args.baseline_ref], check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", tree], input=archive.stdout, check=True)
+        print(f"\nbaseline: commit {args.baseline_ref} (git archive into a temporary directory)")
+        compare_with(tree, max(1, args.repeat // 2))
 
 
 if __name__ == "__main__":

@@ -148,3 +148,83 @@ def test_coupling_components_evaluated_together_agree_with_sympy():
         assert close_each(got_ld, float(layer.log_det_jacobian.xreplace(point)), RTOL)
         want = np.array([float(e.xreplace(point)) for e in layer.forward])
         assert np.all(close_each(got_fwd, want, RTOL))
+
+
+@pytest.mark.parametrize("density, g, values, span", CONTINUOUS, ids=[f"{d} {g}" for d, g, _, _ in CONTINUOUS])
+def test_one_point_calls_agree_with_mpmath(density, g, values, span):
+    """A call at one point takes the Python-float path (no arrays): same values as mpmath, as a
+    0-d array for a number and shape (1,) for a one-element array, off the support too."""
+    Y = _law(density, g)
+    f, logf = Y.numpy(), Y.logpdf_numpy()
+    ys = _points(*span, seed=3)[:8]
+    want = symbolic_pdf_values(Y, ys, values)
+    got = np.array([float(f(float(v), **values)) for v in ys])
+    got_one = np.array([f(np.array([v]), **values)[0] for v in ys])
+    with np.errstate(divide="ignore"):
+        want_log = np.log(want)
+    got_log = np.array([float(logf(float(v), **values)) for v in ys])
+    assert f(float(ys[0]), **values).shape == () and f(ys[:1], **values).shape == (1,)
+    _assert_agree(got, want, ys, f"pdf of {g} of {density} at one point")
+    _assert_agree(got_one, want, ys, f"pdf of {g} of {density} at one point")
+    _assert_agree(got_log, want_log, ys, f"logpdf of {g} of {density} at one point", atol=RTOL)
+
+
+def test_most_laws_have_a_ufunc_chain_and_a_one_point_formula():
+    """The fast paths are really taken (the other tests would pass on the slow ones too)."""
+    laws = [_law(d, g) for d, g, _, _ in CONTINUOUS]
+    cells = [c for Y in laws for log in (False, True) for c in evaluate._compiled(Y, log)]
+    assert sum(c.chain is not None for c in cells) >= len(cells) - 2
+    assert sum(c.point is not None for c in cells) >= len(cells) - 2
+
+
+_Y, _A, _B = sp.symbols("y a b", positive=True)
+CHAIN_FORMULAS = [
+    _A - (_Y - 1)**2 / 8, _A * sp.exp(-_Y**2 / 2), _A / (_Y**2 + 1), (_Y + 1)**-2, -2 * sp.log(_Y + 1),
+    2 * _Y + _A - 3 * sp.exp(_Y) / 2, 4 * _Y**3 * sp.exp(-_Y**4), _A * sp.exp(-2 / _Y) / _Y**4, _Y, -_Y, _A - _Y,
+    sp.exp(3 * _Y) + sp.exp(_Y), sp.sqrt(_Y) * sp.log(_Y) / (_Y + 1)**sp.Rational(3, 2),
+    _A * _Y**6 + _Y**7 - _Y**5 + _Y**8, _B * sp.erf(_Y) + sp.tanh(_Y / _A), (_Y**2 + 1)**3 / (_A + _Y**2 + 1), 1 / _Y,
+    _B - _Y**2 - sp.exp(_Y), sp.exp(sp.exp(_Y)) - sp.exp(_Y), _Y**sp.Rational(2, 3) + sp.cbrt(_Y),
+    # shared subexpressions, also read through a negated term and a denominator
+    sp.exp(-_Y**2) - _Y**2, (_Y + 1)**2 * sp.exp((_Y + 1)**2) + 1 / (_Y + 1)**2,
+    sp.exp(-_Y**2) * sp.log(1 - sp.exp(-_Y**2)) - sp.exp(-_Y**2)**2 + _Y**2 / (1 + _Y**2)**3 + (1 + _Y**2)**3,
+]
+
+
+@pytest.mark.parametrize("expr", CHAIN_FORMULAS, ids=[str(e) for e in CHAIN_FORMULAS])
+def test_ufunc_chain_operations_agree_with_mpmath(expr):
+    """Every kind of step the chain emits (squares, products for y**3..y**8, divisions, sums
+    with only subtracted arrays, shared subexpressions, scipy ufuncs) against 30-digit values."""
+    from covar.numeric.ufunc_chain import ufunc_chain
+
+    chain = ufunc_chain(expr, _Y, (_A, _B), lambda av, bv: (av, bv))
+    assert chain is not None, expr
+    ys = np.array([0.05, 0.3, 1.0, 1.7, 2.9])
+    got = chain(ys, 1.3, 0.7)
+    want = np.array([float(expr.evalf(30, subs={_Y: sp.Float(v, 30), _A: sp.Float(1.3, 30), _B: sp.Float(0.7, 30)}))
+                     for v in ys])
+    assert np.all(close_each(got, want, RTOL)), (expr, got, want)
+
+
+def test_kolmogorov_series_match_scipy():
+    """The gate's KS p-value (no scipy.special import) against scipy's own Kolmogorov law."""
+    from scipy.special import kolmogorov
+
+    from covar.numeric.checks import _kolmogorov_survival
+
+    ts = np.concatenate([np.linspace(0.02, 4.0, 200), [0.999999, 1.0, 1.000001, 8.0]])
+    assert np.all(close_each(np.array([_kolmogorov_survival(t) for t in ts]), kolmogorov(ts), 1e-12, 1e-15))
+    assert _kolmogorov_survival(0.0) == 1.0 and _kolmogorov_survival(float("nan")) == 1.0
+
+
+def test_a_continuous_derive_does_not_import_scipy_special():
+    """Importing scipy.special costs a cold `covar derive` about a fifth of its time."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = ("import sys, covar; covar.transform(covar.parse_density('Gamma(alpha, beta)'), 'log(x)'); "
+            "print(sorted(m for m in sys.modules if m.startswith('scipy.special')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": root})
+    assert out.stdout.strip() == "[]", out.stdout

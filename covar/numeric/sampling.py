@@ -11,6 +11,7 @@ import sympy as sp
 from covar.errors import CovarError
 from covar.text.values import check_parameter_values
 from covar.numeric.verify import to_float
+from covar.numeric.evaluate import array_modules
 
 
 
@@ -80,7 +81,7 @@ def sample(density, size: int, rng: np.random.Generator, **values: float) -> np.
         names = {p.name for p in base.params}
         xs = sample(base, size, rng, **{k: v for k, v in values.items() if k in names})
         params = sorted(d.g.free_symbols - {d.x}, key=lambda s: s.name)
-        g = sp.lambdify((d.x, *params), d.g, modules=["numpy", "scipy"])
+        g = sp.lambdify((d.x, *params), d.g, modules=array_modules(d.g))
         with np.errstate(all="ignore"):
             return np.broadcast_to(np.asarray(g(xs, *[values[p.name] for p in params]), float), xs.shape).copy()
     if density.family is not None:  # a named law: the catalog's sampler
