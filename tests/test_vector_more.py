@@ -22,7 +22,7 @@ from covar.flows import AffineCoupling, Elementwise, Flow
 from covar.laws.joint import JointDensity
 
 import reference
-from test_vector_reach import SORT3_MIDDLE, _exp_law, _gamma_law, _normal_law, _unif_law
+from test_vector_reach import SORT3_MIDDLE, _exp_law, check_marginal, _gamma_law, _normal_law, _unif_law
 
 x1, x2, x3 = sp.symbols("x1 x2 x3", real=True)
 y1, y2, y3 = sp.symbols("y1 y2 y3", real=True)
@@ -58,18 +58,6 @@ def _uniform_plus_exp(s: np.ndarray) -> np.ndarray:
     return np.where(s > 0, np.exp(-s) * (np.exp(np.minimum(s, 1.0)) - 1.0), 0.0)
 
 
-def _cdf_of(M) -> callable:
-    """The CDF of a univariate symbolic pdf by the midpoint rule on a fine grid (no node at an
-    end of the support, where -log(s) is infinite)."""
-    f = reference.fast_symbolic(M)
-    lo = float(M.support.inf) if M.support.inf.is_finite else -40.0
-    hi = float(M.support.sup) if M.support.sup.is_finite else 60.0
-    grid = np.linspace(lo, hi, 20_001)
-    mids = (grid[:-1] + grid[1:]) / 2
-    cum = np.concatenate([[0.0], np.cumsum([f(t) for t in mids]) * (grid[1] - grid[0])])
-    return lambda t: np.interp(t, grid, cum)
-
-
 # id, joint law, map, kept variable, reference pdf, family name or None
 TABLE = [
     ("sum-three-exponentials-rates-1-2-3", _rates_law((1, 2, 3)), (x1 + x2 + x3, x2, x3), y1,
@@ -101,21 +89,7 @@ def _marks(g: tuple) -> tuple:
 @pytest.mark.parametrize("J,g,keep,law,family", [pytest.param(*row[1:], id=row[0], marks=_marks(row[2]))
                                                  for row in TABLE])
 def test_marginal_of_held_out_kind(J, g, keep, law, family):
-    ys = Y3[: len(g)]
-    K = covar.transform(J, g, ys)
-    M = K.marginal(keep)
-    assert M.closed_form and M.pdf is not None
-    if family is not None:
-        assert M.family is not None and M.family.name == family, M.family
-    column = list(ys).index(keep)
-    rng = np.random.default_rng(11)
-    X = J.sampler(40_000, rng, {})
-    s = np.asarray(np.broadcast_to(sp.lambdify(J.vars, g[column], "numpy")(*X.T), (len(X),)), dtype=float)
-    probes = reference.probe_points(s, 9)
-    reference.assert_close(reference.symbolic_pdf_values(M, probes), law(probes), probes,
-                           "marginal vs its law computed without covar", rtol=1e-7)
-    reference.assert_mass_one(M, {}, 1e-6)
-    assert stats.kstest(s[:20_000], _cdf_of(M)).pvalue > 1e-3
+    check_marginal(J, g, Y3[: len(g)], keep, law, family, samples=40_000, seed=11)
 
 
 # ------------------------------------------------------------------------------------------
