@@ -113,9 +113,10 @@ def smooth_regions(g: Sequence[sp.Expr], xs: Sequence[sp.Symbol], support: sp.Ba
     return done
 
 
-def _linear_rows(cond: sp.Basic, xs: Sequence[sp.Symbol]) -> tuple[np.ndarray, np.ndarray] | None:
+def _linear_rows(cond: sp.Basic, xs: Sequence[sp.Symbol], partial: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
     """cond as A x < b (every conjunct read as strict), or None when it is not linear in x with
-    numeric coefficients."""
+    numeric coefficients; with ``partial``, its conjuncts that are (None when none is)."""
     rows, rhs = [], []
     for rel in flatten_and(cond):
         if rel is sp.true:
@@ -124,13 +125,19 @@ def _linear_rows(cond: sp.Basic, xs: Sequence[sp.Symbol]) -> tuple[np.ndarray, n
             e = rel.lhs - rel.rhs
         elif isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)):
             e = rel.rhs - rel.lhs
+        elif partial:
+            continue
         else:
             return None
         try:
             poly = sp.Poly(e, *xs)
         except sp.PolynomialError:
+            if partial:
+                continue
             return None
         if poly.total_degree() > 1 or not all(c.is_number for c in poly.coeffs()):
+            if partial:
+                continue
             return None
         rows.append([float(poly.coeff_monomial(x)) for x in xs])
         rhs.append(-float(poly.coeff_monomial(1)))
@@ -142,12 +149,24 @@ def _linear_rows(cond: sp.Basic, xs: Sequence[sp.Symbol]) -> tuple[np.ndarray, n
 def provably_empty(cond: sp.Basic, xs: Sequence[sp.Symbol]) -> bool:
     """True only when the open set where ``cond`` holds is certainly empty (a null set at most).
 
-    Linear conditions with numeric coefficients: the largest margin m with A x + m <= b (m at most
-    1) is found by linear programming; no positive margin means no interior point.
+    Factors of known sign (from the assumptions, or from conjuncts such as y3 < 0) are divided
+    out of each conjunct first, so y1*y3 > 0 with y3 < 0 reads y1 < 0. Then the conjuncts linear
+    in x with numeric coefficients are checked: the largest margin m with A x + m <= b (m at most
+    1) is found by linear programming; no positive margin means no interior point (the other
+    conjuncts can only make the set smaller).
+
+    >>> y1, y3 = sp.symbols("y1 y3", real=True)
+    >>> provably_empty((y1 > 1) & (y3 < 0) & (y1*y3 > 0), (y1, y3))
+    True
+    >>> provably_empty((y1 < 1) & (y3 > 0) & (y1*y3 > 0), (y1, y3))
+    False
     """
     if cond is sp.false:
         return True
-    linear = _linear_rows(cond, xs)
+    reduced = _known_signs_divided_out(cond, xs)
+    if reduced is sp.false:
+        return True
+    linear = _linear_rows(reduced, xs, partial=True)
     if linear is None:
         return False
     A, b = linear
@@ -158,6 +177,68 @@ def provably_empty(cond: sp.Basic, xs: Sequence[sp.Symbol]) -> bool:
     if res.status == 2:  # infeasible even with negative margins: certainly empty
         return True
     return bool(res.status == 0 and -res.fun <= 1e-9)
+
+
+def _as_positive(rel: sp.Basic) -> sp.Expr | None:
+    """e with rel equivalent to e > 0 (up to its boundary, a null set); None for a non-inequality."""
+    if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)):
+        return rel.lhs - rel.rhs
+    if isinstance(rel, (sp.StrictLessThan, sp.LessThan)):
+        return rel.rhs - rel.lhs
+    return None
+
+
+def _signed_stand_ins(parts: list[sp.Basic], xs: Sequence[sp.Symbol]) -> dict[sp.Symbol, sp.Expr]:
+    """Variables that a conjunct bounds away from 0 on one side (v > c >= 0, v < c <= 0), as
+    positive or negative stand-ins."""
+    out: dict[sp.Symbol, sp.Expr] = {}
+    for rel in parts:
+        e = _as_positive(rel)
+        if e is None:
+            continue
+        e = sp.expand(e)
+        for v in xs:
+            rest = e - v
+            if rest.is_number and not rest.free_symbols and rest.is_nonpositive:  # v > -rest >= 0
+                out[v] = sp.Dummy(v.name, positive=True)
+            rest = e + v
+            if rest.is_number and not rest.free_symbols and rest.is_nonpositive:  # v < rest <= 0
+                out[v] = -sp.Dummy(v.name, positive=True)
+    return out
+
+
+def _is_product(e: sp.Expr, xs: Sequence[sp.Symbol]) -> bool:
+    """Is e a polynomial in x of degree 2 or more (a candidate for factoring)?"""
+    return bool(e.free_symbols & set(xs)) and e.is_polynomial(*xs) and sp.Poly(e, *xs).total_degree() > 1
+
+
+def _known_signs_divided_out(cond: sp.Basic, xs: Sequence[sp.Symbol]) -> sp.Basic:
+    """cond with every factor of known sign divided out of each conjunct (the relation flipped
+    for a negative one), repeated while this teaches new signs. Exact on the set where cond
+    holds, up to null sets."""
+    parts = flatten_and(cond)
+    for _ in range(len(xs) + 1):
+        signs = _signed_stand_ins(parts, xs)
+        new = []
+        for rel in parts:
+            e = _as_positive(rel)
+            if e is None or not _is_product(e, xs):
+                new.append(rel)
+                continue
+            kept, flip = [], 1
+            for f in sp.Mul.make_args(sp.factor(e)):
+                known = f.xreplace(signs)
+                if known.is_positive:
+                    continue
+                if known.is_negative:
+                    flip = -flip
+                    continue
+                kept.append(f)
+            new.append(flip * sp.Mul(*kept) > 0)
+        if new == parts:
+            break
+        parts = new
+    return sp.And(*parts)
 
 
 def _strict(rel: sp.Basic, ys: Sequence[sp.Symbol]) -> sp.Basic:

@@ -575,7 +575,11 @@ def _check_joint(J: Any) -> Outcome:
         edges = [np.quantile(pts[:, k], qs) for k in range(J.dim)]
         if any(np.any(np.diff(e) <= 0) for e in edges):
             continue  # atoms or a degenerate coordinate: the binned test does not apply
-        probs = _box_probabilities(f, edges, named, _axis_cuts(J, values))
+        # the cubature splits each box again at finer sample quantiles, so its nodes crowd where
+        # the mass does (a tanh layer piles it against the faces of (-1, 1)^d)
+        finer = np.linspace(qs[0], qs[-1], 4 * bins + 1)
+        cuts = [[*c, *np.quantile(pts[:, k], finer)] for k, c in enumerate(_axis_cuts(J, values))]
+        probs = _box_probabilities(f, edges, named, cuts)
         counts = np.histogramdd(pts, bins=edges)[0]
         inside = np.all([(pts[:, k] >= edges[k][0]) & (pts[:, k] <= edges[k][-1]) for k in range(J.dim)], axis=0)
         n = len(pts)
