@@ -23,3 +23,15 @@ def test_numeric_only_law_with_a_jump_inside_the_support_is_returned() -> None:
     mass = sum(integrate.quad(lambda t: Y.numpy()(np.array([t]))[0], a, b, limit=400)[0]
                for a, b in [(-top, -cut), (-cut, cut), (cut, top)])
     assert abs(mass - 1.0) <= 1e-6
+
+
+def test_joint_law_with_a_singular_curved_edge_is_returned() -> None:
+    # (x1² + x2², x2) of two standard normals: f = e^(-y1/2) / (2π √(y1 − y2²)) on y1 > y2²,
+    # infinite along the parabola; box masses must be integrated across it, not beside it
+    K = covar.transform("Normal(0, 1) * Normal(0, 1)", "x1**2 + x2**2, x2")
+    assert "binned chi-square" in covar.record.note_words(K.derivation.notes[-1])
+    f = K.numpy()
+    for y1, y2 in [(1.0, 0.5), (2.0, -1.2), (0.3, 0.1)]:
+        want = np.exp(-y1 / 2) / (2 * np.pi * np.sqrt(y1 - y2**2))
+        assert abs(f(np.array([y1]), np.array([y2]))[0] - want) <= 1e-12 * want
+    assert f(np.array([1.0]), np.array([1.5]))[0] == 0.0

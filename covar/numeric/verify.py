@@ -495,6 +495,89 @@ def _box_probabilities(f: Callable, edges: list[np.ndarray], named: dict,
     return contrib
 
 
+#: fractions of a segment where the graded mesh is cut, dense toward both ends (1/√ singularities)
+_GRADED = np.unique(np.concatenate([[0.0, 1.0], np.geomspace(1e-7, 0.5, 14), 1 - np.geomspace(1e-7, 0.5, 14)]))
+
+
+def _graded_rule(cuts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights of 3-point Gauss–Legendre on each segment between consecutive ``cuts``
+    (shape (m, c): m rows of sorted cut points), each segment graded toward both of its ends."""
+    a, b = cuts[:, :-1, None], cuts[:, 1:, None]
+    fine = a + (b - a) * _GRADED  # (m, segments, len(_GRADED))
+    lo, hi = fine[..., :-1], fine[..., 1:]
+    mid, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
+    nodes = mid[..., None] + half[..., None] * _GL3[0]
+    weights = np.broadcast_to(half[..., None] * _GL3[1], nodes.shape)
+    m = cuts.shape[0]
+    return nodes.reshape(m, -1), weights.reshape(m, -1)
+
+
+def _curved_box_probabilities(f: Callable, edges: list[np.ndarray], named: dict,
+                              curves: Sequence[Callable[[np.ndarray], Any]],
+                              cuts: Sequence[Sequence[float]]) -> np.ndarray:
+    """∫ f over each box of a 2-D grid when the pdf jumps or is singular along curves
+    y1 = r(y2) (the support's curved edges, where a 1/√ singularity of the Jacobian sits): y1
+    is integrated at each y2 node on segments cut at every curve (and at the axis ``cuts``) and
+    graded toward their ends, y2 by Gauss–Legendre on 8 sub-segments of each box, cut again at
+    the y2 axis cuts."""
+    e1, e2 = edges
+    y2_parts, w2_parts, owner_parts = [], [], []
+    for j, (a, b) in enumerate(zip(e2[:-1], e2[1:])):
+        fine = np.unique(np.concatenate([np.linspace(a, b, 9), [c for c in cuts[1] if a < c < b]]))
+        mid, half = 0.5 * (fine[:-1] + fine[1:]), 0.5 * (fine[1:] - fine[:-1])
+        y2_parts.append((mid[:, None] + half[:, None] * _GL3[0]).ravel())
+        w2_parts.append((half[:, None] * _GL3[1]).ravel())
+        owner_parts.append(np.full(y2_parts[-1].shape, j))
+    y2, w2, owner2 = np.concatenate(y2_parts), np.concatenate(w2_parts), np.concatenate(owner_parts)
+    roots = [np.full(y2.shape, float(c)) for c in cuts[0]]
+    with np.errstate(all="ignore"):
+        for r in curves:
+            try:
+                v = np.broadcast_to(np.asarray(r(y2), dtype=complex), y2.shape)
+            except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+                continue  # a root numpy cannot evaluate: that curve is simply not cut at
+            roots.append(np.where(np.abs(v.imag) <= 1e-12 * (1 + np.abs(v.real)), v.real, np.nan))
+    out = np.zeros((len(e1) - 1, len(e2) - 1))
+    for i, (a, b) in enumerate(zip(e1[:-1], e1[1:])):
+        inside = [np.where((c > a) & (c < b), c, np.nan) for c in roots]
+        ends = np.column_stack([np.full_like(y2, a), *inside, np.full_like(y2, b)])
+        ends = np.sort(np.where(np.isnan(ends), b, ends), axis=1)  # unused cuts sit on b: empty segments
+        nodes, weights = _graded_rule(ends)
+        with np.errstate(all="ignore"):
+            vals = np.broadcast_to(np.asarray(f(nodes, np.broadcast_to(y2[:, None], nodes.shape).copy(), **named),
+                                              dtype=float), nodes.shape)
+        vals = np.where(np.isfinite(vals), vals, np.nan)
+        inner = np.sum(vals * weights, axis=1)
+        out[i] = np.bincount(owner2, weights=inner * w2, minlength=len(e2) - 1)
+    return out
+
+
+def _curves(J: Any, values: dict) -> list[Callable[[np.ndarray], Any]]:
+    """2-D: each edge e(y1, y2) = 0 of the pdf's conditions that involves both variables and is a
+    polynomial of degree ≤ 2 in y1, solved for y1 as functions of y2 (numpy callables)."""
+    if J.dim != 2:
+        return []
+    y1, y2 = J.vars
+    rels = set(J.pdf.atoms(sp.core.relational.Relational))
+    for _, c in J.terms:
+        rels |= c.atoms(sp.core.relational.Relational)
+    out = []
+    for rel in rels:
+        e = (rel.lhs - rel.rhs).xreplace(values)
+        if e.free_symbols != {y1, y2}:
+            continue
+        try:
+            poly = sp.Poly(e, y1)
+        except sp.PolynomialError:
+            continue
+        if not 1 <= poly.degree() <= 2 or poly.free_symbols - {y1, y2}:
+            continue
+        for root in sp.roots(poly, y1):
+            if root.has(y2) and not root.has(sp.Piecewise):
+                out.append(sp.lambdify(y2, root, modules="numpy"))
+    return out
+
+
 def _axis_cuts(J: Any, values: dict) -> list[list[float]]:
     """For each variable, the points c where a condition y_k < c of the pdf or its terms can make
     the pdf jump (conditions on that variable alone, linear in it)."""
@@ -579,7 +662,9 @@ def _check_joint(J: Any) -> Outcome:
         # the mass does (a tanh layer piles it against the faces of (-1, 1)^d)
         finer = np.linspace(qs[0], qs[-1], 4 * bins + 1)
         cuts = [[*c, *np.quantile(pts[:, k], finer)] for k, c in enumerate(_axis_cuts(J, values))]
-        probs = _box_probabilities(f, edges, named, cuts)
+        curves = _curves(J, values)
+        probs = (_curved_box_probabilities(f, edges, named, curves, cuts) if curves
+                 else _box_probabilities(f, edges, named, cuts))
         counts = np.histogramdd(pts, bins=edges)[0]
         inside = np.all([(pts[:, k] >= edges[k][0]) & (pts[:, k] <= edges[k][-1]) for k in range(J.dim)], axis=0)
         n = len(pts)
