@@ -34,7 +34,7 @@ def quick_parse_error(parse, text) -> str:
     return str(caught.value)
 
 
-TEXT_MODULES = ("assumptions", "calls", "expressions", "limits", "magnitudes", "notation", "sets",
+TEXT_MODULES = ("assumptions", "calls", "expressions", "limits", "magnitudes", "notation", "sets", "vectors",
                 "syntax", "values", "vocabulary")
 
 

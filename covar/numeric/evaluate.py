@@ -429,11 +429,18 @@ def _evaluate(cells: list[CompiledCell], fill: float, params: tuple, ys: Any,
 
 
 #: points far out in an unbounded cell where a candidate formula is also probed
-_FAR = (-1e12, -1e6, 1e6, 1e12)
+_FAR = tuple(s * v for s in (-1.0, 1.0) for v in (*np.geomspace(3.1415926e3, 2.7182818e20, 29), 1e300))  # not round: exact cancellation must not hide garbage
+
+
+_ELEMENTARY = (sp.exp, sp.log, sp.Abs, sp.sign, sp.Min, sp.Max, sp.sin, sp.cos, sp.tan, sp.asin,
+               sp.acos, sp.atan, sp.sinh, sp.cosh, sp.tanh)
 
 
 def _far_probe_is_cheap(expr: sp.Expr, y: sp.Symbol) -> bool:
-    """No tower of exponentials in y (exp(β·e^y) at y = 1e12 would exhaust mpmath)."""
+    """Elementary functions only (mpmath may not converge on a special function far out) and no
+    tower of exponentials in y (exp(β·e^y) at y = 1e12 would exhaust mpmath)."""
+    if not all(isinstance(f, _ELEMENTARY) for f in expr.atoms(sp.Function)):
+        return False
     towers = [e for e in expr.atoms(sp.exp) if e.args[0].has(sp.exp) and e.has(y)]
     powers = [p for p in expr.atoms(sp.Pow) if p.exp.has(y) and p.base.has(y)]
     return not towers and not powers
@@ -452,10 +459,15 @@ def _faithful(fn, expr, y, params, lo, hi) -> bool:
         # over the tails multiplies by huge widths: there the value must match to 1e-7 relative
         far = [t for t in _FAR if a < t < b and not (math.isfinite(a) and math.isfinite(b))] \
             if _far_probe_is_cheap(expr, y) else []
-        ys = np.array([*interior_samples(a, b, 7), *far])
-        refs = symbolic_values(expr, y, ys, values)
+        near_ys = interior_samples(a, b, 7)
+        refs = symbolic_values(expr, y, np.array(near_ys), values)
         if not all(close(r, r) for r in refs):
             continue  # not a valid parameter draw for this expression
+        far_refs = symbolic_values(expr, y, np.array(far), values) if far else []
+        kept = [(t, r) for t, r in zip(far, far_refs) if close(r, r)]  # mpmath gave a number there
+        far = [t for t, _ in kept]
+        refs = [*refs, *(r for _, r in kept)]
+        ys = np.array([*near_ys, *far])
         args = [float(values[p]) for p in params]
         try:
             with np.errstate(all="ignore"):
@@ -463,7 +475,10 @@ def _faithful(fn, expr, y, params, lo, hi) -> bool:
         except (NameError, TypeError, ValueError, ZeroDivisionError, OverflowError):
             return False  # a function the numeric backend lacks (meijerg), or not vectorisable
         near = len(ys) - len(far)
+        # far out a float formula may overflow to nan/inf where the true value underflows to 0
+        # (the evaluator's non-finite check handles those); a finite wrong value must not pass
         if not all(close(gv, ref, rtol=1e-7, atol=1e-7 if k < near else 1e-300)
+                   or (k >= near and not np.isfinite(gv) and abs(complex(ref)) <= 1e-300)
                    for k, (gv, ref) in enumerate(zip(got, refs))):
             return False
         probed += 1

@@ -1,5 +1,7 @@
-"""Random-vector text: a product of independent families ("Normal(0, 1) * Gamma(2, 1)") and a
-vector map whose components are separated by top-level commas."""
+"""Random-vector text: independent families joined by `*` and maps split at top-level commas.
+
+"Normal(0, 1) * Gamma(2, 1)" is a random vector in x1, x2; "x1 + x2, x1/(x1 + x2)" a vector map.
+"""
 from __future__ import annotations
 
 import re
