@@ -347,15 +347,16 @@ def test_a_job_past_the_memory_limit_is_answered_and_its_worker_replaced():
 
 
 def test_a_slow_frame_is_skipped_not_the_animation():
-    """x**3 morphs through cubics that take over a second each: with 12 s for the animation each
-    frame may take 0.75 s, so those frames are drawn without a density and the animation is answered."""
+    """x**3 morphs through cubics that take longer than a frame's share: with 4 s for the animation each
+    frame may take 0.25 s, so those frames are drawn without a density and the animation is answered."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        with TestClient(create_app(Settings(workers=1, timeout=20.0, animation_timeout=12.0, grace=30.0))) as c:
+        # 0.25 s a frame: the cubic morphs need more on any machine, the identity far less
+        with TestClient(create_app(Settings(workers=1, timeout=20.0, animation_timeout=4.0, grace=30.0))) as c:
             r = c.post("/api/animation", json={"density": "Normal(0, 1)", "map": "x**3"})
             assert r.status_code == 200, r.text
             body = r.json()
-            assert len(body["frames"]) == len(body["failed"]) == 8 and body["frame_seconds"] == 0.75
-            assert body["failed"][0] is None and body["failed"][-1] is None
+            assert len(body["frames"]) == len(body["failed"]) == 8 and body["frame_seconds"] == 0.25
+            assert body["failed"][0] is None
             assert any(e and "DerivationTimeout" in e for e in body["failed"]), body["failed"]
             assert c.get("/health").json()["restarts"] == 0
