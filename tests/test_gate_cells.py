@@ -31,7 +31,10 @@ def test_joint_law_with_a_singular_curved_edge_is_returned() -> None:
     K = covar.transform("Normal(0, 1) * Normal(0, 1)", "x1**2 + x2**2, x2")
     assert "binned chi-square" in covar.record.note_words(K.derivation.notes[-1])
     f = K.numpy()
+    v1, v2 = K.vars
     for y1, y2 in [(1.0, 0.5), (2.0, -1.2), (0.3, 0.1)]:
         want = np.exp(-y1 / 2) / (2 * np.pi * np.sqrt(y1 - y2**2))
+        shown = complex(K.pdf.subs({v1: y1, v2: y2}).evalf(30))  # the formula the user reads
+        assert abs(shown.imag) <= 1e-300 and abs(shown.real - want) <= 1e-12 * want
         assert abs(f(np.array([y1]), np.array([y2]))[0] - want) <= 1e-12 * want
-    assert f(np.array([1.0]), np.array([1.5]))[0] == 0.0
+    assert K.pdf.subs({v1: 1.0, v2: 1.5}) == 0 and f(np.array([1.0]), np.array([1.5]))[0] == 0.0
