@@ -173,9 +173,8 @@ def test_most_laws_have_a_ufunc_chain_and_a_one_point_formula():
     """The fast paths are really taken (the other tests would pass on the slow ones too)."""
     laws = [_law(d, g) for d, g, _, _ in CONTINUOUS]
     cells = [c for Y in laws for log in (False, True) for c in evaluate._compiled(Y, log)]
-    # a chain that is wrong far out in an unbounded cell (cancellation) is refused: most still pass
-    assert sum(c.chain is not None for c in cells) >= 3 * len(cells) // 4
-    assert sum(c.point is not None for c in cells) >= 3 * len(cells) // 4
+    assert sum(c.chain is not None for c in cells) >= len(cells) - 2
+    assert sum(c.point is not None for c in cells) >= len(cells) - 2
 
 
 _Y, _A, _B = sp.symbols("y a b", positive=True)

@@ -281,9 +281,15 @@ def _point_formula(expr: sp.Expr, body: sp.Expr, constants: dict[sp.Dummy, sp.Ex
     def point(yv: float, *scalars: Any) -> float:
         return f(yv, *scalars[:n])
 
+    def at(yv: float, scalars: tuple) -> float:
+        try:
+            return point(yv, *scalars)
+        except (OverflowError, ValueError, ZeroDivisionError):
+            return math.nan  # at run time this point goes to the array path instead
+
     def on_arrays(ys, *p):
         scalars = chain.scalars(*p)
-        return np.array([point(float(v), *scalars) for v in np.ravel(ys)])
+        return np.array([at(float(v), scalars) for v in np.ravel(ys)])
 
     return point if all(_faithful(on_arrays, expr, y, params, a, b) for a, b in spans) else None
 
