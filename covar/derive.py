@@ -173,7 +173,7 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
 
             return verify(transform_matrix(X, g, **matrices), f"law of {g}")
         if matrices:
-            raise UnsupportedTransform(f"unknown keyword(s) {sorted(matrices)}: matrices are for matrix variates")
+            raise UnsupportedTransform(_unknown_keywords(sorted(matrices)))
         given = _random_variable_of(g)
         if given is not None and _random_variable_of(X) is not None and given != X:
             raise UnsupportedTransform(f"the map {g} is in the random variable {given}, not in {X}; "
@@ -204,6 +204,23 @@ def transform(X: Any, g: Any, y: Any = None, *, inverse: Any = None, assume: Any
         from covar.numeric.verify import verify
 
         return verify(result, f"law of {expr}")
+
+
+def _unknown_keywords(names: list[str]) -> str:
+    """What to say of keywords transform does not take (a matrix map's matrices aside).
+
+    >>> _unknown_keywords(["assumptions"])
+    "covar.transform has no keyword 'assumptions' (did you mean assume=?); its keywords are y, inverse, assume, timeout, and matrices by name (A=...) for a matrix variate"
+    """
+    import difflib
+
+    known = ["y", "inverse", "assume", "timeout"]
+    said = []
+    for name in names:
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+        said.append(f"{name!r}" + (f" (did you mean {close[0]}=?)" if close else ""))
+    return (f"covar.transform has no keyword {', '.join(said)}; its keywords are {', '.join(known)}, "
+            "and matrices by name (A=...) for a matrix variate")
 
 
 def _vector_map(g: Any, y: Any) -> tuple[Any, Any]:

@@ -474,7 +474,7 @@ class MapRecord(Record):
         for k, p in enumerate(self.pieces, start=1):
             fx = "f_X"
             steps.append(DisplayStep(
-                (f"Branch {k}: where ", p.condition),
+                (f"Branch {k}: where ", support_shown(self.y, p.condition)),
                 (Formula(Label(f"{sp.sstr(xs)} = h{_sub(k)}{sp.sstr(ys)}", rf"{sp.latex(xs)} = h_{{{k}}}{sp.latex(ys)}"),
                          (sp.Tuple(*p.inverse),)),
                  Formula(Label(f"J_h{_sub(k)}", rf"J_{{h_{{{k}}}}}"), (p.jacobian,)),
@@ -493,10 +493,25 @@ def _names(xs: tuple[sp.Symbol, ...]) -> str:
     return sp.sstr(sp.Tuple(*(sp.Symbol(letter(x)) for x in xs)))
 
 
+def support_shown(xs: tuple[sp.Symbol, ...], condition: sp.Basic) -> sp.Basic:
+    """A joint support condition as a reader sees it: (x1, x2) ∈ ℝ² when it holds everywhere.
+
+    >>> x1, x2 = sp.symbols("x1 x2", real=True)
+    >>> support_shown((x1, x2), sp.true)
+    Contains((x1, x2), ProductSet(Reals, Reals))
+    >>> support_shown((x1, x2), x1 > 0)
+    x1 > 0
+    """
+    if condition is sp.true:
+        return sp.Contains(sp.Tuple(*xs), sp.ProductSet(*(sp.Reals,) * len(xs)), evaluate=False)
+    return condition
+
+
 def _joint_input_step(xs: tuple[sp.Symbol, ...], pdf: sp.Expr, support: sp.Basic) -> DisplayStep:
     v = sp.Tuple(*xs)
     return DisplayStep((f"Input: {_names(xs)} has a joint density",),
-                       (Formula(Label(f"f{sp.sstr(v)}", rf"f{sp.latex(v)}"), (pdf,), ("where ", support)),))
+                       (Formula(Label(f"f{sp.sstr(v)}", rf"f{sp.latex(v)}"), (pdf,),
+                                ("where ", support_shown(xs, support))),))
 
 
 @dataclass(frozen=True)

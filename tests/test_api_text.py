@@ -45,3 +45,8 @@ def test_density_from_text_with_a_variable_name() -> None:
     assert str(Y.family) == "Uniform(0, 1)"
     with pytest.raises(covar.CovarError, match="a name such as 'x'"):
         covar.Density("2*x", "__class__", "[0, 1]")
+
+
+def test_a_misspelt_keyword_is_named_with_the_one_meant():
+    with pytest.raises(covar.UnsupportedTransform, match=r"no keyword 'assumptions' \(did you mean assume=\?\)"):
+        covar.transform("Uniform(0, 1)", "x**(-a)", assumptions="a > 0")

@@ -160,6 +160,10 @@ def test_map_in_the_wrong_variable_is_a_usage_error():
     done = program("derive", "Normal(0, 1)", "t**2")
     assert done.returncode == 2 and "write the map in x" in done.stderr
     assert run("derive", "Normal(0, 1)", "x**2 + pi", "--no-steps").exit_code == 0  # constants are fine
+    for wrong in ("2y", "exp(2.5y) + 1e3"):  # a name glued to a number is still that name
+        result = run("derive", "Normal(0, 1)", wrong)
+        assert result.exit_code == 2 and "is in y, not in the density's variable x" in result.output
+    assert run("derive", "Normal(0, 1)", "2x + 1e-3", "--no-steps").exit_code == 0
 
 
 def test_output_paths_are_checked_before_deriving(tmp_path):

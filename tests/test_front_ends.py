@@ -59,3 +59,16 @@ def test_input_laws_render_without_a_record():
     J = covar.independent(covar.parse_density("Exponential(1)"), covar.parse_density("Exponential(2)"))
     check_front_ends(J)
     assert "has density" in J._repr_mimebundle_()["text/plain"]
+
+
+def test_a_support_that_holds_everywhere_reads_as_the_whole_space():
+    """A joint law on all of ℝ² says so in every front end, never 'where True'."""
+    import covar
+    from covar.render.notebook import html_display
+
+    law = covar.transform("Normal(0, 1) * Normal(0, 1)", "x1 + x2, x1 - x2")
+    text, tex = render(law), derivation_latex(law)
+    assert "True" not in text and "True" not in tex
+    assert "(y1, y2) ∈ ℝ²" in text and "where (x1, x2) ∈ ℝ²" in text
+    assert r"\mathbb{R}^{2}" in tex
+    assert "True" not in html_display(law)

@@ -232,8 +232,10 @@ def _check_map_variable(map: str, X: Any) -> None:
     usage error (exit status 2), found before any derivation starts."""
     import re
 
-    # ASCII word characters: "x²" and "2x" are the name x (unicode ² is a digit to \w)
-    names = set(re.findall(r"(?<![\w.])[A-Za-z_]\w*\b(?!\s*\()", map, flags=re.ASCII)) - _CONSTANT_NAMES
+    # numbers go first, so "2y" and "1e5*y" leave the name y; ASCII word characters: "x²" is the
+    # name x (unicode ² is a digit to \w)
+    spaced = re.sub(r"(?<![A-Za-z_\d.])(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", " 1 ", map)
+    names = set(re.findall(r"(?<![\w.])[A-Za-z_]\w*\b(?!\s*\()", spaced, flags=re.ASCII)) - _CONSTANT_NAMES
     others = names - {p.name for p in X.params}
     if X.var.name not in names and len(others) == 1:
         raise UsageFailure(f"map {map!r} is in {others.pop()}, not in the density's variable {X.var.name}; "

@@ -92,13 +92,14 @@ class JointDensity(Shown):
 
     def summary(self) -> "LawSummary":
         """What front ends show as the result: f(y1, ..., yn) on its support condition."""
-        from covar.record import Label, LawSummary, letter
+        from covar.record import Label, LawSummary, letter, support_shown
 
         v = sp.Tuple(*self.vars)
+        shown = support_shown(self.vars, self.support)
         return LawSummary(
             name=sp.sstr(sp.Tuple(*(sp.Symbol(letter(x)) for x in self.vars))),
             label=Label(f"f{sp.sstr(v)}", rf"f{sp.latex(v)}"), pdf=self.pdf if self.closed_form else None,
-            support=self.support, where=self.support, atoms=(), family=None, kind="density")
+            support=shown, where=shown, atoms=(), family=None, kind="density")
 
     def __repr__(self) -> str:
         return f"JointDensity(pdf={sp.sstr(self.pdf)}, vars={self.vars}, support={self.support})"

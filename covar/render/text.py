@@ -95,6 +95,15 @@ class _LinePrinter(StrPrinter):
     def _print_Contains(self, e: Any) -> str:
         return f"{self._print(e.args[0])} ∈ {self._print(e.args[1])}"
 
+    def _print_Reals(self, e: Any) -> str:
+        return "ℝ"
+
+    def _print_ProductSet(self, e: Any) -> str:
+        shown = [self._print(a) if not a.args else f"({self._print(a)})" for a in e.args]
+        if len(set(shown)) == 1:  # ℝ², not ℝ × ℝ
+            return shown[0] + str(len(shown)).translate(_SUPERSCRIPT)
+        return " × ".join(shown)
+
 
 _LINE = _LinePrinter()
 
@@ -172,7 +181,7 @@ def render_result(law: Any) -> str:
     from covar.univariate.cases import support_by_case
 
     by_case = support_by_case(law)  # a case split: each case's own support, not Piecewise ends
-    support = [f"support  {_pretty(s.support)}"]
+    support = [f"support  {line_math(s.support)}"]
     if by_case:
         support = ["support  by case:"]
         for cond, where in by_case:
