@@ -360,3 +360,15 @@ def test_a_slow_frame_is_skipped_not_the_animation():
             assert body["failed"][0] is None
             assert any(e and "DerivationTimeout" in e for e in body["failed"]), body["failed"]
             assert c.get("/health").json()["restarts"] == 0
+
+
+def test_serve_takes_a_memory_limit_per_worker(monkeypatch):
+    import covar.web.serve as web_serve
+
+    seen = {}
+    monkeypatch.setattr(web_serve, "serve", lambda *args, **kw: seen.update(kw))
+    done = CliRunner().invoke(cli, ["serve", "--no-browser", "--memory-mb", "512"])
+    assert done.exit_code == 0, done.output
+    assert seen["memory_mb"] == 512
+    small = CliRunner().invoke(cli, ["serve", "--no-browser", "--memory-mb", "10"])
+    assert small.exit_code == 2 and "--memory-mb" in small.output

@@ -478,11 +478,15 @@ def plot(density, map, support, assume, timeout, params, output, samples, seed, 
 @click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True, help="Worker processes.")
 @click.option("--timeout", type=float, default=20.0, show_default=True, callback=_finite_seconds,
               help="Time budget in seconds of each derivation (the animation gets three times as much).")
-def serve(port, browser, workers, timeout) -> None:
+@click.option("--memory-mb", type=click.IntRange(256, None), default=3072, show_default=True,
+              help="Address space of each worker process in MiB; a job that needs more is answered "
+                   "with an out-of-memory message and its worker replaced.")
+def serve(port, browser, workers, timeout, memory_mb) -> None:
     """Serve the calculator page on 127.0.0.1 (needs pip install "covar[web]")."""
     from covar.web.serve import serve as run_server
 
-    run_server(port or None, browser, workers, timeout, say=lambda line: click.echo(line, err=True))
+    run_server(port or None, browser, workers, timeout, memory_mb=memory_mb,
+               say=lambda line: click.echo(line, err=True))
 
 
 @cli.command(epilog="""\b

@@ -43,8 +43,9 @@ def require_web() -> None:
 
 
 def serve(port: int | None = None, browser: bool = True, workers: int = 2, timeout: float = 20.0,
-          say: Callable[[str], None] | None = None) -> None:
-    """Serve the page until interrupted; ``port`` None picks a free one."""
+          memory_mb: int | None = 3072, say: Callable[[str], None] | None = None) -> None:
+    """Serve the page until interrupted; ``port`` None picks a free one; each worker may use
+    ``memory_mb`` MiB of address space (None: no cap)."""
     require_web()
     import uvicorn
 
@@ -52,7 +53,8 @@ def serve(port: int | None = None, browser: bool = True, workers: int = 2, timeo
 
     port = port or free_port()
     url = f"http://{HOST}:{port}/"
-    app = create_app(Settings(workers=workers, timeout=timeout, animation_timeout=max(3 * timeout, 30.0)))
+    app = create_app(Settings(workers=workers, timeout=timeout, animation_timeout=max(3 * timeout, 30.0),
+                              memory_mb=memory_mb))
     if say is not None:
         say(f"covar serve: {url}  (Ctrl+C stops it)")
     if browser:
