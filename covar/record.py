@@ -91,6 +91,19 @@ class LawSummary:
     numeric_method: str = "root-finding"
 
 
+def shown_digits(expr: Any, digits: int = 10) -> Any:
+    """``expr`` as a reader sees it: a float certified to 30 digits shows its first ``digits``
+    (the record and its JSON keep them all).
+
+    >>> shown_digits(sp.Float("-0.751791524693564457457904946780", 30) * sp.Symbol("x"))
+    -0.7517915247*x
+    """
+    if not isinstance(expr, sp.Basic):
+        return expr
+    long = {f: sp.Float(f, digits) for f in expr.atoms(sp.Float) if f._prec > sp.Float(1.0, digits)._prec}
+    return expr.xreplace(long) if long else expr
+
+
 def letter(var: sp.Symbol) -> str:
     """The random variable's name for a variable: x -> X, y1 -> Y1."""
     return str(var).upper()

@@ -72,3 +72,20 @@ def test_a_support_that_holds_everywhere_reads_as_the_whole_space():
     assert "(y1, y2) ∈ ℝ²" in text and "where (x1, x2) ∈ ℝ²" in text
     assert r"\mathbb{R}^{2}" in tex
     assert "True" not in html_display(law)
+
+
+def test_a_numeric_turning_point_reads_as_a_number():
+    """GELU of a normal turns at a certified float: its image end is that float (not an erf of
+    floats), shown to 10 digits, while the record keeps 30."""
+    import sympy as sp
+
+    import covar
+
+    law = covar.transform("Normal(0, 1)", "x*(1 + erf(x/sqrt(2)))/2")
+    assert not law.closed_form
+    low = law.support.start
+    assert isinstance(low, sp.Float) and abs(float(low) + 0.16997120747990366) <= 1e-15
+    text, tex = render(law), derivation_latex(law)
+    assert "support  [-0.1699712075, ∞)" in text
+    assert "erf(-0." not in text and "0.75179152469356" not in text and "0.75179152469356" not in tex
+    assert "g(x) = y has no closed-form solution for x on (-∞, -0.7517915247)" in text

@@ -13,7 +13,7 @@ from typing import Any
 
 import sympy as sp
 
-from covar.record import DisplayStep, Formula, Label, LawSummary, Phrase
+from covar.record import DisplayStep, Formula, Label, LawSummary, Phrase, shown_digits
 
 _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[margin=2cm]{geometry}
@@ -58,7 +58,7 @@ def escape_text(text: str) -> str:
 
 
 def _tex(expr: Any) -> str:
-    return expr.tex if isinstance(expr, Label) else sp.latex(expr)
+    return expr.tex if isinstance(expr, Label) else sp.latex(shown_digits(expr))
 
 
 def _breakable(tex: str) -> str:
@@ -178,7 +178,7 @@ def _lines(value: Any) -> list[str]:
     if isinstance(value, Label):
         return [value.tex]
     lines: list[str] = []
-    for piece in _pieces(value):
+    for piece in _pieces(shown_digits(value)):
         if lines and _width(lines[-1] + piece) <= _WIDTH:
             lines[-1] += " " + piece
         else:

@@ -22,7 +22,7 @@ import sympy as sp
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from covar.record import Label, Phrase
+from covar.record import Label, Phrase, shown_digits
 
 
 class _Printer(MathMLPresentationPrinter):
@@ -92,7 +92,7 @@ def _tight(markup: str) -> str:
 
 
 def _inner(expr: Any) -> str:
-    return _tight(str(_Printer().doprint(expr)))
+    return _tight(str(_Printer().doprint(shown_digits(expr))))
 
 
 def expression(expr: Any, display: bool = False) -> str:

@@ -11,11 +11,11 @@ from typing import Any, Sequence
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from covar.record import DisplayStep, Formula, Label, Phrase, Record, law_phrase
+from covar.record import DisplayStep, Formula, Label, Phrase, Record, law_phrase, shown_digits
 
 
 def _pretty(expr: Any) -> str:
-    return sp.pretty(expr, use_unicode=True)
+    return sp.pretty(shown_digits(expr), use_unicode=True)
 
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -117,7 +117,7 @@ def line_math(expr: Any) -> str:
     ('x = y²', '[0, ∞)')
     """
     pretty = _pretty(expr)
-    return pretty if "\n" not in pretty else _LINE.doprint(expr)
+    return pretty if "\n" not in pretty else _LINE.doprint(shown_digits(expr))
 
 
 def _inline(part: Any) -> str:

@@ -13,7 +13,7 @@ import sympy as sp
 
 from covar.laws.density import Density
 from covar.laws.families import NamedLaw
-from covar.record import Cell, Derivation, Note, Piece, joined, letter, sentence
+from covar.record import Cell, Derivation, Note, Piece, joined, letter
 from covar.errors import NoClosedForm, NoClosedFormInverse, UnsupportedTransform
 from covar.univariate.inverses import image_interval, inverse_on
 from covar.numeric.verify import parameter_draws, to_float as as_float
@@ -128,11 +128,13 @@ def derive_univariate(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
                       "gives no branch and no term of the sum."))
     pieces: list[Piece] = []
     atoms: dict[sp.Expr, sp.Expr] = {}
-    try:
-        for rp in raw:
+    for rp in raw:
+        try:
             pieces.append(_derive_piece(rp, x, y, atoms, notes))
-    except NoClosedFormInverse as exc:
-        return _numeric_only(X, g, y, breakpoints, raw, exc)
+        except NoClosedFormInverse:
+            return _numeric_only(X, g, y, breakpoints, raw, (
+                sp.Eq(sp.Function("g")(x), y), " has no closed-form solution for ", x, " on ",
+                sp.Interval.open(rp.lo, rp.hi), "."))
     for point, mass in X.atoms.items():
         target = sp.simplify(g.subs(x, point))
         atoms[target] = atoms.get(target, 0) + mass
@@ -218,14 +220,15 @@ def _derive_piece(rp: RawPiece, x, y, atoms: dict, notes: list[Note]) -> Piece:
                  contribution=contribution, rejected=inv.rejected)
 
 
-def _numeric_only(X: Density, g, y, breakpoints, raw: list[RawPiece], why: Exception) -> Density:
-    """An honest result without a closed form: pdf None, numpy() by root-finding on each piece."""
+def _numeric_only(X: Density, g, y, breakpoints, raw: list[RawPiece], why: Note) -> Density:
+    """An honest result without a closed form: pdf None, numpy() by root-finding on each piece;
+    ``why`` says what has no closed form."""
     from covar.numeric.evaluate import numeric_pdf
 
     x = X.var
     atoms: dict = {}
-    notes: list[Note] = [(f"No closed-form inverse: {sentence(str(why))} The density is evaluated numerically "
-                          f"by solving g({x}) = {y} on each monotone piece.",)]
+    notes: list[Note] = [("No closed-form inverse: ", *why, " The density is evaluated numerically by solving ",
+                          sp.Eq(sp.Function("g")(x), y), " on each monotone piece.")]
     pieces, monotone = [], []
     for rp in raw:
         if rp.kind == "constant":

@@ -55,10 +55,9 @@ def _continuous_at(g: sp.Expr, x: sp.Symbol, at: sp.Expr) -> sp.Expr | None:
 
 
 def _one_sided(g: sp.Expr, x: sp.Symbol, at: sp.Expr, side: str) -> sp.Expr:
-    if not at.is_infinite:
-        direct = _continuous_at(g, x, at)
-        if direct is not None:
-            return sp.simplify(direct) if direct.free_symbols else direct
+    direct = None if at.is_infinite else _continuous_at(g, x, at)
+    if direct is not None:
+        return _numeric_end(sp.simplify(direct) if direct.free_symbols else direct)
     value = sp.limit(g, x, at) if at.is_infinite else sp.limit(g, x, at, side)
     if value.has(sp.I) and not value.has(sp.nan, sp.zoo, *_NOT_A_VALUE):
         # limit may write a real value with I in it (I*(-I*pi**2 - 4*I)/(2*pi))
@@ -71,8 +70,13 @@ def _one_sided(g: sp.Expr, x: sp.Symbol, at: sp.Expr, side: str) -> sp.Expr:
             f"{'' if at.is_infinite else side} (sympy gives {value}); the image of this piece "
             "cannot be found: try an equivalent form of the map, or transform step by step"
         )
+    return _numeric_end(value)
+
+
+def _numeric_end(value: sp.Expr) -> sp.Expr:
+    """g at a certified numeric turning point as one float (not 0.37*erf(0.37*sqrt(2)) - 0.37)."""
     if value.has(sp.Float) and value.is_number and not value.is_infinite:
-        value = sp.Float(sp.N(value, 30), 30)  # g at a certified numeric turning point
+        return sp.Float(sp.N(value, 30), 30)
     return value
 
 

@@ -171,8 +171,10 @@ def derive_periodic(X: Density, g: sp.Expr, y: sp.Symbol, why: CovarError) -> De
         truncated = _truncated_sum(X, period, first, last)
         W = Density(truncated, x, window, validate=False)
         breakpoints, raw = monotone_pieces(g, truncated, x, window)
-        result = _numeric_only(W, g, y, breakpoints, raw, UnsupportedTransform(
-            f"the series Σ_n f_X({x} + n·{period}) has no closed form that sympy finds."))
+        result = _numeric_only(W, g, y, breakpoints, raw, (
+            "the series ", Label(f"Σₙ f_X({x} + n·{sp.pretty(period, use_unicode=True)})",
+                                 rf"\sum_n f_X\left({sp.latex(x)} + n {sp.latex(period)}\right)"),
+            " has no closed form that sympy finds."))
         how = ("summed numerically over ", sp.Le(sp.Abs(sp.Symbol("n")), truncated.limits[0][2], evaluate=False),
                f" (the rest carries less than {_TAIL:g} of the probability)")
     n = sp.Symbol("n", integer=True)
