@@ -8,7 +8,7 @@ import sympy as sp
 from covar.numeric.budget import DEFAULT_BUDGET_SECONDS, time_budget
 from covar.laws.density import Density
 from covar.laws.joint import JointDensity
-from covar.errors import UnsupportedTransform
+from covar.errors import NoClosedForm, UnsupportedTransform
 from covar.text.values import as_expression
 
 
@@ -244,14 +244,16 @@ def _derive(X: Density, expr: sp.Expr, y: sp.Symbol, timeout: float | None,
     refuses, a periodic map is wrapped and a composite one split."""
     try:
         return _derive_once(X, expr, y, timeout, relations)
-    except UnsupportedTransform as exc:
+    except (UnsupportedTransform, NoClosedForm) as exc:
         if X.discrete or X.pdf is None:
             raise
         from covar.univariate.compose import derive_by_steps
         from covar.univariate.periodic import derive_periodic, is_periodic_case
 
-        if is_periodic_case(X, expr):
+        if is_periodic_case(X, expr):  # a fractional part whose series sympy cannot sum, too
             return derive_periodic(X, expr, y, exc)
+        if isinstance(exc, NoClosedForm):
+            raise
         return derive_by_steps(X, expr, y, lambda D, e, v: _derive_once(D, e, v, timeout, relations), exc)
 
 

@@ -38,3 +38,55 @@ def test_joint_law_with_a_singular_curved_edge_is_returned() -> None:
         assert abs(shown.imag) <= 1e-300 and abs(shown.real - want) <= 1e-12 * want
         assert abs(f(np.array([y1]), np.array([y2]))[0] - want) <= 1e-12 * want
     assert K.pdf.subs({v1: 1.0, v2: 1.5}) == 0 and f(np.array([1.0]), np.array([1.5]))[0] == 0.0
+
+
+# -- a symbolic constant meeting a pmf's lattice; laws that are all atoms ----------------------
+
+
+def _poisson_pmf(k: int, lam: float = 2.0) -> float:
+    from math import exp, factorial
+
+    return lam ** k * exp(-lam) / factorial(k)
+
+
+def test_min_with_a_constant_that_may_be_an_integer_keeps_all_its_mass() -> None:
+    # Min(X, k) for X ~ Poisson(2), k > 0: at an integer k the atom P(X > k) and the point
+    # x = k meet at y = k, and the pmf the user reads must add them (it once kept only the atom)
+    import sympy as sp
+
+    Y = covar.transform("Poisson(2)", "Min(x, k)", assume="k > 0")
+    (k,) = (s for s in Y.pdf.free_symbols if s.name == "k")
+    for kv in (sp.Integer(1), sp.Integer(2), sp.Integer(4), sp.Rational(5, 2), sp.Rational(1, 3)):
+        below = list(range(int(sp.ceiling(kv))))
+        values = [float(Y.pdf.subs({k: kv, Y.var: v})) for v in below + [kv]]
+        assert abs(sum(values) - 1.0) <= 1e-12, (kv, values)
+        tail = 1.0 - sum(_poisson_pmf(j) for j in below)
+        assert abs(values[-1] - tail) <= 1e-12, (kv, values[-1], tail)
+
+
+def test_the_gate_draws_map_constants_on_the_lattice(monkeypatch) -> None:
+    # the gate must catch the bug above: with the atom and the point no longer added, Min(x, k)
+    # is wrong exactly at integer k, which a draw of k from (0, 3) never is
+    import pytest
+
+    from covar.univariate import discrete
+
+    monkeypatch.setattr(discrete, "_tail_at", lambda tail, y, v: 0)
+    with pytest.raises(covar.VerificationFailed, match="symbolic pmf"):
+        covar.transform("Poisson(2)", "Min(x, k)", assume="k > 0")
+
+
+def test_a_law_that_is_all_atoms_with_parameters_is_checked_and_returned() -> None:
+    # sign(x - 1) of a Normal(mu, s): two atoms and no cell, once refused as "no parameter
+    # values give a non-empty support"
+    from scipy import stats
+
+    Y = covar.transform("Normal(mu, s)", "sign(x - 1)")
+    words = covar.record.note_words(Y.derivation.notes[-1])
+    assert "2 atom masses against the frequencies" in words
+    mu, s = [p for p in sorted(Y.params, key=lambda p: p.name)]
+    up = float(Y.atoms[1].subs({mu: 0.3, s: 1.7}))
+    assert abs(up - stats.norm(0.3, 1.7).sf(1.0)) <= 1e-12
+    rng = np.random.default_rng(5)
+    share = float(np.mean(np.sign(rng.normal(0.3, 1.7, 200_000) - 1.0) == 1))
+    assert abs(share - up) <= 5 * np.sqrt(up * (1 - up) / 200_000)

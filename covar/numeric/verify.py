@@ -316,7 +316,31 @@ def _usable_draws(density: Any, wanted: int) -> list[dict]:
         if cases and not found:
             return []  # a case without a usable draw is a case unchecked: the gate refuses
         usable += found
+    if density.discrete and usable and not cases:
+        usable += [v for v in map(_on_the_lattice(density), usable[:1]) if v is not None and _valid_input(root, v)]
     return usable
+
+
+def _on_the_lattice(density: Any) -> Callable[[dict], dict | None]:
+    """A draw with the map's real constants moved to integers, where they meet a pmf's lattice
+    (Min(x, c) of a Poisson joins its atom at c to the point x = c only for an integer c); None
+    when the map has no such constant."""
+    d = density.derivation
+    constants = set()
+    while isinstance(d, Derivation):
+        constants |= {s for s in d.g.free_symbols - {d.x} - set(d.input.params) if s.is_integer is None}
+        d = d.input.derivation
+
+    def moved(values: dict) -> dict | None:
+        if not constants:
+            return None
+        out = dict(values)
+        for s in constants & set(values):
+            k = round(float(values[s]))
+            out[s] = sp.Integer(max(k, 1) if s.is_positive else min(k, -1) if s.is_negative else k)
+        return out
+
+    return moved
 
 
 def _some_cell(density: Any, values: dict, atoms_count: bool) -> bool:
@@ -324,8 +348,11 @@ def _some_cell(density: Any, values: dict, atoms_count: bool) -> bool:
     an atom: a case may be all atoms)?"""
     if density.discrete or (atoms_count and density.atoms):
         return True
+    cells = _cell_bounds(density)
+    if not cells:  # all the mass in atoms (sign(x) of a Normal(mu, 1))
+        return bool(density.atoms)
     bounds = [(to_float(lo, values, otherwise=math.nan), to_float(hi, values, otherwise=math.nan))
-              for lo, hi in _cell_bounds(density)]
+              for lo, hi in cells]
     return any(a < b for a, b in bounds)
 
 
@@ -376,6 +403,9 @@ def _continuous_checks(density: Any, values: dict, f: Callable, rng: np.random.G
                     "that land there)")
     if report.ks_pvalue is not None:
         done.append(f"KS p = {report.ks_pvalue:.3g} on {report.samples} samples")
+    if density.atoms and ys is not None:
+        masses = "the atom's mass" if len(density.atoms) == 1 else f"{len(density.atoms)} atom masses"
+        done.append(f"{masses} against the frequencies in {len(ys)} samples")
     return (report.failures[0] if report.failures else None), done
 
 
@@ -444,7 +474,8 @@ def _check_univariate(density: Any, with_samples: bool = True) -> Outcome:
             f = density.numpy()  # compiled once per Density
             if density.pdf is not None:
                 why, n = _pointwise(density, values, f)
-                checked.append(f"symbolic pdf = numpy() at {n} points")
+                if n:
+                    checked.append(f"symbolic pdf = numpy() at {n} points")
             if why is None:
                 why, done = _continuous_checks(density, values, f, rng, with_samples)
                 checked += done

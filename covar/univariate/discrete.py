@@ -137,11 +137,14 @@ def _range_args(tail: Tail) -> tuple:
 
 
 def _tail_at(tail: Tail, y: sp.Symbol, v: sp.Expr) -> sp.Expr:
+    """What the tail adds at an atom v: its pmf there when h(v) is one of the tail's integers.
+    For a symbolic v that may or may not be (Min(x, c) for c > 0 meets the tail at y = c
+    exactly when c is an integer) the answer is a Piecewise on that condition, never 0 by default."""
     xv = sp.simplify(tail.inverse.subs(y, v))
-    lo, hi = _range_args(tail)
-    if xv.is_integer and bool(xv >= lo) and (hi == sp.oo or bool(xv < hi)):
-        return tail.pmf.subs(y, v)
-    return sp.Integer(0)
+    there = _integer_between(xv, *_range_args(tail))
+    if there is sp.false:
+        return sp.Integer(0)
+    return tail.pmf.subs(y, v) if there is sp.true else sp.Piecewise((tail.pmf.subs(y, v), there), (0, True))
 
 
 def _infinite_range(X: Density, g, y, pieces: list[Piece], notes: list[Note]):

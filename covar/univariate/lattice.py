@@ -48,7 +48,7 @@ def lattice_law(X: Density, g: sp.Expr, y: sp.Symbol) -> Density | None:
     bounded = all(e.is_number and e.is_finite for e in (X.support.start, X.support.end))
     if step is not None and not bounded:  # finitely many steps: cells.py makes them atoms
         return _integer_part(X, g, y, *step)
-    fractional = _fractional_map(g, X.var)
+    fractional = fractional_map(g, X.var)
     if fractional is not None:
         return _fractional_part(X, g, y, *fractional)
     return None
@@ -71,7 +71,7 @@ def _step_map(g: sp.Expr, x: sp.Symbol) -> tuple[str, sp.Expr, sp.Expr] | None:
     return None
 
 
-def _fractional_map(g: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
+def fractional_map(g: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
     """(a, b, c) with g = Mod(a*x + b, c) for a positive number c."""
     if isinstance(g, sp.frac):
         q, c = g.args[0], sp.Integer(1)

@@ -19,15 +19,23 @@ from covar.errors import CovarError, DerivationTimeout, UnsupportedTransform
 from covar.laws.density import Density
 from covar.numeric.budget import time_budget
 from covar.record import Derivation, Label, Note, note_words
-from covar.univariate.pieces import monotone_pieces, support_intervals
+from covar.univariate.pieces import as_floors, monotone_pieces, support_intervals
 
 _SUM_SECONDS = 5.0  # sympy's summation of the wrapped series, before falling back to numbers
 _TAIL = 1e-15  # probability left out of a numerically summed series
 
 
 def _period(g: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
+    """g's numeric period; fractional parts (frac(x), x - floor(x)) count as the Mod they are,
+    which sympy's periodicity knows."""
+    from covar.univariate.lattice import fractional_map
+
+    whole = fractional_map(g, x)
+    if whole is not None:
+        a, b, c = whole
+        g = sp.Mod(a * x + b, c)
     try:
-        period = sp.periodicity(g, x)
+        period = sp.periodicity(g.replace(sp.frac, lambda q: sp.Mod(q, 1)), x)
     except (NotImplementedError, ValueError):
         return None
     if period is None or not period.is_number or not (period.is_positive is True):
@@ -171,7 +179,7 @@ def derive_periodic(X: Density, g: sp.Expr, y: sp.Symbol, why: CovarError) -> De
         truncated = _truncated_sum(X, period, first, last)
         W = Density(truncated, x, window, validate=False)
         breakpoints, raw = monotone_pieces(g, truncated, x, window)
-        result = _numeric_only(W, g, y, breakpoints, raw, (
+        result = _numeric_only(W, as_floors(g), y, breakpoints, raw, (
             "the series ", Label(f"Σₙ f_X({x} + n·{sp.pretty(period, use_unicode=True)})",
                                  rf"\sum_n f_X\left({sp.latex(x)} + n {sp.latex(period)}\right)"),
             " has no closed form that sympy finds."))

@@ -278,6 +278,19 @@ def direction(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> str:
     return "increasing" if s > 0 else "decreasing"
 
 
+def as_floors(g: sp.Expr) -> sp.Expr:
+    """Fractional parts as the floors the piece finder steps over: frac(q) = q - floor(q),
+    Mod(q, m) = q - m*floor(q/m) for a positive number m.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> as_floors(sp.sin(sp.frac(2*x))), as_floors(sp.Mod(x, 3))
+    (sin(2*x - floor(2*x)), x - 3*floor(x/3))
+    """
+    g = g.replace(sp.frac, lambda q: q - sp.floor(q))
+    return g.replace(lambda e: isinstance(e, sp.Mod) and e.args[1].is_number and e.args[1].is_positive,
+                     lambda e: e.args[0] - e.args[1] * sp.floor(e.args[0] / e.args[1]))
+
+
 def monotone_pieces(
     g: sp.Expr, fx: sp.Expr, x: sp.Symbol, support: sp.Set
 ) -> tuple[tuple[sp.Expr, ...], list[RawPiece]]:
@@ -290,6 +303,7 @@ def monotone_pieces(
     """
     all_points: list[sp.Expr] = []
     pieces: list[RawPiece] = []
+    g = as_floors(g)
     for part in support_intervals(support):
         lo, hi = part.start, part.end
         cuts = kinks(g, x, lo, hi) | kinks(fx, x, lo, hi)
