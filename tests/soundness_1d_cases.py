@@ -7,6 +7,7 @@ from sympy's lambdify of the map, the symbolic pdf is evaluated with mpmath.
 """
 from __future__ import annotations
 
+import functools
 import math
 import random
 import time
@@ -143,6 +144,17 @@ def _step(rng: random.Random, u: sp.Expr, known: _Range, values: np.ndarray
     raise AssertionError(name)
 
 
+@functools.lru_cache(maxsize=256)
+def _exact_set(node: sp.Expr, inner: sp.Expr, const: sp.Expr) -> sp.Set | None:
+    """The x where Max(c, u) (or Min) sits on c, solved exactly by sympy; None when it cannot."""
+    rel = inner <= const if isinstance(node, sp.Max) else inner >= const
+    try:
+        found = sp.solve_univariate_inequality(rel, X, relational=False)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    return found if isinstance(found, (sp.Interval, sp.Union, sp.FiniteSet)) or found is sp.EmptySet else None
+
+
 def _numpy(expr: sp.Expr) -> Callable[[np.ndarray], np.ndarray]:
     f = sp.lambdify(X, expr, "numpy")
 
@@ -241,7 +253,13 @@ class Reference:
                 raise AssertionError(f"unexpected {node}")
             u = _numpy(inner[0])(xs)
             c = float(consts[0])
-            out |= (u <= c) if isinstance(node, sp.Max) else (u >= c)
+            flat = (u <= c) if isinstance(node, sp.Max) else (u >= c)
+            tied = np.flatnonzero(flat & (u == c))
+            if tied.size:  # u == c in floats may be rounding (tanh(x) = -1.0 for x < -19)
+                where = _exact_set(node, inner[0], consts[0])
+                if where is not None:
+                    flat.flat[tied] = [bool(where.contains(sp.Float(float(xs.flat[i])))) for i in tied]
+            out |= flat
         return out
 
     def atoms(self) -> dict[float, float]:
