@@ -50,3 +50,10 @@ def test_density_from_text_with_a_variable_name() -> None:
 def test_a_misspelt_keyword_is_named_with_the_one_meant():
     with pytest.raises(covar.UnsupportedTransform, match=r"no keyword 'assumptions' \(did you mean assume=\?\)"):
         covar.transform("Uniform(0, 1)", "x**(-a)", assumptions="a > 0")
+
+
+def test_a_dangling_operator_is_named_with_what_to_write():
+    with pytest.raises(covar.ParseError, match=r"ends with '\+': write what it applies to \(e.g. 'x\*\*2 \+ 1'\)"):
+        covar.transform("Normal(0, 1)", "x**2 +")
+    with pytest.raises(covar.ParseError, match=r"column 4, at '\* 2'"):
+        covar.transform("Normal(0, 1)", "x +* 2")

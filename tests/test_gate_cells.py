@@ -90,3 +90,20 @@ def test_a_law_that_is_all_atoms_with_parameters_is_checked_and_returned() -> No
     rng = np.random.default_rng(5)
     share = float(np.mean(np.sign(rng.normal(0.3, 1.7, 200_000) - 1.0) == 1))
     assert abs(share - up) <= 5 * np.sqrt(up * (1 - up) / 200_000)
+
+
+def test_an_atom_at_a_cell_end_and_mass_packed_against_the_other() -> None:
+    # sigmoid(Max(11/4, x + 1/x)) of a Laplace(0, 1): the atom sits at the cell's lower end (its
+    # samples are not round-off at an end), while 1.4% of the mass is packed within 1e-16 of the
+    # upper end 1 (x + 1/x > 37 near x = 0+); both ends of the Max's flat run, at the roots r, 1/r
+    # of x + 1/x = 11/4, map to one value sympy must see as one
+    Y = covar.transform("Laplace(0, 1)", "1/(1 + exp(-Max(11/4, x + 1/x)))")
+    ((where, mass),) = Y.atoms.items()
+    assert abs(float(where) - 1 / (1 + np.exp(-11 / 4))) <= 1e-15
+    r = (11 - np.sqrt(57)) / 8
+    assert abs(float(mass) - (0.5 + 0.5 * (np.exp(-r) - np.exp(-1 / r)))) <= 1e-12
+    ys = np.array([0.945, 0.96, 0.99, 0.999999])
+    want = reference_pdf(lambda x: np.exp(-np.abs(x)) / 2,
+                         lambda x: 1 / (1 + np.exp(-np.maximum(11 / 4, x + 1 / x))), ys, (1e-9, 60.0))
+    got = np.array([float(Y.pdf.subs(Y.var, v)) for v in ys])
+    assert np.all(np.abs(got - want) <= 1e-6 * want), (got, want)

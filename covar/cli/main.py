@@ -234,7 +234,8 @@ def _check_map_variable(map: str, X: Any) -> None:
 
     # numbers go first, so "2y" and "1e5*y" leave the name y; ASCII word characters: "x²" is the
     # name x (unicode ² is a digit to \w)
-    spaced = re.sub(r"(?<![A-Za-z_\d.])(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", " 1 ", map)
+    unquoted = re.sub(r"'[^']*'|\"[^\"]*\"", " ", map)  # a string's words are not names (the parser refuses strings)
+    spaced = re.sub(r"(?<![A-Za-z_\d.])(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", " 1 ", unquoted)
     names = set(re.findall(r"(?<![\w.])[A-Za-z_]\w*\b(?!\s*\()", spaced, flags=re.ASCII)) - _CONSTANT_NAMES
     others = names - {p.name for p in X.params}
     if X.var.name not in names and len(others) == 1:

@@ -90,6 +90,8 @@ def check_against_samples(density, ys: np.ndarray | None, values: dict | None = 
     # exactly on that end: where the two shortfalls agree, they are one and the same mass.
     at_end = np.zeros(ys.shape, dtype=bool)
     for end in {e for iv in intervals for e in iv if np.isfinite(e)}:
+        if any(np.isclose(end, point, rtol=1e-9, atol=1e-12) for point in atoms):
+            continue  # samples there are the atom's (its frequency is checked below)
         at_end |= np.abs(ys - end) <= 1e-13 * max(1.0, abs(end))
     end_share = float(at_end.mean()) if len(ys) else 0.0
     end_se = np.sqrt(max(end_share * (1 - end_share), 1e-12) / max(len(ys), 1))

@@ -107,6 +107,26 @@ def _bracket_problem(text: str) -> str | None:
     return None
 
 
+def _syntax_problem(text: str, exc: SyntaxError) -> str:
+    """What is wrong where, in words: a dangling operator, or the column and the text there.
+
+    >>> _syntax_problem("x**2 +", SyntaxError("invalid syntax"))
+    "the expression ends with '+': write what it applies to (e.g. 'x**2 + 1')"
+    >>> _syntax_problem("x +* 2", SyntaxError("invalid syntax", ("", 1, 4, "", 1, 5)))
+    "invalid syntax at column 4, at '* 2': check the operators there"
+    """
+    body = text.rstrip()
+    if body and body[-1] in "+-*/^%,=<>&|":
+        operator = body[-2:] if body[-2:] in ("**", "//", "<=", ">=", "==") else body[-1]
+        return (f"the expression ends with '{operator}': write what it applies to "
+                f"(e.g. '{body} 1')")
+    detail = "" if exc.msg in ("invalid syntax", "") else f" ({exc.msg})"
+    if not exc.offset:
+        return f"invalid syntax{detail}: check the operators and brackets"
+    return (f"invalid syntax at column {exc.offset}, at {text[exc.offset - 1:exc.offset + 4]!r}{detail}: "
+            "check the operators there")
+
+
 def _parse(text: str) -> ast.Expression:
     try:
         # ast.parse prints SyntaxWarnings ("invalid decimal literal") for text we reject or
@@ -118,8 +138,7 @@ def _parse(text: str) -> ast.Expression:
         if ";" in text:
             message = "only one expression is allowed (found ';')"
         else:
-            where = f" at column {exc.offset}" if exc.offset else ""
-            message = _bracket_problem(text) or f"invalid syntax{where}: {exc.msg}"
+            message = _bracket_problem(text) or _syntax_problem(text, exc)
         raise ParseError(message) from None
     except (RecursionError, MemoryError):
         # CPython's parser gives up on very deep nesting with these rather than SyntaxError

@@ -76,7 +76,12 @@ def _piecewise(cells: list[Cell], y: sp.Symbol) -> sp.Expr:
 def _closed_union(cells: list[Cell]) -> sp.Set:
     if not cells:
         return sp.EmptySet
-    return sp.Union(*[sp.Interval(c.interval.start, c.interval.end) for c in cells])
+    try:
+        return sp.Union(*[sp.Interval(c.interval.start, c.interval.end) for c in cells])
+    except TypeError as exc:  # sympy cannot order two ends (a zero it cannot recognise)
+        ends = sorted({e for c in cells for e in (c.interval.start, c.interval.end)}, key=sp.default_sort_key)
+        raise UnsupportedTransform(f"covar cannot order the ends {ends} of the cells of f_Y ({exc}); "
+                                   "try an equivalent, simpler form of the map") from exc
 
 
 def _merge_equal_neighbours(cells: list[Cell]) -> list[Cell]:

@@ -43,15 +43,28 @@ def _usable_end(value: sp.Expr) -> bool:
 
 def _continuous_at(g: sp.Expr, x: sp.Symbol, at: sp.Expr) -> sp.Expr | None:
     """g(at) when every subexpression of g is finite and real at ``at`` (so g is continuous
-    there and the one-sided limits are g(at)); None when any part blows up or is undefined."""
-    value = None
-    for node in sp.postorder_traversal(g):
-        if not isinstance(node, sp.Basic) or not node.has(x):
-            continue
-        value = node.subs(x, at)
-        if value.is_infinite or not _usable_end(value) or value.is_finite is not True:
+    there and the one-sided limits are g(at)); None when any part blows up or is undefined.
+
+    The value is built from the inside out with each algebraic number in lowest terms, so that
+    Max(11/4, r + 1/r) at a root r of x + 1/x = 11/4 is 11/4, not one of two equal forms that
+    sympy cannot order.
+    """
+    def value(node: sp.Basic) -> sp.Basic | None:
+        if not node.has(x):
+            return node
+        if node == x:
+            return at
+        args = [value(a) for a in node.args]
+        if any(a is None for a in args):
             return None
-    return value
+        v = node.func(*args)
+        if v.is_infinite or not _usable_end(v) or v.is_finite is not True:
+            return None
+        if v.is_number and not v.is_Atom and v.has(sp.Pow) and not v.has(sp.Float):
+            v = sp.radsimp(v)
+        return v
+
+    return value(g) if g.has(x) else None
 
 
 def _one_sided(g: sp.Expr, x: sp.Symbol, at: sp.Expr, side: str) -> sp.Expr:
