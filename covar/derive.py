@@ -210,7 +210,7 @@ def _unknown_keywords(names: list[str]) -> str:
     """What to say of keywords transform does not take (a matrix map's matrices aside).
 
     >>> _unknown_keywords(["assumptions"])
-    "covar.transform has no keyword 'assumptions' (did you mean assume=?); its keywords are y, inverse, assume, timeout, and matrices by name (A=...) for a matrix variate"
+    "covar.transform has no keyword 'assumptions' (did you mean assume=?); its keywords are y, inverse, assume, timeout, and matrices by name (A=...) only in maps of matrix variates"
     """
     import difflib
 
@@ -220,7 +220,7 @@ def _unknown_keywords(names: list[str]) -> str:
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
         said.append(f"{name!r}" + (f" (did you mean {close[0]}=?)" if close else ""))
     return (f"covar.transform has no keyword {', '.join(said)}; its keywords are {', '.join(known)}, "
-            "and matrices by name (A=...) for a matrix variate")
+            "and matrices by name (A=...) only in maps of matrix variates")
 
 
 def _vector_map(g: Any, y: Any) -> tuple[Any, Any]:

@@ -203,3 +203,28 @@ def test_many_expiring_budgets_in_threads_never_deadlock():
     for t in threads:
         t.join(timeout=60)
     assert not any(t.is_alive() for t in threads), "a budget exit hung (the watchdog's lock was left held)"
+
+
+def test_a_budget_never_cuts_an_import_in_half(tmp_path, monkeypatch):
+    """A budget that runs out while its thread imports a module waits for the import to end:
+    cut in half, the module would stay half built (or its import lock held) for every later
+    import in the process."""
+    import importlib
+    import sys
+
+    (tmp_path / "covar_slow_module.py").write_text(
+        "import time\n"
+        "for _ in range(40):\n"
+        "    time.sleep(0.01)\n"
+        "DONE = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("covar_slow_module", None)
+    try:
+        with pytest.raises(DerivationTimeout):
+            with time_budget(0.05):
+                importlib.import_module("covar_slow_module")
+                while True:  # the budget fires here, after the import
+                    sum(range(100))
+        assert sys.modules["covar_slow_module"].DONE is True
+    finally:
+        sys.modules.pop("covar_slow_module", None)

@@ -15,7 +15,9 @@ worker, a web server's request thread):
 * the injected exception derives from ``BaseException`` so that ``except Exception`` inside
   sympy cannot swallow it; the budget's exit turns it into a :class:`DerivationTimeout`
   naming the budget that ran out;
-* on exit any pending injection for the thread is cleared, so nothing fires later.
+* on exit any pending injection for the thread is cleared, so nothing fires later;
+* an injection waits while the thread is inside the import system or threading's own Python
+  code (a lock taken there and never released would hang every later import).
 
 Limits: Python delivers the exception between bytecodes, so one single call into C that runs
 for minutes (an exact factorial of a huge integer) is interrupted only when it returns; this
@@ -140,6 +142,9 @@ class _Watchdog:
                     if top is None:
                         continue
                     if top.deadline <= now:
+                        if _in_machinery(sys._current_frames().get(tid)):
+                            wake = min(wake, now + _MACHINERY_RETRY_SECONDS)  # after the import
+                            continue
                         if top.last_injection + _REPEAT_SECONDS <= now:
                             _inject_exc(tid, _Expired)
                             top.last_injection = now
@@ -164,6 +169,23 @@ class _Watchdog:
             del self.stacks[tid]
             return None
         return stack[-1]
+
+
+_MACHINERY_RETRY_SECONDS = 0.01
+# Python code that must never be cut in the middle: the import system (an exception between
+# taking and releasing a module's import lock, or half way through a module's body, leaves the
+# lock held or the module half built for every later import) and threading's locks.
+_MACHINERY_FILES = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>",
+                    threading.__file__)
+
+
+def _in_machinery(frame: FrameType | None) -> bool:
+    """Is the thread whose innermost frame is ``frame`` inside the import system or threading?"""
+    while frame is not None:
+        if frame.f_code.co_filename in _MACHINERY_FILES:
+            return True
+        frame = frame.f_back
+    return False
 
 
 _WATCHDOG = _Watchdog()

@@ -41,6 +41,14 @@ def _usable_end(value: sp.Expr) -> bool:
     return value.is_extended_real is not False and value.is_finite is not False
 
 
+def _evaluated(e: sp.Basic) -> sp.Basic:
+    """``e`` rebuilt with sympy's evaluation at every node: radsimp leaves unevaluated products
+    (E*sqrt(1 + e**2)/(1 + e**2)) that a record read back from JSON would write differently."""
+    if e.is_Atom:
+        return e
+    return e.func(*(_evaluated(a) for a in e.args))
+
+
 def _continuous_at(g: sp.Expr, x: sp.Symbol, at: sp.Expr) -> sp.Expr | None:
     """g(at) when every subexpression of g is finite and real at ``at`` (so g is continuous
     there and the one-sided limits are g(at)); None when any part blows up or is undefined.
@@ -61,7 +69,7 @@ def _continuous_at(g: sp.Expr, x: sp.Symbol, at: sp.Expr) -> sp.Expr | None:
         if v.is_infinite or not _usable_end(v) or v.is_finite is not True:
             return None
         if v.is_number and not v.is_Atom and v.has(sp.Pow) and not v.has(sp.Float):
-            v = sp.radsimp(v)
+            v = _evaluated(sp.radsimp(v))
         return v
 
     return value(g) if g.has(x) else None
