@@ -84,10 +84,10 @@ class _GroupedColumns:
             n_cols, n_consts = len(members[0][1]), len(members[0][2])
             args = [sp.Symbol(f"_u{i}", real=True) for i in range(n_cols)] + \
                    [sp.Symbol(f"_c{i}", real=True) for i in range(n_consts)]
-            consts = [np.array([m[2][i] for m in members]) for i in range(n_consts)]
+            values = [np.array([m[2][i] for m in members]) for i in range(n_consts)]
             self._groups.append((sp.lambdify(args, template, "numpy"), np.array([k for k, _, _ in members]),
                                  [np.array([m[1][i] for m in members]) for i in range(n_cols)],
-                                 [float(c[0]) if (c == c[0]).all() else c for c in consts]))
+                                 [float(v[0]) if (v == v[0]).all() else v for v in values]))
         self._n = len(exprs)
         self._in_order = len(self._groups) == 1 and (self._groups[0][1] == np.arange(self._n)).all()
 
