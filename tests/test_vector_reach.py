@@ -32,6 +32,20 @@ a = sp.Symbol("a", positive=True)
 X2, X3 = (x1, x2), (x1, x2, x3)
 
 
+_DERIVED: dict[tuple, JointDensity] = {}
+
+
+def derived(J: JointDensity, g: tuple, ys: tuple) -> JointDensity:
+    """covar.transform(J, g, ys), derived once per test process for the same law and map: the
+    order statistics of three variables (six regions, about 9 s of CPU each) are checked here
+    and in test_vector_more, jointly and through each marginal. Results are immutable records,
+    so sharing one between tests changes nothing they check."""
+    key = (J.pdf, tuple(J.vars), J.support, tuple(g), tuple(ys))
+    if key not in _DERIVED:
+        _DERIVED[key] = covar.transform(J, g, ys)
+    return _DERIVED[key]
+
+
 def _exp_law(xs: tuple) -> JointDensity:
     return JointDensity(sp.exp(-sum(xs)), xs, sp.And(*[v > 0 for v in xs]),
                         sampler=lambda n, rng, p: rng.exponential(1.0, (n, len(xs))))
@@ -182,7 +196,7 @@ def _orthant_check(K, samples: np.ndarray, params: dict) -> None:
                          [pytest.param(*row[1:], id=row[0]) for row in JOINT_TABLE])
 def test_joint_reach(kind, xs, g, ys, branches, params, inverse):
     J = _LAW[kind](xs)
-    K = covar.transform(J, g, ys, inverse=inverse)
+    K = covar.transform(J, g, ys, inverse=inverse) if inverse is not None else derived(J, g, ys)
     exprs = [reference.bind(e, params) for e in TEXT_MAPS.get(g, g)]
     f = sp.lambdify(xs, exprs, "numpy")
 
@@ -198,7 +212,7 @@ def test_joint_reach(kind, xs, g, ys, branches, params, inverse):
 
 
 def test_order_statistics_have_the_textbook_form():
-    K = covar.transform(_exp_law(X3), (sp.Min(x1, x2, x3), SORT3_MIDDLE, sp.Max(x1, x2, x3)), (y1, y2, y3))
+    K = derived(_exp_law(X3), (sp.Min(x1, x2, x3), SORT3_MIDDLE, sp.Max(x1, x2, x3)), (y1, y2, y3))
     assert sp.simplify(K.pdf.args[0][0] - 6 * sp.exp(-y1 - y2 - y3)) == 0
     assert sp.simplify(K.support) == sp.And(y1 > 0, y1 < y2, y2 < y3)
     U = covar.transform(_unif_law(X2), (sp.Min(x1, x2), sp.Max(x1, x2)), (y1, y2))
@@ -265,7 +279,7 @@ def _cdf_of(M) -> callable:
 def check_marginal(J, g, ys, keep, law, family, samples: int = 60_000, seed: int = 5):
     """The marginal of ``keep`` under g(X): closed form, its family, pointwise against ``law``
     (computed without covar), mass 1, and a KS test of samples of the component; returned."""
-    K = covar.transform(J, g, ys)
+    K = derived(J, g, ys)
     M = K.marginal(keep)
     assert M.closed_form and M.pdf is not None
     if family is not None:

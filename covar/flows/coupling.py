@@ -38,49 +38,81 @@ def _times_exp(x: sp.Expr, s: sp.Expr) -> sp.Expr:
 def _template(e: sp.Expr, symbols: Sequence[sp.Symbol]) -> tuple[sp.Expr, tuple[int, ...], tuple[float, ...]]:
     """``e`` with its symbols and non-integer numbers replaced by placeholders in order of
     appearance: (template, the index in ``symbols`` of each symbol placeholder, the value of
-    each number placeholder). Components that differ only in which inputs and which constants
-    they use (w_k*tanh(z_a + z_b/2)) share one template, so they are evaluated together."""
+    each number placeholder). A symbol keeps one placeholder wherever it occurs; each occurrence
+    of a number gets its own, so that w*tanh(z_a + z_b/2) has one template whether or not w
+    happens to be 1/2. Components that differ only in which inputs and which constants they use
+    share a template, so they are evaluated together.
+
+    >>> z = default_symbols("z", 3)
+    >>> _template(sp.Rational(1, 2) * sp.tanh(z[2] + z[0] / 2), z)
+    (_c0*tanh(_c1*_u1 + _u0), (2, 0), (0.5, 0.5))
+    """
     index = {s: i for i, s in enumerate(symbols)}
-    used: dict[sp.Basic, sp.Symbol] = {}
+    placeholders: dict[sp.Symbol, sp.Symbol] = {}
     cols: list[int] = []
     consts: list[float] = []
-    for node in sp.preorder_traversal(e):
-        if node in used:
-            continue
+
+    def rebuilt(node: sp.Basic) -> sp.Basic:
         if isinstance(node, sp.Symbol) and node in index:
-            used[node] = sp.Symbol(f"_u{len(cols)}", real=True)
-            cols.append(index[node])
-        elif isinstance(node, (sp.Rational, sp.Float)) and not node.is_Integer:
-            used[node] = sp.Symbol(f"_c{len(consts)}", real=True)
+            if node not in placeholders:
+                placeholders[node] = sp.Symbol(f"_u{len(cols)}", real=True)
+                cols.append(index[node])
+            return placeholders[node]
+        if isinstance(node, (sp.Rational, sp.Float)) and not node.is_Integer:
             consts.append(float(node))
-    return e.xreplace(used), tuple(cols), tuple(consts)
+            return sp.Symbol(f"_c{len(consts) - 1}", real=True)
+        return node.func(*[rebuilt(a) for a in node.args]) if node.args else node
+
+    return rebuilt(e), tuple(cols), tuple(consts)
 
 
-def _grouped_columns(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol]) -> Callable[[np.ndarray], np.ndarray]:
-    """Z (the symbols' columns) -> (N, len(exprs)) array of the expressions' values, each group of
-    components sharing a template evaluated by one vectorised call over all its columns."""
-    groups: dict[sp.Expr, list[tuple[int, tuple[int, ...], tuple[float, ...]]]] = {}
-    for k, e in enumerate(exprs):
-        template, cols, consts = _template(e, symbols)
-        groups.setdefault(template, []).append((k, cols, consts))
-    compiled = []
-    for template, members in groups.items():
-        n_cols, n_consts = len(members[0][1]), len(members[0][2])
-        args = [sp.Symbol(f"_u{i}", real=True) for i in range(n_cols)] + \
-               [sp.Symbol(f"_c{i}", real=True) for i in range(n_consts)]
-        f = sp.lambdify(args, template, "numpy")
-        compiled.append((f, np.array([k for k, _, _ in members]),
-                         [np.array([m[1][i] for m in members]) for i in range(n_cols)],
-                         [np.array([m[2][i] for m in members]) for i in range(n_consts)]))
-    n_out = len(exprs)
+class _GroupedColumns:
+    """The values of expressions in the symbols' columns of an (N, d) array Z, each group of
+    components that share a template evaluated by one vectorised call over all its columns.
 
-    def evaluate(Z: np.ndarray) -> np.ndarray:
-        out = np.empty((Z.shape[0], n_out))
-        for f, where, cols, consts in compiled:
-            out[:, where] = f(*[Z[:, c] for c in cols], *consts)
+    A constant shared by every member of a group is passed as a float, not an array; a sum over
+    the components (log|det J| = sum(s)) adds each group's row sums, with no scatter into a
+    full array; a single group already in component order is returned as it comes."""
+
+    def __init__(self, exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol]) -> None:
+        groups: dict[tuple[sp.Basic, int, int], list[tuple[int, tuple[int, ...], tuple[float, ...]]]] = {}
+        for k, e in enumerate(exprs):
+            template, cols, consts = _template(e, symbols)
+            groups.setdefault((template, len(cols), len(consts)), []).append((k, cols, consts))
+        self._groups: list[tuple[Callable[..., Any], np.ndarray, list[np.ndarray], list[Any]]] = []
+        for (template, _, _), members in groups.items():
+            n_cols, n_consts = len(members[0][1]), len(members[0][2])
+            args = [sp.Symbol(f"_u{i}", real=True) for i in range(n_cols)] + \
+                   [sp.Symbol(f"_c{i}", real=True) for i in range(n_consts)]
+            values = [np.array([m[2][i] for m in members]) for i in range(n_consts)]
+            self._groups.append((sp.lambdify(args, template, "numpy"), np.array([k for k, _, _ in members]),
+                                 [np.array([m[1][i] for m in members]) for i in range(n_cols)],
+                                 [float(v[0]) if (v == v[0]).all() else v for v in values]))
+        self._n = len(exprs)
+        self._in_order = len(self._groups) == 1 and (self._groups[0][1] == np.arange(self._n)).all()
+
+    def _group_values(self, k: int, Z: np.ndarray) -> np.ndarray:
+        """Group k's values as an (N, members) array (a template free of z is broadcast)."""
+        f, where, cols, consts = self._groups[k]
+        v = f(*[Z[:, c] for c in cols], *consts)
+        shape = (Z.shape[0], len(where))
+        return v if np.shape(v) == shape else np.broadcast_to(v, shape)
+
+    def __call__(self, Z: np.ndarray) -> np.ndarray:
+        """The (N, len(exprs)) array of the expressions' values."""
+        if self._in_order:
+            return self._group_values(0, Z)
+        out = np.empty((Z.shape[0], self._n))
+        for k, (_, where, _, _) in enumerate(self._groups):
+            out[:, where] = self._group_values(k, Z)
         return out
 
-    return evaluate
+    def row_sums(self, Z: np.ndarray) -> np.ndarray:
+        """The sum of the expressions' values at each row of Z."""
+        total = np.zeros(Z.shape[0])
+        for k in range(len(self._groups)):
+            total += self._group_values(k, Z).sum(axis=1)
+        return total
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,10 +202,10 @@ class AffineCoupling(Layer):
         return {i: i for i in self._A}
 
     @cached_property
-    def _numpy_st(self) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
+    def _numpy_st(self) -> tuple[_GroupedColumns, _GroupedColumns]:
         """s and t compiled once, components of the same form evaluated together (at small batches
         one call per component would cost d/2 Python calls); shared by forward, inverse and log-det."""
-        return _grouped_columns(self.s, self.inputs), _grouped_columns(self.t, self.inputs)
+        return _GroupedColumns(self.s, self.inputs), _GroupedColumns(self.t, self.inputs)
 
     def _numpy(self, which: NumpyMap) -> BatchMap:
         sf, tf = self._numpy_st
@@ -181,10 +213,9 @@ class AffineCoupling(Layer):
 
         def run(Z: np.ndarray) -> np.ndarray:
             Z = np.atleast_2d(np.asarray(Z, dtype=float))
-            S = sf(Z)
             if which == "log_det":
-                return S.sum(axis=1)
-            T = tf(Z)
+                return sf.row_sums(Z)
+            S, T = sf(Z), tf(Z)
             out = Z.copy()
             if which == "forward":
                 out[:, B] = Z[:, B] * np.exp(S) + T

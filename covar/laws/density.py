@@ -219,10 +219,11 @@ class Density(Shown):
 
 
     def to_scipy(self, **params: float) -> Any:
-        """A frozen scipy.stats distribution of this law at the given parameter values."""
-        from covar.render.interop import to_scipy
+        """A frozen scipy.stats distribution of this law at the given parameter values, built
+        once per set of values like numpy() (the same object is returned again)."""
+        from covar.render.interop import to_scipy_once
 
-        return to_scipy(self, **params)
+        return to_scipy_once(self, self._cached("_scipy", dict), params)
 
     def to_stats(self, name: str = "Y") -> Any:
         """A sympy.stats random variable with this law (the named distribution when it has one)."""

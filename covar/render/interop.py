@@ -21,7 +21,9 @@ part's -∫ f log f plus the atoms' -Σ m log m.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from functools import cached_property
+from numbers import Real
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 import sympy as sp
@@ -29,10 +31,14 @@ import sympy as sp
 from covar.errors import CovarError, InvalidDensity, UnsupportedTransform
 from covar.text.values import check_parameter_values
 
+if TYPE_CHECKING:  # pragma: no cover
+    from covar.numeric.cdf_table import CdfTable
+
 _QUAD = {"limit": 200, "epsabs": 1e-12, "epsrel": 1e-10}
 _TWIN_RTOL = 1e-9
 _DISCRETE_MASS = 1 - 1e-14
 _MOST_POINTS = 1_000_000
+_KEPT = 8  # frozen distributions kept per law, one per set of parameter values
 
 
 def _value(expr: Any, values: Mapping[str, float]) -> float:
@@ -91,7 +97,6 @@ class FrozenDensity:
     """
 
     def __init__(self, density: Any, values: Mapping[str, float]) -> None:
-        from covar.numeric.cdf_table import tabulate
         from covar.univariate.pieces import support_intervals
 
         self.density = density
@@ -106,11 +111,23 @@ class FrozenDensity:
         ends = [e for iv in self.intervals for e in iv] + list(self.atom_points)
         self.a: float = min(ends) if ends else -np.inf
         self.b: float = max(ends) if ends else np.inf
-        self._table = tabulate(self.pdf, self.intervals)
-        self._closed_cdf = _closed_form_cdf(density)
-        # the CDF just below and at each atom: where the ppf lands on an atom
+
+    # built on first use: pdf, rvs and a closed-form cdf need no table, pdf and ppf no closed CDF
+    @cached_property
+    def _table(self) -> CdfTable:
+        from covar.numeric.cdf_table import tabulate
+
+        return tabulate(self.pdf, self.intervals)
+
+    @cached_property
+    def _closed_cdf(self) -> Callable[..., np.ndarray] | None:
+        return _closed_form_cdf(self.density)
+
+    @cached_property
+    def _atom_levels(self) -> tuple[np.ndarray, np.ndarray]:
+        """The CDF just below and at each atom: where the ppf lands on an atom."""
         below = self._continuous_cdf(self.atom_points) + self._atoms_below[:-1]
-        self._atom_levels = (below, below + self.atom_masses)
+        return below, below + self.atom_masses
 
     # -- densities -----------------------------------------------------------------------
     def pdf(self, y: Any) -> np.ndarray:
@@ -272,6 +289,28 @@ def to_scipy(density: Any, **values: Any) -> Any:
     if density.discrete:
         return _discrete(density, floats)
     return FrozenDensity(density, floats)
+
+
+def to_scipy_once(density: Any, built: dict[tuple[tuple[str, float], ...], Any], values: Mapping[str, Any]) -> Any:
+    """``to_scipy(density, **values)``, kept in ``built`` (the law's own cache) when every value
+    is a plain real number: the same values again give the same object at once. The last
+    few sets of values are kept (a frozen law may hold a CDF table of a few MB).
+
+    >>> import covar
+    >>> Y = covar.transform("Normal(0, 1)", "Max(0, x)")
+    >>> built = {}
+    >>> to_scipy_once(Y, built, {}) is to_scipy_once(Y, built, {})
+    True
+    """
+    if not all(isinstance(v, Real) for v in values.values()):  # arrays, text: checked, not kept
+        return to_scipy(density, **values)
+    key = tuple(sorted((name, float(v)) for name, v in values.items()))
+    if key not in built:
+        frozen = to_scipy(density, **values)  # raises for values outside the law's domain
+        if len(built) >= _KEPT:
+            del built[next(iter(built))]
+        built[key] = frozen
+    return built[key]
 
 
 def _scipy_twin(density: Any, values: Mapping[str, float]) -> Any:
