@@ -480,13 +480,16 @@ def recognize_cells(cells: Sequence[tuple[sp.Expr, sp.Expr, sp.Expr]], var: sp.S
     >>> recognize_cells([(-oo, 0, exp(2*y)/3), (0, oo, 2*exp(-y)/3)], y) is None
     True
     """
-    kept = sorted(((as_expression(lo), as_expression(hi), as_expression(e)) for lo, hi, e in cells if e != 0),
-                  key=lambda c: 0 if c[0] == -oo else 1)
+    kept = [(as_expression(lo), as_expression(hi), as_expression(e)) for lo, hi, e in cells if e != 0]
     if len(kept) == 1:
         lo, hi, e = kept[0]
         return recognize(e, var, Interval(lo, hi))
-    if len(kept) != 2 or not _eq(kept[0][1], kept[1][0]):
+    if len(kept) != 2:
         return None
+    if not _eq(kept[0][1], kept[1][0]):
+        kept.reverse()
+        if not _eq(kept[0][1], kept[1][0]):
+            return None  # not adjacent
     (lo, m, left), (_, hi, right) = kept
     whole = Interval(lo, hi)
     try:
