@@ -12,14 +12,25 @@ Existence is reported honestly, in sympy's values:
 When sympy gives E[Y^k] only under a condition on the parameters (E[X] = α/(α - 1) for α > 1 of a
 Pareto(1, α)) and leaves an unevaluated integral otherwise, the other side of the condition is
 split into cases (α < 1, α = 1, :mod:`covar.univariate.cases`) and each is decided: by sympy's
-integral there, or by the tail exponent of the integrand at each end of a cell (a power
-y^p with p > -1 at infinity diverges). The answer is a Piecewise over the parameter, or
-NoClosedForm when a case stays open: an unevaluated Integral is never returned as a moment.
+integral there, or by the tail exponent of the integrand at each end of a cell.
 
-A divergence is decided from the two one-sided integrals over the cells of f_Y (split at 0),
-each of which sympy must evaluate, and confirmed numerically (the truncated integral keeps
-growing). When covar cannot derive a moment it raises :class:`covar.errors.NoClosedForm`
-(``Y.to_scipy().mean()`` gives a numeric value).
+Otherwise (sympy gives no value, or one with conditions it cannot read), existence is decided
+from the tails (:func:`_by_tails`): E[max(Y^k, 0)] and E[max(-Y^k, 0)] are integrals of
+nonnegative y^k f_Y over the cells of f_Y split at 0; near each end the integrand behaves like
+s^p (s -> oo, p = lim log(h)/log(s), symbolic in the parameters), so the integral is finite
+exactly when p < -1 (by comparison with s^p; at p = -1, solved for a parameter, the constant
+lim s·h must be positive, else the case is refused). Where every side converges the value is
+integrated again under that region's substitution (sympy knows the signs there), against the
+input law or f_Y, through y = e^t for a log-normal's powers and Γ functions for a Beta
+integral. The answer is a Piecewise: the value where it converges (-1/a < -1 read as a < 1),
+``oo``/``-oo`` where one side diverges, ``nan`` where both do. Beta(a, b) through 1/x gives
+(a + b - 1)/(a - 1) for a > 1 and oo otherwise.
+
+Every answer is checked at parameter draws in each of its branches (:func:`_check`): a value
+against quadrature of the derived density, a divergence against the truncated integrals (the
+mass per decade towards the diverging end must not decay). When covar cannot derive or check
+a moment it raises :class:`covar.errors.NoClosedForm` (``Y.to_scipy().mean()`` gives a
+numeric value).
 """
 from __future__ import annotations
 
