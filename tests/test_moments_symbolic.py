@@ -228,3 +228,13 @@ def test_special_function_values_agree() -> None:
     # Weibull's mean through scipy's gamma, a second independent evaluation of the hand formula
     got = _at(covar.transform("Weibull(lam, k)", "x").mean, {"lam": 1.3, "k": 1.7})
     assert abs(float(got) - 1.3 * special.gamma(1 + 1 / 1.7)) <= 1e-10
+
+
+def test_unreadable_tail_falls_back_to_sympy_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # numeric parameters: when no tail exponent can be read, sympy's own one-sided values decide
+    from covar.univariate import moments
+
+    monkeypatch.setattr(moments, "_finite_when", lambda side: None)
+    assert moments._by_tails(covar.parse_density("Cauchy(0, 1)"), 1) is sp.nan
+    assert moments._by_tails(covar.transform("Exponential(2)", "3*x"), 2) == sp.Rational(9, 2)
+    assert moments._by_tails(covar.transform("Uniform(0, 1)", "1/x"), 1) == sp.oo

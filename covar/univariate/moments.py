@@ -556,14 +556,19 @@ def _by_tails(Y: Density, k: int) -> sp.Expr:
     the value where it converges cannot be decided."""
     pos, neg = _side_parts(Y, k)
     up, down = _finite_when(pos), _finite_when(neg)
-    if up is None or down is None:
-        raise NoClosedForm(f"covar cannot decide for which parameters E[{Y.var}^{k}] exists: the integrand's "
-                           "behaviour at an end of its support has no readable power law; give the parameters "
-                           "numbers")
+    value = None
+    if up is None or down is None:  # no readable tail: sympy's own values of the two sides, if numbers
+        sides = _numeric_sides(Y, k, pos, neg)
+        if sides is None:
+            raise NoClosedForm(f"covar cannot decide for which parameters E[{Y.var}^{k}] exists: the integrand's "
+                               "behaviour at an end of its support has no readable power law; give the parameters "
+                               "numbers")
+        up, down = (sp.true if side != sp.oo else sp.false for side in sides)
+        value = sides[0] - sides[1] if sp.oo not in sides else None
     both = _readable(sp.And(up, down))
     branches = []
     if both != sp.false:
-        value = _value_where(Y, k, both, pos, neg)
+        value = value if value is not None else _value_where(Y, k, both, pos, neg)
         if value is None:
             raise NoClosedForm(f"E[{Y.var}^{k}] is finite when {both}, but covar finds no closed form for it there; "
                                f"Y.to_scipy().moment({k}) gives a numeric value")
@@ -577,6 +582,21 @@ def _by_tails(Y: Density, k: int) -> sp.Expr:
     if branches[-1][1] != sp.true:
         branches[-1] = (branches[-1][0], sp.true)
     return branches[0][0] if len(branches) == 1 else sp.Piecewise(*branches)
+
+
+def _numeric_sides(Y: Density, k: int, pos: list, neg: list) -> tuple[sp.Expr, sp.Expr] | None:
+    """(E[max(Y^k, 0)], E[max(-Y^k, 0)]) as sympy integrates them, when both are numbers or oo."""
+    sides = []
+    for side in (pos, neg):
+        try:
+            sides.append(sp.Add(*[sp.integrate(h, (v, a, b)) for h, v, a, b in side]))
+        except (NotImplementedError, ValueError, TypeError):
+            return None
+    for a, m in Y.atoms.items():
+        sides[0 if sp.Ge(a ** k, 0) is sp.true else 1] += abs(a) ** k * m
+    if all(isinstance(v, sp.Expr) and (v == sp.oo or (v.is_number and v.is_finite)) for v in sides):
+        return sides[0], sides[1]
+    return None
 
 
 def _grows(Y: Density, k: int, sign: int, named: dict[str, float]) -> bool:
