@@ -44,6 +44,7 @@ DISCRETE = {
     "Poisson": (3.5,),
     "Binomial": (7, 0.35),
     "Geometric": (0.3,),
+    "Geometric0": (0.3,),
     "DiscreteUniform": (-2, 4),
 }
 

@@ -34,6 +34,7 @@ ExpGamma(alpha, beta)     beta^alpha exp(alpha x - beta exp(x))/Gamma(alpha)    
 Poisson(lam)              lam^k exp(-lam)/k!                                     {0, 1, 2, ...}
 Binomial(n, p)            C(n, k) p^k (1-p)^(n-k)                                {0, ..., n}
 Geometric(p)              p (1-p)^(k-1)                                          {1, 2, 3, ...}
+Geometric0(p)             p (1-p)^k    (failures before the first success)       {0, 1, 2, ...}
 DiscreteUniform(a, b)     1/(b-a+1)                                              {a, ..., b}
 ========================  =====================================================  ====================
 
@@ -598,6 +599,14 @@ def _build() -> Mapping[str, Family]:
           lambda p: _st.geom(p),
           "GeometricDistribution", lambda a: a,
           cdf_fn=lambda k, p: 1 - (1 - p) ** sympy.floor(k), upper=_AT_MOST_ONE),
+        # the number of failures before the first success: Geometric(p) - 1 (floor of an Exponential)
+        F("Geometric0", ("p",), (_PROB,), True,
+          lambda k, p: p * (1 - p) ** k,
+          lambda p: Range(0, oo),
+          lambda r, n, p: r.geometric(p, n) - 1,
+          lambda p: _st.geom(p, loc=-1),
+          None, None,
+          cdf_fn=lambda k, p: 1 - (1 - p) ** (sympy.floor(k) + 1), upper=_AT_MOST_ONE),
         F("DiscreteUniform", ("a", "b"), (_INT, _INT), True,
           lambda k, a, b: 1 / (b - a + 1),
           lambda a, b: Range(a, b + 1),

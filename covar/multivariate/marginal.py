@@ -270,6 +270,10 @@ def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) ->
         cell = sp.Interval(nonzero[0].lo, nonzero[0].hi)
         # (1 - s)**3 may come out expanded; its factored form is what the catalog matches
         family = recognize(nonzero[0].result, s, cell) or recognize(sp.factor(nonzero[0].result), s, cell)
+    elif len(nonzero) == 2:  # a two-sided law (Laplace), one expression on each side
+        from covar.univariate.recognize import recognize_cells
+
+        family = recognize_cells([(c.lo, c.hi, c.result) for c in nonzero], s)
     return Density(_as_piecewise(cells, s), s, support, family=family, derivation=record, numeric=evaluator,
                    validate=False)
 

@@ -257,10 +257,9 @@ def _numeric_only(X: Density, g, y, breakpoints, raw: list[RawPiece], why: Note)
 
 
 def _recognise(cells: list[Cell], y: sp.Symbol, atoms: dict) -> NamedLaw | None:
-    """The catalog law of a one-cell result without atoms, or None."""
-    if len(cells) != 1 or atoms:
+    """The catalog law of a one-cell (or two-sided, two-cell) result without atoms, or None."""
+    if len(cells) > 2 or atoms:
         return None
-    from covar.univariate.recognize import recognize
+    from covar.univariate.recognize import recognize_cells
 
-    cell = cells[0]
-    return recognize(cell.simplified, y, sp.Interval(cell.interval.start, cell.interval.end))
+    return recognize_cells([(c.interval.start, c.interval.end, c.simplified) for c in cells], y)

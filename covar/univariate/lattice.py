@@ -146,8 +146,7 @@ def _integer_part(X: Density, g: sp.Expr, y: sp.Symbol, kind: str, a: sp.Expr, b
                           sp.Eq(sp.Symbol("U"), U, evaluate=False), ", so ",
                           Label(f"P({Y} = {k}) = F_{Xn}(U) − F_{Xn}(L)", rf"P({Y} = {k}) = F_{{{Xn}}}(U) - F_{{{Xn}}}(L)"),
                           " with ", sp.Eq(F_X(x), F.subs(t, x), evaluate=False), f" the CDF of {Xn} on its support.")]
-    if family is None:
-        notes += _shifted_family_note(pmf, y, support)
+    notes += _shifted_family_note(pmf, y, support)  # Geometric0(p) is also Geometric(p) shifted by -1
     derivation = Derivation(input=X, x=x, y=y, g=g, breakpoints=(), pieces=(), cells=(), pdf=pmf,
                             support=support, atoms={}, family=family, discrete=True, notes=tuple(notes))
     return Density(pmf, y, support, discrete=True, family=family, derivation=derivation, validate=False)

@@ -50,6 +50,7 @@ def _candidates(pmf: sp.Expr, y: sp.Symbol, support: sp.Set) -> list[NamedLaw]:
         if support.start == 1:
             out.append(NamedLaw("Geometric", (_at(pmf, y, sp.Integer(1)),)))
         if support.start == 0:
+            out.append(NamedLaw("Geometric0", (_at(pmf, y, sp.Integer(0)),)))
             out.append(NamedLaw("Poisson", (sp.simplify(_at(pmf, y, sp.Integer(1)) / _at(pmf, y, sp.Integer(0))),)))
     elif isinstance(support, sp.Range) and support.step == 1 and support.start.is_Integer \
             and support.stop.is_Integer and support.size > 1:
@@ -92,7 +93,7 @@ def _valid(name: str, args: list[float]) -> bool:
         return False
     if name == "Binomial":
         return 0 <= args[1] <= 1
-    if name == "Geometric":
+    if name in ("Geometric", "Geometric0"):
         return 0 < args[0] <= 1
     if name == "Poisson":
         return args[0] > 0

@@ -50,7 +50,7 @@ from sympy import Abs, Add, Interval, S, exp, log, oo
 from covar.laws.families import Family, NamedLaw, get_family
 from covar.text.values import as_expression
 
-__all__ = ["recognize"]
+__all__ = ["recognize", "recognize_cells"]
 
 _SEED = 20240531          # fixed: recognition must be deterministic
 _RTOL = 1e-9              # agreement required between the two pdfs
@@ -462,3 +462,41 @@ def recognize(pdf: sp.Expr, var: sp.Symbol, support: sp.Set) -> NamedLaw | None:
         # Recognition is an optional label: an expression sympy cannot take apart has none.
         return None
     return None
+
+
+def recognize_cells(cells: Sequence[tuple[sp.Expr, sp.Expr, sp.Expr]], var: sp.Symbol) -> NamedLaw | None:
+    """The catalog family of a density given cell by cell as (lo, hi, expression), or None.
+
+    One cell is :func:`recognize`'s case. Two adjacent cells that meet at m form a two-sided law
+    (Laplace: one exponential on each side): the right cell's expression read at
+    m + |var - m| is one expression for the whole line, which :func:`recognize` names; the
+    name is then confirmed against the two cells themselves (so a left cell that is not the
+    mirror image of the right one, an asymmetric law, gives None).
+
+    >>> from sympy import symbols, exp, oo
+    >>> y = symbols("y", real=True)
+    >>> str(recognize_cells([(-oo, 0, exp(y)/2), (0, oo, exp(-y)/2)], y))
+    'Laplace(0, 1)'
+    >>> recognize_cells([(-oo, 0, exp(2*y)/3), (0, oo, 2*exp(-y)/3)], y) is None
+    True
+    """
+    kept = [(as_expression(lo), as_expression(hi), as_expression(e)) for lo, hi, e in cells if e != 0]
+    if len(kept) == 1:
+        lo, hi, e = kept[0]
+        return recognize(e, var, Interval(lo, hi))
+    if len(kept) != 2:
+        return None
+    if not _eq(kept[0][1], kept[1][0]):
+        kept.reverse()
+        if not _eq(kept[0][1], kept[1][0]):
+            return None  # not adjacent
+    (lo, m, left), (_, hi, right) = kept
+    whole = Interval(lo, hi)
+    try:
+        law = recognize(right.xreplace({var: m + Abs(var - m)}), var, whole)
+        if law is None:
+            return None
+        both = sp.Piecewise((left, var < m), (right, True))
+        return law if _confirm(both, var, whole, get_family(law.name), law.args) else None
+    except _SYMBOLIC_FAILURES:
+        return None
