@@ -105,7 +105,7 @@ def _positive_options(e: sp.Expr, t: sp.Symbol, sign: int, rel: sp.Basic) -> lis
     if root is None:
         raise NoClosedForm(
             f"the support condition {rel} is neither linear nor quadratic in {t}, so covar cannot "
-            "find the integration limits; rewrite the map so that it is")
+            "find the integration limits; rewrite the map or the support so that it is")
     return root
 
 
