@@ -13,8 +13,11 @@ import sympy as sp
 from scipy import integrate, stats
 
 import covar
-from covar.errors import NoClosedForm
+from covar.errors import NoClosedForm, VerificationFailed
+from covar.flows import AffineCoupling, Elementwise, Flow
+from covar.laws.joint import JointDensity
 from covar.multivariate.marginal import term_limits
+from covar.numeric.verify import verify
 from covar.record import note_words
 
 from test_vector_reach import _exp_law, _normal_law, _unif_law, check_marginal
@@ -152,3 +155,36 @@ def test_order_statistics_of_three_take_seconds(law, keep, want):
     probes = np.array([0.1, 0.35, 0.6, 0.85])
     got = np.array([float(M.pdf.subs(keep, v)) for v in probes])
     np.testing.assert_allclose(got, want(probes), rtol=1e-9)
+
+
+# ------------------------------------------------------------------------------------------
+# the gate on a saturating tanh flow: mass piled against the faces of the cube (-1, 1)^3
+
+
+def _tanh_flow(scale: sp.Expr) -> tuple:
+    z = (x1, x2, x3)
+    c = AffineCoupling((1, 0, 0), s=(scale, x1 / 3), t=(2 * x1, 1 - x1), inputs=z)
+    return tuple(Flow((c, Elementwise("tanh", dim=3))).forward)
+
+
+def test_saturating_tanh_flow_passes_the_gate_in_face_coordinates():
+    """With s = x1, ~0.3 % of the samples of Y2 are 1.0 in float; the binned test integrates in
+    u = atanh(y) and passes."""
+    g = _tanh_flow(x1)
+    K = covar.transform(_normal_law((x1, x2, x3)), g, (y1, y2, y3))
+    assert "binned chi-square" in note_words(K.derivation.notes[-1])
+    X = np.random.default_rng(3).normal(size=(20_000, 3))
+    Y2 = np.tanh(2 * X[:, 0] + X[:, 1] * np.exp(X[:, 0]))
+    assert np.mean(np.abs(Y2) == 1.0) > 0.001  # the case is what it says: samples on the faces
+
+
+@pytest.mark.parametrize("scale", [x1, x1 / 2], ids=["s=x1", "s=x1/2"])
+@pytest.mark.parametrize("tilt", [y1, y2, y1 * y2], ids=["y1", "y2", "y1*y2"])
+def test_gate_refuses_a_tilted_density_of_the_tanh_flow(scale, tilt):
+    """The right density times (1 + tilt/20) (mass still 1 for the odd tilts) is refused."""
+    K = covar.transform(_normal_law((x1, x2, x3)), _tanh_flow(scale), (y1, y2, y3))
+    factor = 1 + tilt / 20
+    wrong = JointDensity(K.pdf * factor, K.vars, K.support, None, tuple((e * factor, c) for e, c in K.terms),
+                         K.sampler)
+    with pytest.raises(VerificationFailed):
+        verify(wrong, "a deliberately wrong density")
