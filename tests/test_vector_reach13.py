@@ -13,7 +13,7 @@ import sympy as sp
 from scipy import integrate, stats
 
 import covar
-from covar.errors import NoClosedForm, VerificationFailed
+from covar.errors import NoClosedForm, NoClosedFormInverse, VerificationFailed
 from covar.flows import AffineCoupling, Elementwise, Flow
 from covar.laws.joint import JointDensity
 from covar.multivariate.marginal import term_limits
@@ -188,3 +188,27 @@ def test_gate_refuses_a_tilted_density_of_the_tanh_flow(scale, tilt):
                          K.sampler)
     with pytest.raises(VerificationFailed):
         verify(wrong, "a deliberately wrong density")
+
+
+# ------------------------------------------------------------------------------------------
+# a user-supplied list of inverse branches for a smooth map that is not injective
+
+RADIUS_MAP = "x1**2 + x2**2, x2"
+
+
+def test_supplied_branches_of_a_two_to_one_map_give_the_chi_square_marginal():
+    r = covar.transform("Normal(0,1) * Normal(0,1)", RADIUS_MAP, "r, z",
+                        inverse=[("sqrt(r - z**2)", "z"), ("-sqrt(r - z**2)", "z")])
+    assert "binned chi-square" in note_words(r.derivation.notes[-1])
+    M = r.marginal("r")
+    assert M.family is not None and M.family.name == "ChiSquared"
+
+
+@pytest.mark.parametrize("branches", [
+    [("sqrt(r - z**2)", "z")],                                   # one branch missing
+    [("sqrt(r - z**2)", "z"), ("sqrt(r - z**2)", "z")],          # one branch twice
+    [("sqrt(r - z**2)", "z"), ("-sqrt(r - z**2)", "-z")],        # a branch that is no inverse
+], ids=["missing", "doubled", "not-an-inverse"])
+def test_a_wrong_list_of_branches_is_refused(branches):
+    with pytest.raises(NoClosedFormInverse, match="supplied by the user"):
+        covar.transform("Normal(0,1) * Normal(0,1)", RADIUS_MAP, "r, z", inverse=branches)
