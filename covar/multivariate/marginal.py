@@ -254,8 +254,9 @@ def integrate_between(expr: sp.Expr, t: sp.Symbol, lower: sp.Expr, upper: sp.Exp
     for c in cuts:  # only t = 0 is handled; other Abs stay for sympy
         new = []
         for lo, hi in segments:
-            inside = (lo == -sp.oo or _sign(c - lo) > 0) and (hi == sp.oo or _sign(hi - c) > 0)
-            new += [(lo, c), (c, hi)] if inside and not (lo.free_symbols or hi.free_symbols) else [(lo, hi)]
+            inside = (not (lo.free_symbols or hi.free_symbols) and (lo == -sp.oo or _sign(c - lo) > 0)
+                      and (hi == sp.oo or _sign(hi - c) > 0))
+            new += [(lo, c), (c, hi)] if inside else [(lo, hi)]
         segments = new
     total = sp.Integer(0)
     for lo, hi in segments:
