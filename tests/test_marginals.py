@@ -182,6 +182,16 @@ def test_three_dimensional_marginal_integrates_one_variable_at_a_time():
 
 def test_nonlinear_limits_raise():
     x1, x2 = sp.symbols("x1 x2", real=True)
-    J = JointDensity(sp.Integer(1) / sp.pi, (x1, x2), x1**2 + x2**2 < 1)
+    J = JointDensity(sp.Integer(1), (x1, x2), (x1**3 + x2**3 < 1) & (x1 > 0) & (x2 > 0))
     with pytest.raises(NoClosedForm, match="linear"):
         J.marginal(x1)
+
+
+def test_quadratic_limits_give_the_semicircle():
+    """The uniform law on the unit disk: x1**2 + x2**2 < 1 solved for x2 (|x2| < sqrt(1 - x1**2))."""
+    x1, x2 = sp.symbols("x1 x2", real=True)
+    J = JointDensity(sp.Integer(1) / sp.pi, (x1, x2), x1**2 + x2**2 < 1)
+    M = J.marginal(x1)
+    for v in (-0.9, -0.2, 0.5):
+        assert abs(float(M.pdf.subs(x1, v)) - 2 * np.sqrt(1 - v * v) / np.pi) <= 1e-12
+    assert M.pdf.subs(x1, 1.5) == 0

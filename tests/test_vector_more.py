@@ -130,3 +130,13 @@ def test_tanh_flow_3d_passes_the_gate_and_the_latent_check():
     assert "binned chi-square" in " ".join(map(str, K.derivation.notes[-1]))
     _latent_check(K, X3, g, np.random.default_rng(2))
 
+
+def test_saturating_tanh_flow_3d_with_scale_x1_passes_the_gate_and_the_latent_check():
+    """s = (x1, x1/3): ~0.3 % of the samples round onto the cube's faces; the gate bins in atanh
+    coordinates."""
+    c = AffineCoupling((1, 0, 0), s=(x1, x1 / 3), t=(2 * x1, 1 - x1), inputs=X3)
+    g = tuple(Flow((c, Elementwise("tanh", dim=3))).forward)
+    K = covar.transform(_normal_law(X3), g, Y3)
+    assert "binned chi-square" in " ".join(map(str, K.derivation.notes[-1]))
+    _latent_check(K, X3, g, np.random.default_rng(2))
+

@@ -68,8 +68,13 @@ def _decide(rel: sp.Basic) -> sp.Basic:
     return rel
 
 
-def simplify_condition(cond: sp.Basic) -> sp.Basic:
-    """Drop conjuncts that are always true, detect ones that are always false."""
+def decided_conjuncts(cond: sp.Basic) -> sp.Basic:
+    """``cond`` with the conjuncts that are always true dropped; False when one is always false.
+
+    >>> u = sp.Symbol("u", real=True)
+    >>> decided_conjuncts((sp.exp(u) > 0) & (u < 1))
+    u < 1
+    """
     parts = []
     for c in flatten_and(cond):
         d = _decide(c)
@@ -77,8 +82,14 @@ def simplify_condition(cond: sp.Basic) -> sp.Basic:
             return sp.false
         if d is not sp.true:
             parts.append(d)
-    out = sp.And(*parts)
-    if out.atoms(sp.Function):
+    return sp.And(*parts)
+
+
+def simplify_condition(cond: sp.Basic) -> sp.Basic:
+    """Drop conjuncts that are always true, detect ones that are always false, then let sympy's
+    logic simplify what is left."""
+    out = decided_conjuncts(cond)
+    if out is sp.false or out.atoms(sp.Function):
         return out  # sympy's logic simplification is slow and weak on transcendental conditions
     try:
         with time_budget(2.0, "condition simplification"):

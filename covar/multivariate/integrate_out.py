@@ -153,10 +153,7 @@ def integrate_out(J: JointDensity, t: sp.Symbol, timeout: float = 60.0) -> Joint
     terms: list[tuple[sp.Expr, sp.Basic]] = []
     with time_budget(timeout, f"integrating {t} out"):
         for expr, cond in J.terms:
-            lim = term_limits(expr, cond, others[0], t)
-            if lim is None:
-                continue
-            for lo, hi, where in _choices(lim):
+            for lo, hi, where in (c for lim in term_limits(expr, cond, others[0], t) for c in _choices(lim)):
                 where = simplify_condition(where)
                 if where is sp.false or provably_empty(where, others):
                     continue

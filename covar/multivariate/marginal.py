@@ -5,6 +5,10 @@ variable t that are linear in t with coefficients in the kept variable s:
 
     a(s) t + b(s) > 0   ->   t > -b/a  where a(s) > 0,   t < -b/a  where a(s) < 0
 
+A condition quadratic in t (or the square root of one compared with a bound free of t) is
+solved by the quadratic formula into such bounds, splitting the term where the solution set is
+two rays: r - z**2 > 0 is -sqrt(r) < z < sqrt(r) where r > 0.
+
 The s-line is cut at every point where the bound set can change (zeros of a(s), of the
 constraints on s alone, and crossings of two bounds); on each cell the active lower bound is
 the largest and the upper the smallest. Each cell is integrated in closed form under a time
@@ -13,6 +17,7 @@ numeric-only marginal.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -76,15 +81,108 @@ def _clear_denominator(e: sp.Expr, t: sp.Symbol, sign: int) -> sp.Expr:
     return e
 
 
-def term_limits(expr: sp.Expr, cond: sp.Basic, s: sp.Symbol, t: sp.Symbol) -> TermLimits | None:
+Option = tuple[list[sp.Expr], list[Bound]]
+
+
+def _positive_options(e: sp.Expr, t: sp.Symbol, sign: int, rel: sp.Basic) -> list[Option]:
+    """The set e > 0 as alternatives (constraints on the other variables, bounds on t): linear
+    in t, quadratic in t, or k*sqrt(q) + c with q of those kinds (sqrt(r - z**2) <= 1 is
+    r - z**2 <= 1)."""
+    if t not in e.free_symbols:
+        return [([e], [])]
+    a = sp.diff(e, t)
+    if t in a.free_symbols:
+        e = _clear_denominator(e, t, sign)
+        if t not in e.free_symbols:
+            return [([e], [])]
+        a = sp.diff(e, t)
+    if t not in a.free_symbols:
+        return [([], [Bound(a, sp.simplify(-(e - a * t).expand() / a), True)])] if a != 0 else [([], [])]
+    quadratic = _quadratic_options(e, t)
+    if quadratic is not None:
+        return quadratic
+    root = _root_options(e, t, sign, rel)
+    if root is None:
+        raise NoClosedForm(
+            f"the support condition {rel} is neither linear nor quadratic in {t}, so covar cannot "
+            "find the integration limits; rewrite the map or the support so that it is")
+    return root
+
+
+def _root_options(e: sp.Expr, t: sp.Symbol, sign: int, rel: sp.Basic) -> list[Option] | None:
+    """e = k*sqrt(q) + c > 0 (k, c free of t) as conditions on q, with the sign of the threshold
+    m = -c/k taken as cases where the assumptions do not decide it; None for another form."""
+    c, rest = e.as_independent(t, as_Add=True)
+    k, radical = rest.as_independent(t, as_Add=False)
+    k_sign = sign_of(k)
+    if not (isinstance(radical, sp.Pow) and radical.exp == sp.Rational(1, 2)) or not k_sign:
+        return None
+    q, m = radical.base, -c / k
+    m_sign = sign_of(m)
+    out: list[Option] = []
+    if k_sign > 0:  # sqrt(q) > m: every point of q > 0 when m < 0, else q > m**2
+        if m_sign is None or m_sign < 0:
+            out += _constrained(_positive_options(q, t, sign, rel), [] if m_sign else [-m])
+        if m_sign is None or m_sign >= 0:
+            out += _constrained(_positive_options(q - m**2, t, sign, rel), [] if m_sign is not None else [m])
+        return out
+    if m_sign is not None and m_sign <= 0:  # sqrt(q) < m <= 0: no point
+        return []
+    both = [(c1 + c2, b1 + b2) for c1, b1 in _positive_options(q, t, sign, rel)
+            for c2, b2 in _positive_options(m**2 - q, t, sign, rel)]
+    return _constrained(both, [] if m_sign is not None else [m])
+
+
+def _constrained(options: list[Option], extra: list[sp.Expr]) -> list[Option]:
+    return [([*extra, *cons], bounds) for cons, bounds in options]
+
+
+def _quadratic_options(e: sp.Expr, t: sp.Symbol) -> list[Option] | None:
+    """The set e > 0 for e = A t**2 + B t + C (A, B, C free of t), as alternatives
+    (constraints e_k > 0 on the other variables, bounds on t) whose union it is, up to sets of
+    measure zero; None when e is not a quadratic polynomial in t. With D = B**2 - 4 A C and
+    roots r1 <= r2:
+
+        A < 0:  D > 0 and r1 < t < r2
+        A > 0:  D < 0 (every t), or D > 0 and t < r1, or D > 0 and t > r2
+
+    A sign of A that depends on the other variables is taken as two cases (A > 0, A < 0)."""
+    poly = sp.Poly(sp.expand(e), t) if e.is_polynomial(t) else None
+    if poly is None or poly.degree() != 2:
+        return None
+    A, B, C = (sp.factor(c) for c in poly.all_coeffs())
+    D = sp.factor(B**2 - 4 * A * C)
+    lower, upper = (-B - sp.sqrt(D)) / (2 * A), (-B + sp.sqrt(D)) / (2 * A)
+    sign = sign_of(A)
+    cases = [(sign, [])] if sign is not None else [(1, [A]), (-1, [-A])]
+    out: list[Option] = []
+    for sg, extra in cases:
+        if D == 0:  # A (t - r)**2 > 0: every t where A > 0, none where A < 0
+            out += [(extra, [])] if sg > 0 else []
+            continue
+        r1, r2 = (sp.simplify(lower), sp.simplify(upper)) if sg > 0 else (sp.simplify(upper), sp.simplify(lower))
+        if sg < 0:
+            out.append(([*extra, D], [Bound(sp.Integer(1), r1, True), Bound(sp.Integer(-1), r2, True)]))
+        else:
+            out += [([*extra, -D], []),
+                    ([*extra, D], [Bound(sp.Integer(-1), r1, True)]),
+                    ([*extra, D], [Bound(sp.Integer(1), r2, True)])]
+    return out
+
+
+def term_limits(expr: sp.Expr, cond: sp.Basic, s: sp.Symbol, t: sp.Symbol) -> list[TermLimits]:
+    """The term ``expr`` on the conjunction ``cond`` as terms whose conditions are constraints on
+    the other variables plus bounds on t, linear in t; a condition quadratic in t (x1**2 + x2**2
+    kept with x2: r - z**2 >= 0) is solved for t and may split the term in several. An empty
+    list when the condition has no mass."""
     parts = list(cond.args) if isinstance(cond, sp.And) else [cond]
-    s_cons, bounds = [], []
+    options: list[list[Option]] = []
     sign = _t_sign(parts, t)
     for rel in parts:
         if rel is sp.true or isinstance(rel, sp.Ne):
             continue
         if rel is sp.false or isinstance(rel, sp.Eq):
-            return None  # a set of measure zero carries no mass
+            return []  # a set of measure zero carries no mass
         if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)):
             e = rel.lhs - rel.rhs
         elif isinstance(rel, (sp.StrictLessThan, sp.LessThan)):
@@ -93,25 +191,13 @@ def term_limits(expr: sp.Expr, cond: sp.Basic, s: sp.Symbol, t: sp.Symbol) -> Te
             raise UnsupportedTransform(
                 f"cannot read integration limits from the condition {rel}; marginals need the "
                 "support as a conjunction of inequalities")
-        if t not in e.free_symbols:
-            s_cons.append(e)
-            continue
-        a = sp.diff(e, t)
-        if t in a.free_symbols:
-            e = _clear_denominator(e, t, sign)
-            if t not in e.free_symbols:
-                s_cons.append(e)
-                continue
-            a = sp.diff(e, t)
-        if t in a.free_symbols:
-            raise NoClosedForm(
-                f"the support condition {rel} is not linear in {t}, so covar cannot find the "
-                f"integration limits; rewrite the map so that the support is linear in {t}")
-        root = sp.simplify(-(e - a * t).expand() / a) if a != 0 else None
-        if root is None:
-            continue
-        bounds.append(Bound(a, root, True))
-    return TermLimits(expr, tuple(s_cons), tuple(bounds))
+        options.append(_positive_options(e, t, sign, rel))
+    out = []
+    for combo in itertools.product(*options):
+        s_cons = tuple(c for cons, _ in combo for c in cons)
+        bounds = tuple(b for _, bs in combo for b in bs)
+        out.append(TermLimits(expr, s_cons, bounds))
+    return out
 
 
 def _real_roots(e: sp.Expr, s: sp.Symbol) -> list[sp.Expr]:
@@ -168,8 +254,9 @@ def integrate_between(expr: sp.Expr, t: sp.Symbol, lower: sp.Expr, upper: sp.Exp
     for c in cuts:  # only t = 0 is handled; other Abs stay for sympy
         new = []
         for lo, hi in segments:
-            inside = (lo == -sp.oo or _sign(c - lo) > 0) and (hi == sp.oo or _sign(hi - c) > 0)
-            new += [(lo, c), (c, hi)] if inside and not (lo.free_symbols or hi.free_symbols) else [(lo, hi)]
+            inside = (not (lo.free_symbols or hi.free_symbols) and (lo == -sp.oo or _sign(c - lo) > 0)
+                      and (hi == sp.oo or _sign(hi - c) > 0))
+            new += [(lo, c), (c, hi)] if inside else [(lo, hi)]
         segments = new
     total = sp.Integer(0)
     for lo, hi in segments:
@@ -233,7 +320,7 @@ def marginal_density(J: JointDensity, keep: sp.Symbol, timeout: float = 60.0) ->
         J, steps = reduce_to_pair(J, keep, timeout)
     s = keep
     t = next(v for v in J.vars if v != s)
-    terms = [lim for e, c in J.terms if (lim := term_limits(e, c, s, t)) is not None]
+    terms = [lim for e, c in J.terms for lim in term_limits(e, c, s, t)]
     points: list[sp.Expr] = []
     for term in terms:
         for e in term.s_constraints:

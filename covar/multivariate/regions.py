@@ -25,7 +25,7 @@ import sympy as sp
 from scipy.optimize import linprog
 
 from covar.errors import UnsupportedTransform
-from covar.multivariate.conditions import flatten_and, simplify_condition
+from covar.multivariate.conditions import decided_conjuncts, flatten_and, simplify_condition
 
 #: more regions than this is refused (2^6: a leaky ReLU in 6 dimensions)
 MAX_REGIONS = 64
@@ -102,7 +102,7 @@ def smooth_regions(g: Sequence[sp.Expr], xs: Sequence[sp.Symbol], support: sp.Ba
             done.append(region)
             continue
         for value, case in _cases(node):
-            cond = simplify_condition(sp.And(region.condition, case))
+            cond = region_condition(sp.And(region.condition, case), xs)
             if _null(cond) or provably_empty(sp.And(cond, support), xs):
                 continue
             work.append(Region(tuple(e.xreplace({node: value}) for e in region.g), cond))
@@ -111,6 +111,27 @@ def smooth_regions(g: Sequence[sp.Expr], xs: Sequence[sp.Symbol], support: sp.Ba
                 f"the map {tuple(g)} splits into more than {MAX_REGIONS} regions where it is smooth; "
                 "transform fewer components at a time (a composition of smaller maps)")
     return done
+
+
+def region_condition(cond: sp.Basic, xs: Sequence[sp.Symbol]) -> sp.Basic:
+    """``cond`` simplified and tidied (see :func:`tidy_condition`); False when it is provably
+    empty. A conjunction of inequalities linear in ``xs`` with numeric coefficients (the regions
+    of Min, Max and Abs of the variables) is decided by linear programming alone: sympy's logic
+    simplifier spends seconds on the same question (order statistics of three variables).
+
+    >>> x1, x2 = sp.symbols("x1 x2", real=True)
+    >>> region_condition((x1 < x2) & (x1 < x2 + 1) & (x2 >= 0), (x1, x2))
+    (0 < x2) & (x1 < x2)
+    >>> region_condition((x1 < x2) & (x2 < x1 - 1), (x1, x2))
+    False
+    """
+    out = decided_conjuncts(cond)
+    if out is sp.false:
+        return out
+    if _linear_rows(out, xs) is None:
+        out = simplify_condition(out)
+        return out if out is sp.false else tidy_condition(out, xs)
+    return sp.false if provably_empty(out, xs) else tidy_condition(out, xs)
 
 
 def _linear_rows(cond: sp.Basic, xs: Sequence[sp.Symbol], partial: bool = False
