@@ -313,7 +313,25 @@ def _split(X, g, y, conditions, exc: UndecidedSign, derive, leaves, dropped, tak
     for kind in _possible(q):
         if flip < 0:
             kind = {sp.StrictGreaterThan: sp.StrictLessThan, sp.StrictLessThan: sp.StrictGreaterThan}.get(kind, kind)
-        _explore(X, g, y, (*conditions, _relation(kind, original)), derive, leaves, dropped, taken, stated)
+        rel = _relation(kind, original)
+        for case in _few_integers(rel) or (rel,):
+            _explore(X, g, y, (*conditions, case), derive, leaves, dropped, taken, stated)
+
+
+def _few_integers(rel: Relational) -> tuple[Relational, ...]:
+    """n < 3 for a positive integer n as its values, Eq(n, 1), Eq(n, 2) (an integer parameter
+    bounded on both sides has few values, and no substitution writes the range); () otherwise."""
+    if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)):
+        rel = rel.reversed
+    n, bound = rel.lhs, rel.rhs
+    if not (isinstance(rel, (sp.StrictLessThan, sp.LessThan)) and isinstance(n, sp.Symbol) and n.is_integer
+            and n.is_nonnegative and bound.is_number and bound.is_real):
+        return ()
+    first = 1 if n.is_positive else 0
+    last = sp.ceiling(bound) - 1 if isinstance(rel, sp.StrictLessThan) else sp.floor(bound)
+    if not first <= last <= first + 5:
+        return ()
+    return tuple(sp.Eq(n, v) for v in range(first, int(last) + 1))
 
 
 def _plain(q: sp.Expr, ref: Refinement) -> tuple[sp.Expr, int]:

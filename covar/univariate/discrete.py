@@ -112,17 +112,22 @@ def derive_discrete(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     branches = [(m, sp.Eq(y, v)) for v, m in points.items()]
     if tail is not None:
         branches = [(m + _tail_at(tail, y, v), c) for (m, c), v in zip(branches, points)]
-        branches.append((tail.pmf, _integer_between(tail.inverse, *_range_args(tail))))
+        run = _shifted_run(pieces[-1].g, x, tail)
+        if run is not None:  # y itself runs over integers: say so in y (n - x: 0 <= y <= n)
+            branches.append((tail.pmf, _integer_between(y, run.start, run.stop)))
+        else:
+            branches.append((tail.pmf, _integer_between(tail.inverse, *_range_args(tail))))
     out_pmf = sp.Piecewise(*branches, (0, True))
     out_support = sp.FiniteSet(*points)
     if tail is not None:  # the image of the tail's integers under the tail's own piece of g
-        image = sp.ImageSet(sp.Lambda(x, pieces[-1].g), sp.Range(*_range_args(tail)))
+        image = run if run is not None else sp.ImageSet(sp.Lambda(x, pieces[-1].g), sp.Range(*_range_args(tail)))
         try:
             out_support = sp.Union(out_support, image)
         except ValueError:  # sympy cannot order a Range with symbolic ends
             out_support = sp.Union(out_support, image, evaluate=False)
         out_support = _merged(out_support)
-    family = recognize_pmf(out_pmf, y, out_support) if tail is None else None
+    finite = tail is None or (tail.first.is_finite and tail.last.is_finite)
+    family = recognize_pmf(out_pmf, y, out_support) if finite else None
     derivation = Derivation(
         input=X, x=x, y=y, g=g, breakpoints=(), pieces=tuple(pieces), cells=(), pdf=out_pmf,
         support=out_support, atoms={}, family=family, discrete=True, notes=tuple(notes), law=law,
@@ -132,8 +137,25 @@ def derive_discrete(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
 
 
 def _range_args(tail: Tail) -> tuple:
-    lo, hi = sorted([tail.first, tail.last], key=lambda v: (v == sp.oo, v != -sp.oo, v))
-    return (lo, hi) if hi == sp.oo else (lo, hi + 1)
+    """Range(start, stop) of the tail's integers (a finite tail runs from first up to last)."""
+    if tail.last == sp.oo:
+        return tail.first, sp.oo
+    if tail.last == -sp.oo:
+        return -sp.oo, tail.first + 1
+    return tail.first, tail.last + 1
+
+
+def _shifted_run(g: sp.Expr, x: sp.Symbol, tail: Tail) -> sp.Range | None:
+    """The integers g takes on a finite tail when g = ±x + b with b an integer (a Range in y,
+    Range(0, n + 1) for n - x on 0..n); None otherwise."""
+    if not (tail.first.is_finite and tail.last.is_finite):
+        return None
+    slope, b = sp.diff(g, x), sp.expand(g - sp.diff(g, x) * x)
+    if slope not in (1, -1) or b.has(x) or not b.is_integer:
+        return None
+    lo, hi = (g.subs(x, tail.first), g.subs(x, tail.last))
+    lo, hi = (lo, hi) if slope == 1 else (hi, lo)
+    return sp.Range(sp.expand(lo), sp.expand(hi) + 1)
 
 
 def _tail_at(tail: Tail, y: sp.Symbol, v: sp.Expr) -> sp.Expr:
@@ -153,8 +175,7 @@ def _infinite_range(X: Density, g, y, pieces: list[Piece], notes: list[Note]):
     if lo == -sp.oo and hi == sp.oo:
         raise UnsupportedTransform("a pmf on all of the integers is not supported; give a support with a finite end")
     if lo != -sp.oo and hi != sp.oo:  # finite but symbolic: its points cannot be listed
-        raise UnsupportedTransform(f"the support {support} has symbolic ends, so its points cannot be listed; "
-                                   f"give {', '.join(sorted(s.name for s in support.free_symbols))} a number")
+        return _symbolic_run(X, g, y, pieces, notes)
     # g's pieces over the real hull; the pmf plays no part in where g turns.
     _, raw = monotone_pieces(g, sp.Integer(1), x, sp.Interval(lo, hi))
     unbounded = [rp for rp in raw if rp.lo == -sp.oo or rp.hi == sp.oo]
@@ -202,6 +223,37 @@ def _one_to_one(X: Density, y: sp.Symbol, rp: Any, first: sp.Expr, last: sp.Expr
     notes.append((f"For integers {x} from ", first, " towards ", last, f" g is {rp.kind}: {y} has probability ",
                   sp.Function(f"p_{letter(x)}")(inv.h), " when ", inv.h, " is such an integer."))
     return Tail(first, last, inv.h, pmf.subs(x, inv.h))
+
+
+def _symbolic_run(X: Density, g: sp.Expr, y: sp.Symbol, pieces: list[Piece],
+                  notes: list[Note]) -> tuple[list, Tail]:
+    """The integers lo..hi of a support with symbolic ends (a Binomial's 0..n), never listed: g
+    one to one on them (each y has the one preimage h(y)), or constant on the integers past a
+    point k inside and one to one before it (Min(x, k), Max(x, k)). Whether k lies inside is a
+    case of the parameters (UndecidedSign from the pieces splits it)."""
+    x, pmf, support = X.var, _pmf_of(X), X.support
+    lo, hi = support.inf, support.sup
+    _, raw = monotone_pieces(g, sp.Integer(1), x, sp.Interval(lo, hi))
+    moving = [p for p in raw if p.kind != "constant"]
+    flat = [p for p in raw if p.kind == "constant"]
+    if len(moving) == 1 and not flat:
+        notes.append((f"The integers {x} = ", lo, ", ..., ", hi, " are not listed: each ", y,
+                      " has at most one preimage.",))
+        return [], _one_to_one(X, y, moving[0], lo, hi, pieces, notes)
+    if len(moving) == 1 and len(flat) == 1:
+        (rp,), (part,) = moving, flat
+        if part.lo == rp.hi:  # constant above k = part.lo (Min(x, k)): ceiling(k), ..., hi
+            ends, first, last = (sp.ceiling(part.lo), hi), lo, sp.ceiling(part.lo) - 1
+        else:  # constant below k = part.hi (Max(x, k)): lo, ..., floor(k)
+            ends, first, last = (lo, sp.floor(part.hi)), sp.floor(part.hi) + 1, hi
+        mass = _closed_sum(pmf, x, *ends)
+        notes.append((f"{x} = ", ends[0], ", ..., ", ends[1], " all map to ", part.g, ": one mass ",
+                      sp.Sum(pmf, (x, *ends)), " = ", mass, "."))
+        return [(part.g, mass)], _one_to_one(X, y, rp, first, last, pieces, notes)
+    names = ", ".join(sorted(s.name for s in support.free_symbols))
+    raise UnsupportedTransform(
+        f"g = {g} is neither one to one nor one to one up to a constant part over the integers {lo}, ..., {hi}, "
+        f"whose number depends on {names}; give {names} a number to enumerate them")
 
 
 def _symbolic_head(X: Density, g: sp.Expr, y: sp.Symbol, raw: list, rp: Any, ends: tuple[sp.Expr, sp.Expr],
