@@ -289,6 +289,12 @@ def _explore(X, g, y, conditions, derive, leaves, dropped, taken, stated) -> Non
     except UndecidedSign as exc:
         _split(X, g, y, conditions, exc, derive, leaves, dropped, taken, stated, ref)
         return
+    except UnsupportedTransform as exc:
+        fresh = {new: old for new, old in ref.back.items() if new.name not in {s.name for s in X.params}}
+        if not fresh or type(exc) is not UnsupportedTransform:
+            raise
+        where = ", ".join(f"{new} = {old}" for new, old in fresh.items())
+        raise UnsupportedTransform(f"{exc} (in the case {sp.And(*conditions)}, written with {where})") from exc
     leaves.append(_Leaf(tuple(conditions), ref, law))
 
 
@@ -407,7 +413,7 @@ def _support(supports: list[sp.Set], conditions: list[sp.Basic], atoms: list[sp.
 
 
 @dataclass(frozen=True)
-class _LatticeCases:
+class LatticeCases:
     """The pmf of a case split whose cases live on different lattices, evaluable with numpy: at
     given parameter values the case whose condition holds evaluates (its own law's evaluator,
     which matches a point of its lattice up to round-off)."""
@@ -425,6 +431,22 @@ class _LatticeCases:
                     return law.numpy()(ys, **{s.name: named[s.name] for s in law.params})
             raise ValueError(f"no case of the parameters holds at {values}")
         return evaluate
+
+
+def lattice_cases(record: Any) -> LatticeCases | None:
+    """The case-by-case evaluator of a pmf whose cases live on different lattices (its support is
+    one ImageSet for all cases), None for any other record."""
+    if not (isinstance(record, CaseSplit) and record.discrete and isinstance(record.support, sp.ImageSet)):
+        return None
+    cases = []
+    for case in record.cases:
+        back = {}
+        for old, new in case.substitution:
+            fresh = [s for s in sp.sympify(new).free_symbols if s.name != old.name]
+            if len(fresh) == 1:  # n = 3 + t: t = n - 3
+                back[fresh[0]] = sp.solve(new - old, fresh[0])[0]
+        cases.append((sp.And(*case.conditions), case.law, back))
+    return LatticeCases(tuple(cases))
 
 
 def _runs(supports: Iterable[sp.Set]) -> bool:
@@ -547,11 +569,9 @@ def _combine(X: Density, g: sp.Expr, y: sp.Symbol, leaves: list[_Leaf],
                          for c in dropped]
     if single and leaves[0].conditions:
         notes.append(("Derived under the stated ", sp.And(*leaves[0].conditions), "; the result holds there only."))
-    lattices = _LatticeCases(tuple((cond, leaf.law, b) for leaf, b, cond in zip(leaves, back, conditions))) \
-        if isinstance(support, sp.ImageSet) else None
     record = CaseSplit(
         input=X, x=X.var, y=y, g=g, breakpoints=(), pieces=(), cells=tuple(cells), pdf=pdf, support=support,
-        atoms=atoms, family=family, discrete=discrete, notes=tuple(notes), law=lattices,
+        atoms=atoms, family=family, discrete=discrete, notes=tuple(notes),
         cases=tuple(Case(leaf.conditions, tuple(leaf.refinement.forward.items()), leaf.law) for leaf in leaves))
     return Density(pdf, y, support, atoms, discrete, family=family, derivation=record, validate=False)
 
