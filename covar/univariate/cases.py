@@ -290,7 +290,8 @@ def _explore(X, g, y, conditions, derive, leaves, dropped, taken, stated) -> Non
         _split(X, g, y, conditions, exc, derive, leaves, dropped, taken, stated, ref)
         return
     except UnsupportedTransform as exc:
-        fresh = {new: old for new, old in ref.back.items() if new.name not in {s.name for s in X.params}}
+        named = {s.name for s in X.params | g.free_symbols}
+        fresh = {new: old for new, old in ref.back.items() if new.name not in named}
         if not fresh or type(exc) is not UnsupportedTransform:
             raise
         where = ", ".join(f"{new} = {old}" for new, old in fresh.items())
@@ -426,7 +427,9 @@ class LatticeCases:
                       for s, v in zip(params, p)}
             for condition, law, back in self.cases:
                 if condition.xreplace(values) == sp.true:
-                    inner = {new.name: float(old.xreplace(values)) for new, old in back.items()}
+                    by_name = {s.name: v for s, v in values.items()}  # a case's k > 0 is k too
+                    inner = {new.name: float(old.xreplace({s: by_name[s.name] for s in old.free_symbols}))
+                             for new, old in back.items()}
                     named = {**{s.name: float(v) for s, v in values.items()}, **inner}
                     return law.numpy()(ys, **{s.name: named[s.name] for s in law.params})
             raise ValueError(f"no case of the parameters holds at {values}")
@@ -434,15 +437,16 @@ class LatticeCases:
 
 
 def lattice_cases(record: Any) -> LatticeCases | None:
-    """The case-by-case evaluator of a pmf whose cases live on different lattices (its support is
-    one ImageSet for all cases), None for any other record."""
-    if not (isinstance(record, CaseSplit) and record.discrete and isinstance(record.support, sp.ImageSet)):
+    """The case-by-case evaluator of a pmf split into cases (each case's own law evaluates: its
+    lattice, its sums), None for any other record."""
+    if not (isinstance(record, CaseSplit) and record.discrete and record.cases):
         return None
+    names = {s.name for s in set(record.input.params) | record.g.free_symbols}
     cases = []
     for case in record.cases:
         back = {}
         for old, new in case.substitution:
-            fresh = [s for s in sp.sympify(new).free_symbols if s.name != old.name]
+            fresh = [s for s in sp.sympify(new).free_symbols if s.name not in names]
             if len(fresh) == 1:  # n = 3 + t: t = n - 3
                 back[fresh[0]] = sp.solve(new - old, fresh[0])[0]
         cases.append((sp.And(*case.conditions), case.law, back))

@@ -56,8 +56,10 @@ class DiscreteLaw:
         def evaluate(ys, *p):
             ys = np.asarray(ys, dtype=float)
             out = np.zeros(ys.shape)
+            # an integer parameter as an int: a mass may be a finite Sum up to n (range(n + 1))
+            exact = [int(round(float(v))) if s.is_integer else v for s, v in zip(params, p)]
             for fn in point_fns:
-                where, mass = (float(v) for v in fn(*p))
+                where, mass = (float(v) for v in fn(*exact))
                 out[np.isclose(ys, where, rtol=1e-12, atol=1e-12)] += mass
             if tail is not None:
                 lo, hi = sorted(float(v) for v in ends(*p))
@@ -226,7 +228,7 @@ def _one_to_one(X: Density, y: sp.Symbol, rp: Any, first: sp.Expr, last: sp.Expr
 
 
 def _symbolic_run(X: Density, g: sp.Expr, y: sp.Symbol, pieces: list[Piece],
-                  notes: list[Note]) -> tuple[list, Tail]:
+                  notes: list[Note]) -> tuple[list, Tail | None]:
     """The integers lo..hi of a support with symbolic ends (a Binomial's 0..n), never listed: g
     one to one on them (each y has the one preimage h(y)), or constant on the integers past a
     point k inside and one to one before it (Min(x, k), Max(x, k)). Whether k lies inside is a
@@ -236,6 +238,9 @@ def _symbolic_run(X: Density, g: sp.Expr, y: sp.Symbol, pieces: list[Piece],
     _, raw = monotone_pieces(g, sp.Integer(1), x, sp.Interval(lo, hi))
     moving = [p for p in raw if p.kind != "constant"]
     flat = [p for p in raw if p.kind == "constant"]
+    if not moving and len(flat) == 1:  # c*x at c = 0: every point maps to one value
+        notes.append(("g is constant = ", flat[0].g, f" on the integers {x} = ", lo, ", ..., ", hi, ": all the mass is there."))
+        return [(flat[0].g, sp.Integer(1))], None
     if len(moving) == 1 and not flat:
         notes.append((f"The integers {x} = ", lo, ", ..., ", hi, " are not listed: each ", y,
                       " has at most one preimage.",))
@@ -298,6 +303,8 @@ def _closed_sum(term: sp.Expr, k: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Exp
         with time_budget(_SUM_SECONDS, "a sum of the pmf"):
             total = sp.summation(term, (k, lo, hi))
     except (DerivationTimeout, NotImplementedError, ValueError, TypeError):
+        return sp.Sum(term, (k, lo, hi))
+    if total.has(sp.hyper, sp.meijerg):  # the finite sum reads better (and evaluates everywhere)
         return sp.Sum(term, (k, lo, hi))
     # sympy's conditions (lo <= hi, a geometric ratio below 1) hold on the law's own parameter
     # domain; the gate checks the result against samples of g(X)
