@@ -20,6 +20,7 @@ _DRAWS = {
     "Poisson": lambda rng, v, size: rng.poisson(v.get("lam", 2.0), size),
     "Geometric": lambda rng, v, size: rng.geometric(v["p"], size),
     "Binomial": lambda rng, v, size: rng.binomial(int(v["n"]), v["p"], size),
+    "DiscreteUniform": lambda rng, v, size: rng.integers(int(v.get("a", 0)), int(v["b"]) + 1, size),
 }
 
 # (X, g, assume, parameter values inside one case, g with numpy)
@@ -44,6 +45,16 @@ PROBLEMS = [
     ("Binomial(n, p)", "Mod(x, 2)", None, {"n": 9, "p": 0.3}, lambda x, v: np.mod(x, 2)),
     ("Binomial(n, p)", "(-1)**x", None, {"n": 4, "p": 0.55}, lambda x, v: (-1.0) ** x),
     ("Binomial(n, p)", "floor(x/2)", None, {"n": 7, "p": 0.5}, lambda x, v: np.floor(x / 2)),
+    ("Binomial(n, p)", "c*x", None, {"n": 4, "p": 0.3, "c": -2.5}, lambda x, v: v["c"] * x),
+    ("Binomial(n, p)", "Max(x, k)", "k integer", {"n": 6, "p": 0.4, "k": 2}, lambda x, v: np.maximum(x, v["k"])),
+    ("Binomial(n, p)", "Max(x, k)", "k integer", {"n": 5, "p": 0.4, "k": 7}, lambda x, v: np.maximum(x, v["k"])),
+    ("Binomial(n, p)", "Max(x, k)", "k integer", {"n": 5, "p": 0.4, "k": -1}, lambda x, v: np.maximum(x, v["k"])),
+    ("Binomial(n, p)", "Min(x, k)", "k integer, k > 0", {"n": 8, "p": 0.55, "k": 3},
+     lambda x, v: np.minimum(x, v["k"])),
+    ("DiscreteUniform(a, b)", "b - x", None, {"a": -2, "b": 4}, lambda x, v: v["b"] - x),
+    ("DiscreteUniform(a, b)", "2*x", None, {"a": 1, "b": 5}, lambda x, v: 2 * x),
+    ("DiscreteUniform(a, b)", "Min(x, 2)", None, {"a": -1, "b": 6}, lambda x, v: np.minimum(x, 2)),
+    ("DiscreteUniform(a, b)", "Min(x, 2)", None, {"a": 3, "b": 6}, lambda x, v: np.minimum(x, 2)),
 ]
 
 
@@ -105,6 +116,11 @@ def test_n_minus_x_is_named_binomial():
     assert isinstance(Y.support, sp.Range) and Y.support.start == 0
 
 
+def test_shifted_discrete_uniform_is_named():
+    assert str(covar.transform("DiscreteUniform(a, b)", "x + 3").family) == "DiscreteUniform(a + 3, b + 3)"
+    assert str(covar.transform("DiscreteUniform(a, b)", "b - x").family) == "DiscreteUniform(0, -a + b)"
+
+
 def test_sign_cases_are_listed_with_their_supports():
     Y = covar.transform("Poisson(2)", "c*x")
     by_case = support_by_case(Y)
@@ -125,3 +141,21 @@ def test_small_integer_range_splits_into_values():
 def test_symbolic_run_refusal_names_the_parameter():
     with pytest.raises(UnsupportedTransform, match=r"in the case n > 2, written with t = n - 2"):
         covar.transform("Binomial(n, p)", "(x - 2)**2")
+
+
+@pytest.mark.parametrize("c", [sp.Rational(-1, 2), sp.Rational(3, 4), sp.Integer(0)])
+def test_exp_of_c_x_each_case(c):
+    """exp(c*x) of a Poisson: P(Y = exp(c*k)) = P(X = k) for c != 0, a point mass at 1 for c = 0;
+    the symbolic pmf at exact points of each case, and its total mass."""
+    Y = covar.transform("Poisson(lam)", "exp(c*x)")
+    lam = sp.Rational(11, 10)
+    pmf = Y.pdf.xreplace({s: {"lam": lam, "c": c}[s.name] for s in Y.pdf.free_symbols if s.name != Y.var.name})
+    total = 0.0
+    for k in range(40):
+        got = float(pmf.subs(Y.var, sp.exp(c * k)))
+        want = float(lam ** k * sp.exp(-lam) / sp.factorial(k)) if c != 0 else (1.0 if k == 0 else None)
+        if want is not None:
+            assert abs(got - want) <= 1e-12
+            total += got
+    assert abs(total - 1) <= 1e-9
+    assert float(pmf.subs(Y.var, sp.Rational(1, 3))) == 0

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Sequence
 import sympy as sp
 from sympy.core.relational import Relational
 
-from covar.errors import ParseError, UnsupportedTransform
+from covar.errors import InvalidDensity, ParseError, UnsupportedTransform
 from covar.laws.density import Density
 from covar.record import Case, CaseSplit, Cell, Derivation, Note
 from covar.univariate.signs import UndecidedSign, sign_of, sign_part
@@ -280,7 +280,11 @@ def _explore(X, g, y, conditions, derive, leaves, dropped, taken, stated) -> Non
     except _Impossible:
         dropped.append(tuple(conditions))
         return
-    Xr = _refined(X, ref.forward)
+    try:
+        Xr = _refined(X, ref.forward)
+    except InvalidDensity:  # the case leaves the input no law (b < a for DiscreteUniform(a, b))
+        dropped.append(tuple(conditions))
+        return
     if Xr.pdf is not None and not Xr.discrete and _empty(Xr.support):
         dropped.append(tuple(conditions))  # the input's support is empty (b < a for Uniform(a, b))
         return
@@ -290,7 +294,7 @@ def _explore(X, g, y, conditions, derive, leaves, dropped, taken, stated) -> Non
         _split(X, g, y, conditions, exc, derive, leaves, dropped, taken, stated, ref)
         return
     except UnsupportedTransform as exc:
-        named = {s.name for s in X.params | g.free_symbols}
+        named = {s.name for s in set(X.params) | g.free_symbols}
         fresh = {new: old for new, old in ref.back.items() if new.name not in named}
         if not fresh or type(exc) is not UnsupportedTransform:
             raise

@@ -147,6 +147,15 @@ def _range_args(tail: Tail) -> tuple:
     return tail.first, tail.last + 1
 
 
+def _ends(support: sp.Range) -> tuple[sp.Expr, sp.Expr]:
+    """First and last integer of a unit-step Range (±oo at an open end), also when sympy cannot
+    tell whether Range(a, b + 1) is empty."""
+    try:
+        return support.inf, support.sup
+    except ValueError:
+        return support.start, support.stop - 1
+
+
 def _shifted_run(g: sp.Expr, x: sp.Symbol, tail: Tail) -> sp.Range | None:
     """The integers g takes on a finite tail when g = ±x + b with b an integer (a Range in y,
     Range(0, n + 1) for n - x on 0..n); None otherwise."""
@@ -173,7 +182,7 @@ def _infinite_range(X: Density, g, y, pieces: list[Piece], notes: list[Note]):
     x, pmf, support = X.var, X.pdf, X.support
     if pmf is None:
         raise UnsupportedTransform("this pmf is numeric-only: there is no expression to map term by term")
-    lo, hi = support.inf, support.sup
+    lo, hi = _ends(support)
     if lo == -sp.oo and hi == sp.oo:
         raise UnsupportedTransform("a pmf on all of the integers is not supported; give a support with a finite end")
     if lo != -sp.oo and hi != sp.oo:  # finite but symbolic: its points cannot be listed
@@ -234,7 +243,7 @@ def _symbolic_run(X: Density, g: sp.Expr, y: sp.Symbol, pieces: list[Piece],
     point k inside and one to one before it (Min(x, k), Max(x, k)). Whether k lies inside is a
     case of the parameters (UndecidedSign from the pieces splits it)."""
     x, pmf, support = X.var, _pmf_of(X), X.support
-    lo, hi = support.inf, support.sup
+    lo, hi = _ends(support)
     _, raw = monotone_pieces(g, sp.Integer(1), x, sp.Interval(lo, hi))
     moving = [p for p in raw if p.kind != "constant"]
     flat = [p for p in raw if p.kind == "constant"]
@@ -274,7 +283,7 @@ def _symbolic_head(X: Density, g: sp.Expr, y: sp.Symbol, raw: list, rp: Any, end
     constant_head = all(p.kind == "constant" for p in head_pieces)
     if rp.kind == "constant" and len(head_pieces) == 1 and not constant_head:  # Min(x, c)
         (part,) = head_pieces
-        lo, hi = support.inf, support.sup
+        lo, hi = _ends(support)
         rest = (ends[1] + 1, sp.oo) if hi == sp.oo else (lo, ends[0] - 1)
         mass = _closed_sum(pmf, x, *rest)
         notes.append((f"{x} = ", rest[0], ", ..., ", rest[1], " all map to ", rp.g, ": one mass ",

@@ -55,6 +55,8 @@ def _candidates(pmf: sp.Expr, y: sp.Symbol, support: sp.Set) -> list[NamedLaw]:
         # 0..n with n symbolic: Binomial(n, q), q from P(1)/P(0) = n q/(1 - q)
         n, ratio = support.stop - 1, _at(pmf, y, sp.Integer(1)) / _at(pmf, y, sp.Integer(0))
         out.append(NamedLaw("Binomial", (n, sp.simplify(ratio / (n + ratio)))))
+    if isinstance(support, sp.Range) and support.step == 1 and support.free_symbols and support.stop != sp.oo:
+        out.append(NamedLaw("DiscreteUniform", (support.start, support.stop - 1)))
     elif isinstance(support, sp.Range) and support.step == 1 and support.start.is_Integer \
             and support.stop.is_Integer and support.size > 1:
         out.append(NamedLaw("DiscreteUniform", (support.start, support.stop - 1)))
