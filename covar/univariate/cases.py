@@ -508,7 +508,16 @@ def _grouped(pairs: Iterable[tuple[Any, sp.Basic]]) -> list[tuple[Any, sp.Basic]
     groups: dict[Any, list[sp.Basic]] = {}
     for value, cond in pairs:
         groups.setdefault(value, []).append(cond)
-    return [(value, sp.Or(*conds)) for value, conds in groups.items()]
+    return [(value, _joined(conds)) for value, conds in groups.items()]
+
+
+def _joined(conditions: list[sp.Basic]) -> sp.Basic:
+    """Or of the conditions, c > 0 or c < 0 read as c ≠ 0."""
+    either = sp.Or(*conditions)
+    if len(conditions) == 2 and all(isinstance(c, Relational) and len(c.free_symbols) == 1 for c in conditions):
+        one = either.simplify()
+        return one if isinstance(one, sp.Ne) else either
+    return either
 
 
 def _essential(conditions: tuple[Relational, ...]) -> tuple[Relational, ...]:

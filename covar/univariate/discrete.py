@@ -261,8 +261,8 @@ def _symbolic_run(X: Density, g: sp.Expr, y: sp.Symbol, pieces: list[Piece],
         else:  # constant below k = part.hi (Max(x, k)): lo, ..., floor(k)
             ends, first, last = (lo, sp.floor(part.hi)), sp.floor(part.hi) + 1, hi
         mass = _closed_sum(pmf, x, *ends)
-        notes.append((f"{x} = ", ends[0], ", ..., ", ends[1], " all map to ", part.g, ": one mass ",
-                      sp.Sum(pmf, (x, *ends)), " = ", mass, "."))
+        notes.append((f"{x} = ", ends[0], ", ..., ", ends[1], " all map to ", part.g,
+                      f": one mass, the sum of p_{letter(x)} over them, ", mass, "."))
         return [(part.g, mass)], _one_to_one(X, y, rp, first, last, pieces, notes)
     names = ", ".join(sorted(s.name for s in support.free_symbols))
     raise UnsupportedTransform(
