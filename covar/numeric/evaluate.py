@@ -667,7 +667,10 @@ def _support_end(support: sp.Set, params: Sequence[sp.Symbol], which: str) -> Ca
 def _pmf_function(density) -> Callable[..., np.ndarray]:
     params = density.params
     d = density.derivation
-    law = getattr(d, "law", None)  # a pmf derived from a pmf keeps its evaluable law in its record
+    from covar.univariate.cases import lattice_cases
+
+    # a pmf derived from a pmf keeps its evaluable law in its record; a case split on lattices has one per case
+    law = getattr(d, "law", None) or lattice_cases(d)
     if law is not None:
         law_pmf = law.pmf(params)
         ignorable = upstream_names(density)

@@ -578,7 +578,7 @@ def _check_read(law: Any) -> None:
             continue
         support = d.support
         if isinstance(support, sp.Range) and support.size.is_finite is True \
-                and support.size > _MAX_RANGE_POINTS:
+                and (support.size > _MAX_RANGE_POINTS) == sp.true:  # Range(0, n + 1): undecided, read
             raise ParseError(f"the support {support} has more than {_MAX_RANGE_POINTS} points; "
                              "covar reads discrete supports up to that size (or infinite ones)")
         validate_density(d)

@@ -15,7 +15,10 @@ from covar.record import DisplayStep, Formula, Label, Phrase, Record, law_phrase
 
 
 def _pretty(expr: Any) -> str:
-    return sp.pretty(shown_digits(expr), use_unicode=True)
+    try:
+        return sp.pretty(shown_digits(expr), use_unicode=True)
+    except TypeError:  # sympy cannot pretty-print a Range with a symbolic end (Range(0, n + 1))
+        return _LinePrinter().doprint(shown_digits(expr))
 
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")

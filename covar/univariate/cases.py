@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Sequence
 import sympy as sp
 from sympy.core.relational import Relational
 
-from covar.errors import ParseError, UnsupportedTransform
+from covar.errors import InvalidDensity, ParseError, UnsupportedTransform
 from covar.laws.density import Density
 from covar.record import Case, CaseSplit, Cell, Derivation, Note
 from covar.univariate.signs import UndecidedSign, sign_of, sign_part
@@ -280,7 +280,11 @@ def _explore(X, g, y, conditions, derive, leaves, dropped, taken, stated) -> Non
     except _Impossible:
         dropped.append(tuple(conditions))
         return
-    Xr = _refined(X, ref.forward)
+    try:
+        Xr = _refined(X, ref.forward)
+    except InvalidDensity:  # the case leaves the input no law (b < a for DiscreteUniform(a, b))
+        dropped.append(tuple(conditions))
+        return
     if Xr.pdf is not None and not Xr.discrete and _empty(Xr.support):
         dropped.append(tuple(conditions))  # the input's support is empty (b < a for Uniform(a, b))
         return
@@ -289,6 +293,13 @@ def _explore(X, g, y, conditions, derive, leaves, dropped, taken, stated) -> Non
     except UndecidedSign as exc:
         _split(X, g, y, conditions, exc, derive, leaves, dropped, taken, stated, ref)
         return
+    except UnsupportedTransform as exc:
+        named = {s.name for s in set(X.params) | g.free_symbols}
+        fresh = {new: old for new, old in ref.back.items() if new.name not in named}
+        if not fresh or type(exc) is not UnsupportedTransform:
+            raise
+        where = ", ".join(f"{new} = {old}" for new, old in fresh.items())
+        raise UnsupportedTransform(f"{exc} (in the case {sp.And(*conditions)}, written with {where})") from exc
     leaves.append(_Leaf(tuple(conditions), ref, law))
 
 
@@ -313,7 +324,25 @@ def _split(X, g, y, conditions, exc: UndecidedSign, derive, leaves, dropped, tak
     for kind in _possible(q):
         if flip < 0:
             kind = {sp.StrictGreaterThan: sp.StrictLessThan, sp.StrictLessThan: sp.StrictGreaterThan}.get(kind, kind)
-        _explore(X, g, y, (*conditions, _relation(kind, original)), derive, leaves, dropped, taken, stated)
+        rel = _relation(kind, original)
+        for case in _few_integers(rel) or (rel,):
+            _explore(X, g, y, (*conditions, case), derive, leaves, dropped, taken, stated)
+
+
+def _few_integers(rel: Relational) -> tuple[Relational, ...]:
+    """n < 3 for a positive integer n as its values, Eq(n, 1), Eq(n, 2) (an integer parameter
+    bounded on both sides has few values, and no substitution writes the range); () otherwise."""
+    if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)):
+        rel = rel.reversed
+    n, bound = rel.lhs, rel.rhs
+    if not (isinstance(rel, (sp.StrictLessThan, sp.LessThan)) and isinstance(n, sp.Symbol) and n.is_integer
+            and n.is_nonnegative and bound.is_number and bound.is_real):
+        return ()
+    first = 1 if n.is_positive else 0
+    last = sp.ceiling(bound) - 1 if isinstance(rel, sp.StrictLessThan) else sp.floor(bound)
+    if not first <= last <= first + 5:
+        return ()
+    return tuple(sp.Eq(n, v) for v in range(first, int(last) + 1))
 
 
 def _plain(q: sp.Expr, ref: Refinement) -> tuple[sp.Expr, int]:
@@ -388,10 +417,62 @@ def _support(supports: list[sp.Set], conditions: list[sp.Basic], atoms: list[sp.
     return parts[0] if len(parts) == 1 else sp.Union(*parts, evaluate=False)
 
 
+@dataclass(frozen=True)
+class LatticeCases:
+    """The pmf of a case split whose cases live on different lattices, evaluable with numpy: at
+    given parameter values the case whose condition holds evaluates (its own law's evaluator,
+    which matches a point of its lattice up to round-off)."""
+
+    cases: tuple[tuple[sp.Basic, Density, dict], ...]  # (condition, law in the case's symbols, back)
+
+    def pmf(self, params: tuple[sp.Symbol, ...]) -> Callable[..., Any]:
+        def evaluate(ys: Any, *p: Any) -> Any:
+            values = {s: sp.Integer(round(float(v))) if s.is_integer else sp.Float(float(v), 30)
+                      for s, v in zip(params, p)}
+            for condition, law, back in self.cases:
+                if condition.xreplace(values) == sp.true:
+                    by_name = {s.name: v for s, v in values.items()}  # a case's k > 0 is k too
+                    inner = {new.name: float(old.xreplace({s: by_name[s.name] for s in old.free_symbols}))
+                             for new, old in back.items()}
+                    named = {**{s.name: float(v) for s, v in values.items()}, **inner}
+                    return law.numpy()(ys, **{s.name: named[s.name] for s in law.params})
+            raise ValueError(f"no case of the parameters holds at {values}")
+        return evaluate
+
+
+def lattice_cases(record: Any) -> LatticeCases | None:
+    """The case-by-case evaluator of a pmf split into cases (each case's own law evaluates: its
+    lattice, its sums), None for any other record."""
+    if not (isinstance(record, CaseSplit) and record.discrete and record.cases):
+        return None
+    names = {s.name for s in set(record.input.params) | record.g.free_symbols}
+    cases = []
+    for case in record.cases:
+        back = {}
+        for old, new in case.substitution:
+            fresh = [s for s in sp.sympify(new).free_symbols if s.name not in names]
+            if len(fresh) == 1:  # n = 3 + t: t = n - 3
+                back[fresh[0]] = sp.solve(new - old, fresh[0])[0]
+        cases.append((sp.And(*case.conditions), case.law, back))
+    return LatticeCases(tuple(cases))
+
+
+def _runs(supports: Iterable[sp.Set]) -> bool:
+    """Is every support a run of integers (a unit-step Range, or one integer)?"""
+    return all(isinstance(s, sp.Range) and s.step == 1 or isinstance(s, sp.FiniteSet) and len(s) == 1
+               and s.args[0].is_integer for s in supports)
+
+
 def _same_law(candidate: sp.Expr, leaf: _Leaf) -> bool:
     if leaf.law.pdf is None or sp.count_ops(candidate) > 150:
         return False
-    return sp.simplify(candidate.xreplace(leaf.refinement.forward) - leaf.law.pdf) == 0
+    here = candidate.xreplace(leaf.refinement.forward)
+    if here.has(sp.zoo, sp.nan):  # c = 0 in f_X(y/c)/|c|: a different law (a point mass)
+        return False
+    try:
+        return sp.simplify(here - leaf.law.pdf) == 0
+    except TypeError:  # sympy's "Invalid NaN comparison" inside a condition
+        return False
 
 
 def _abs_form(leaves: list[_Leaf], pdfs: list[sp.Expr]) -> sp.Expr | None:
@@ -427,7 +508,16 @@ def _grouped(pairs: Iterable[tuple[Any, sp.Basic]]) -> list[tuple[Any, sp.Basic]
     groups: dict[Any, list[sp.Basic]] = {}
     for value, cond in pairs:
         groups.setdefault(value, []).append(cond)
-    return [(value, sp.Or(*conds)) for value, conds in groups.items()]
+    return [(value, _joined(conds)) for value, conds in groups.items()]
+
+
+def _joined(conditions: list[sp.Basic]) -> sp.Basic:
+    """Or of the conditions, c > 0 or c < 0 read as c ≠ 0."""
+    either = sp.Or(*conditions)
+    if len(conditions) == 2 and all(isinstance(c, Relational) and len(c.free_symbols) == 1 for c in conditions):
+        one = either.simplify()
+        return one if isinstance(one, sp.Ne) else either
+    return either
 
 
 def _essential(conditions: tuple[Relational, ...]) -> tuple[Relational, ...]:
@@ -459,8 +549,12 @@ def _combine(X: Density, g: sp.Expr, y: sp.Symbol, leaves: list[_Leaf],
     back = [leaf.refinement.back for leaf in leaves]
     pdfs = [_restore(leaf.law.pdf, b) for leaf, b in zip(leaves, back)]
     single = len(leaves) == 1
-    pdf = pdfs[0] if single else (_abs_form(leaves, pdfs)
-                                  or sp.Piecewise(*_grouped(zip(pdfs, conditions)), evaluate=False))
+    if single:
+        pdf = pdfs[0]
+    elif len(set(pdfs)) == 1:  # the same formula in every case (p_X(y/c), c > 0 or c < 0)
+        pdf = pdfs[0]
+    else:
+        pdf = _abs_form(leaves, pdfs) or sp.Piecewise(*_grouped(zip(pdfs, conditions)), evaluate=False)
     masses: dict[sp.Expr, list[tuple[sp.Expr, sp.Basic]]] = {}
     # atoms of the strict cases first: an equality case's atom at 1 (c = 1) joins the atom at c
     for leaf, b, cond in sorted(zip(leaves, back, conditions), key=lambda t: t[2].has(sp.Eq)):
@@ -480,18 +574,18 @@ def _combine(X: Density, g: sp.Expr, y: sp.Symbol, leaves: list[_Leaf],
                               (), _restore(c.raw, b), _restore(c.simplified, b)))
     shapes = _grouped((_restore(leaf.law.support, b), cond)  # the atoms join as points below
                       for leaf, b, cond in zip(leaves, back, conditions))
-    support = _support([shape for shape, _ in shapes], [cond for _, cond in shapes], list(atoms))
+    discrete = leaves[0].law.discrete
+    if discrete and len(shapes) > 1 and not _runs(shape for shape, _ in shapes):
+        # pmfs on different lattices (c*k for c > 0, c < 0; {0} for c = 0): one set holds for
+        # every case, the image of X's support under g; support_by_case shows each case's own
+        support: sp.Set = sp.ImageSet(sp.Lambda(X.var, g), X.support)
+    else:
+        support = _support([shape for shape, _ in shapes], [cond for _, cond in shapes], list(atoms))
     family = leaves[0].law.family.subs(back[0]) if single and leaves[0].law.family is not None else None
     notes: list[Note] = [("The case ", sp.And(*c), " is impossible for this input and contributes nothing.")
                          for c in dropped]
     if single and leaves[0].conditions:
         notes.append(("Derived under the stated ", sp.And(*leaves[0].conditions), "; the result holds there only."))
-    discrete = leaves[0].law.discrete
-    if discrete and not single and not isinstance(support, sp.Range):
-        raise UnsupportedTransform(
-            f"the pmf of {g} differs between the cases {', '.join(str(c) for c in conditions)}; covar joins the "
-            "cases of a pmf only when each lives on a run of integers: state which case holds "
-            f"(e.g. assume='{conditions[0]}')")
     record = CaseSplit(
         input=X, x=X.var, y=y, g=g, breakpoints=(), pieces=(), cells=tuple(cells), pdf=pdf, support=support,
         atoms=atoms, family=family, discrete=discrete, notes=tuple(notes),
@@ -510,6 +604,9 @@ def support_by_case(law: Any) -> tuple[tuple[sp.Basic, sp.Set], ...]:
     3
     """
     record = law.derivation
+    if isinstance(record, CaseSplit) and record.discrete and isinstance(law.support, sp.ImageSet) \
+            and len(record.cases) >= 2:
+        return _lattices_by_case(record)
     if not isinstance(record, CaseSplit) or not law.support.has(sp.Piecewise) or len(record.cases) < 2:
         return ()
     out = []
@@ -537,6 +634,19 @@ def support_by_case(law: Any) -> tuple[tuple[sp.Basic, sp.Set], ...]:
             return ()
         out.append((condition, sp.Union(*kept, evaluate=False) if len(kept) > 1
                     else kept[0] if kept else sp.EmptySet))
+    return tuple(out)
+
+
+def _lattices_by_case(record: CaseSplit) -> tuple[tuple[sp.Basic, sp.Set], ...]:
+    """Each case's own support of a pmf whose cases live on different lattices, in the original
+    parameters (the case's substitution undone: c declared positive is c again)."""
+    out = []
+    for case in record.cases:
+        back = {new: old for old, new in case.substitution if isinstance(new, sp.Symbol)}
+        support = case.law.support.xreplace(back)
+        if support.free_symbols - record.support.free_symbols:
+            return ()  # a shift or ratio substitution (b = a + t): show the combined support
+        out.append((sp.And(*case.conditions), support))
     return tuple(out)
 
 

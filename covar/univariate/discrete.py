@@ -56,8 +56,10 @@ class DiscreteLaw:
         def evaluate(ys, *p):
             ys = np.asarray(ys, dtype=float)
             out = np.zeros(ys.shape)
+            # an integer parameter as an int: a mass may be a finite Sum up to n (range(n + 1))
+            exact = [int(round(float(v))) if s.is_integer else v for s, v in zip(params, p)]
             for fn in point_fns:
-                where, mass = (float(v) for v in fn(*p))
+                where, mass = (float(v) for v in fn(*exact))
                 out[np.isclose(ys, where, rtol=1e-12, atol=1e-12)] += mass
             if tail is not None:
                 lo, hi = sorted(float(v) for v in ends(*p))
@@ -112,17 +114,22 @@ def derive_discrete(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
     branches = [(m, sp.Eq(y, v)) for v, m in points.items()]
     if tail is not None:
         branches = [(m + _tail_at(tail, y, v), c) for (m, c), v in zip(branches, points)]
-        branches.append((tail.pmf, _integer_between(tail.inverse, *_range_args(tail))))
+        run = _shifted_run(pieces[-1].g, x, tail)
+        if run is not None:  # y itself runs over integers: say so in y (n - x: 0 <= y <= n)
+            branches.append((tail.pmf, _integer_between(y, run.start, run.stop)))
+        else:
+            branches.append((tail.pmf, _integer_between(tail.inverse, *_range_args(tail))))
     out_pmf = sp.Piecewise(*branches, (0, True))
     out_support = sp.FiniteSet(*points)
     if tail is not None:  # the image of the tail's integers under the tail's own piece of g
-        image = sp.ImageSet(sp.Lambda(x, pieces[-1].g), sp.Range(*_range_args(tail)))
+        image = run if run is not None else sp.ImageSet(sp.Lambda(x, pieces[-1].g), sp.Range(*_range_args(tail)))
         try:
             out_support = sp.Union(out_support, image)
         except ValueError:  # sympy cannot order a Range with symbolic ends
             out_support = sp.Union(out_support, image, evaluate=False)
         out_support = _merged(out_support)
-    family = recognize_pmf(out_pmf, y, out_support) if tail is None else None
+    finite = tail is None or (tail.first.is_finite and tail.last.is_finite)
+    family = recognize_pmf(out_pmf, y, out_support) if finite else None
     derivation = Derivation(
         input=X, x=x, y=y, g=g, breakpoints=(), pieces=tuple(pieces), cells=(), pdf=out_pmf,
         support=out_support, atoms={}, family=family, discrete=True, notes=tuple(notes), law=law,
@@ -132,8 +139,34 @@ def derive_discrete(X: Density, g: sp.Expr, y: sp.Symbol) -> Density:
 
 
 def _range_args(tail: Tail) -> tuple:
-    lo, hi = sorted([tail.first, tail.last], key=lambda v: (v == sp.oo, v != -sp.oo, v))
-    return (lo, hi) if hi == sp.oo else (lo, hi + 1)
+    """Range(start, stop) of the tail's integers (a finite tail runs from first up to last)."""
+    if tail.last == sp.oo:
+        return tail.first, sp.oo
+    if tail.last == -sp.oo:
+        return -sp.oo, tail.first + 1
+    return tail.first, tail.last + 1
+
+
+def _ends(support: sp.Range) -> tuple[sp.Expr, sp.Expr]:
+    """First and last integer of a unit-step Range (±oo at an open end), also when sympy cannot
+    tell whether Range(a, b + 1) is empty."""
+    try:
+        return support.inf, support.sup
+    except ValueError:
+        return support.start, support.stop - 1
+
+
+def _shifted_run(g: sp.Expr, x: sp.Symbol, tail: Tail) -> sp.Range | None:
+    """The integers g takes on a finite tail when g = ±x + b with b an integer (a Range in y,
+    Range(0, n + 1) for n - x on 0..n); None otherwise."""
+    if not (tail.first.is_finite and tail.last.is_finite):
+        return None
+    slope, b = sp.diff(g, x), sp.expand(g - sp.diff(g, x) * x)
+    if slope not in (1, -1) or b.has(x) or not b.is_integer:
+        return None
+    lo, hi = (g.subs(x, tail.first), g.subs(x, tail.last))
+    lo, hi = (lo, hi) if slope == 1 else (hi, lo)
+    return sp.Range(sp.expand(lo), sp.expand(hi) + 1)
 
 
 def _tail_at(tail: Tail, y: sp.Symbol, v: sp.Expr) -> sp.Expr:
@@ -152,12 +185,11 @@ def _infinite_range(X: Density, g, y, pieces: list[Piece], notes: list[Note]):
     x, pmf, support = X.var, X.pdf, X.support
     if pmf is None:
         raise UnsupportedTransform("this pmf is numeric-only: there is no expression to map term by term")
-    lo, hi = support.inf, support.sup
+    lo, hi = _ends(support)
     if lo == -sp.oo and hi == sp.oo:
         raise UnsupportedTransform("a pmf on all of the integers is not supported; give a support with a finite end")
     if lo != -sp.oo and hi != sp.oo:  # finite but symbolic: its points cannot be listed
-        raise UnsupportedTransform(f"the support {support} has symbolic ends, so its points cannot be listed; "
-                                   f"give {', '.join(sorted(s.name for s in support.free_symbols))} a number")
+        return _symbolic_run(X, g, y, pieces, notes)
     # g's pieces over the real hull; the pmf plays no part in where g turns.
     _, raw = monotone_pieces(g, sp.Integer(1), x, sp.Interval(lo, hi))
     unbounded = [rp for rp in raw if rp.lo == -sp.oo or rp.hi == sp.oo]
@@ -207,6 +239,40 @@ def _one_to_one(X: Density, y: sp.Symbol, rp: Any, first: sp.Expr, last: sp.Expr
     return Tail(first, last, inv.h, pmf.subs(x, inv.h))
 
 
+def _symbolic_run(X: Density, g: sp.Expr, y: sp.Symbol, pieces: list[Piece],
+                  notes: list[Note]) -> tuple[list, Tail | None]:
+    """The integers lo..hi of a support with symbolic ends (a Binomial's 0..n), never listed: g
+    one to one on them (each y has the one preimage h(y)), or constant on the integers past a
+    point k inside and one to one before it (Min(x, k), Max(x, k)). Whether k lies inside is a
+    case of the parameters (UndecidedSign from the pieces splits it)."""
+    x, pmf, support = X.var, _pmf_of(X), X.support
+    lo, hi = _ends(support)
+    _, raw = monotone_pieces(g, sp.Integer(1), x, sp.Interval(lo, hi))
+    moving = [p for p in raw if p.kind != "constant"]
+    flat = [p for p in raw if p.kind == "constant"]
+    if not moving and len(flat) == 1:  # c*x at c = 0: every point maps to one value
+        notes.append(("g is constant = ", flat[0].g, f" on the integers {x} = ", lo, ", ..., ", hi, ": all the mass is there."))
+        return [(flat[0].g, sp.Integer(1))], None
+    if len(moving) == 1 and not flat:
+        notes.append((f"The integers {x} = ", lo, ", ..., ", hi, " are not listed: each ", y,
+                      " has at most one preimage.",))
+        return [], _one_to_one(X, y, moving[0], lo, hi, pieces, notes)
+    if len(moving) == 1 and len(flat) == 1:
+        (rp,), (part,) = moving, flat
+        if part.lo == rp.hi:  # constant above k = part.lo (Min(x, k)): ceiling(k), ..., hi
+            ends, first, last = (sp.ceiling(part.lo), hi), lo, sp.ceiling(part.lo) - 1
+        else:  # constant below k = part.hi (Max(x, k)): lo, ..., floor(k)
+            ends, first, last = (lo, sp.floor(part.hi)), sp.floor(part.hi) + 1, hi
+        mass = _closed_sum(pmf, x, *ends)
+        notes.append((f"{x} = ", ends[0], ", ..., ", ends[1], " all map to ", part.g,
+                      f": one mass, the sum of p_{letter(x)} over them, ", mass, "."))
+        return [(part.g, mass)], _one_to_one(X, y, rp, first, last, pieces, notes)
+    names = ", ".join(sorted(s.name for s in support.free_symbols))
+    raise UnsupportedTransform(
+        f"g = {g} is neither one to one nor one to one up to a constant part over the integers {lo}, ..., {hi}, "
+        f"whose number depends on {names}; give {names} a number to enumerate them")
+
+
 def _symbolic_head(X: Density, g: sp.Expr, y: sp.Symbol, raw: list, rp: Any, ends: tuple[sp.Expr, sp.Expr],
                    first: sp.Expr, pieces: list[Piece], notes: list[Note]) -> tuple[list, Tail]:
     """The integers ends[0]..ends[1], whose count depends on a parameter, before the unbounded
@@ -220,7 +286,7 @@ def _symbolic_head(X: Density, g: sp.Expr, y: sp.Symbol, raw: list, rp: Any, end
     constant_head = all(p.kind == "constant" for p in head_pieces)
     if rp.kind == "constant" and len(head_pieces) == 1 and not constant_head:  # Min(x, c)
         (part,) = head_pieces
-        lo, hi = support.inf, support.sup
+        lo, hi = _ends(support)
         rest = (ends[1] + 1, sp.oo) if hi == sp.oo else (lo, ends[0] - 1)
         mass = _closed_sum(pmf, x, *rest)
         notes.append((f"{x} = ", rest[0], ", ..., ", rest[1], " all map to ", rp.g, ": one mass ",
@@ -249,6 +315,8 @@ def _closed_sum(term: sp.Expr, k: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Exp
         with time_budget(_SUM_SECONDS, "a sum of the pmf"):
             total = sp.summation(term, (k, lo, hi))
     except (DerivationTimeout, NotImplementedError, ValueError, TypeError):
+        return sp.Sum(term, (k, lo, hi))
+    if total.has(sp.hyper, sp.meijerg):  # the finite sum reads better (and evaluates everywhere)
         return sp.Sum(term, (k, lo, hi))
     # sympy's conditions (lo <= hi, a geometric ratio below 1) hold on the law's own parameter
     # domain; the gate checks the result against samples of g(X)

@@ -285,8 +285,9 @@ def _gathered(X: Density, g: sp.Expr, y: sp.Symbol, kind: str, m: int, c: sp.Exp
             conditions.append(point <= last)
         term = pmf.xreplace({x: point})
         terms.append(sp.Piecewise((term, sp.And(*conditions)), (0, True)) if conditions else term)
-    pdf = sp.Add(*terms).xreplace({k: real_y})
     y = real_y
+    # 0 off the integers: binomial(n, 2*y) is not 0 at y = 0.37
+    pdf = sp.Piecewise((sp.Add(*terms).xreplace({k: y}), sp.Eq(y, sp.floor(y))), (0, True))
     support = sp.Range(y_lo, y_hi + 1 if y_hi.is_finite else y_hi)
     notes: list[Note] = [(f"For integer {x}, ", sp.Eq(g, y, evaluate=False), f" exactly when {x} is one of the "
                           f"{abs(m)} integers ", start.xreplace({k: y}), ", ..., ", (start + abs(m) - 1).xreplace({k: y}),

@@ -52,6 +52,12 @@ def _candidates(pmf: sp.Expr, y: sp.Symbol, support: sp.Set) -> list[NamedLaw]:
         if support.start == 0:
             out.append(NamedLaw("Geometric0", (_at(pmf, y, sp.Integer(0)),)))
             out.append(NamedLaw("Poisson", (sp.simplify(_at(pmf, y, sp.Integer(1)) / _at(pmf, y, sp.Integer(0))),)))
+    elif isinstance(support, sp.Range) and support.step == 1 and support.start == 0 and support.stop.free_symbols:
+        # 0..n with n symbolic: Binomial(n, q), q from P(1)/P(0) = n q/(1 - q)
+        n, ratio = support.stop - 1, _at(pmf, y, sp.Integer(1)) / _at(pmf, y, sp.Integer(0))
+        out.append(NamedLaw("Binomial", (n, sp.simplify(ratio / (n + ratio)))))
+    if isinstance(support, sp.Range) and support.step == 1 and support.free_symbols and support.stop != sp.oo:
+        out.append(NamedLaw("DiscreteUniform", (support.start, support.stop - 1)))
     elif isinstance(support, sp.Range) and support.step == 1 and support.start.is_Integer \
             and support.stop.is_Integer and support.size > 1:
         out.append(NamedLaw("DiscreteUniform", (support.start, support.stop - 1)))
@@ -69,7 +75,7 @@ def _confirm(pmf: sp.Expr, y: sp.Symbol, support: sp.Set, law: NamedLaw) -> bool
         args = [to_float(a, values, otherwise=math.nan) for a in law.args]
         if not _valid(law.name, args):
             continue
-        for k in islice(support, _POINTS):
+        for k in islice(support.xreplace(values) if support.free_symbols else support, _POINTS):
             got = to_float(pmf.subs(y, k), values, otherwise=math.nan)
             want = to_float(reference.subs(y, k), values, otherwise=math.nan)
             if not close(got, want, 1e-9, 1e-14):
