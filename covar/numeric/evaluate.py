@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
@@ -689,9 +690,9 @@ def _wrap(density, cells: list[CompiledCell], fill: float, backend: str = "auto"
         """The kernel's values at ys, or None (not chosen, or a point it cannot write)."""
         if not kernel:
             run = _fused(density, cells, fill) if backend == "numba" or ys.size >= LARGE else None
-            if run is not None and backend == "auto":  # chosen where it wins: timed once on a block
-                block = ys.reshape(-1)[:_BLOCK]
-                if not faster_than(lambda: run(block, given), lambda: _evaluate(cells, fill, given, block, prepared)):
+            if run is not None and backend == "auto":  # chosen where it wins: timed once on LARGE points
+                block = ys.reshape(-1)[:LARGE]
+                if not faster_than(partial(run, block, given), partial(_evaluate, cells, fill, given, block, prepared)):
                     run = None
             if run is None and backend == "auto" and ys.size < LARGE:
                 return None  # nothing decided: a later large call decides
