@@ -103,16 +103,16 @@ class _Writer:
             n = int(exp)
             if n == 0:
                 return "1.0"
-            positive = "*".join([b] * abs(n)) if abs(n) <= 4 else f"{b}**{abs(n)}"
+            positive = "*".join([b] * abs(n)) if abs(n) <= 4 else f"({b})**{abs(n)}"
             return f"({positive})" if n > 0 else f"(1.0/({positive}))"
         if exp == sp.Rational(1, 2):
             return f"math.sqrt({b})"
         if exp == sp.Rational(-1, 2):
             return f"(1.0/math.sqrt({b}))"
         if exp.is_Number:
-            return f"{b}**{self.number(exp)}"
+            return f"({b})**({self.number(exp)})"
         if exp in self.names:  # a parameter or a y-free part: pow in floats
-            return f"{b}**{self.names[exp]}"
+            return f"({b})**{self.names[exp]}"
         raise _Unsupported(exp)
 
     def condition(self, c: sp.Basic) -> str:
