@@ -386,13 +386,12 @@ def _fill_block(cells: list[CompiledCell], prepared: list[tuple[Any, tuple]], fi
 
 
 def _all_finite(a: np.ndarray) -> bool:
-    """No nan or infinity in ``a``: a finite sum (one vectorised pass; nan and infinities pass
-    on), or when the sum is not finite, its maximum and minimum (finite values can overflow a
-    sum); for a few points a plain loop (no ufunc overhead)."""
+    """No nan or infinity in ``a``: its maximum and minimum (vectorised reductions that pass nan
+    on, cheaper than a sum, isfinite or a threaded BLAS dot), or for a few points a plain loop
+    (no ufunc overhead)."""
     if a.size <= _SMALL:
         return all(map(math.isfinite, a.ravel().tolist()))
-    return bool(np.isfinite(np.add.reduce(a, axis=None))
-                or (np.isfinite(np.maximum.reduce(a, axis=None)) and np.isfinite(np.minimum.reduce(a, axis=None))))
+    return bool(np.isfinite(np.maximum.reduce(a, axis=None)) and np.isfinite(np.minimum.reduce(a, axis=None)))
 
 
 def _scratch(cells: list[CompiledCell], shape: tuple[int, ...]) -> list[np.ndarray]:
