@@ -196,25 +196,18 @@ class Density(Shown):
         ``backend="numba"`` compiles the formula with numba (``pip install covar[fast]``) on the
         first call; "auto" does so on a first call of 10^5 points or more when it is faster; "numpy"
         never. A kernel is used only if it agrees with mpmath (else numpy): ``f.backend`` says which."""
-        name = "_compiled_pdf" if backend == "auto" else f"_compiled_pdf_{backend}"
-        cached = self.__dict__.get(name)
-        if cached is None:  # compiled (and checked) once per Density: records are immutable
-            from covar.numeric.evaluate import pdf_function
+        from covar.numeric.evaluate import pdf_function
 
-            cached = pdf_function(self, backend)
-            object.__setattr__(self, name, cached)
-        return cached
+        # compiled (and checked) once per Density and backend: records are immutable
+        return self._cached("_compiled_pdf" if backend == "auto" else f"_compiled_pdf_{backend}",
+                            lambda: pdf_function(self, backend))
 
     def logpdf_numpy(self, backend: str = "auto") -> Callable[..., np.ndarray]:
         """Vectorised log-density computed in log space (-inf off the support); ``backend`` as for numpy()."""
-        name = "_compiled_logpdf" if backend == "auto" else f"_compiled_logpdf_{backend}"
-        cached = self.__dict__.get(name)
-        if cached is None:  # compiled once per Density, like numpy()
-            from covar.numeric.evaluate import logpdf_function
+        from covar.numeric.evaluate import logpdf_function
 
-            cached = logpdf_function(self, backend)
-            object.__setattr__(self, name, cached)
-        return cached
+        return self._cached("_compiled_logpdf" if backend == "auto" else f"_compiled_logpdf_{backend}",
+                            lambda: logpdf_function(self, backend))
 
     def sample(self, size: int, rng: np.random.Generator | None = None, **params: float) -> np.ndarray:
         """Draw samples: X's own sampler pushed through the map(s) for derived densities."""
