@@ -17,22 +17,13 @@ from covar.errors import CovarError
 from covar.numeric import compiled_kernel, evaluate
 from covar.numeric.verify import close_each
 from reference import symbolic_pdf_values
-from test_evaluate_speed import CONTINUOUS, N_CHECKED
+from test_evaluate_speed import CONTINUOUS, N_CHECKED, RTOL, _assert_agree
 
-RTOL = 1e-12
 N_POINTS = 2 * evaluate._BLOCK + 5
 
 
 def _law(density: str, g: str):
     return covar.transform(covar.parse_density(density), g)
-
-
-def _assert_agree(got: np.ndarray, want: np.ndarray, ys: np.ndarray, what: str, atol: float = 0.0) -> None:
-    """Equal where the reference is 0 or -inf (off the support), else within RTOL (and atol)."""
-    off = (want == 0) | (want == -np.inf)
-    assert np.array_equal(got[off], want[off]), f"{what}: {ys[off][got[off] != want[off]][:3]}"
-    ok = close_each(got[~off], want[~off], RTOL, atol)
-    assert np.all(ok), f"{what}: at {ys[~off][~ok][:3]} got {got[~off][~ok][:3]} want {want[~off][~ok][:3]}"
 
 
 @pytest.mark.parametrize("density, g, values, span", CONTINUOUS, ids=[f"{d} {g}" for d, g, _, _ in CONTINUOUS])
