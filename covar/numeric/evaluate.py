@@ -3,6 +3,8 @@
 Each cell's simplified expression is compiled once (common subexpressions shared); a cell
 covering the whole line needs no mask, so exp-of-Normal style results run as a few ufuncs.
 Numeric-only results (no closed-form inverse) evaluate by vectorised bisection on each piece.
+With numba installed (covar[fast]), all cells of a density can instead run as one compiled pass
+(covar.numeric.compiled_kernel), probed against mpmath like every candidate before it is used.
 """
 from __future__ import annotations
 
