@@ -3,12 +3,14 @@
     python benchmarks/bench_numpy.py [--points N] [--repeat R]
 
 For each law (masked, multi-cell, mixed, discrete and unmasked ones) it times ``Y.numpy()`` and
-``Y.logpdf_numpy()`` on N points (default 10^6) against contenders for the same formula: a
-careful hand-written numpy expression, a numexpr string and a numba-compiled scalar kernel
-(``pip install covar[bench]``; a contender that is not installed is skipped, numexpr has no
-lgamma for the Poisson), interleaved and best of R, and prints the ratios covar / hand and
-covar / fastest contender (target <= 1.5) and covar's peak extra memory in output arrays
-(tracemalloc; target <= 1.5). Then: the cost of a second ``Y.numpy()`` (target < 1 ms), of
+``Y.logpdf_numpy()`` on N points (default 10^6), with covar's numpy backend and its compiled one
+(``backend="numba"``: a numba kernel generated from covar's formula, shown when it is faithful),
+against contenders for the same formula: a careful hand-written numpy expression, a numexpr
+string and a numba-compiled scalar kernel (``pip install covar[bench]``; a contender that is not
+installed is skipped, numexpr has no lgamma for the Poisson), interleaved and best of R, and
+prints the ratios covar / hand and covar (its best backend) / fastest contender (target <= 1.5),
+which backend ``backend="auto"`` (the default) picked, and the best backend's peak extra memory
+in output arrays (tracemalloc; target <= 1.5). Then: the cost of a second ``Y.numpy()`` (target < 1 ms), of
 ``to_scipy()``, and the overhead of one call at a single point against hand numpy at a single
 point (target <= 2x).
 """
@@ -257,10 +259,16 @@ def peak_arrays(fn: Callable[[], Array], n: int) -> float:
 class Row:
     label: str
     kind: str
-    covar: float  # CPU seconds per call
+    backends: dict[str, float]  # covar's backend -> CPU seconds per call
+    auto: str  # the backend backend="auto" picked
     others: dict[str, float]  # contender -> CPU seconds per call
-    memory: float  # covar's peak extra memory, in output arrays
+    memory: float  # peak extra memory of covar's best backend, in output arrays
     hand_memory: float
+
+    @property
+    def covar(self) -> float:
+        """covar's time with its best backend."""
+        return min(self.backends.values())
 
     @property
     def fastest(self) -> str:
@@ -278,18 +286,31 @@ def evaluation_rows(n: int, repeat: int) -> list[Row]:
     for case in CASES:
         Y = covar.transform(covar.parse_density(case.density), case.g)
         ys = case.points(rng, n)
-        for kind, ours in (("pdf", Y.numpy()), ("logpdf", Y.logpdf_numpy())):
+        for kind, front in (("pdf", Y.numpy), ("logpdf", Y.logpdf_numpy)):
+            auto = front()
+            auto(ys)  # decides its backend on this first large call
+            ours = {"numpy": front(backend="numpy")}
+            if numba is not None:
+                compiled = front(backend="numba")
+                compiled(ys)
+                if getattr(compiled, "backend", "") == "numba":  # a faithful kernel (else it runs the numpy path)
+                    ours["numba"] = compiled
             others = contenders(case, kind == "logpdf")
-            a = ours(ys)
-            for name, other in others.items():  # every contender computes the same thing
-                b = other(ys)
-                same = _same(a, b)
-                if not same.all():
-                    i = int(np.flatnonzero(~same)[0])
-                    raise SystemExit(f"{case.label} {kind}: covar {a[i]!r} != {name} {b[i]!r} at {ys[i]!r}")
-            times = interleaved([lambda: ours(ys), *[(lambda f=f: f(ys)) for f in others.values()]], repeat)
-            rows.append(Row(case.label, kind, times[0], dict(zip(others, times[1:])),
-                            peak_arrays(lambda: ours(ys), n), peak_arrays(lambda: others["hand"](ys), n)))
+            for backend, mine in ours.items():
+                a = mine(ys)
+                for name, other in others.items():  # every contender computes the same thing
+                    b = other(ys)
+                    same = _same(a, b)
+                    if not same.all():
+                        i = int(np.flatnonzero(~same)[0])
+                        raise SystemExit(f"{case.label} {kind}: covar ({backend}) {a[i]!r} != {name} {b[i]!r} "
+                                         f"at {ys[i]!r}")
+            fns = [*ours.values(), *others.values()]
+            times = interleaved([(lambda f=f: f(ys)) for f in fns], repeat)
+            backends = dict(zip(ours, times))
+            best = ours[min(backends, key=backends.__getitem__)]
+            rows.append(Row(case.label, kind, backends, getattr(auto, "backend", "numpy"), dict(zip(others, times[len(ours):])),
+                            peak_arrays(lambda: best(ys), n), peak_arrays(lambda: others["hand"](ys), n)))
     return rows
 
 
@@ -326,16 +347,21 @@ def main() -> None:
     print(f"{args.points} points, interleaved best of {args.repeat} (CPU time); memory: peak extra allocation "
           "in output arrays (tracemalloc), the output itself not counted"
           + (f"; not installed, skipped: {', '.join(missing)}" if missing else ""))
-    print(f"{'law':<50} {'':>6} {'covar ms':>9} {'hand ms':>8} {'numexpr':>8} {'numba':>8} "
-          f"{'/hand':>6} {'/best':>6} {'best':>8} {'mem':>5} {'hand mem':>8}")
+    print("covar: its numpy backend and its compiled one (numba kernel, '-' when none is faithful); "
+          "/hand, /best: covar's best backend over hand numpy and over the fastest contender; "
+          "auto: the backend numpy() picks by default")
+    print(f"{'law':<50} {'':>6} {'covar np':>8} {'covar nb':>8} {'hand ms':>8} {'numexpr':>8} {'numba':>8} "
+          f"{'/hand':>6} {'/best':>6} {'best':>8} {'auto':>6} {'mem':>5} {'hand mem':>8}")
     rows = evaluation_rows(args.points, args.repeat)
     for r in rows:
+        mine = " ".join(f"{1e3 * r.backends[name]:>8.2f}" if name in r.backends else f"{'-':>8}"
+                        for name in ("numpy", "numba"))
         cells = " ".join(f"{1e3 * r.others[name]:>8.2f}" if name in r.others else f"{'-':>8}"
                          for name in ("numexpr", "numba"))
         best = r.others[r.fastest]
-        print(f"{r.label:<50} {r.kind:>6} {1e3 * r.covar:>9.2f} {1e3 * r.others['hand']:>8.2f} {cells} "
-              f"{r.covar / r.others['hand']:>6.2f} {r.covar / best:>6.2f} {r.fastest:>8} {r.memory:>5.2f} "
-              f"{r.hand_memory:>8.2f}")
+        print(f"{r.label:<50} {r.kind:>6} {mine} {1e3 * r.others['hand']:>8.2f} {cells} "
+              f"{r.covar / r.others['hand']:>6.2f} {r.covar / best:>6.2f} {r.fastest:>8} {r.auto:>6} "
+              f"{r.memory:>5.2f} {r.hand_memory:>8.2f}")
     worst_hand = max(r.covar / r.others["hand"] for r in rows)
     worst = max(r.covar / r.others[r.fastest] for r in rows)
     worst_mem = max(r.memory for r in rows)

@@ -191,25 +191,23 @@ class Density(Shown):
         return density_of(rv, var)
 
     # -- numeric front ends ------------------------------------------------------------
-    def numpy(self) -> Callable[..., np.ndarray]:
-        """Vectorised pdf: ``f(y_array, **params) -> ndarray`` (0 off the support; atoms excluded)."""
-        cached = self.__dict__.get("_compiled_pdf")
-        if cached is None:  # compiled (and checked) once per Density: records are immutable
-            from covar.numeric.evaluate import pdf_function
+    def numpy(self, backend: str = "auto") -> Callable[..., np.ndarray]:
+        """Vectorised pdf: ``f(y_array, **params) -> ndarray`` (0 off the support; atoms excluded).
+        ``backend="numba"`` compiles the formula with numba (``pip install covar[fast]``) on the
+        first call; "auto" does so on a first call of 10^5 points or more when it is faster; "numpy"
+        never. A kernel is used only if it agrees with mpmath (else numpy): ``f.backend`` says which."""
+        from covar.numeric.evaluate import pdf_function
 
-            cached = pdf_function(self)
-            object.__setattr__(self, "_compiled_pdf", cached)
-        return cached
+        # compiled (and checked) once per Density and backend: records are immutable
+        return self._cached("_compiled_pdf" if backend == "auto" else f"_compiled_pdf_{backend}",
+                            lambda: pdf_function(self, backend))
 
-    def logpdf_numpy(self) -> Callable[..., np.ndarray]:
-        """Vectorised log-density computed in log space (-inf off the support)."""
-        cached = self.__dict__.get("_compiled_logpdf")
-        if cached is None:  # compiled once per Density, like numpy()
-            from covar.numeric.evaluate import logpdf_function
+    def logpdf_numpy(self, backend: str = "auto") -> Callable[..., np.ndarray]:
+        """Vectorised log-density computed in log space (-inf off the support); ``backend`` as for numpy()."""
+        from covar.numeric.evaluate import logpdf_function
 
-            cached = logpdf_function(self)
-            object.__setattr__(self, "_compiled_logpdf", cached)
-        return cached
+        return self._cached("_compiled_logpdf" if backend == "auto" else f"_compiled_logpdf_{backend}",
+                            lambda: logpdf_function(self, backend))
 
     def sample(self, size: int, rng: np.random.Generator | None = None, **params: float) -> np.ndarray:
         """Draw samples: X's own sampler pushed through the map(s) for derived densities."""

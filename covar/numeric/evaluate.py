@@ -3,11 +3,14 @@
 Each cell's simplified expression is compiled once (common subexpressions shared); a cell
 covering the whole line needs no mask, so exp-of-Normal style results run as a few ufuncs.
 Numeric-only results (no closed-form inverse) evaluate by vectorised bisection on each piece.
+With numba installed (covar[fast]), all cells of a density can instead run as one compiled pass
+(covar.numeric.compiled_kernel), probed against mpmath like every candidate before it is used.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
@@ -39,6 +42,19 @@ def _as_real(raw: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class CellFormula:
+    """A cell's formula as the compiled backend needs it: the expression (what the kernel is
+    checked against), its hoisted form and y-free parts (see :func:`_hoisted`), its spans, and
+    what redoes a point where a float formula is not finite in the probe (None: nothing)."""
+
+    expr: sp.Expr
+    body: sp.Expr
+    constants: tuple[tuple[sp.Dummy, sp.Expr], ...]
+    spans: tuple[tuple[sp.Expr, sp.Expr], ...]
+    redo: Callable[..., np.ndarray] | None
+
+
+@dataclass(frozen=True)
 class CompiledCell:
     lo: Callable[..., float]
     hi: Callable[..., float]
@@ -50,6 +66,7 @@ class CompiledCell:
     holes: tuple[Callable[..., float], ...] = ()  # points inside (lo, hi) that are not in the cell
     chain: UfuncChain | None = None  # f as in-place ufunc calls (f is then this chain)
     point: Callable[..., float] | None = None  # the formula in Python floats, of (y, *chain scalars)
+    formula: CellFormula | None = None  # what a compiled kernel is built from; None: f is not a formula
 
     def values(self, ys: np.ndarray, params: tuple, inside: np.ndarray | None = None) -> np.ndarray:
         """The cell's formula at ys (a new array or a view); points where it overflows (inf*0,
@@ -269,8 +286,8 @@ def _scalar_function(values: sp.Tuple, params: tuple[sp.Symbol, ...]) -> Callabl
 
 
 def _point_formula(expr: sp.Expr, body: sp.Expr, constants: dict[sp.Dummy, sp.Expr], y: sp.Symbol,
-                   params: Sequence[sp.Symbol], chain: UfuncChain, spans: list[tuple[sp.Expr, sp.Expr]]
-                   ) -> Callable[..., float] | None:
+                   params: Sequence[sp.Symbol], chain: UfuncChain, spans: list[tuple[sp.Expr, sp.Expr]],
+                   redo: Callable[..., np.ndarray] | None = None) -> Callable[..., float] | None:
     """``expr`` (hoisted: ``body`` and its ``constants``) in Python floats (the math module) as a function of (y, *the chain's scalars):
     one point costs a microsecond instead of a ufunc call per operation. None unless faithful
     (checked against mpmath like any candidate); a math error (log of a negative number,
@@ -291,7 +308,7 @@ def _point_formula(expr: sp.Expr, body: sp.Expr, constants: dict[sp.Dummy, sp.Ex
         scalars = chain.scalars(*p)
         return np.array([at(float(v), scalars) for v in np.ravel(ys)])
 
-    return point if all(_faithful(on_arrays, expr, y, params, a, b) for a, b in spans) else None
+    return point if all(_faithful(on_arrays, expr, y, params, a, b, redo) for a, b in spans) else None
 
 
 def _cells_of(density) -> list[tuple[sp.Expr, sp.Expr, sp.Expr, tuple[int, ...]]]:
@@ -372,7 +389,8 @@ def _fill_block(cells: list[CompiledCell], prepared: list[tuple[Any, tuple]], fi
 
 def _all_finite(a: np.ndarray) -> bool:
     """No nan or infinity in ``a``: its maximum and minimum (vectorised reductions that pass nan
-    on, cheaper than a sum or isfinite), or for a few points a plain loop (no ufunc overhead)."""
+    on, cheaper than a sum, isfinite or a threaded BLAS dot), or for a few points a plain loop
+    (no ufunc overhead)."""
     if a.size <= _SMALL:
         return all(map(math.isfinite, a.ravel().tolist()))
     return bool(np.isfinite(np.maximum.reduce(a, axis=None)) and np.isfinite(np.minimum.reduce(a, axis=None)))
@@ -452,11 +470,12 @@ def _far_probe_is_cheap(expr: sp.Expr, y: sp.Symbol) -> bool:
     return not towers and not powers
 
 
-def _faithful(fn, expr, y, params, lo, hi) -> bool:
+def _faithful(fn, expr, y, params, lo, hi, redo: Callable[..., np.ndarray] | None = None) -> bool:
     """Does the compiled ``fn`` reproduce ``expr`` (evaluated independently, in mpmath) inside
     (lo, hi)? Probed at 7 points for up to two parameter draws that leave the cell non-empty and
     the expression real there (a draw outside the parameters' domain, such as a correlation
-    beyond ±1, is skipped). Nothing probed is a failure, never a pass."""
+    beyond ±1, is skipped). Nothing probed is a failure, never a pass. Points where ``fn`` is
+    not finite are redone by ``redo`` first, if given, as the evaluator does."""
     from covar.numeric.verify import cell_draws, close, interior_samples, symbolic_values
 
     probed = 0
@@ -478,6 +497,9 @@ def _faithful(fn, expr, y, params, lo, hi) -> bool:
         try:
             with np.errstate(all="ignore"):
                 got = np.real(np.broadcast_to(np.asarray(fn(ys, *args)), ys.shape))
+                if redo is not None and not np.isfinite(got).all():
+                    got, bad = np.array(got), ~np.isfinite(got)
+                    got[bad] = redo(ys[bad], *args)
         except (NameError, TypeError, ValueError, ZeroDivisionError, OverflowError):
             return False  # a function the numeric backend lacks (meijerg), or not vectorisable
         near = len(ys) - len(far)
@@ -599,27 +621,88 @@ def _compiled(density, log: bool = False) -> list[CompiledCell]:
         body = _log_form(expr, y, lo, hi) if log else expr
         hoisted, constants = _hoisted(body, y)
         chain = _chain(hoisted, constants, y, params)
+        root_finding = _root_finding_cell(density, pieces, log)
+        # a log-density is finite inside its cell: where a float formula overflows (log(y**2 + 1)
+        # at y = 1e200) the point is redone exactly in mpmath, which root-finding is not far out
+        redo = _mpmath_cell(body, (y, *params)) if log and _far_probe_is_cheap(body, y) else None
         chosen = next((fn for fn in _candidates(chain, body, y, params)
-                       if all(_faithful(fn, body, y, params, a, b) for a, b in spans)), None)
-        fallback = _root_finding_cell(density, pieces, log)
+                       if all(_faithful(fn, body, y, params, a, b, redo) for a, b in spans)), None)
         # last resort, sympy's own evaluation in mpmath: what _faithful compares against, so
         # faithful by construction (meijerg and other functions numpy/scipy lack), only slower
-        f = chosen if chosen is not None else fallback if fallback is not None else _mpmath_cell(body, (y, *params))
+        f = chosen if chosen is not None else root_finding if root_finding is not None else _mpmath_cell(body, (y, *params))
         fast = chain is not None and f is chain
         compiled.append(CompiledCell(
             lo=sp.lambdify(params, lo, "numpy"), hi=sp.lambdify(params, hi, "numpy"),
-            f=f, open_below=lo == -sp.oo, open_above=hi == sp.oo, fallback=fallback, costly=chosen is None,
+            f=f, open_below=lo == -sp.oo, open_above=hi == sp.oo,
+            fallback=redo if redo is not None and chosen is not None else root_finding, costly=chosen is None,
             holes=tuple(sp.lambdify(params, b, "numpy") for _, b in spans[:-1]),
             chain=chain if fast else None,
-            point=_point_formula(body, hoisted, constants, y, params, chain, spans) if chain is not None and fast else None,
+            point=_point_formula(body, hoisted, constants, y, params, chain, spans, redo) if chain is not None and fast else None,
+            formula=None if chosen is None else CellFormula(body, hoisted, tuple(constants.items()), tuple(spans), redo),
         ))
     return compiled
 
 
-def _wrap(density, cells: list[CompiledCell], fill: float) -> Callable[..., np.ndarray]:
+def _fused(density, cells: list[CompiledCell], fill: float) -> Callable[[np.ndarray, tuple], tuple[np.ndarray, int]] | None:
+    """Every cell of the density in one numba kernel (:mod:`covar.numeric.compiled_kernel`):
+    ``run(ys, params)`` gives the values and how many points inside a cell were not finite
+    (the caller then takes the numpy path, which redoes them). Probed against mpmath on every
+    cell like any candidate; None when numba is missing, a cell has no formula the kernel
+    writes, or the kernel is not faithful."""
+    from covar.numeric.compiled_kernel import KernelCell, fused_kernel
+
+    formulas = [c.formula for c in cells]
+    if not formulas or any(f is None for f in formulas):
+        return None
+    present = [f for f in formulas if f is not None]
+    params = density.params
+    constants = [pair for f in present for pair in f.constants]
+    kernel = fused_kernel([KernelCell(f.body, c.open_below, c.open_above, len(c.holes)) for f, c in zip(present, cells)],
+                          density.var, (*params, *(name for name, _ in constants)))
+    if kernel is None:
+        return None
+    values = _scalar_function(sp.Tuple(*(value for _, value in constants)), tuple(params))
+
+    def run(ys: np.ndarray, p: tuple) -> tuple[np.ndarray, int]:
+        ends = [v for c in cells for lo, hi, holes in [c.ends(p)] for v in (lo, hi, *holes) if v is not None]
+        return kernel.run(ys, np.array(ends, dtype=float), np.array([*p, *values(*p)], dtype=float), fill)
+
+    def probe(ys, *p):
+        return run(np.asarray(ys, dtype=float), p)[0]
+
+    faithful = all(_faithful(probe, f.expr, density.var, params, a, b, f.redo) for f in present for a, b in f.spans)
+    return run if faithful else None
+
+
+def _wrap(density, cells: list[CompiledCell], fill: float, backend: str = "auto") -> Callable[..., np.ndarray]:
+    from covar.numeric.compiled_kernel import BACKENDS, LARGE, faster_than, numba_module
+
+    if backend not in BACKENDS:
+        raise CovarError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}")
+    if backend == "numba" and numba_module() is None:
+        raise CovarError("backend='numba' needs numba: pip install covar[fast] (or backend='auto')")
     params = density.params
     ignorable = upstream_names(density)
     fixed = None if params else _prepared(cells, ())
+    # the compiled kernel, decided on the first call that may use it: [] undecided, [None] not used
+    kernel: list[Callable[[np.ndarray, tuple], tuple[np.ndarray, int]] | None] = [] if backend != "numpy" else [None]
+
+    def compiled(ys: np.ndarray, given: tuple, prepared: list | None) -> np.ndarray | None:
+        """The kernel's values at ys, or None (not chosen, or a point it cannot write)."""
+        if not kernel:
+            run = _fused(density, cells, fill) if backend == "numba" or ys.size >= LARGE else None
+            if run is not None and backend == "auto":  # chosen where it wins: timed once on LARGE points
+                block = ys.reshape(-1)[:LARGE]
+                if not faster_than(partial(run, block, given), partial(_evaluate, cells, fill, given, block, prepared)):
+                    run = None
+            if run is None and backend == "auto" and ys.size < LARGE:
+                return None  # nothing decided: a later large call decides
+            kernel.append(run)
+            evaluate.backend = "numba" if run is not None else "numpy"  # type: ignore[attr-defined]
+        if kernel[0] is None:
+            return None
+        out, bad = kernel[0](ys, given)
+        return None if bad else out
 
     def evaluate(ys, **values):
         # no parameters and none given: nothing to check, nothing to prepare (the common case)
@@ -630,12 +713,18 @@ def _wrap(density, cells: list[CompiledCell], fill: float) -> Callable[..., np.n
             value = _one_point(cells, fill, prepared or _prepared(cells, given), ys.item())
             if value is not None:
                 return np.full(ys.shape, value)
+        if kernel != [None] and not any(np.ndim(v) for v in given):
+            out = compiled(ys, given, prepared)
+            if out is not None:
+                return out
         return _evaluate(cells, fill, given, ys, prepared)
 
     evaluate.__doc__ = f"{'log-' if fill else ''}density of {density.var} at an array of points; parameters: " + (
         ", ".join(p.name for p in params) or "none")
     # True when some cell is evaluated point by point in mpmath (about 1 ms a point)
     evaluate.pointwise = any(getattr(c.f, "pointwise", False) for c in cells)  # type: ignore[attr-defined]
+    # which evaluator runs: "numpy" or "numba" once decided (backend "auto" decides on a large call)
+    evaluate.backend = "numpy" if backend == "numpy" else "undecided"  # type: ignore[attr-defined]
     return evaluate
 
 
@@ -691,13 +780,16 @@ def _pmf_function(density) -> Callable[..., np.ndarray]:
     return lambda ys, **values: _blocked(block, ys, given_values(params, values))
 
 
-def pdf_function(density) -> Callable[..., np.ndarray]:
-    """Vectorised pdf (pmf for discrete laws) of ``density``: 0 off its support, atoms excluded."""
+def pdf_function(density, backend: str = "auto") -> Callable[..., np.ndarray]:
+    """Vectorised pdf (pmf for discrete laws) of ``density``: 0 off its support, atoms excluded.
+    ``backend`` (see :data:`covar.numeric.compiled_kernel.BACKENDS`): "auto" fuses the cells
+    into one numba kernel on the first call of 10^5 points or more when numba is installed and
+    the kernel is faithful and faster; "numba" does so on the first call; "numpy" never."""
     if density.pdf is None:
         return density.numeric.pdf
     if density.discrete:
         return _pmf_function(density)
-    return _wrap(density, _compiled(density), 0.0)
+    return _wrap(density, _compiled(density), 0.0, backend)
 
 
 def _log_form(expr: sp.Expr, y: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
@@ -710,8 +802,9 @@ def _log_form(expr: sp.Expr, y: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
     return log_expr
 
 
-def logpdf_function(density) -> Callable[..., np.ndarray]:
-    """Vectorised log-density computed in log space (-inf off the support)."""
+def logpdf_function(density, backend: str = "auto") -> Callable[..., np.ndarray]:
+    """Vectorised log-density computed in log space (-inf off the support); ``backend`` as for
+    :func:`pdf_function`."""
     if density.pdf is None:
         pdf = density.numeric.pdf
 
@@ -728,7 +821,7 @@ def logpdf_function(density) -> Callable[..., np.ndarray]:
                 return np.log(pmf(ys, **values))
 
         return discrete_log
-    return _wrap(density, _compiled(density, log=True), -np.inf)
+    return _wrap(density, _compiled(density, log=True), -np.inf, backend)
 
 
 class NumericEvaluator(Protocol):
