@@ -14,6 +14,7 @@ import pytest
 import sympy as sp
 
 import covar
+from covar.errors import DerivationTimeout
 from covar.numeric.budget import time_budget
 
 x = sp.Symbol("x", real=True)

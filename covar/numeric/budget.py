@@ -175,14 +175,17 @@ _MACHINERY_RETRY_SECONDS = 0.01
 # Python code that must never be cut in the middle: the import system (an exception between
 # taking and releasing a module's import lock, or half way through a module's body, leaves the
 # lock held or the module half built for every later import) and threading's locks.
-_MACHINERY_FILES = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>",
-                    threading.__file__)
+_IMPORT_FILES = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
 
 
 def _in_machinery(frame: FrameType | None) -> bool:
-    """Is the thread whose innermost frame is ``frame`` inside the import system or threading?"""
+    """Is the thread whose innermost frame is ``frame`` importing a module (an importlib frame
+    anywhere on its stack), or running threading's own code (its innermost frame; a thread's
+    outermost frames are always threading's bootstrap)?"""
+    if frame is not None and frame.f_code.co_filename == threading.__file__:
+        return True
     while frame is not None:
-        if frame.f_code.co_filename in _MACHINERY_FILES:
+        if frame.f_code.co_filename in _IMPORT_FILES:
             return True
         frame = frame.f_back
     return False

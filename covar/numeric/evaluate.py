@@ -754,6 +754,9 @@ def _support_end(support: sp.Set, params: Sequence[sp.Symbol], which: str) -> Ca
 
 
 def _pmf_function(density) -> Callable[..., np.ndarray]:
+    log_pmf = _log_pmf_function(density)
+    if log_pmf is not None:  # exp of the log form: no overflow in 3**k / k! at k = 200
+        return lambda ys, **values: np.exp(log_pmf(ys, **values))
     params = density.params
     d = density.derivation
     from covar.univariate.cases import lattice_cases
@@ -776,6 +779,43 @@ def _pmf_function(density) -> Callable[..., np.ndarray]:
             ok = np.isin(ks, finite)
         with np.errstate(all="ignore"):  # the formula off the support is not used
             return np.where(ok, _as_real(f(ks, *p), ks.shape), 0.0)
+
+    return lambda ys, **values: _blocked(block, ys, given_values(params, values))
+
+
+def _log_pmf_function(density) -> Callable[..., np.ndarray] | None:
+    """The log-pmf in log space (covar.numeric.log_pmf), on the same lattice as _pmf_function;
+    None when the pmf's formula has no log form."""
+    params = density.params
+    d = density.derivation
+    from covar.numeric.log_pmf import checked_log
+    from covar.univariate.cases import lattice_cases
+
+    law = getattr(d, "law", None)
+    if law is not None:
+        law_log = law.log_pmf(params, _compile)
+        if law_log is None:
+            return None
+        ignorable = upstream_names(density)
+        return lambda ys, **values: _blocked(law_log, ys, given_values(params, values, ignorable))
+    if lattice_cases(d) is not None:
+        return None
+    support = density.support
+    log_f = checked_log(density.pdf, density.var, params, _compile)
+    if log_f is None:
+        return None
+    lo_fn, hi_fn = (_support_end(support, params, which) for which in ("inf", "sup"))
+    finite = sorted(float(v) for v in support) if isinstance(support, sp.FiniteSet) else None
+
+    def block(ys: np.ndarray, *p: Any) -> np.ndarray:
+        ks = np.round(ys)
+        ok = (np.abs(ys - ks) < 1e-9) & (ys >= lo_fn(*p) - 1e-9) & (ys <= hi_fn(*p) + 1e-9)
+        if finite is not None:
+            ok = np.isin(ks, finite)
+        out = np.full(ys.shape, -np.inf)
+        if ok.any():
+            out[ok] = log_f(ks[ok], *p)
+        return out
 
     return lambda ys, **values: _blocked(block, ys, given_values(params, values))
 
@@ -813,7 +853,10 @@ def logpdf_function(density, backend: str = "auto") -> Callable[..., np.ndarray]
                 return np.log(pdf(ys, **values))
 
         return numeric_log
-    if density.discrete:  # log of the pmf, which is exact at the support points
+    if density.discrete:  # in log space where the pmf has a log form, else the log of the pmf
+        log_pmf = _log_pmf_function(density)
+        if log_pmf is not None:
+            return log_pmf
         pmf = pdf_function(density)
 
         def discrete_log(ys, **values):

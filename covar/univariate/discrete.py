@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import mpmath
 import numpy as np
 import sympy as sp
 
@@ -69,6 +70,42 @@ class DiscreteLaw:
                 ok = np.isfinite(xs) & (np.abs(xs - ks) < 1e-9) & (ks >= lo) & (ks <= hi)
                 if ok.any():
                     out[ok] += np.asarray(px(ks[ok], *p), dtype=float)
+            return out
+
+        return evaluate
+
+    def log_pmf(self, params: tuple[sp.Symbol, ...],
+                compile_: Callable[[sp.Expr, Any], Callable[..., Any]]) -> Callable[..., np.ndarray] | None:
+        """log of :meth:`pmf` computed in log space (finite where the pmf underflows), or None
+        when the tail's pmf has no log form (then the log of the pmf is all there is)."""
+        from covar.numeric.log_pmf import checked_log
+
+        tail = self.tail
+        if tail is None:
+            return None
+        log_px = checked_log(self.x_pmf, self.x, params, compile_)
+        if log_px is None:
+            return None
+        masses = [sp.lambdify(params, sp.Tuple(k, self.points[k]), "mpmath") for k in self.points]
+        h = sp.lambdify((self.y, *params), tail.inverse, "numpy")
+        ends = sp.lambdify(params, sp.Tuple(tail.first, tail.last), "numpy")
+
+        def evaluate(ys, *p):
+            ys = np.asarray(ys, dtype=float)
+            out = np.full(ys.shape, -np.inf)
+            lo, hi = sorted(float(v) for v in ends(*p))
+            with np.errstate(all="ignore"):
+                xs = np.asarray(h(ys, *p), dtype=float)
+            ks = np.round(xs)
+            ok = np.isfinite(xs) & (np.abs(xs - ks) < 1e-9) & (ks >= lo) & (ks <= hi)
+            if ok.any():
+                out[ok] = log_px(ks[ok], *p)
+            exact = [int(round(float(v))) if s.is_integer else v for s, v in zip(params, p)]
+            for fn in masses:
+                where, mass = fn(*exact)
+                at = np.isclose(ys, float(where), rtol=1e-12, atol=1e-12)
+                if at.any():
+                    out[at] = np.logaddexp(out[at], float(mpmath.log(mass)) if mass > 0 else -np.inf)
             return out
 
         return evaluate
