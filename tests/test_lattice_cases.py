@@ -41,6 +41,7 @@ PROBLEMS = [
     ("Binomial(n, p)", "Min(x, 3)", None, {"n": 3, "p": 0.35}, lambda x, v: np.minimum(x, 3)),
     ("Binomial(n, p)", "Min(x, 3)", None, {"n": 8, "p": 0.6}, lambda x, v: np.minimum(x, 3)),
     ("Binomial(n, p)", "Max(x, 2)", None, {"n": 1, "p": 0.7}, lambda x, v: np.maximum(x, 2)),
+    ("Binomial(n, p)", "Min(x, c)", "c integer", {"n": 5, "p": 0.3, "c": -2}, lambda x, v: np.minimum(x, v["c"])),
     ("Binomial(n, p)", "Max(x, 2)", None, {"n": 6, "p": 0.3}, lambda x, v: np.maximum(x, 2)),
     ("Binomial(n, p)", "Mod(x, 2)", None, {"n": 9, "p": 0.3}, lambda x, v: np.mod(x, 2)),
     ("Binomial(n, p)", "(-1)**x", None, {"n": 4, "p": 0.55}, lambda x, v: (-1.0) ** x),

@@ -111,15 +111,6 @@ def test_integer_split_keeps_integer_cases() -> None:
             assert all(s.is_integer for s in new.free_symbols if s.name in ("c", "t")), case.substitution
 
 
-@pytest.mark.parametrize("density, g, assume, words", [
-    ("Poisson(lam)", "c*x", "c != 0", "c > 0"),
-    ("Binomial(n, p)", "Min(x, c)", "c integer", "number"),
-])
-def test_pmf_cases_refused_with_the_assumption_that_settles_them(density, g, assume, words) -> None:
-    with pytest.raises(covar.UnsupportedTransform, match=words):
-        covar.transform(density, g, assume=assume)
-
-
 # -- moments whose existence depends on a parameter ------------------------------------------------
 
 @dataclass(frozen=True)

@@ -154,11 +154,6 @@ def test_check_args_and_to_scipy_say_the_same_as_the_cli():
     assert get_family("Geometric").constraint("p").admits(1.0)
 
 
-def test_symbolic_finite_support_is_refused_with_a_message():
-    with pytest.raises(covar.UnsupportedTransform, match="give n a number"):
-        covar.transform("Binomial(n, 1/2)", "2*x")
-
-
 @pytest.mark.skipif(shutil.which("covar") is None, reason="the covar entry point is not installed")
 def test_p_check_through_the_installed_program():
     done = subprocess.run(["covar", "check", "Geometric(p)", "x**2", "-p", "p=2"], capture_output=True,

@@ -27,6 +27,7 @@ import numpy as np
 import sympy as sp
 from scipy import integrate as sci
 
+from covar.univariate.simplify import ODD_FUNCTIONS, exponents_factored, odd_functions_signed
 from covar.numeric.budget import time_budget
 from covar.laws.density import Density
 from covar.errors import CovarError, DerivationTimeout, NoClosedForm, UnsupportedTransform
@@ -247,6 +248,15 @@ def _pick(roots: list[sp.Expr], s: sp.Symbol, m: sp.Expr, largest: bool) -> sp.E
     return best
 
 
+def _simplified(total: sp.Expr) -> sp.Expr:
+    """One cell's integral simplified: odd functions' signs taken out before and after sympy's
+    simplify (which writes erf(w) and erf(-w) in two forms that do not cancel), the shorter of
+    that and its rational form, exponents as completed squares."""
+    e = odd_functions_signed(sp.simplify(odd_functions_signed(total)))
+    rational = sp.factor_terms(sp.cancel(e)) if e.has(*ODD_FUNCTIONS) else e
+    return exponents_factored(min((e, rational), key=sp.count_ops))
+
+
 def integrate_between(expr: sp.Expr, t: sp.Symbol, lower: sp.Expr, upper: sp.Expr) -> sp.Expr:
     """∫ expr dt over (lower, upper), split where |t| changes sign so sympy sees no Abs."""
     cuts = sorted({sp.Integer(0)} if expr.has(sp.Abs) else set(), key=float)
@@ -417,7 +427,7 @@ def _cell_result(pieces: list[tuple], s: sp.Symbol, t: sp.Symbol, lo: sp.Expr, h
             total = sp.unpolarify(total)
             if total.has(sp.polar_lift, sp.exp_polar):
                 total = total.replace(sp.polar_lift, lambda a: a).replace(sp.exp_polar, sp.exp)
-            total = sp.simplify(total).xreplace({sd: s})
+            total = _simplified(total).xreplace({sd: s})
     except (DerivationTimeout, NotImplementedError, ValueError, TypeError):
         # sympy's integrate and simplify signal "cannot do this" by these; the cell is then
         # evaluated by quadrature instead (an honest numeric-only result)

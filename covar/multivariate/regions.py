@@ -262,6 +262,29 @@ def _known_signs_divided_out(cond: sp.Basic, xs: Sequence[sp.Symbol]) -> sp.Basi
     return sp.And(*parts)
 
 
+def signs_decided(cond: sp.Basic, ys: Sequence[sp.Symbol]) -> sp.Basic:
+    """``cond`` with the sign of each variable that is a factor of a product conjunct decided
+    where the other sign leaves a provably empty set, that sign's factors divided out and the
+    result tidied (exact up to null sets); ``cond`` itself when no sign is decided.
+
+    >>> s, u = sp.symbols("s u", real=True)
+    >>> signs_decided((s*u >= 0) & (s*(1 - u) >= 0), (s, u))
+    (0 < s) & (0 < u) & (u < 1)
+    """
+    products = [e for e in map(_as_positive, flatten_and(cond)) if e is not None and _is_product(e, ys)]
+    decided = []
+    for v in ys:
+        if not any(e.has(v) for e in products):
+            continue
+        positive, negative = provably_empty(cond & (v < 0), ys), provably_empty(cond & (v > 0), ys)
+        if positive != negative:
+            decided.append(v > 0 if positive else v < 0)
+    if not decided:
+        return cond
+    reduced = _known_signs_divided_out(sp.And(cond, *decided), ys)
+    return reduced if reduced is sp.false else tidy_condition(reduced, ys)
+
+
 def _strict(rel: sp.Basic, ys: Sequence[sp.Symbol]) -> sp.Basic:
     """A conjunct as P < N (P, N sums of terms with positive coefficients), positive factors free
     of the variables divided out; its boundary (a null set) is left out."""

@@ -27,7 +27,7 @@ from covar.multivariate.conditions import (
     try_simplify,
 )
 from covar.multivariate.inverse_branches import candidate_inverses
-from covar.multivariate.regions import Region, region_condition, smooth_regions
+from covar.multivariate.regions import Region, region_condition, signs_decided, smooth_regions
 from covar.numeric.budget import DEFAULT_BUDGET_SECONDS, time_budget
 from covar.record import InversePiece, MapRecord, Note
 from covar.text.values import as_expression
@@ -143,7 +143,7 @@ def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
             for h, where in branches:
                 h = tuple(as_expression(e) for e in h)
                 cond = sp.And(J.support.xreplace(dict(zip(xs, h))), where, range_cond, domain_condition(h))
-                cond = region_condition(cond, ys) if len(regions) > 1 else simplify_condition(cond)
+                cond = region_condition(cond, ys) if len(regions) > 1 else signs_decided(simplify_condition(cond), ys)
                 if cond is not sp.false:
                     kept.append(h)
                     conds.append(cond)

@@ -71,13 +71,13 @@ def checked_log(expr: sp.Expr, var: sp.Symbol, params: Sequence[sp.Symbol],
         good = faithful.get(key) if key is not None else None
         if good is not False:
             with np.errstate(all="ignore"):
-                raw = np.asarray(fast(ks, *p))
+                raw = np.broadcast_to(np.asarray(fast(ks, *p)), ks.shape)  # a constant log form too
             if good is None:  # a complex log form (of (-1)**(1/3)) is never used
                 good = not np.iscomplexobj(raw) and _agrees(raw.astype(float), ks, p, reference)
                 if key is not None:
                     faithful[key] = good
             if good:
-                return np.broadcast_to(raw.astype(float, copy=False), ks.shape)
+                return raw.astype(float, copy=False)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(np.broadcast_to(np.asarray(plain(ks, *p), dtype=float), ks.shape))
 

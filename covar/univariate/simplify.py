@@ -16,6 +16,32 @@ from covar.univariate.signs import sign_of
 _FULL_SIMPLIFY_OPS = 60
 
 
+ODD_FUNCTIONS = (sp.erf, sp.erfi, sp.sinh, sp.tanh, sp.atan, sp.asin, sp.asinh, sp.atanh, sp.sin, sp.tan)
+
+
+def odd_functions_signed(expr: sp.Expr) -> sp.Expr:
+    """Every odd function's argument expanded with its sign taken out (erf(-a + b) is -erf(a - b)),
+    so that erf(w) and erf(-w) written two ways cancel in a sum.
+
+    >>> a, b = sp.symbols("a b", real=True)
+    >>> odd_functions_signed(sp.erf(a - b) + sp.erf(b - a)*(1 + 0*a))
+    0
+    """
+    def signed(f: sp.Function) -> sp.Expr:
+        arg = sp.expand(f.args[0])
+        return -f.func(-arg) if arg.could_extract_minus_sign() else f.func(arg)
+
+    return expr.replace(lambda e: isinstance(e, ODD_FUNCTIONS), signed)
+
+
+def exponents_factored(expr: sp.Expr) -> sp.Expr:
+    """Each exponential's argument over one denominator and factored: a completed square
+    -(y - m)**2/(2*v) rather than a sum of its expanded terms (which also keeps a compiled
+    evaluator from underflowing in a product of two large exponentials)."""
+    return sp.powsimp(expr, combine="exp").replace(lambda e: isinstance(e, sp.exp) and e.args[0].free_symbols,
+                        lambda e: sp.exp(sp.factor(sp.cancel(e.args[0]))))
+
+
 def _sign_substitution(y: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> tuple[dict, dict]:
     """Forward and backward substitutions that put y's known sign into its assumptions."""
     if lo != -sp.oo and sign_of(lo) in (0, 1):
