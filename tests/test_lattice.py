@@ -285,3 +285,16 @@ def test_negative_binomial_user_pmf_parity() -> None:
 def test_integer_set_that_is_no_range_says_pmf() -> None:
     with pytest.raises(InvalidDensity, match="set of integers, so the law is a pmf"):
         covar.Density(sp.Rational(1, 6), X_, sp.Union(sp.Range(0, 3), sp.Range(5, 8)))
+
+
+@pytest.mark.parametrize("law, values", [("Poisson(2)", {}), ("Poisson(lam)", {"lam": 3.5})])
+def test_a_residue_pmf_is_written_in_real_numbers(law, values) -> None:
+    """Mod(x, 3) of a Poisson: the roots-of-unity filter's result has no i and no (-1)**(1/3)
+    (it reads e^{-3λ/2} cos(√3 λ/2)), and its values are the residue sums."""
+    Y = covar.transform(law, "Mod(x, 3)")
+    assert not Y.pdf.has(sp.I)
+    assert not any(p.base.is_negative and not p.exp.is_integer for p in Y.pdf.atoms(sp.Pow)), Y.pdf
+    lam = values.get("lam", 2.0)
+    pts = np.array([0.0, 1.0, 2.0])
+    want = [stats.poisson.pmf(np.arange(r, 400, 3), lam).sum() for r in range(3)]
+    reference.assert_close(reference.symbolic_pmf_values(Y, pts, values), np.array(want), pts, "Mod 3", 1e-12, 1e-14)

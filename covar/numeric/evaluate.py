@@ -30,7 +30,7 @@ _BLOCK = 1 << 15
 _SMALL = 64  # up to this many points, counting a cell's points costs more than it saves
 
 
-def _as_real(raw: Any, shape: tuple[int, ...]) -> np.ndarray:
+def as_real(raw: Any, shape: tuple[int, ...]) -> np.ndarray:
     """A formula's value as a float array of ``shape`` (a read-only view when it broadcasts); a
     value with an imaginary part beyond round-off is not a density: nan."""
     raw = np.asarray(raw)
@@ -73,7 +73,7 @@ class CompiledCell:
         exp(5000)) are redone by root-finding, since inside an open cell the density is finite.
         Only points where ``inside`` holds (all, if None) are redone. Call under
         ``np.errstate(all="ignore")``: values off the cell may overflow, and are not used."""
-        out = _as_real(self.f(ys, *params), ys.shape)
+        out = as_real(self.f(ys, *params), ys.shape)
         if self.fallback is None:
             return out
         finite = np.isfinite(out)
@@ -97,7 +97,7 @@ class CompiledCell:
         if self.chain is not None:
             self.chain.into(ys, out, scratch, scalars)
         else:
-            out[...] = _as_real(self.f(ys, *params), ys.shape)
+            out[...] = as_real(self.f(ys, *params), ys.shape)
         if self.fallback is None or _all_finite(out):
             return
         bad = ~np.isfinite(out) if inside is None else ~np.isfinite(out) & inside
@@ -778,7 +778,7 @@ def _pmf_function(density) -> Callable[..., np.ndarray]:
         if finite is not None:
             ok = np.isin(ks, finite)
         with np.errstate(all="ignore"):  # the formula off the support is not used
-            return np.where(ok, _as_real(f(ks, *p), ks.shape), 0.0)
+            return np.where(ok, as_real(f(ks, *p), ks.shape), 0.0)
 
     return lambda ys, **values: _blocked(block, ys, given_values(params, values))
 

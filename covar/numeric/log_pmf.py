@@ -78,8 +78,10 @@ def checked_log(expr: sp.Expr, var: sp.Symbol, params: Sequence[sp.Symbol],
                     faithful[key] = good
             if good:
                 return raw.astype(float, copy=False)
+        from covar.numeric.evaluate import as_real
+
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(np.broadcast_to(np.asarray(plain(ks, *p), dtype=float), ks.shape))
+            return np.log(as_real(plain(ks, *p), ks.shape))
 
     return evaluate
 

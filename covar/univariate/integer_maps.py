@@ -183,11 +183,17 @@ def _filtered(X: Density, m: int, r: int) -> list[sp.Expr]:
         w = sp.exp(2 * sp.pi * sp.I / m)
         total = sp.Add(*[w ** (-r * s) * G.subs(z, w ** s) for s in range(m)]) / m
         real = sp.simplify(total)
-        if real.has(sp.I):
+        if _written_complex(real):  # sympy may write the roots as (-1)**(1/3): the real form
             real = sp.simplify(sp.expand_complex(real))
-        if not real.has(sp.I, sp.re, sp.im):
+        if not _written_complex(real) and not real.has(sp.re, sp.im):
             out.append(real)
     return out
+
+
+def _written_complex(e: sp.Expr) -> bool:
+    """Is e written with i or with a root of a negative number ((-1)**(1/3))?"""
+    return e.has(sp.I) or any(p.base.is_negative and p.exp.is_number and not p.exp.is_integer
+                              for p in e.atoms(sp.Pow))
 
 
 def _numeric_residue_sum(X: Density, values: dict, m: int, r: int) -> float:
