@@ -60,3 +60,17 @@ def test_the_gamma_beta_split_reads_as_two_independent_laws():
     assert str(U.family) == "Beta(a, b)"
     ys = np.array([1e-6, 0.3, 0.999])
     np.testing.assert_allclose(U.numpy()(ys, a=0.1, b=0.84), stats.beta.pdf(ys, 0.1, 0.84), rtol=1e-9)
+
+
+def test_the_sum_of_three_squared_normals_is_chi_square_3():
+    """Three variables integrated down to one: the inner integral's arcsine branch is chosen on
+    y1 > y2², and sqrt(z)*sqrt(1/z) is 1 there (the support's sums stand in as positive)."""
+    J = covar.transform("Normal(0, 1) * Normal(0, 1) * Normal(0, 1)", "x1**2 + x2**2 + x3**2, x2, x3",
+                        "y1, y2, y3")
+    assert not J.pdf.has(sp.Abs)
+    Y = J.marginal("y1")
+    assert Y.closed_form and not Y.pdf.has(sp.asin, sp.I, sp.Abs)
+    ys = [0.05, 1.0, 3.0, 12.0]
+    got = [float(Y.pdf.subs(Y.var, v)) for v in ys]  # the formula the user reads
+    np.testing.assert_allclose(got, stats.chi2.pdf(ys, 3), rtol=1e-12)
+    np.testing.assert_allclose(Y.numpy()(np.array(ys)), stats.chi2.pdf(ys, 3), rtol=1e-10)

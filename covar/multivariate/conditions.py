@@ -117,18 +117,37 @@ def _positive_bounds(cond: sp.Basic, ys: Sequence[sp.Symbol]) -> dict[sp.Symbol,
     return out
 
 
+def as_positive(rel: sp.Basic) -> sp.Expr | None:
+    """e with rel equivalent to e > 0 or e >= 0 (y2**2 + y3**2 < y1: y1 - y2**2 - y3**2 > 0, up to
+    its boundary, a null set); None for a relation that is no inequality."""
+    if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)):
+        return rel.lhs - rel.rhs
+    if isinstance(rel, (sp.StrictLessThan, sp.LessThan)):
+        return rel.rhs - rel.lhs
+    return None
+
+
 def simplify_on(expr: sp.Expr, cond: sp.Basic, ys: Sequence[sp.Symbol]) -> sp.Expr:
     """Simplify knowing the sign information in ``cond`` (so |r| -> r when r > 0)."""
-    pos = _positive_bounds(cond, ys)
+    pos: dict[sp.Basic, sp.Basic] = dict(_positive_bounds(cond, ys))
+    parts = set(flatten_and(cond))
+    # a sum the condition keeps positive (y1 - y2**2 > 0) stands in as a positive symbol too, so
+    # sqrt(z)*sqrt(1/z) = 1 and sympy's Piecewise((asin(..), z > 0), ...) takes its first branch
+    for rel in parts:
+        e = as_positive(rel)
+        if e is not None and isinstance(rel, (sp.StrictGreaterThan, sp.StrictLessThan)):
+            e = sp.expand(e)
+            if isinstance(e, sp.Add) and e.free_symbols & set(ys):
+                pos[e] = sp.Dummy("z", positive=True)
     back = {p: v for v, p in pos.items()}
     out = try_simplify(expr.xreplace(pos)).xreplace(back)
     # |sin(v)| = sin(v) for a polar angle v confined to [0, pi] (spherical coordinates)
-    parts = set(flatten_and(cond))
     # |b**p| = b**p for a fractional power p > 0 of a base the condition keeps nonnegative
+    nonnegative = {sp.expand(e) for e in map(as_positive, parts) if e is not None}
     for a in out.atoms(sp.Abs):
         arg = a.args[0]
         if (isinstance(arg, sp.Pow) and arg.exp.is_Rational and not arg.exp.is_integer
-                and arg.exp.is_positive and ({arg.base >= 0, arg.base > 0} & parts)):
+                and arg.exp.is_positive and sp.expand(arg.base) in nonnegative):
             out = out.xreplace({a: arg})
     for a in out.atoms(sp.Abs):
         if isinstance(a.args[0], sp.sin) and a.args[0].args[0] in ys:

@@ -31,7 +31,7 @@ from scipy import integrate as sci
 from covar.errors import DerivationTimeout, NoClosedForm, UnsupportedTransform
 from covar.laws.joint import JointDensity
 from covar.multivariate.branch_check import parameter_values
-from covar.multivariate.conditions import simplify_condition, try_simplify
+from covar.multivariate.conditions import simplify_condition, simplify_on
 from covar.multivariate.marginal import TermLimits, integrate_between, term_limits
 from covar.multivariate.regions import provably_empty, tidy_condition
 from covar.numeric.budget import time_budget
@@ -160,7 +160,7 @@ def integrate_out(J: JointDensity, t: sp.Symbol, timeout: float = 60.0) -> Joint
                 where = tidy_condition(where, others)
                 try:
                     with time_budget(min(20.0, timeout), "integrating one term"):
-                        result = try_simplify(integrate_between(expr, t, lo, hi))
+                        result = simplify_on(integrate_between(expr, t, lo, hi), where, others)
                 except (DerivationTimeout, NotImplementedError, ValueError, TypeError) as exc:
                     raise NoClosedForm(f"could not integrate {expr} over {lo} < {t} < {hi} in closed "
                                        "form; take the marginal of fewer variables") from exc

@@ -25,7 +25,7 @@ import sympy as sp
 from scipy.optimize import linprog
 
 from covar.errors import UnsupportedTransform
-from covar.multivariate.conditions import decided_conjuncts, flatten_and, simplify_condition
+from covar.multivariate.conditions import as_positive, decided_conjuncts, flatten_and, simplify_condition
 
 #: more regions than this is refused (2^6: a leaky ReLU in 6 dimensions)
 MAX_REGIONS = 64
@@ -200,21 +200,12 @@ def provably_empty(cond: sp.Basic, xs: Sequence[sp.Symbol]) -> bool:
     return bool(res.status == 0 and -res.fun <= 1e-9)
 
 
-def _as_positive(rel: sp.Basic) -> sp.Expr | None:
-    """e with rel equivalent to e > 0 (up to its boundary, a null set); None for a non-inequality."""
-    if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)):
-        return rel.lhs - rel.rhs
-    if isinstance(rel, (sp.StrictLessThan, sp.LessThan)):
-        return rel.rhs - rel.lhs
-    return None
-
-
 def _signed_stand_ins(parts: list[sp.Basic], xs: Sequence[sp.Symbol]) -> dict[sp.Symbol, sp.Expr]:
     """Variables that a conjunct bounds away from 0 on one side (v > c >= 0, v < c <= 0), as
     positive or negative stand-ins."""
     out: dict[sp.Symbol, sp.Expr] = {}
     for rel in parts:
-        e = _as_positive(rel)
+        e = as_positive(rel)
         if e is None:
             continue
         e = sp.expand(e)
@@ -242,7 +233,7 @@ def _known_signs_divided_out(cond: sp.Basic, xs: Sequence[sp.Symbol]) -> sp.Basi
         signs = _signed_stand_ins(parts, xs)
         new = []
         for rel in parts:
-            e = _as_positive(rel)
+            e = as_positive(rel)
             if e is None or not _is_product(e, xs):
                 new.append(rel)
                 continue
@@ -271,7 +262,7 @@ def signs_decided(cond: sp.Basic, ys: Sequence[sp.Symbol]) -> sp.Basic:
     >>> signs_decided((s*u >= 0) & (s*(1 - u) >= 0), (s, u))
     (0 < s) & (0 < u) & (u < 1)
     """
-    products = [e for e in map(_as_positive, flatten_and(cond)) if e is not None and _is_product(e, ys)]
+    products = [e for e in map(as_positive, flatten_and(cond)) if e is not None and _is_product(e, ys)]
     decided = []
     for v in ys:
         if not any(e.has(v) for e in products):
