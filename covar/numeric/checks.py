@@ -52,7 +52,7 @@ def check_against_samples(density, ys: np.ndarray | None, values: dict | None = 
     """Compare ``density`` (continuous or mixed) with samples ``ys`` of g(X) (None: mass only).
 
     The KS statistic is taken at every sample, with the CDF integrated between consecutive
-    samples; ``evaluator`` is ``density.numpy()`` when the caller has already compiled it.
+    samples; ``evaluator`` is ``density.numpy(backend="numpy")`` when the caller has already compiled it.
     ``vectorised_mass`` integrates in one vectorised pass (cheap evaluators without a closed
     form) instead of adaptive scalar quadrature (default: only for numeric-only results);
     ``intervals`` are the (lo, hi) pieces to integrate over (default: the support's intervals;
@@ -62,7 +62,7 @@ def check_against_samples(density, ys: np.ndarray | None, values: dict | None = 
     say = progress or (lambda _msg: None)
     ys = np.asarray([] if ys is None else ys, dtype=float)
     ys = ys[np.isfinite(ys)]
-    f = evaluator if evaluator is not None else density.numpy()
+    f = evaluator if evaluator is not None else density.numpy(backend="numpy")
 
     def pdf(t: float) -> float:
         # quad probes points next to integrable singularities, where round-off gives inf/nan
@@ -196,7 +196,7 @@ def finite_difference_jacobian(f: Callable[[np.ndarray], np.ndarray], points: np
 def check_discrete(density, ks: np.ndarray, values: dict | None = None, alpha: float = 1e-3) -> CheckReport:
     """Chi-square test of a pmf against integer-valued samples."""
     values = dict(values or {})
-    f = density.numpy()
+    f = density.numpy(backend="numpy")
     points, counts = np.unique(ks, return_counts=True)
     probs = np.asarray(f(points, **values), dtype=float)
     if not np.all(np.isfinite(probs)) or np.any(probs < 0):

@@ -829,7 +829,8 @@ def pdf_function(density, backend: str = "auto") -> Callable[..., np.ndarray]:
         return density.numeric.pdf
     if density.discrete:
         return _pmf_function(density)
-    return _wrap(density, _compiled(density), 0.0, backend)
+    # the cells are compiled and probed once per law, whichever backends are asked for
+    return _wrap(density, density._cached("_pdf_cells", lambda: _compiled(density)), 0.0, backend)
 
 
 def _log_form(expr: sp.Expr, y: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
@@ -864,7 +865,7 @@ def logpdf_function(density, backend: str = "auto") -> Callable[..., np.ndarray]
                 return np.log(pmf(ys, **values))
 
         return discrete_log
-    return _wrap(density, _compiled(density, log=True), -np.inf, backend)
+    return _wrap(density, density._cached("_logpdf_cells", lambda: _compiled(density, log=True)), -np.inf, backend)
 
 
 class NumericEvaluator(Protocol):

@@ -46,7 +46,7 @@ def _inverse_cdf(density, size: int, rng: np.random.Generator, values: dict) -> 
 
     if density.atoms:
         raise CovarError("sampling a mixed law without a derivation is not supported")
-    f = density.numpy()
+    f = density.numpy(backend="numpy")
     knots: list[np.ndarray] = []
     pieces: list[np.ndarray] = []
     offset = 0.0
@@ -93,7 +93,7 @@ def sample(density, size: int, rng: np.random.Generator, **values: float) -> np.
 
 def _pmf_draws(density, size: int, rng: np.random.Generator, values: dict) -> np.ndarray:
     """Draws from a pmf on a FiniteSet or Range: its points up to all but 1e-12 of the mass."""
-    pmf = density.numpy()
+    pmf = density.numpy(backend="numpy")
     points, total = [], 0.0
     support = density.support  # symbolic ends (Range(0, n + 1)) take the parameters' values
     support = support.xreplace({s: sp.Integer(round(values[s.name])) if float(values[s.name]).is_integer()

@@ -121,7 +121,7 @@ def validate_density(density) -> None:
             raise InvalidDensity(f"the density contains the number {shown}, beyond floating point "
                                  "range (about 1e308): a density's constants must be moderate numbers")
         try:
-            f = density.numpy()
+            f = density.numpy(backend="numpy")
         except (TypeError, OverflowError) as exc:
             raise InvalidDensity(f"the density {density.pdf} cannot be evaluated numerically "
                                  f"({type(exc).__name__}: {exc})") from None

@@ -450,7 +450,7 @@ def _discrete_pointwise(density: Any, values: dict) -> str | None:
         pts.append(float(p))
     if not pts:
         return None
-    got = density.numpy()(np.array(pts), **named)
+    got = density.numpy(backend="numpy")(np.array(pts), **named)
     ref = symbolic_values(density.pdf, density.var, pts, values)
     for t, g_, r in zip(pts, got, ref):
         if not close(g_, r, POINT_RTOL, 1e-300):
@@ -473,7 +473,7 @@ def _check_univariate(density: Any, with_samples: bool = True) -> Outcome:
                 checked += done
         else:
             why = None
-            f = density.numpy()  # compiled once per Density
+            f = density.numpy(backend="numpy")  # compiled once per Density
             if density.pdf is not None:
                 why, n = _pointwise(density, values, f)
                 if n:

@@ -311,7 +311,7 @@ def law_pieces(Y: Density, named: dict[str, float]) -> tuple[list[tuple[float, f
 
 
 def _scalar(Y: Density, named: dict[str, float]) -> Callable[[float], float]:
-    f = Y.numpy()
+    f = Y.numpy(backend="numpy")
 
     def scalar(t: float) -> float:
         with np.errstate(all="ignore"):
@@ -361,7 +361,7 @@ def _numeric_cdf(Y: Density, named: dict[str, float], ts: np.ndarray) -> np.ndar
         intervals, atoms = law_pieces(Y, named)
     except ValueError as exc:
         raise CovarError(f"the CDF cannot be evaluated at these parameter values ({exc})") from exc
-    vector = Y.numpy()
+    vector = Y.numpy(backend="numpy")
     query = ts[ok]
     total = np.array([sum(m for p, m in atoms if p <= t) for t in query], dtype=float)
     for a, b in intervals:
@@ -385,7 +385,7 @@ def pmf_points(law: Density, named: dict[str, float]) -> tuple[np.ndarray, np.nd
     pts = _support_points(law, named)
     if pts is None or not len(pts):
         return None
-    f = law.numpy()
+    f = law.numpy(backend="numpy")
     parts, total, complete = [], 0.0, True
     for start in range(0, len(pts), 512):
         with np.errstate(all="ignore"):

@@ -404,7 +404,7 @@ def _quadrature(Y: Density, k: int, named: dict[str, float]) -> float:
         return math.nan
     if not intervals and not atoms:
         return math.nan  # an empty support: these parameter values do not give a law
-    f = Y.numpy()
+    f = Y.numpy(backend="numpy")
 
     def integrand(ts: np.ndarray) -> np.ndarray:
         return ts ** k * np.asarray(f(ts, **named), dtype=float)
@@ -424,7 +424,7 @@ def _pmf_moment(Y: Density, k: int, named: dict[str, float]) -> float:
     g = sp.lambdify(root.var, G.xreplace({s: named[s.name] for s in G.free_symbols if s.name in named}), "numpy")
     with np.errstate(all="ignore"):
         ys = np.unique(np.round(np.broadcast_to(np.asarray(g(xs), dtype=float), xs.shape), 12))
-        terms = ys ** k * np.asarray(Y.numpy()(ys, **named), dtype=float)
+        terms = ys ** k * np.asarray(Y.numpy(backend="numpy")(ys, **named), dtype=float)
     return float(terms.sum()) if np.all(np.isfinite(terms)) else math.nan
 
 
@@ -609,7 +609,7 @@ def _grows(Y: Density, k: int, sign: int, named: dict[str, float]) -> bool:
     from covar.numeric.sampling import _grid
     from covar.univariate.cdf import law_pieces
 
-    f = Y.numpy()
+    f = Y.numpy(backend="numpy")
 
     def integrand(ts: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
