@@ -135,13 +135,15 @@ def lambertw_real(z, k: int = 0):
 
     z = np.asarray(z, dtype=float)
     with np.errstate(all="ignore"):
-        w = np.real(lambertw(z, k))
+        w = np.array(np.real(lambertw(z, k)), dtype=float)  # an array also for one point
         t = np.e * z + 1.0
         near = (t >= 0) & (t < 1e-3)
         if np.any(near):
             p = np.sqrt(2 * t[near]) * (1.0 if k == 0 else -1.0)
             w[near] = np.polyval(_BRANCH_SERIES[::-1], p)
         w[t < 0] = np.nan
+        if k == -1:
+            w[z >= 0] = np.nan  # the lower branch is real on [-1/e, 0) only
     return w if w.ndim else float(w)
 
 
@@ -153,6 +155,12 @@ NUMPY_MODULES = [{"LambertW": lambertw_real}, "numpy", "scipy"]
 _NUMPY_FUNCTIONS = frozenset({sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.asin, sp.acos, sp.atan, sp.atan2, sp.sinh,
                               sp.cosh, sp.tanh, sp.asinh, sp.acosh, sp.atanh, sp.Abs, sp.sign, sp.Max, sp.Min,
                               sp.Piecewise, sp.floor, sp.ceiling, sp.re, sp.im})
+
+
+def _end_function(params: Sequence[sp.Symbol], end: sp.Expr) -> Callable[..., Any]:
+    """An interval end (a number or a formula in the parameters) as a function of the parameters,
+    with the functions it needs (swish's turning value -W(1/e) needs the real Lambert W)."""
+    return sp.lambdify(params, end, array_modules(end))
 
 
 def array_modules(expr: sp.Basic) -> list:
@@ -563,8 +571,8 @@ def _root_finding_cell(density, pieces: tuple[int, ...], log: bool) -> Callable[
     def evaluator() -> NumericPdf:
         if not built:
             built.append(NumericPdf(tuple(
-                NumericPiece(lo=sp.lambdify(params, p.interval.start, "numpy"),
-                             hi=sp.lambdify(params, p.interval.end, "numpy"),
+                NumericPiece(lo=_end_function(params, p.interval.start),
+                             hi=_end_function(params, p.interval.end),
                              increasing=p.kind == "increasing",
                              g=_compile(p.g, (d.x, *params)), dg=_compile(sp.diff(p.g, d.x), (d.x, *params)),
                              fx=_compile(d.input.pdf, (d.x, *params)))
@@ -632,10 +640,10 @@ def _compiled(density, log: bool = False) -> list[CompiledCell]:
         f = chosen if chosen is not None else root_finding if root_finding is not None else _mpmath_cell(body, (y, *params))
         fast = chain is not None and f is chain
         compiled.append(CompiledCell(
-            lo=sp.lambdify(params, lo, "numpy"), hi=sp.lambdify(params, hi, "numpy"),
+            lo=_end_function(params, lo), hi=_end_function(params, hi),
             f=f, open_below=lo == -sp.oo, open_above=hi == sp.oo,
             fallback=redo if redo is not None and chosen is not None else root_finding, costly=chosen is None,
-            holes=tuple(sp.lambdify(params, b, "numpy") for _, b in spans[:-1]),
+            holes=tuple(_end_function(params, b) for _, b in spans[:-1]),
             chain=chain if fast else None,
             point=_point_formula(body, hoisted, constants, y, params, chain, spans, redo) if chain is not None and fast else None,
             formula=None if chosen is None else CellFormula(body, hoisted, tuple(constants.items()), tuple(spans), redo),
@@ -745,7 +753,7 @@ def _support_end(support: sp.Set, params: Sequence[sp.Symbol], which: str) -> Ca
     """The support's inf or sup as a function of the parameters; taken at the parameter values
     when sympy cannot order symbolic ends (Range(c, oo) of a case split)."""
     try:
-        return sp.lambdify(params, getattr(support, which), "numpy")
+        return _end_function(params, getattr(support, which))
     except ValueError:
         def end(*p: Any) -> float:
             values = {s: sp.Integer(round(float(v))) if s.is_integer else sp.Float(float(v)) for s, v in zip(params, p)}
@@ -1001,7 +1009,7 @@ def numeric_pdf(x: sp.Symbol, raw_pieces, params: Sequence[sp.Symbol]) -> Numeri
     pieces = []
     for rp in raw_pieces:
         pieces.append(NumericPiece(
-            lo=sp.lambdify(params, rp.lo, "numpy"), hi=sp.lambdify(params, rp.hi, "numpy"),
+            lo=_end_function(params, rp.lo), hi=_end_function(params, rp.hi),
             increasing=rp.kind == "increasing",
             g=_compile(rp.g, (x, *params)), dg=_compile(sp.diff(rp.g, x), (x, *params)),
             fx=_compile(rp.fx, (x, *params)),

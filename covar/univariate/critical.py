@@ -18,7 +18,8 @@ from typing import Any, Callable
 import mpmath
 import sympy as sp
 
-from covar.errors import UnsupportedTransform
+from covar.errors import DerivationTimeout, UnsupportedTransform
+from covar.numeric.budget import time_budget
 
 _iv = mpmath.iv
 _GRID = 400  # cells of the first grid over the window
@@ -243,3 +244,32 @@ def certified_critical_points(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Exp
                     f"cannot certify that g' = {dg} has no zero in [{mpmath.nstr(s, 8)}, {mpmath.nstr(e, 8)}]; "
                     "covar refuses rather than risk a missed turning point")
     return roots
+
+
+_SOLVE_SECONDS = 2.0
+_TWIN = sp.Float("1e-20")
+
+
+def exact_forms(roots: list[sp.Float], dg: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
+    """Each certified root replaced by a closed form that ``sympy.solve`` finds for g' = 0 and
+    that agrees with it to 20 digits (swish's turning point is -1 - W(1/e)); the certified
+    roots decide how many there are and where, so a root solve misses stays a float.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> dg = sp.diff(x / (1 + sp.exp(-x)), x)
+    >>> exact_forms(certified_critical_points(dg, x, sp.S(-10), sp.S(10)), dg, x)
+    [-1 - LambertW(exp(-1))]
+    """
+    if not roots:
+        return []
+    try:
+        with time_budget(_SOLVE_SECONDS, "solving g' = 0 exactly"):
+            candidates = [c for c in sp.solve(sp.numer(sp.together(dg)), x) if c.is_number]
+    except (DerivationTimeout, NotImplementedError, ValueError, TypeError):
+        return list(roots)
+    out: list[sp.Expr] = []
+    for r in roots:
+        twins = [c for c in candidates if abs(sp.N(c - r, 30)) < _TWIN]
+        out.append(twins[0] if len(twins) == 1 else r)
+    return out
+

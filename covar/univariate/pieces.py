@@ -258,9 +258,9 @@ def _critical_points(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set
 
 
 def _numeric_critical_points(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> set[sp.Expr]:
-    from covar.univariate.critical import certified_critical_points
+    from covar.univariate.critical import certified_critical_points, exact_forms
 
-    return set(certified_critical_points(dg, x, lo, hi))
+    return set(exact_forms(certified_critical_points(dg, x, lo, hi), dg, x))
 
 
 def direction(dg: sp.Expr, x: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> str:
