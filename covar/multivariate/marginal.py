@@ -254,7 +254,10 @@ def _simplified(total: sp.Expr) -> sp.Expr:
     that and its rational form, exponents as completed squares."""
     e = odd_functions_signed(sp.simplify(odd_functions_signed(total)))
     rational = sp.factor_terms(sp.cancel(e)) if e.has(*ODD_FUNCTIONS) else e
-    return exponents_factored(min((e, rational), key=sp.count_ops))
+    # a polynomial in factors: 56*y*(1 - y)**6 evaluates near y = 1 without the cancellation
+    # of its expanded form (which is 0 in floats there)
+    factored = sp.factor(e) if e.is_rational_function() else e
+    return exponents_factored(min((e, rational, factored), key=sp.count_ops))
 
 
 def integrate_between(expr: sp.Expr, t: sp.Symbol, lower: sp.Expr, upper: sp.Expr) -> sp.Expr:
