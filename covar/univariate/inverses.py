@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from covar.errors import NoClosedFormInverse, UnsupportedTransform
+from covar.univariate.simplify import lambert_exponentials
 from covar.text.values import as_expression
 from covar.numeric.verify import close, interior_samples, parameter_draws, to_float
 
@@ -78,6 +79,8 @@ def _continuous_at(g: sp.Expr, x: sp.Symbol, at: sp.Expr) -> sp.Expr | None:
 def _one_sided(g: sp.Expr, x: sp.Symbol, at: sp.Expr, side: str) -> sp.Expr:
     direct = None if at.is_infinite else _continuous_at(g, x, at)
     if direct is not None:
+        if direct.has(sp.LambertW):  # the value at a W turning point (swish's minimum is -W(1/e))
+            direct = min((direct, sp.simplify(lambert_exponentials(direct))), key=sp.count_ops)
         return _numeric_end(sp.simplify(direct) if direct.free_symbols else direct)
     value = sp.limit(g, x, at) if at.is_infinite else sp.limit(g, x, at, side)
     if value.has(sp.I) and not value.has(sp.nan, sp.zoo, *_NOT_A_VALUE):

@@ -42,6 +42,23 @@ def exponents_factored(expr: sp.Expr) -> sp.Expr:
                         lambda e: sp.exp(sp.factor(sp.cancel(e.args[0]))))
 
 
+def lambert_exponentials(expr: sp.Expr) -> sp.Expr:
+    """exp(a + W(z)) written as exp(a)*z/W(z) (W e^W = z), so that the value of a map at its
+    Lambert-W turning point collapses.
+
+    >>> W = sp.LambertW(sp.exp(-1))
+    >>> sp.simplify(lambert_exponentials((-1 - W)/(1 + sp.exp(W + 1))))
+    -LambertW(exp(-1))
+    """
+    def split(e: sp.exp) -> sp.Expr:
+        terms = sp.Add.make_args(sp.expand(e.args[0]))
+        return sp.Mul(*[t.args[0] / t if isinstance(t, sp.LambertW) and len(t.args) == 1 else sp.exp(t)
+                        for t in terms])
+
+    return expr.replace(lambda e: isinstance(e, sp.exp) and any(
+        isinstance(t, sp.LambertW) for t in sp.Add.make_args(sp.expand(e.args[0]))), split)
+
+
 def _sign_substitution(y: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> tuple[dict, dict]:
     """Forward and backward substitutions that put y's known sign into its assumptions."""
     if lo != -sp.oo and sign_of(lo) in (0, 1):
