@@ -62,3 +62,17 @@ def test_the_log_formula_splits_products_and_factorials():
     values = {n: 500, k: 7, p: sp.Rational(1, 3)}
     assert abs(float(logged.subs(values)) - stats.binom.logpmf(7, 500, 1 / 3)) < 1e-9
     assert log_pmf.log_formula(1 / (1 + sp.exp(-k))) is None  # a sum that can underflow stays out
+
+
+def test_a_pmf_on_listed_points_that_are_not_integers():
+    """A FiniteSet support {1/2, 3/2} is evaluated at its own points (rounding to integers gave 0
+    everywhere), in both the pmf and its log."""
+    x = sp.Symbol("x")
+    X = covar.Density(x / 2, x, sp.FiniteSet(sp.Rational(1, 2), sp.Rational(3, 2)))
+    ys = np.array([0.5, 1.5, 0.4, 1.0, 0.0, 2.0])
+    want = np.array([0.25, 0.75, 0, 0, 0, 0])
+    np.testing.assert_allclose(X.numpy()(ys), want, rtol=1e-12)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(X.logpdf_numpy()(ys), np.log(want), rtol=1e-12)
+    Y = covar.transform(X, "x**2")
+    np.testing.assert_allclose(Y.numpy()(np.array([0.25, 2.25, 1.0])), [0.25, 0.75, 0.0], rtol=1e-12)

@@ -775,20 +775,33 @@ def _pmf_function(density) -> Callable[..., np.ndarray]:
         law_pmf = law.pmf(params)
         ignorable = upstream_names(density)
         return lambda ys, **values: _blocked(law_pmf, ys, given_values(params, values, ignorable))
-    support = density.support
     f = _compile(density.pdf, (density.var, *params))
-    lo_fn, hi_fn = (_support_end(support, params, which) for which in ("inf", "sup"))
-    finite = sorted(float(v) for v in support) if isinstance(support, sp.FiniteSet) else None
+    lattice = _support_points(density.support, params)
 
     def block(ys: np.ndarray, *p: Any) -> np.ndarray:
-        ks = np.round(ys)
-        ok = (np.abs(ys - ks) < 1e-9) & (ys >= lo_fn(*p) - 1e-9) & (ys <= hi_fn(*p) + 1e-9)
-        if finite is not None:
-            ok = np.isin(ks, finite)
+        ks, ok = lattice(ys, *p)
         with np.errstate(all="ignore"):  # the formula off the support is not used
             return np.where(ok, as_real(f(ks, *p), ks.shape), 0.0)
 
     return lambda ys, **values: _blocked(block, ys, given_values(params, values))
+
+
+def _support_points(support: sp.Set, params: Sequence[sp.Symbol]) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
+    """(ys, *p) -> (ks, ok): the nearest integers and which ys are points of the pmf's support."""
+    lo_fn, hi_fn = (_support_end(support, params, which) for which in ("inf", "sup"))
+    finite = sorted(float(v) for v in support) if isinstance(support, sp.FiniteSet) else None
+
+    def points(ys: np.ndarray, *p: Any) -> tuple[np.ndarray, np.ndarray]:
+        if finite is not None:  # the nearest listed point (not only integers: {1/2, 3/2} too)
+            listed = np.asarray(finite)
+            at = np.clip(np.searchsorted(listed, ys), 1, len(listed) - 1) if len(listed) > 1 else np.zeros(ys.shape, int)
+            below, above = listed[np.maximum(at - 1, 0)], listed[at]
+            ks = np.where(np.abs(ys - below) <= np.abs(above - ys), below, above)
+            return ks, np.abs(ys - ks) <= 1e-9 * np.maximum(1.0, np.abs(ks))
+        ks = np.round(ys)
+        return ks, (np.abs(ys - ks) < 1e-9) & (ys >= lo_fn(*p) - 1e-9) & (ys <= hi_fn(*p) + 1e-9)
+
+    return points
 
 
 def _log_pmf_function(density) -> Callable[..., np.ndarray] | None:
@@ -808,18 +821,13 @@ def _log_pmf_function(density) -> Callable[..., np.ndarray] | None:
         return lambda ys, **values: _blocked(law_log, ys, given_values(params, values, ignorable))
     if lattice_cases(d) is not None:
         return None
-    support = density.support
     log_f = checked_log(density.pdf, density.var, params, _compile)
     if log_f is None:
         return None
-    lo_fn, hi_fn = (_support_end(support, params, which) for which in ("inf", "sup"))
-    finite = sorted(float(v) for v in support) if isinstance(support, sp.FiniteSet) else None
+    lattice = _support_points(density.support, params)
 
     def block(ys: np.ndarray, *p: Any) -> np.ndarray:
-        ks = np.round(ys)
-        ok = (np.abs(ys - ks) < 1e-9) & (ys >= lo_fn(*p) - 1e-9) & (ys <= hi_fn(*p) + 1e-9)
-        if finite is not None:
-            ok = np.isin(ks, finite)
+        ks, ok = lattice(ys, *p)
         out = np.full(ys.shape, -np.inf)
         if ok.any():
             out[ok] = log_f(ks[ok], *p)

@@ -50,9 +50,8 @@ class DiscreteLaw:
         point_fns = [sp.lambdify(params, sp.Tuple(k, self.points[k]), "mpmath") for k in keys]
         tail = self.tail
         if tail is not None:
-            h = sp.lambdify((self.y, *params), tail.inverse, "numpy")
+            preimages = self._tail_points(tail, params)
             px = sp.lambdify((self.x, *params), self.x_pmf, ["scipy", "numpy"])
-            ends = sp.lambdify(params, sp.Tuple(tail.first, tail.last), "numpy")
 
         def evaluate(ys, *p):
             ys = np.asarray(ys, dtype=float)
@@ -63,16 +62,26 @@ class DiscreteLaw:
                 where, mass = (float(v) for v in fn(*exact))
                 out[np.isclose(ys, where, rtol=1e-12, atol=1e-12)] += mass
             if tail is not None:
-                lo, hi = sorted(float(v) for v in ends(*p))
-                with np.errstate(all="ignore"):
-                    xs = np.asarray(h(ys, *p), dtype=float)
-                ks = np.round(xs)
-                ok = np.isfinite(xs) & (np.abs(xs - ks) < 1e-9) & (ks >= lo) & (ks <= hi)
+                ks, ok = preimages(ys, *p)
                 if ok.any():
                     out[ok] += np.asarray(px(ks[ok], *p), dtype=float)
             return out
 
         return evaluate
+
+    def _tail_points(self, tail: Tail, params: tuple[sp.Symbol, ...]) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
+        """(ys, *p) -> (ks, ok): the tail's preimages h(y) as integers, and which are its points."""
+        h = sp.lambdify((self.y, *params), tail.inverse, "numpy")
+        ends = sp.lambdify(params, sp.Tuple(tail.first, tail.last), "numpy")
+
+        def points(ys: np.ndarray, *p: Any) -> tuple[np.ndarray, np.ndarray]:
+            lo, hi = sorted(float(v) for v in ends(*p))
+            with np.errstate(all="ignore"):
+                xs = np.asarray(h(ys, *p), dtype=float)
+            ks = np.round(xs)
+            return ks, np.isfinite(xs) & (np.abs(xs - ks) < 1e-9) & (ks >= lo) & (ks <= hi)
+
+        return points
 
     def log_pmf(self, params: tuple[sp.Symbol, ...],
                 compile_: Callable[[sp.Expr, Any], Callable[..., Any]]) -> Callable[..., np.ndarray] | None:
@@ -87,17 +96,12 @@ class DiscreteLaw:
         if log_px is None:
             return None
         masses = [sp.lambdify(params, sp.Tuple(k, self.points[k]), "mpmath") for k in self.points]
-        h = sp.lambdify((self.y, *params), tail.inverse, "numpy")
-        ends = sp.lambdify(params, sp.Tuple(tail.first, tail.last), "numpy")
+        preimages = self._tail_points(tail, params)
 
         def evaluate(ys, *p):
             ys = np.asarray(ys, dtype=float)
             out = np.full(ys.shape, -np.inf)
-            lo, hi = sorted(float(v) for v in ends(*p))
-            with np.errstate(all="ignore"):
-                xs = np.asarray(h(ys, *p), dtype=float)
-            ks = np.round(xs)
-            ok = np.isfinite(xs) & (np.abs(xs - ks) < 1e-9) & (ks >= lo) & (ks <= hi)
+            ks, ok = preimages(ys, *p)
             if ok.any():
                 out[ok] = log_px(ks[ok], *p)
             exact = [int(round(float(v))) if s.is_integer else v for s, v in zip(params, p)]
