@@ -36,6 +36,8 @@ CONTINUOUS = {
     "Levy": (0.5, 1.2),
     "Arcsin": (-1.0, 2.0),
     "Beta": (2.5, 1.5),
+    "BetaPrime": (2.5, 3.5),
+    "FisherF": (3.0, 7.0),
     "HalfNormal": (1.4,),
     "InverseGamma": (3.0, 2.0),
     "ExpGamma": (2.5, 1.5),

@@ -148,3 +148,31 @@ def test_geometric0_catalog_entry_is_geometric_minus_one() -> None:
 def test_geometric0_is_refused_outside_its_domain() -> None:
     with pytest.raises(covar.InvalidDensity, match="probability"):
         covar.parse_density("Geometric0(3/2)")
+
+
+# -- F and beta-prime laws (Snedecor's F from scaled chi-squares, X/(1 - X) of a Beta) -----------
+
+@pytest.mark.parametrize("law, g, var, name, scipy_law, values", [
+    ("ChiSquared(2) * ChiSquared(4)", "(x1/2)/(x2/4), x2", "y1", "FisherF(2, 4)", stats.f(2, 4), {}),
+    ("ChiSquared(5) * ChiSquared(3)", "(x1/5)/(x2/3), x2", "y1", "FisherF(5, 3)", stats.f(5, 3), {}),
+    ("Gamma(a, 1) * Gamma(b, 1)", "x1/x2, x2", "y1", "BetaPrime(a, b)", stats.betaprime(0.7, 2.5),
+     {"a": 0.7, "b": 2.5}),
+])
+def test_ratios_are_named_f_and_beta_prime(law, g, var, name, scipy_law, values):
+    Y = covar.transform(law, g, "y1, y2").marginal(var)
+    assert str(Y.family) == name
+    ys = np.array([0.05, 0.4, 1.3, 6.0])
+    exact = {p: sp.Float(values[p.name], 30) for p in Y.params}
+    got = [float(Y.pdf.xreplace(exact).subs(Y.var, v)) for v in ys]  # the formula the user reads
+    np.testing.assert_allclose(got, scipy_law.pdf(ys), rtol=1e-9)
+
+
+@pytest.mark.parametrize("law, g, name, scipy_law", [
+    ("Beta(2, 3)", "x/(1 - x)", "BetaPrime(2, 3)", stats.betaprime(2, 3)),
+    ("StudentT(5)", "x**2", "FisherF(1, 5)", stats.f(1, 5)),
+])
+def test_univariate_maps_named_f_and_beta_prime(law, g, name, scipy_law):
+    Y = covar.transform(law, g)
+    assert str(Y.family) == name
+    ys = np.array([0.05, 0.4, 1.3, 6.0])
+    np.testing.assert_allclose([float(Y.pdf.subs(Y.var, v)) for v in ys], scipy_law.pdf(ys), rtol=1e-10)

@@ -28,6 +28,9 @@ Rayleigh(sigma)           x/sigma^2 exp(-x^2/(2 sigma^2))                       
 Levy(mu, c)               sqrt(c/(2 pi)) exp(-c/(2(x-mu))) / (x-mu)^(3/2)        [mu, oo)
 Arcsin(a, b)              1/(pi sqrt((x-a)(b-x)))                                [a, b]
 Beta(a, b)                x^(a-1) (1-x)^(b-1) Gamma(a+b)/(Gamma(a) Gamma(b))     [0, 1]
+BetaPrime(a, b)           x^(a-1) (1+x)^(-a-b) Gamma(a+b)/(Gamma(a) Gamma(b))    [0, oo)
+FisherF(d1, d2)           (d1/d2)^(d1/2) x^(d1/2-1) (1 + d1 x/d2)^(-(d1+d2)/2)
+                          / B(d1/2, d2/2)                                        [0, oo)   Snedecor's F
 HalfNormal(sigma)         sqrt(2)/(sigma sqrt(pi)) exp(-x^2/(2 sigma^2))         [0, oo)
 InverseGamma(alpha, beta) beta^alpha x^(-alpha-1) exp(-beta/x)/Gamma(alpha)      [0, oo)   beta = SCALE
 ExpGamma(alpha, beta)     beta^alpha exp(alpha x - beta exp(x))/Gamma(alpha)     (-oo, oo) log of Gamma(alpha, rate beta)
@@ -97,6 +100,7 @@ _SHAPES: Mapping[str, frozenset[str]] = MappingProxyType({
     "Gamma": frozenset({"alpha"}), "ChiSquared": frozenset({"k"}), "Chi": frozenset({"k"}),
     "StudentT": frozenset({"nu"}), "Weibull": frozenset({"k"}), "Pareto": frozenset({"alpha"}),
     "Beta": frozenset({"a", "b"}), "InverseGamma": frozenset({"alpha"}),
+    "BetaPrime": frozenset({"a", "b"}), "FisherF": frozenset({"d1", "d2"}),
     "ExpGamma": frozenset({"alpha"}), "Poisson": frozenset({"lam"}), "Binomial": frozenset({"n"}),
 })
 
@@ -554,6 +558,19 @@ def _build() -> Mapping[str, Family]:
           lambda r, n, a, b: r.beta(a, b, n),
           lambda a, b: _st.beta(a, b),
           "BetaDistribution", lambda a: a),
+        F("BetaPrime", ("a", "b"), (_POS, _POS), False,
+          lambda x, a, b: x ** (a - 1) * (1 + x) ** (-a - b) * gamma(a + b) / (gamma(a) * gamma(b)),
+          lambda a, b: _HALF,
+          lambda r, n, a, b: (lambda u: u / (1 - u))(r.beta(a, b, n)),
+          lambda a, b: _st.betaprime(a, b),
+          "BetaPrimeDistribution", lambda a: a),
+        F("FisherF", ("d1", "d2"), (_POS, _POS), False,
+          lambda x, d1, d2: (d1 / d2) ** (d1 / 2) * x ** (d1 / 2 - 1) * (1 + d1 * x / d2) ** (-(d1 + d2) / 2)
+          * gamma((d1 + d2) / 2) / (gamma(d1 / 2) * gamma(d2 / 2)),
+          lambda d1, d2: _HALF,
+          lambda r, n, d1, d2: r.f(d1, d2, n),
+          lambda d1, d2: _st.f(d1, d2),
+          "FDistributionDistribution", lambda a: a),
         F("HalfNormal", ("sigma",), (_POS,), False,
           lambda x, s: sqrt(2) * exp(-x ** 2 / (2 * s ** 2)) / (s * sqrt(pi)),
           lambda s: _HALF,

@@ -110,7 +110,10 @@ def transform_joint(J: JointDensity, g: Sequence[Any], new_vars: Sequence[Any],
         raise CovarError("transform_joint needs a JointDensity; use covar.independent(...) to build one")
     started = time.perf_counter()
     xs = list(J.vars)
-    g = [_by_name(e, xs) for e in (g if isinstance(g, (tuple, list)) else [g])]
+    # the map's symbols are the law's by name: its variables, and its parameters with their
+    # assumptions (d in "(x1/d)/(x2/e)" is ChiSquared(d)'s positive d, not a second symbol d)
+    known = xs + sorted(J.params, key=lambda p: p.name)
+    g = [_by_name(e, known) for e in (g if isinstance(g, (tuple, list)) else [g])]
     ys = [as_real_symbol(sp.Symbol(v) if isinstance(v, str) else v) for v in new_vars]
     if not (len(g) == len(ys) == len(xs)):
         raise UnsupportedTransform(

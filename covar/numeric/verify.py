@@ -645,9 +645,10 @@ def _positive_points(J: Any, f: Callable, values: dict, rng: np.random.Generator
 def _face_intervals(J: Any, values: dict, pts: np.ndarray, edges: list[np.ndarray]
                     ) -> list[tuple[float, float] | None]:
     """For each variable, the support's numeric interval (lo, hi) when the sample quantiles
-    crowd against one of its faces (within 1e-3 of its width: a saturating tanh layer), else
-    None. Such an axis is integrated in the coordinate u = atanh(2 (y - lo)/(hi - lo) - 1), where
-    the pile of mass at the face is a smooth tail that the cubature resolves."""
+    crowd against one of its faces (within 1e-3 of its width: a saturating tanh layer; of the
+    samples' spread on a half-line: a Gamma shape below 1), else None. Such an axis is
+    integrated in the coordinate of :func:`_face_coordinate`, where the pile of mass at the face
+    is a smooth tail that the cubature resolves."""
     from covar.multivariate.conditions import flatten_and
 
     lows: dict[sp.Symbol, float] = {}
@@ -662,19 +663,24 @@ def _face_intervals(J: Any, values: dict, pts: np.ndarray, edges: list[np.ndarra
             highs[small] = to_float(big.xreplace(values), otherwise=math.nan)
     out: list[tuple[float, float] | None] = []
     for k, v in enumerate(J.vars):
-        lo, hi = lows.get(v, math.nan), highs.get(v, math.nan)
-        near = 1e-3 * (hi - lo)
-        crowded = edges[k][0] - lo <= near or hi - edges[k][-1] <= near
+        lo, hi = lows.get(v, -math.inf), highs.get(v, math.inf)
+        if math.isfinite(lo) and math.isfinite(hi):
+            near = 1e-3 * (hi - lo)
+            crowded = edges[k][0] - lo <= near or hi - edges[k][-1] <= near
+        elif math.isfinite(lo) or math.isfinite(hi):  # a half-line: crowded against its one face
+            spread = edges[k][-1] - edges[k][0]
+            crowded = (edges[k][0] - lo if math.isfinite(lo) else hi - edges[k][-1]) <= 1e-3 * spread
+        else:
+            crowded = False
         inside = np.all((pts[:, k] >= lo) & (pts[:, k] <= hi))
-        out.append((lo, hi) if math.isfinite(lo) and math.isfinite(hi) and lo < hi and crowded and inside
-                   else None)
+        out.append((lo, hi) if lo < hi and crowded and inside else None)
     return out
 
 
 def _to_face_coordinates(f: Callable, faces: list[tuple[float, float] | None]) -> Callable:
-    """The density of U, u_k = atanh(2 (y_k - lo)/(hi - lo) - 1) on the axes with a face
-    interval: f(y(u)) times dy_k/du_k = (hi - lo)/2 sech(u_k)**2 (y from u by expit, exact
-    near both faces)."""
+    """The density of U on the axes with a face interval (see :func:`_face_coordinate`):
+    f(y(u)) times dy_k/du_k — (hi - lo)/2 sech(u_k)**2 between two faces (y from u by expit,
+    exact near both), e^u or e^-u on a half-line."""
     from scipy.special import expit
 
     def density(*us: np.ndarray, **named: float) -> np.ndarray:
@@ -684,8 +690,15 @@ def _to_face_coordinates(f: Callable, faces: list[tuple[float, float] | None]) -
                 ys.append(u)
                 continue
             lo, hi = face
-            ys.append(lo + (hi - lo) * expit(2 * u))
-            factor = factor * ((hi - lo) / 2 / np.cosh(u) ** 2)
+            if math.isinf(hi):
+                ys.append(lo + np.exp(u))
+                factor = factor * np.exp(u)
+            elif math.isinf(lo):
+                ys.append(hi - np.exp(-u))
+                factor = factor * np.exp(-u)
+            else:
+                ys.append(lo + (hi - lo) * expit(2 * u))
+                factor = factor * ((hi - lo) / 2 / np.cosh(u) ** 2)
         return np.asarray(f(*ys, **named), dtype=float) * factor
 
     return density
@@ -698,11 +711,17 @@ def _interior_range(column: np.ndarray, face: tuple[float, float]) -> tuple[floa
 
 
 def _face_coordinate(y: Any, face: tuple[float, float] | None) -> np.ndarray:
+    """u = atanh(2 (y - lo)/(hi - lo) - 1) between two faces, log(y - lo) or -log(hi - y) on a
+    half-line: the pile of mass at a face becomes a smooth tail in u."""
     z = np.asarray(y, dtype=float)
     if face is None:
         return z
     lo, hi = face
     with np.errstate(all="ignore"):
+        if math.isinf(hi):
+            return np.log(z - lo)
+        if math.isinf(lo):
+            return -np.log(hi - z)
         return np.arctanh(2 * (z - lo) / (hi - lo) - 1)
 
 

@@ -224,6 +224,13 @@ def _zero_candidates(feats: dict) -> Iterable[tuple[str, tuple]]:
     if len(rest) != 1:
         return
     (key, d), = rest.items()
+    if key[0] == "log" and key[1] != 0:  # x^r (x - m)^d with m < 0: BetaPrime, FisherF
+        m, a = key[1], _tidy(r + 1)
+        if _eq(m, -1):
+            yield "BetaPrime", (a, _tidy(-d - a))
+        d1 = _tidy(2 * a)
+        yield "FisherF", (d1, _tidy(-2 * d - d1))
+        return
     if key[0] == "log2" and key[1] == 0:
         s2 = _tidy(-1 / (2 * d))
         yield "LogNormal", (_tidy((r + 1) * s2), _sqrt(s2))
