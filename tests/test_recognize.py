@@ -82,6 +82,8 @@ NUMERIC = {
     "Levy": ((1, 2), "Levy(1, 2)"),
     "Arcsin": ((-1, 2), "Arcsin(-1, 2)"),
     "Beta": ((2, 3), "Beta(2, 3)"),
+    "BetaPrime": ((Rational(5, 2), 3), "BetaPrime(5/2, 3)"),
+    "FisherF": ((3, 7), "FisherF(3, 7)"),
     "HalfNormal": ((2,), "HalfNormal(2)"),
     "InverseGamma": ((3, 2), "InverseGamma(3, 2)"),
     "ExpGamma": ((2, 3), "ExpGamma(2, 3)"),
