@@ -76,3 +76,18 @@ def test_a_pmf_on_listed_points_that_are_not_integers():
         np.testing.assert_allclose(X.logpdf_numpy()(ys), np.log(want), rtol=1e-12)
     Y = covar.transform(X, "x**2")
     np.testing.assert_allclose(Y.numpy()(np.array([0.25, 2.25, 1.0])), [0.25, 0.75, 0.0], rtol=1e-12)
+
+
+def test_a_split_that_fails_at_points_the_probe_did_not_see_is_redone():
+    """log(k**2) splits into 2*log(k), which is nan at k < 0. The probe looks at a few points of
+    the first call; a later point with k < 0 must still get log(pmf), not nan."""
+    from covar.numeric.evaluate import _compile
+
+    k = sp.Symbol("k", integer=True)
+    pmf = k**2 / 110  # on -5..5
+    f = log_pmf.checked_log(pmf, k, (), _compile)
+    assert f is not None
+    first = np.array([3.0, 4.0, 5.0])  # all positive: the log form agrees here
+    np.testing.assert_allclose(f(first), np.log(first**2 / 110), rtol=1e-12)
+    later = np.array([-3.0, 2.0, -5.0])
+    np.testing.assert_allclose(f(later), np.log(later**2 / 110), rtol=1e-12)

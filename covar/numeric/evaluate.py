@@ -787,7 +787,8 @@ def _pmf_function(density) -> Callable[..., np.ndarray]:
 
 
 def _support_points(support: sp.Set, params: Sequence[sp.Symbol]) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
-    """(ys, *p) -> (ks, ok): the nearest integers and which ys are points of the pmf's support."""
+    """(ys, *p) -> (ks, ok): the nearest support points (integers, or a FiniteSet's listed
+    points) and which ys are points of the pmf's support."""
     lo_fn, hi_fn = (_support_end(support, params, which) for which in ("inf", "sup"))
     finite = sorted(float(v) for v in support) if isinstance(support, sp.FiniteSet) else None
 

@@ -22,6 +22,7 @@ import sympy as sp
 
 _CHECKED_POINTS = 3
 _TOLERANCE = 1e-10  # absolute on the log scale: 1e-10 relative on the pmf
+_ROUNDING = 1e-9  # a log-pmf above this is not a log of a probability
 
 
 def log_formula(expr: sp.Expr) -> sp.Expr | None:
@@ -66,6 +67,12 @@ def checked_log(expr: sp.Expr, var: sp.Symbol, params: Sequence[sp.Symbol],
     reference = sp.lambdify(args, sp.log(expr), "mpmath")
     faithful: dict[tuple, bool] = {}
 
+    def logged_plain(ks: np.ndarray, *p: Any) -> np.ndarray:
+        from covar.numeric.evaluate import as_real
+
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(as_real(plain(ks, *p), ks.shape))
+
     def evaluate(ks: np.ndarray, *p: Any) -> np.ndarray:
         key = tuple(float(v) for v in p) if not any(np.ndim(v) for v in p) else None
         good = faithful.get(key) if key is not None else None
@@ -77,11 +84,15 @@ def checked_log(expr: sp.Expr, var: sp.Symbol, params: Sequence[sp.Symbol],
                 if key is not None:
                     faithful[key] = good
             if good:
-                return raw.astype(float, copy=False)
-        from covar.numeric.evaluate import as_real
-
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(as_real(plain(ks, *p), ks.shape))
+                out = np.array(raw, dtype=float)
+                # a log of a pmf is at most 0: nan or a positive value at a point the probe did
+                # not see (2*log(k) split from log(k**2), at k < 0) is redone from the pmf itself
+                bad = ~(out <= _ROUNDING)
+                if bad.any():
+                    out[bad] = logged_plain(ks[bad], *(np.broadcast_to(v, ks.shape)[bad] if np.ndim(v) else v
+                                                       for v in p))
+                return out
+        return logged_plain(ks, *p)
 
     return evaluate
 

@@ -269,7 +269,16 @@ def exact_forms(roots: list[sp.Float], dg: sp.Expr, x: sp.Symbol) -> list[sp.Exp
         return list(roots)
     out: list[sp.Expr] = []
     for r in roots:
-        twins = [c for c in candidates if abs(sp.N(c - r, 30)) < _TWIN]
+        twins = [c for c in candidates if _twins(c, r)]
         out.append(twins[0] if len(twins) == 1 else r)
     return out
+
+
+def _twins(c: sp.Expr, r: sp.Float) -> bool:
+    """Is the closed form c real (as far as sympy knows) and within 1e-20 of the root r? A
+    value that is nan or not comparable is no twin."""
+    if c.is_extended_real is False:
+        return False
+    gap = abs(sp.N(c - r, 30))
+    return bool(gap.is_number and gap.is_finite and (gap < _TWIN) is sp.true)
 

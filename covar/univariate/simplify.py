@@ -52,8 +52,8 @@ def lambert_exponentials(expr: sp.Expr) -> sp.Expr:
     """
     def split(e: sp.exp) -> sp.Expr:
         terms = sp.Add.make_args(sp.expand(e.args[0]))
-        return sp.Mul(*[t.args[0] / t if isinstance(t, sp.LambertW) and len(t.args) == 1 else sp.exp(t)
-                        for t in terms])
+        return sp.Mul(*[t.args[0] / t if isinstance(t, sp.LambertW) and len(t.args) == 1
+                        and t.args[0].is_zero is False else sp.exp(t) for t in terms])
 
     return expr.replace(lambda e: isinstance(e, sp.exp) and any(
         isinstance(t, sp.LambertW) for t in sp.Add.make_args(sp.expand(e.args[0]))), split)
